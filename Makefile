@@ -1,0 +1,33 @@
+# Two commands a newcomer needs: `make run` and `make test`. Each creates .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/partnerbot db upgrade
+	$(BIN)/partnerbot run
+
+test: $(STAMP)
+	$(BIN)/ruff check bot tests bench migrations
+	$(BIN)/ruff format --check bot tests bench migrations
+	$(BIN)/lint-imports
+	$(BIN)/pytest -q
+
+format: $(STAMP)
+	$(BIN)/ruff format bot tests bench migrations
+	$(BIN)/ruff check --fix bot tests bench migrations
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

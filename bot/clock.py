@@ -1,0 +1,39 @@
+"""The one source of "now": a system clock for production and a fake clock that tests move by hand.
+
+Nothing else in the package reads the wall clock; time is always an argument or comes from here.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current instant, timezone-aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FakeClock:
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        if start.tzinfo is None:
+            raise ValueError("FakeClock needs a timezone-aware start")
+        self._now = start.astimezone(UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, instant: datetime) -> None:
+        self._now = instant.astimezone(UTC)
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self._now += delta if delta is not None else timedelta(**kwargs)
+        return self._now

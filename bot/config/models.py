@@ -1,0 +1,205 @@
+"""Typed config: organisation, school calendar, members, teams, meeting series and routine settings.
+
+Only shapes and single-object rules live here; rules across objects (a co-chair must be a member) are in
+cross_checks() so every error can be reported at once with its location. Loading is in loader.py.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Side = Literal["labor", "management", "board", "other"]
+SIDES: tuple[str, ...] = ("labor", "management", "board", "other")
+TeamKind = Literal["district", "site", "committee"]
+
+
+def check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return value
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/Los_Angeles'") from None
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DateRange(Strict):
+    """A holiday, a break or an away period: one day (`start` only) or `start`..`end` inclusive."""
+
+    name: str = ""
+    start: date
+    end: date | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateRange:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"the range ends ({self.end}) before it starts ({self.start}); swap the two dates")
+        return self
+
+    @property
+    def last(self) -> date:
+        return self.end or self.start
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.last
+
+
+class Organisation(Strict):
+    name: str
+    timezone: str = "America/Los_Angeles"
+    admins: list[str] = Field(default_factory=list, description="member keys who may run any co-chair command")
+    working_hours: tuple[str, str] = Field(
+        default=("07:30", "17:00"), description="contract working hours: direct prompts are kept inside them"
+    )
+
+    _tz = field_validator("timezone")(check_timezone)
+
+
+class Calendar(Strict):
+    """The school calendar. Routines skip holidays and breaks unless a routine turns that off."""
+
+    school_year: tuple[date, date] | None = Field(
+        default=None, description="first and last day of school; days outside are treated as summer break"
+    )
+    holidays: list[DateRange] = Field(default_factory=list)
+    breaks: list[DateRange] = Field(default_factory=list)
+    ics: list[str] = Field(default_factory=list, description=".ics files (relative to the config folder)")
+    weekend: list[int] = Field(default=[5, 6], description="weekday numbers that are never school days (Mon=0)")
+
+    def closure(self, day: date) -> DateRange | None:
+        """The holiday or break that closes `day`, if any (weekends are not closures)."""
+        for item in (*self.holidays, *self.breaks):
+            if item.contains(day):
+                return item
+        if self.school_year and not (self.school_year[0] <= day <= self.school_year[1]):
+            return DateRange(name="summer break", start=day)
+        return None
+
+    def is_school_day(self, day: date) -> bool:
+        return day.weekday() not in self.weekend and self.closure(day) is None
+
+    def last_school_day_on_or_before(self, day: date) -> date:
+        for _ in range(400):
+            if self.is_school_day(day):
+                return day
+            day -= timedelta(days=1)
+        return day
+
+
+class Member(Strict):
+    key: str = ""  # filled from the mapping key
+    name: str
+    side: Side
+    constituency: str = Field(default="", description='for example "teachers\' union" or "principals"')
+    role: str = Field(default="", description="job title used instead of the name in summaries")
+    email: str | None = None
+    slack_id: str | None = None
+    teams_id: str | None = Field(default=None, description="Azure AD object id of the person")
+    timezone: str | None = None
+    away: list[DateRange] = Field(default_factory=list)
+    joined: date | None = Field(default=None, description="first meeting date; newcomers are not made facilitator")
+
+    _tz = field_validator("timezone")(check_timezone)
+
+    def away_on(self, day: date) -> bool:
+        return any(period.contains(day) for period in self.away)
+
+
+class ChannelBindings(Strict):
+    """The team's conversation on each platform. Local channels default to '#<team key>'."""
+
+    slack: str | None = None
+    teams: str | None = None
+    local: str | None = None
+
+
+class Meeting(Strict):
+    """A meeting series: an RRULE or a friendly rule such as 'monthly on the 2nd Tuesday at 15:30'."""
+
+    key: str = "meeting"
+    name: str = ""
+    rule: str
+    starts: date | None = Field(default=None, description="first possible date of the series")
+    until: date | None = None
+    duration_minutes: int = Field(default=90, gt=0, le=24 * 60)
+    location: str = ""
+    agenda_url: str = ""
+    skip_school_closures: bool = True
+
+    @field_validator("rule")
+    @classmethod
+    def _rule_parses(cls, value: str) -> str:
+        from bot.schedule import parse_rule
+
+        parse_rule(value)  # raises ValueError with a readable message
+        return value
+
+
+class RoutineSettings(Strict):
+    """Settings every routine shares. Each flow extends this with its own fields and defaults."""
+
+    enabled: bool = True
+    skip_school_closures: bool = True
+    grace_minutes: int | None = Field(
+        default=None, ge=0, description="how late a missed occurrence may still run; default set by the flow"
+    )
+
+
+class Team(Strict):
+    key: str = ""  # filled from the mapping key
+    name: str
+    kind: TeamKind
+    parent: str | None = None
+    timezone: str | None = None
+    channels: ChannelBindings = ChannelBindings()
+    constituency_channels: dict[str, ChannelBindings] = Field(
+        default_factory=dict, description="constituency label -> where its talking points are shared"
+    )
+    members: list[str]
+    co_chairs: list[str] = Field(description="two member keys: one labor, one management")
+    meetings: list[Meeting] = Field(default_factory=list)
+    routines: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="flow name -> that flow's settings (see `partnerbot schema`)"
+    )
+    min_group_size: Annotated[int, Field(ge=3)] = Field(
+        default=5, description="smallest group whose survey or rating results may be shown (never below 3)"
+    )
+    paused: list[DateRange] = Field(default_factory=list, description="periods when every routine is paused")
+
+    _tz = field_validator("timezone")(check_timezone)
+
+
+class Config(Strict):
+    organisation: Organisation
+    calendar: Calendar = Calendar()
+    members: dict[str, Member]
+    teams: dict[str, Team]
+    surveys: dict[str, Any] = Field(default_factory=dict, description="survey instruments (see surveys.yaml)")
+    folder: str = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
+
+    def team_tz(self, team: Team) -> ZoneInfo:
+        return ZoneInfo(team.timezone or self.organisation.timezone)
+
+    def member_tz(self, member: Member) -> ZoneInfo:
+        return ZoneInfo(member.timezone or self.organisation.timezone)
+
+    def team_members(self, team: Team) -> list[Member]:
+        return [self.members[k] for k in team.members if k in self.members]
+
+    def is_co_chair(self, team: Team, member_key: str | None) -> bool:
+        return member_key is not None and (member_key in team.co_chairs or member_key in self.organisation.admins)
+
+    def teams_of(self, member_key: str) -> list[Team]:
+        return [t for t in self.teams.values() if member_key in t.members]
+
+    def routine_settings(self, team: Team, flow_name: str) -> dict[str, Any] | None:
+        """The raw settings of a routine a team runs, or None when the team does not run it."""
+        return team.routines.get(flow_name)

@@ -1,0 +1,69 @@
+"""Enqueue a message for a team's channels, a constituency's channels or one member, on every live platform that
+reaches them. Flows call these; they never pick a platform themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from bot.audience import constituency_channels, member_dm, team_channels
+from bot.config import Team
+from bot.messages import Message
+from bot.outbox import enqueue
+from bot.platforms.base import Destination
+from bot.runtime import Runtime
+
+
+def _key(base: str, destination: Destination) -> str:
+    return f"{base}|{destination.platform}:{destination.channel or '@' + (destination.member or '')}"
+
+
+def post_to_team(
+    rt: Runtime, session: Session, team: Team, key: str, message: Message, not_before: datetime | None = None
+) -> list[str]:
+    """Post to the team's channel on each live platform; returns the outbox keys used."""
+    keys = []
+    for destination in team_channels(rt.config, team, rt.platforms):
+        item_key = _key(key, destination)
+        enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=not_before)
+        keys.append(item_key)
+    return keys
+
+
+def post_to_constituency(
+    rt: Runtime, session: Session, team: Team, constituency: str, key: str, message: Message
+) -> list[str]:
+    keys = []
+    for destination in constituency_channels(rt.config, team, constituency, rt.platforms):
+        item_key = _key(key, destination)
+        enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key)
+        keys.append(item_key)
+    return keys
+
+
+def direct_message(
+    rt: Runtime,
+    session: Session,
+    team: Team | None,
+    member_key: str,
+    key: str,
+    message: Message,
+    not_before: datetime | None = None,
+) -> str | None:
+    """Message one member privately on the platform that reaches them; None when no live platform does."""
+    destination = member_dm(rt.config, team, member_key, rt.platforms)
+    if destination is None:
+        return None
+    item_key = _key(key, destination)
+    enqueue(
+        session,
+        item_key,
+        destination,
+        message,
+        now=rt.clock.now(),
+        team=team.key if team else "",
+        not_before=not_before,
+    )
+    return item_key

@@ -1,0 +1,9 @@
+"""The routines, one file each. FLOWS maps a routine's config name to its flow; importing this package also
+registers each routine's /partner subcommands and button handlers."""
+
+from bot.flows.base import Due, Flow
+from bot.flows.norms import NormsFlow
+
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(),)}
+
+__all__ = ["FLOWS", "Due", "Flow"]

@@ -1,0 +1,66 @@
+"""What a routine (flow) is: a named set of steps that fall due at computed times, and what each step does.
+
+The ticker asks every flow of every team what is due in a window, claims each due occurrence once, and calls the
+flow to run it. Flows enqueue messages; they never send, sleep or read the wall clock.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from bot.config import Config, RoutineSettings, Team
+from bot.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class Due:
+    """One occurrence of one step of a routine, for one team."""
+
+    team: str
+    flow: str
+    step: str
+    subject: str  # what it is about, stable across restarts: a meeting's start, a run id, a deliverable id
+    at: datetime  # UTC
+    grace: timedelta  # how late it may still run
+    data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def routine_key(self) -> str:
+        return f"{self.team}/{self.flow}.{self.step}/{self.subject}"
+
+
+class Flow(ABC):
+    name: ClassVar[str]
+    settings_model: ClassVar[type[RoutineSettings]] = RoutineSettings
+    default_grace: ClassVar[timedelta] = timedelta(minutes=30)
+
+    def settings(self, config: Config, team: Team) -> RoutineSettings | None:
+        """The team's validated settings for this routine, or None when the team does not run it."""
+        raw = config.routine_settings(team, self.name)
+        if raw is None:
+            return None
+        try:
+            parsed = self.settings_model.model_validate(raw)
+        except ValidationError:
+            return None  # config validation reports it; a running bot skips the routine
+        return parsed if parsed.enabled else None
+
+    def grace(self, settings: RoutineSettings, default: timedelta | None = None) -> timedelta:
+        if settings.grace_minutes is not None:
+            return timedelta(minutes=settings.grace_minutes)
+        return default if default is not None else self.default_grace
+
+    @abstractmethod
+    def due(self, rt: Runtime, team: Team, settings: Any, start: datetime, end: datetime) -> Iterable[Due]:
+        """Every occurrence of this routine for `team` due in (start, end], UTC."""
+
+    @abstractmethod
+    def run(self, rt: Runtime, session: Session, due: Due, settings: Any) -> None:
+        """Do one claimed occurrence: enqueue its messages, record its state."""

@@ -1,0 +1,156 @@
+"""The /partner grammar: split the text, find the longest declared subcommand, resolve the person and team,
+check who may use it, run it. Every problem is answered privately with the usage of the subcommand concerned.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import shlex
+
+import bot.flows  # noqa: F401  (importing the flows registers their subcommands)
+from bot.config import Team
+from bot.handlers.registry import COMMANDS, CommandSpec, Invocation, Refused, UsageError
+from bot.inbound import Command, Reply
+from bot.messages import Context, Header, Message, Text
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def dispatch_command(rt: Runtime, command: Command) -> Reply:
+    try:
+        words = shlex.split(command.text)
+    except ValueError:
+        words = command.text.split()
+    words, team_key = _pop_team_option(words)
+    if not words or words[0] in ("help", "?"):
+        return Reply(private=help_message(rt, command, words[1:] if words else []))
+
+    spec, args = _match(words)
+    if spec is None:
+        return Reply(private=_unknown(words))
+    member = rt.config.members.get(command.member or "")
+    if member is None:
+        return Reply.say(
+            "I don't know you yet: your account isn't linked to a member in the partnership's config. "
+            "Ask an admin to add your id or e-mail to members.yaml."
+        )
+    team = _resolve_team(rt, member.key, team_key or command.team)
+    if isinstance(team, Reply):
+        return team
+    if spec.who == "co-chair" and not rt.config.is_co_chair(team, member.key):
+        chairs = " and ".join(rt.config.members[k].name for k in team.co_chairs if k in rt.config.members)
+        return Reply(
+            private=Message.text(f"Only the co-chairs of {team.name} ({chairs}) or an admin can use `{spec.usage}`.")
+        )
+    try:
+        return spec.handler(rt, Invocation(command, member, team, args, rt.clock.now()))
+    except UsageError as problem:
+        return Reply(private=usage_message(spec, str(problem)))
+    except Refused as problem:
+        return Reply.say(str(problem))
+
+
+def _pop_team_option(words: list[str]) -> tuple[list[str], str | None]:
+    """`--team KEY` (or `team:KEY`) anywhere picks the team when the channel does not say."""
+    rest: list[str] = []
+    team: str | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--team" and i + 1 < len(words):
+            team, i = words[i + 1], i + 2
+            continue
+        if word.startswith("team:") or word.startswith("--team="):
+            team = word.split(":", 1)[1] if word.startswith("team:") else word.split("=", 1)[1]
+        else:
+            rest.append(word)
+        i += 1
+    return rest, team
+
+
+def _match(words: list[str]) -> tuple[CommandSpec | None, list[str]]:
+    lowered = [w.lower() for w in words]
+    for length in range(len(lowered), 0, -1):
+        spec = COMMANDS.get(tuple(lowered[:length]))
+        if spec is not None:
+            return spec, words[length:]
+    return None, words
+
+
+def _resolve_team(rt: Runtime, member_key: str, wanted: str | None) -> Team | Reply:
+    teams = rt.config.teams_of(member_key)
+    if wanted:
+        team = rt.config.teams.get(wanted)
+        if team is None:
+            return Reply.say(f"There is no team `{wanted}`. Your teams: {_keys(teams)}.")
+        if member_key not in team.members and member_key not in rt.config.organisation.admins:
+            return Reply.say(f"You are not a member of {team.name}. Your teams: {_keys(teams)}.")
+        return team
+    if len(teams) == 1:
+        return teams[0]
+    if not teams:
+        return Reply.say("You are not on any partnership team yet. Ask an admin to add you in teams.yaml.")
+    return Reply.say(
+        f"You are on several teams ({_keys(teams)}); add `--team KEY` to say which, "
+        "or type the command in that team's channel."
+    )
+
+
+def _keys(teams: list[Team]) -> str:
+    return ", ".join(f"`{t.key}`" for t in teams) or "none"
+
+
+def _unknown(words: list[str]) -> Message:
+    typed = " ".join(words[:2])
+    choices = [" ".join(k) for k in COMMANDS]
+    close = difflib.get_close_matches(typed.lower(), choices, n=1, cutoff=0.5) or difflib.get_close_matches(
+        words[0].lower(), [k[0] for k in COMMANDS], n=1, cutoff=0.5
+    )
+    # A known first word with an unknown second: show that group's usages.
+    group = [spec for key, spec in COMMANDS.items() if key[0] == words[0].lower()]
+    lines = [f"I don't know `/partner {typed}`."]
+    if close:
+        lines.append(f"Did you mean `/partner {close[0]}`?")
+    if group:
+        lines.append("Usage:")
+        lines.extend(f"- `{spec.usage}`: {spec.help}" for spec in sorted(group, key=lambda s: s.words))
+    lines.append("Type `/partner help` for everything I can do.")
+    text = "\n".join(lines)
+    return Message((Text(text),), text)
+
+
+def usage_message(spec: CommandSpec, problem: str = "") -> Message:
+    lines = [problem] if problem else []
+    lines.append(f"Usage: `{spec.usage}`")
+    lines.append(spec.help)
+    if spec.example:
+        lines.append(f"Example: `{spec.example}`")
+    text = "\n".join(lines)
+    return Message((Text(text),), text)
+
+
+def help_message(rt: Runtime, command: Command, topic: list[str]) -> Message:
+    """Everything the person may use, grouped by routine; `help norms` narrows to one routine."""
+    member_key = command.member or ""
+    is_chair = any(rt.config.is_co_chair(t, member_key) for t in rt.config.teams.values())
+    specs = sorted(COMMANDS.values(), key=lambda s: s.words)
+    if topic:
+        specs = [s for s in specs if s.words[0] == topic[0].lower()] or specs
+    lines = []
+    for spec in specs:
+        marker = " _(co-chairs)_" if spec.who == "co-chair" else ""
+        if spec.who == "co-chair" and not is_chair:
+            continue
+        lines.append(f"- `{spec.usage}`: {spec.help}{marker}")
+    body = "\n".join(lines) or "- (no commands yet)"
+    fallback = "Partnerbot commands:\n" + body
+    return Message(
+        (
+            Header("Partnerbot commands"),
+            Text(body),
+            Context("Add `--team KEY` when you are on several teams. Replies about you are shown only to you."),
+        ),
+        fallback,
+    )

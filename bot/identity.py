@@ -1,0 +1,59 @@
+"""Who is this platform user? Config ids first (slack_id, teams_id, a local name), then ids learned at run time
+(for example from Slack's users.lookupByEmail), stored in member_identities.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.config import Config
+from bot.store.db import Database
+from bot.store.models import MemberIdentity
+
+
+def member_from_config(config: Config, platform: str, user_id: str) -> str | None:
+    for member in config.members.values():
+        if platform == "slack" and member.slack_id == user_id:
+            return member.key
+        if platform == "teams" and member.teams_id == user_id:
+            return member.key
+        if platform == "local" and user_id.lower() in (member.key.lower(), member.name.split()[0].lower()):
+            return member.key
+    return None
+
+
+def resolve_member(config: Config, db: Database, platform: str, user_id: str) -> str | None:
+    found = member_from_config(config, platform, user_id)
+    if found:
+        return found
+    with db.session() as session:
+        row = session.scalar(
+            select(MemberIdentity).where(MemberIdentity.platform == platform, MemberIdentity.user_id == user_id)
+        )
+        return row.member if row and row.member in config.members else None
+
+
+def remember_identity(db: Database, platform: str, user_id: str, member: str, timezone: str | None = None) -> None:
+    with db.session() as session:
+        row = session.scalar(
+            select(MemberIdentity).where(MemberIdentity.platform == platform, MemberIdentity.user_id == user_id)
+        )
+        if row is None:
+            session.add(MemberIdentity(platform=platform, user_id=user_id, member=member, timezone=timezone))
+        else:
+            row.member, row.timezone = member, timezone or row.timezone
+
+
+def platform_user_id(config: Config, db: Database, platform: str, member_key: str) -> str | None:
+    """The reverse look-up, for direct messages: config id first, then a learned one."""
+    member = config.members.get(member_key)
+    if member is None:
+        return None
+    configured = {"slack": member.slack_id, "teams": member.teams_id, "local": member.key}.get(platform)
+    if configured:
+        return configured
+    with db.session() as session:
+        row = session.scalar(
+            select(MemberIdentity).where(MemberIdentity.platform == platform, MemberIdentity.member == member_key)
+        )
+        return row.user_id if row else None

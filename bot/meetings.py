@@ -1,0 +1,110 @@
+"""A team's held meetings: its series expanded in the team's time zone, without the days the school calendar closes
+or the team has paused. The one place that decides whether a meeting happens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from bot.config import Config, DateRange, Meeting, Team
+from bot.schedule import Relative, expand, parse_rule, reach, relative_time
+
+
+@dataclass(frozen=True)
+class HeldMeeting:
+    team: str
+    series: Meeting
+    start: datetime  # UTC
+    end: datetime  # UTC
+
+    @property
+    def subject(self) -> str:
+        """A stable name for this meeting, used in occurrence keys and in stored state."""
+        return f"{self.series.key}@{self.start:%Y-%m-%dT%H:%MZ}"
+
+
+def closure(config: Config, team: Team, day: date) -> DateRange | None:
+    """Why the team does not meet or run routines on `day`: a holiday, a break, or a pause; None if it does."""
+    for pause in team.paused:
+        if pause.contains(day):
+            return pause
+    return config.calendar.closure(day)
+
+
+def meetings_between(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
+    """Meetings the team holds with a start in (start, end], in time order."""
+    tz = config.team_tz(team)
+    held = []
+    for series in team.meetings:
+        rule = parse_rule(series.rule)
+        for instant in expand(rule, tz, start, end, anchor=series.starts, until=series.until):
+            if series.skip_school_closures and closure(config, team, instant.astimezone(tz).date()):
+                continue
+            if not series.skip_school_closures and any(p.contains(instant.astimezone(tz).date()) for p in team.paused):
+                continue
+            held.append(HeldMeeting(team.key, series, instant, instant + timedelta(minutes=series.duration_minutes)))
+    return sorted(held, key=lambda m: m.start)
+
+
+def next_meeting(config: Config, team: Team, after: datetime, horizon_days: int = 400) -> HeldMeeting | None:
+    window = timedelta(days=35)
+    start = after
+    while start < after + timedelta(days=horizon_days):
+        found = meetings_between(config, team, start, start + window)
+        if found:
+            return found[0]
+        start += window
+    return None
+
+
+def meetings_before(
+    config: Config, team: Team, before: datetime, count: int, horizon_days: int = 800
+) -> list[HeldMeeting]:
+    """Up to `count` held meetings starting before `before`, oldest first."""
+    found: list[HeldMeeting] = []
+    end = before - timedelta(microseconds=1)
+    window = timedelta(days=120)
+    while len(found) < count and end > before - timedelta(days=horizon_days):
+        found = meetings_between(config, team, end - window, end) + found
+        end -= window
+    return found[-count:] if count else []
+
+
+def meeting_number(config: Config, team: Team, meeting: HeldMeeting) -> int:
+    """How many meetings of this series the team has held before this one (0 for the first): rotations use it,
+    so a skipped meeting (a break) does not advance a rotation."""
+    tz = config.team_tz(team)
+    anchor = meeting.series.starts or meeting.start.astimezone(tz).date().replace(month=1, day=1)
+    anchor_instant = datetime.combine(anchor, datetime.min.time(), tzinfo=tz) - timedelta(days=1)
+    return sum(
+        1
+        for m in meetings_between(config, team, anchor_instant, meeting.start - timedelta(seconds=1))
+        if m.series.key == meeting.series.key
+    )
+
+
+def dues_relative_to_meetings(
+    config: Config, team: Team, relative: Relative, start: datetime, end: datetime
+) -> list[tuple[HeldMeeting, datetime]]:
+    """(meeting, due instant) for every held meeting whose `relative` time falls in (start, end]."""
+    tz = config.team_tz(team)
+    longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
+    pad = reach(relative, longest)
+    result = []
+    for meeting in meetings_between(config, team, start - pad, end + pad):
+        at = relative_time(relative, meeting.start, meeting.end - meeting.start, tz)
+        if start < at <= end:
+            result.append((meeting, at))
+    return result
+
+
+def cadence_times(
+    config: Config, team: Team, rule_text: str, start: datetime, end: datetime, *, skip_closures: bool = True
+) -> list[datetime]:
+    """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days."""
+    tz = config.team_tz(team)
+    times = expand(parse_rule(rule_text), tz, start, end)
+    if not skip_closures:
+        return [t for t in times if not any(p.contains(t.astimezone(tz).date()) for p in team.paused)]
+    return [t for t in times if closure(config, team, t.astimezone(tz).date()) is None]

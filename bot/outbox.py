@@ -1,0 +1,80 @@
+"""Every outbound message goes through here: flows enqueue (key, destination, message); a sender drains the queue.
+
+Enqueueing is idempotent (the key is unique). The sender paces each conversation, honours Retry-After, retries
+transient errors with backoff, records permanent failures without retrying, and keeps the platform's message id
+so a message can be updated later. Rendering and the HTTP calls belong to the platforms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.messages import Message, message_to_json
+from bot.platforms.base import Destination
+from bot.store.models import OutboxItem
+
+
+def enqueue(
+    session: Session,
+    key: str,
+    destination: Destination,
+    message: Message,
+    *,
+    now: datetime,
+    team: str = "",
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a post. Returns False (and changes nothing) when `key` was queued before."""
+    item = OutboxItem(
+        key=key,
+        kind="post",
+        team=team,
+        platform=destination.platform,
+        channel=destination.channel,
+        member=destination.member,
+        payload=message_to_json(message),
+        status="pending",
+        attempts=0,
+        not_before=not_before or now,
+        created_at=now,
+        last_error="",
+    )
+    return _insert_once(session, item)
+
+
+def enqueue_update(session: Session, key: str, update_of: str, message: Message, *, now: datetime) -> bool:
+    """Queue a replacement for the post queued as `update_of` (sent after it, whenever it is sent)."""
+    original = session.scalar(select(OutboxItem).where(OutboxItem.key == update_of))
+    if original is None:
+        raise KeyError(f"no outbox post with key {update_of!r} to update")
+    item = OutboxItem(
+        key=key,
+        kind="update",
+        update_of=update_of,
+        team=original.team,
+        platform=original.platform,
+        channel=original.channel,
+        member=original.member,
+        payload=message_to_json(message),
+        status="pending",
+        attempts=0,
+        not_before=now,
+        created_at=now,
+        last_error="",
+    )
+    return _insert_once(session, item)
+
+
+def _insert_once(session: Session, item: OutboxItem) -> bool:
+    # A savepoint keeps the caller's transaction usable when the key already exists (another replica won).
+    try:
+        with session.begin_nested():
+            session.add(item)
+            session.flush()
+    except IntegrityError:
+        return False
+    return True

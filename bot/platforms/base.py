@@ -1,0 +1,79 @@
+"""The port every chat platform implements, and the errors it reports to the outbox sender.
+
+A platform must: deliver a neutral Message to a Destination, update a delivered message, say how fast it may send,
+and (optionally) find a message it delivered before a crash. It must not check permissions, schedule anything or
+retry: permissions live in bot/handlers, scheduling in bot/ticker, retries and pacing in bot/outbox.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from bot.inbound import SentRef
+from bot.messages import Message
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes. A channel alone: a post. A member alone: a direct message.
+    Both: a message in that channel that only that member sees (Slack ephemeral; a personal message elsewhere).
+    """
+
+    platform: str
+    channel: str | None = None  # the platform's conversation id (local: "#team-key")
+    member: str | None = None  # a configured member key
+
+    def __post_init__(self) -> None:
+        if not self.channel and not self.member:
+            raise ValueError("a Destination needs a channel, a member, or both")
+
+    def describe(self) -> str:
+        if self.channel and self.member:
+            return f"{self.platform}:{self.channel} (only {self.member})"
+        return f"{self.platform}:{self.channel}" if self.channel else f"{self.platform}:@{self.member}"
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """How fast one conversation may receive messages: at least `interval` seconds apart, and at most
+    `window_limit` messages in any `window` seconds (0 = no window limit)."""
+
+    interval: float = 1.0
+    window: float = 0.0
+    window_limit: int = 0
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class PermanentError(DeliveryError):
+    """Retrying will not help: not in the channel, channel gone, bad credentials, user deactivated."""
+
+
+class TransientError(DeliveryError):
+    """Try again later; `retry_after` (seconds) when the platform said how long to wait."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Platform(ABC):
+    name: str = ""
+    pacing: Pacing = Pacing()
+
+    @abstractmethod
+    async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+        """Post `message`; `key` is the outbox idempotency key, to be attached as metadata where possible."""
+
+    @abstractmethod
+    async def update(self, ref: SentRef, message: Message) -> None:
+        """Replace a delivered message (close a poll, strike a done deliverable)."""
+
+    async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
+        """After a crash mid-send: a message already carrying `key`, if the platform can tell. Default: cannot."""
+        return None

@@ -1,0 +1,280 @@
+"""When things happen: meeting series and routine cadences (RRULE or friendly English) expanded in an IANA time zone,
+school closures skipped, and times relative to meetings ("1 day before at 09:00", "30 minutes after the end").
+
+DST policy: a local time that does not exist (the spring gap) moves to the first valid time after it; a local time
+that happens twice (the autumn fold) happens once, at the first. Claiming and running is bot/ticker.py's job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from dateutil import rrule as rr
+
+WEEKDAYS = {
+    "monday": rr.MO,
+    "tuesday": rr.TU,
+    "wednesday": rr.WE,
+    "thursday": rr.TH,
+    "friday": rr.FR,
+    "saturday": rr.SA,
+    "sunday": rr.SU,
+}
+ORDINALS = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "last": -1,
+}
+DEFAULT_ANCHOR = date(2024, 1, 1)  # a Monday; only matters for "every N weeks" without a start date
+
+_TIME = r"(?:at\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>am|pm)?"
+_DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?"
+_DAYS = rf"(?P<days>{_DAY}(?:(?:\s*,\s*|\s+and\s+){_DAY})*)"
+_ORD = r"(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)"
+_FRIENDLY = [
+    # "monthly on the 2nd Tuesday at 15:30", "every month on the last Thursday at 16:00"
+    re.compile(rf"^(?:monthly|every month)\s+on\s+the\s+{_ORD}\s+{_DAYS}\s+{_TIME}$"),
+    # "first Monday of each month at 08:30", "the 2nd Tuesday of every month at 15:30"
+    re.compile(rf"^(?:the\s+)?{_ORD}\s+{_DAYS}\s+of\s+(?:each|every|the)\s+month\s+{_TIME}$"),
+    # "monthly on the 15th at 09:00"
+    re.compile(rf"^(?:monthly|every month)\s+on\s+the\s+(?P<monthday>\d{{1,2}})(?:st|nd|rd|th)?\s+{_TIME}$"),
+    # "weekly on Monday at 08:30", "every Monday and Thursday at 16:00", "every 2 weeks on Thursday at 16:00"
+    re.compile(rf"^(?:weekly\s+on|every(?:\s+(?P<interval>\d+)\s+weeks\s+on)?)\s+{_DAYS}\s+{_TIME}$"),
+    # "daily at 09:00", "every day at 09:00", "every weekday at 07:45"
+    re.compile(rf"^(?:daily|every\s+day|every\s+(?P<weekday>weekday|school day))\s+{_TIME}$"),
+]
+
+FRIENDLY_EXAMPLES = (
+    "monthly on the 2nd Tuesday at 15:30",
+    "first Monday of each month at 08:30",
+    "monthly on the 15th at 09:00",
+    "weekly on Monday at 08:30",
+    "every 2 weeks on Thursday at 16:00",
+    "daily at 09:00",
+    "RRULE:FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A parsed recurrence: dateutil rrule keyword arguments, in local wall-clock time."""
+
+    freq: int
+    interval: int = 1
+    byweekday: tuple[object, ...] | None = None
+    bymonthday: int | None = None
+    hour: int = 9
+    minute: int = 0
+
+
+def parse_rule(text: str) -> Rule:
+    """Parse an RRULE (with or without the 'RRULE:' prefix) or one of the friendly forms; ValueError says why."""
+    raw = " ".join(text.strip().split())
+    if raw.upper().startswith(("RRULE:", "FREQ=")):
+        return _parse_rrule(raw)
+    lowered = raw.lower()
+    for pattern in _FRIENDLY:
+        match = pattern.match(lowered)
+        if match:
+            return _rule_from_match(match)
+    raise ValueError(
+        f"cannot read the schedule {text!r}; write an RRULE such as 'FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30' "
+        f"or a form such as {', '.join(repr(e) for e in FRIENDLY_EXAMPLES[:4])}"
+    )
+
+
+def _clock(match: re.Match[str]) -> tuple[int, int]:
+    hour, minute = int(match["hour"]), int(match["minute"])
+    if match["ampm"] == "pm" and hour < 12:
+        hour += 12
+    if match["ampm"] == "am" and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        raise ValueError(f"{match['hour']}:{match['minute']} is not a time of day")
+    return hour, minute
+
+
+def _days(text: str) -> tuple[object, ...]:
+    names = re.split(r"\s*,\s*|\s+and\s+", text)
+    return tuple(WEEKDAYS[name.rstrip("s") if name.rstrip("s") in WEEKDAYS else name] for name in names)
+
+
+def _rule_from_match(match: re.Match[str]) -> Rule:
+    hour, minute = _clock(match)
+    groups = match.groupdict()
+    if groups.get("ord"):
+        n = ORDINALS[groups["ord"]]
+        return Rule(rr.MONTHLY, byweekday=tuple(d(n) for d in _days(groups["days"])), hour=hour, minute=minute)
+    if groups.get("monthday"):
+        day = int(groups["monthday"])
+        if not 1 <= day <= 31:
+            raise ValueError(f"there is no day {day} in a month")
+        return Rule(rr.MONTHLY, bymonthday=day, hour=hour, minute=minute)
+    if groups.get("days"):
+        interval = int(groups.get("interval") or 1)
+        return Rule(rr.WEEKLY, interval=interval, byweekday=_days(groups["days"]), hour=hour, minute=minute)
+    if groups.get("weekday"):
+        return Rule(rr.DAILY, byweekday=(rr.MO, rr.TU, rr.WE, rr.TH, rr.FR), hour=hour, minute=minute)
+    return Rule(rr.DAILY, hour=hour, minute=minute)
+
+
+def _parse_rrule(raw: str) -> Rule:
+    body = raw[6:] if raw.upper().startswith("RRULE:") else raw
+    try:
+        parsed = rr.rrulestr("RRULE:" + body, dtstart=datetime(2024, 1, 1), forceset=False)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"the RRULE {raw!r} does not parse: {error}") from None
+    if not isinstance(parsed, rr.rrule):
+        raise ValueError(f"the RRULE {raw!r} does not parse")
+    # Read what the rule says back out of dateutil's parsed form (it fills in defaults from dtstart).
+    original = parsed._original_rule  # type: ignore[attr-defined]
+    hours = original.get("byhour") or (9,)
+    minutes = original.get("byminute") or (0,)
+    if len(hours) > 1 or len(minutes) > 1:
+        raise ValueError(f"the RRULE {raw!r} names several times of day; give one BYHOUR and one BYMINUTE")
+    weekdays = original.get("byweekday")
+    monthdays = original.get("bymonthday")
+    return Rule(
+        freq=parsed._freq,  # type: ignore[attr-defined]
+        interval=parsed._interval,  # type: ignore[attr-defined]
+        byweekday=tuple(weekdays) if weekdays else None,
+        bymonthday=monthdays[0] if monthdays else None,
+        hour=hours[0],
+        minute=minutes[0],
+    )
+
+
+@lru_cache(maxsize=4096)
+def _expander(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
+    kwargs: dict[str, object] = {
+        "dtstart": datetime.combine(anchor, time(rule.hour, rule.minute)),
+        "interval": rule.interval,
+        "byhour": rule.hour,
+        "byminute": rule.minute,
+        "bysecond": 0,
+        "cache": True,
+    }
+    if rule.byweekday:
+        kwargs["byweekday"] = rule.byweekday
+    if rule.bymonthday:
+        kwargs["bymonthday"] = rule.bymonthday
+    if until:
+        kwargs["until"] = datetime.combine(until, time(23, 59))
+    return rr.rrule(rule.freq, **kwargs)  # type: ignore[arg-type]
+
+
+def localize(wall: datetime, tz: ZoneInfo) -> datetime:
+    """A local wall-clock time -> the UTC instant, under the DST policy in the module docstring."""
+    naive = wall.replace(tzinfo=None)
+    aware = naive.replace(tzinfo=tz, fold=0)  # fold=0: in an autumn fold, the first of the two instants
+    for _ in range(24 * 60):
+        if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive:
+            return aware.astimezone(UTC)
+        # In the spring gap: step to the next minute until the wall time exists.
+        naive = (naive + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        aware = naive.replace(tzinfo=tz, fold=0)
+    return aware.astimezone(UTC)
+
+
+def expand(
+    rule: Rule,
+    tz: ZoneInfo,
+    start: datetime,
+    end: datetime,
+    *,
+    anchor: date | None = None,
+    until: date | None = None,
+) -> list[datetime]:
+    """UTC instants of `rule` in (start, end]."""
+    first = anchor or DEFAULT_ANCHOR
+    local_start = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+    local_end = end.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+    if local_end.date() < first:
+        return []
+    times = []
+    seen: set[datetime] = set()
+    for wall in _expander(rule, first, until).between(local_start, local_end, inc=True):
+        instant = localize(wall, tz)
+        if start < instant <= end and instant not in seen:
+            seen.add(instant)
+            times.append(instant)
+    return times
+
+
+# --- times relative to a meeting ------------------------------------------------------------------------------
+
+_UNITS = {"minute": 1, "minutes": 1, "hour": 60, "hours": 60, "day": 1440, "days": 1440}
+_RELATIVE = re.compile(
+    r"^(?:(?P<at_edge>at the (?P<edge0>start|end))"
+    r"|(?:(?P<n>\d+|a|an|one|the)\s+(?P<unit>minutes?|hours?|days?)\s+(?P<dir>before|after)"
+    r"(?:\s+the\s+(?P<edge>start|end))?(?:\s+at\s+(?P<hour>\d{1,2}):(?P<minute>\d{2}))?))$"
+)
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A time relative to a meeting: an offset from its start or end, or a day offset at a fixed local time."""
+
+    edge: str  # "start" | "end"
+    minutes: int  # signed offset; negative = before
+    at: time | None = None  # when set, `minutes` is a whole number of days and the time of day is `at`
+
+    def describe(self) -> str:
+        if self.minutes == 0:
+            return f"at the {self.edge}"
+        direction = "before" if self.minutes < 0 else "after"
+        amount = abs(self.minutes)
+        if self.at is not None:
+            return f"{amount // 1440} day(s) {direction} at {self.at:%H:%M}"
+        return f"{amount} minutes {direction} the {self.edge}"
+
+
+def parse_relative(text: str) -> Relative:
+    lowered = " ".join(text.lower().split())
+    lowered = lowered.replace("the day before", "1 day before").replace("the day after", "1 day after")
+    match = _RELATIVE.match(lowered)
+    if not match:
+        raise ValueError(
+            f"cannot read {text!r} as a time relative to the meeting; write for example '10 minutes before the start', "
+            "'at the start', '30 minutes after the end' or '2 days before at 09:00'"
+        )
+    if match["at_edge"]:
+        return Relative(match["edge0"], 0)
+    n = 1 if match["n"] in ("a", "an", "one", "the") else int(match["n"])
+    minutes = n * _UNITS[match["unit"]] * (-1 if match["dir"] == "before" else 1)
+    edge = match["edge"] or ("start" if match["dir"] == "before" else "end")
+    at = None
+    if match["hour"] is not None:
+        if match["unit"] not in ("day", "days"):
+            raise ValueError(f"{text!r}: a time of day ('at HH:MM') goes only with days before or after")
+        at = time(int(match["hour"]), int(match["minute"]))
+    return Relative(edge, minutes, at)
+
+
+def relative_time(relative: Relative, meeting_start: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:
+    """The UTC instant of `relative` for the meeting starting at `meeting_start` (UTC)."""
+    base = meeting_start if relative.edge == "start" else meeting_start + duration
+    if relative.at is None:
+        return base + timedelta(minutes=relative.minutes)
+    local_day = base.astimezone(tz).date() + timedelta(days=relative.minutes // 1440)
+    return localize(datetime.combine(local_day, relative.at), tz)
+
+
+def reach(relative: Relative, duration: timedelta) -> timedelta:
+    """How far from a meeting's start `relative` can land, either way: used to pad expansion windows."""
+    span = abs(relative.minutes) + (duration.total_seconds() // 60 if relative.edge == "end" else 0)
+    return timedelta(minutes=span) + (timedelta(days=1) if relative.at else timedelta(0))
+
+
+def local_date(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()

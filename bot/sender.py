@@ -1,0 +1,295 @@
+"""The outbox sender: drains queued messages to their platforms, paced per conversation, with retries.
+
+Claims rows with a compare-and-set on status (and SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL) so several
+replicas can drain one outbox. A row left 'sending' by a crash is checked with the platform (find_delivered)
+before it is sent again, so a crash between the API call and recording the result does not post twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from bot.clock import Clock
+from bot.inbound import SentRef
+from bot.messages import message_from_json
+from bot.platforms.base import Destination, PermanentError, Platform, TransientError
+from bot.store.db import Database
+from bot.store.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)  # a 'sending' row older than this was abandoned by a crashed sender
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class Backoff:
+    """Exponential backoff for transient errors: base * 2^(attempt-1), capped."""
+
+    base: float = 2.0
+    cap: float = 600.0
+
+    def delay(self, attempt: int) -> float:
+        return min(self.cap, self.base * (2 ** max(0, attempt - 1)))
+
+
+@dataclass
+class _Conversation:
+    next_allowed: datetime | None = None
+    recent: deque[datetime] = field(default_factory=deque)
+
+
+class Sender:
+    def __init__(
+        self,
+        db: Database,
+        platforms: Mapping[str, Platform],
+        clock: Clock,
+        *,
+        backoff: Backoff | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        batch: int = 50,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.db = db
+        self.platforms = platforms
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+        self.max_attempts = max_attempts
+        self.batch = batch
+        self.sleep = sleep
+        self._conversations: dict[tuple[str, str], _Conversation] = defaultdict(_Conversation)
+        self._paused_until: dict[str, datetime] = {}  # platform -> Retry-After horizon
+
+    # --- the loop -----------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event, idle: float = 0.5) -> None:
+        await asyncio.to_thread(self.recover_abandoned)
+        while not stop.is_set():
+            try:
+                sent = await self.drain_once()
+            except Exception:
+                log.exception("outbox sender pass failed; trying again shortly")
+                sent = 0
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+
+    async def drain_once(self) -> int:
+        """Send what is due and allowed now; returns how many rows were handled (sent, failed or rescheduled)."""
+        handled = 0
+        for item_id in await asyncio.to_thread(self._due_ids):
+            item = await asyncio.to_thread(self._claim, item_id)
+            if item is None:
+                continue
+            await self._attempt(item)
+            handled += 1
+        return handled
+
+    async def drain_until_empty(self, limit: int = 10_000) -> None:
+        """Tests and the simulator: keep sending, waiting for pacing and backoff, until nothing is pending."""
+        for _ in range(limit):
+            handled = await self.drain_once()
+            wait = await asyncio.to_thread(self._seconds_until_next)
+            if wait is None:
+                return
+            if not handled and wait > 0:
+                await self.sleep(wait)
+
+    # --- claiming ------------------------------------------------------------------------------------------
+
+    def _due_ids(self) -> list[int]:
+        now = self.clock.now()
+        with self.db.session() as session:
+            query = (
+                select(OutboxItem.id, OutboxItem.platform, OutboxItem.channel, OutboxItem.member)
+                .where(OutboxItem.status == "pending", OutboxItem.not_before <= now)
+                .order_by(OutboxItem.id)
+                .limit(self.batch * 4)
+            )
+            if self.db.is_postgres:
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+        chosen: list[int] = []
+        taken: set[tuple[str, str]] = set()
+        for item_id, platform, channel, member in rows:
+            conversation = (platform, channel or "@" + (member or ""))
+            # One message per conversation per pass keeps its order and its pacing.
+            if conversation in taken or not self._may_send(conversation, now):
+                continue
+            taken.add(conversation)
+            chosen.append(item_id)
+            if len(chosen) >= self.batch:
+                break
+        return chosen
+
+    def _claim(self, item_id: int) -> OutboxItem | None:
+        now = self.clock.now()
+        with self.db.session() as session:
+            claimed = session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, OutboxItem.status == "pending")
+                .values(status="sending", attempts=OutboxItem.attempts + 1, not_before=now + LEASE)
+            ).rowcount
+            if claimed != 1:
+                return None  # another sender took it
+            return session.get(OutboxItem, item_id)
+
+    def recover_abandoned(self) -> int:
+        """Rows a crashed sender left 'sending' go back to pending."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(OutboxItem).where(OutboxItem.status == "sending", OutboxItem.not_before <= now)
+            ).all()
+            for row in rows:
+                row.status = "pending"  # attempts > 1 now, so the next attempt asks the platform first
+                row.not_before = now
+                row.last_error = "abandoned mid-send by a stopped sender"
+            return len(rows)
+
+    # --- pacing --------------------------------------------------------------------------------------------
+
+    def _may_send(self, conversation: tuple[str, str], now: datetime) -> bool:
+        platform = self.platforms.get(conversation[0])
+        if platform is None:
+            return False
+        paused = self._paused_until.get(conversation[0])
+        if paused and paused > now:
+            return False
+        state = self._conversations[conversation]
+        if state.next_allowed and state.next_allowed > now:
+            return False
+        pacing = platform.pacing
+        if pacing.window_limit:
+            horizon = now - timedelta(seconds=pacing.window)
+            while state.recent and state.recent[0] <= horizon:
+                state.recent.popleft()
+            if len(state.recent) >= pacing.window_limit:
+                return False
+        return True
+
+    def _note_sent(self, conversation: tuple[str, str], platform: Platform) -> None:
+        now = self.clock.now()
+        state = self._conversations[conversation]
+        state.next_allowed = now + timedelta(seconds=platform.pacing.interval)
+        if platform.pacing.window_limit:
+            state.recent.append(now)
+
+    def _seconds_until_next(self) -> float | None:
+        """None when nothing is pending; otherwise how long until something may be sent."""
+        now = self.clock.now()
+        with self.db.session() as session:
+            rows = session.execute(
+                select(OutboxItem.platform, OutboxItem.channel, OutboxItem.member, OutboxItem.not_before).where(
+                    OutboxItem.status.in_(("pending", "sending"))
+                )
+            ).all()
+        if not rows:
+            return None
+        waits = []
+        for platform_name, channel, member, not_before in rows:
+            conversation = (platform_name, channel or "@" + (member or ""))
+            candidates = [not_before]
+            state = self._conversations.get(conversation)
+            if state and state.next_allowed:
+                candidates.append(state.next_allowed)
+            if state and state.recent and self.platforms.get(platform_name):
+                pacing = self.platforms[platform_name].pacing
+                if pacing.window_limit and len(state.recent) >= pacing.window_limit:
+                    candidates.append(state.recent[0] + timedelta(seconds=pacing.window))
+            if self._paused_until.get(platform_name):
+                candidates.append(self._paused_until[platform_name])
+            waits.append(max(0.0, (max(candidates) - now).total_seconds()))
+        return min(waits)
+
+    # --- one attempt ---------------------------------------------------------------------------------------
+
+    async def _attempt(self, item: OutboxItem) -> None:
+        platform = self.platforms[item.platform]
+        destination = Destination(item.platform, channel=item.channel, member=item.member)
+        conversation = (item.platform, item.channel or "@" + (item.member or ""))
+        message = message_from_json(item.payload)
+        try:
+            if item.kind == "update":
+                ref = await asyncio.to_thread(self._original_ref, item)
+                if ref is None:
+                    return
+                await platform.update(ref, message)
+            else:
+                ref = None
+                if item.attempts > 1:  # an earlier attempt may have reached the platform (crash, timeout)
+                    ref = await platform.find_delivered(destination, item.key)
+                if ref is None:
+                    ref = await platform.deliver(destination, message, item.key)
+        except PermanentError as error:
+            log.warning("outbox %s: permanent failure %s; not retrying", item.key, error.reason)
+            await asyncio.to_thread(self._finish, item.id, "failed", error=error.reason)
+            return
+        except TransientError as error:
+            await asyncio.to_thread(self._retry_later, item, error.reason, error.retry_after)
+            if error.retry_after:
+                self._paused_until[item.platform] = self.clock.now() + timedelta(seconds=error.retry_after)
+            return
+        except Exception as error:  # an unexpected bug in a platform: treat as transient, but say so
+            log.exception("outbox %s: unexpected error", item.key)
+            await asyncio.to_thread(self._retry_later, item, f"{type(error).__name__}: {error}", None)
+            return
+        self._note_sent(conversation, platform)
+        await asyncio.to_thread(self._finish, item.id, "sent", ref=ref)
+
+    def _original_ref(self, item: OutboxItem) -> SentRef | None:
+        with self.db.session() as session:
+            original = session.scalar(select(OutboxItem).where(OutboxItem.key == item.update_of))
+            row = session.get(OutboxItem, item.id)
+            assert row is not None
+            if original is None or original.status == "failed":
+                row.status, row.last_error = "failed", "the message to update was never delivered"
+                return None
+            if original.status != "sent" or not original.sent_message_id:
+                row.status, row.not_before = "pending", self.clock.now() + timedelta(seconds=1)
+                return None
+            newer = session.scalar(
+                select(OutboxItem.id).where(
+                    OutboxItem.update_of == item.update_of,
+                    OutboxItem.id > item.id,
+                    OutboxItem.kind == "update",
+                )
+            )
+            if newer is not None:  # a later update replaces this one: skip straight to it
+                row.status = "superseded"
+                return None
+            return SentRef(original.platform, original.sent_conversation or "", original.sent_message_id)
+
+    def _finish(self, item_id: int, status: str, *, ref: SentRef | None = None, error: str = "") -> None:
+        with self.db.session() as session:
+            row = session.get(OutboxItem, item_id)
+            assert row is not None
+            row.status = status
+            row.last_error = error
+            if status == "sent":
+                row.sent_at = self.clock.now()
+                if ref is not None:
+                    row.sent_conversation, row.sent_message_id = ref.conversation, ref.message_id
+
+    def _retry_later(self, item: OutboxItem, reason: str, retry_after: float | None) -> None:
+        with self.db.session() as session:
+            row = session.get(OutboxItem, item.id)
+            assert row is not None
+            if row.attempts >= self.max_attempts:
+                row.status, row.last_error = "failed", f"gave up after {row.attempts} attempts: {reason}"
+                log.error("outbox %s: %s", row.key, row.last_error)
+                return
+            delay = retry_after if retry_after is not None else self.backoff.delay(row.attempts)
+            row.status = "pending"
+            row.not_before = self.clock.now() + timedelta(seconds=delay)
+            row.last_error = reason
+            log.info("outbox %s: transient failure (%s); retrying in %.1fs", row.key, reason, delay)

@@ -1,0 +1,76 @@
+"""Open a database (SQLite by default, PostgreSQL through DATABASE_URL) and bring its schema up to date.
+
+Schema changes go through Alembic migrations in migrations/; nothing here creates tables directly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_SQLITE = "sqlite:///var/partnerbot.sqlite3"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def database_url() -> str:
+    return os.environ.get("DATABASE_URL") or DEFAULT_SQLITE
+
+
+def normalise_url(url: str) -> str:
+    """Accept the postgres:// and postgresql:// spellings hosting providers hand out; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@dataclass
+class Database:
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+
+def open_database(url: str | None = None) -> Database:
+    url = normalise_url(url or database_url())
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def upgrade(db: Database) -> None:
+    """Run every Alembic migration not yet applied."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with db.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")

@@ -1,0 +1,167 @@
+"""Tick and reconcile: each tick asks every routine of every team what fell due since the last tick, claims each
+due occurrence by inserting its unique row, and runs only what it claimed. APScheduler 3 only drives the ticks.
+
+So a restart, a late tick or a second replica never runs an occurrence twice; an occurrence missed while the bot
+was down runs once if still inside its grace window and is recorded as missed otherwise. One team's failure is
+logged with its context and never stops the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.flows.base import Due, Flow
+from bot.runtime import Runtime
+from bot.store.models import Occurrence, TickerState
+
+log = logging.getLogger(__name__)
+
+MAX_LOOKBACK = timedelta(days=3)  # how far back a restarted bot looks for missed occurrences
+FIRST_START_LOOKBACK = timedelta(hours=1)  # a brand-new database does not replay history
+RECHECK = timedelta(hours=6)  # each tick also re-reads this much before the last tick, to finish interrupted work
+
+
+@dataclass
+class TickReport:
+    ran: list[str] = field(default_factory=list)
+    missed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    next_due: datetime | None = None
+
+
+class Ticker:
+    def __init__(
+        self,
+        rt: Runtime,
+        flows: Mapping[str, Flow],
+        *,
+        name: str = "main",
+        instance: str | None = None,
+        lookahead: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.rt = rt
+        self.flows = flows
+        self.name = name
+        self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
+        self.lookahead = lookahead
+
+    def reconcile(self) -> TickReport:
+        now = self.rt.clock.now()
+        since = self._since(now)
+        report = TickReport()
+        for team in self.rt.config.teams.values():
+            try:
+                self._reconcile_team(team.key, since, now, report)
+            except Exception:  # one team's failure must not stop the others
+                log.exception("routines of team %s failed to reconcile", team.key)
+                report.failed.append(f"{team.key}/*")
+        self._advance(now)
+        return report
+
+    def _since(self, now: datetime) -> datetime:
+        with self.rt.db.session() as session:
+            state = session.get(TickerState, self.name)
+            last = state.reconciled_until if state else None
+        if last is None:
+            return now - FIRST_START_LOOKBACK
+        return max(min(last, now), now - MAX_LOOKBACK)
+
+    def _advance(self, now: datetime) -> None:
+        with self.rt.db.session() as session:
+            state = session.get(TickerState, self.name, with_for_update=self.rt.db.is_postgres)
+            if state is None:
+                try:
+                    with session.begin_nested():
+                        session.add(TickerState(name=self.name, reconciled_until=now))
+                except IntegrityError:
+                    pass
+            elif state.reconciled_until < now:
+                state.reconciled_until = now
+
+    def _reconcile_team(self, team_key: str, since: datetime, now: datetime, report: TickReport) -> None:
+        team = self.rt.config.teams[team_key]
+        for flow in self.flows.values():
+            settings = flow.settings(self.rt.config, team)
+            if settings is None:
+                continue
+            # Look back at least as far as any grace window, so work interrupted mid-tick is found again;
+            # claims make looking twice harmless.
+            dues = list(flow.due(self.rt, team, settings, since - RECHECK, now + self.lookahead))
+            upcoming = [d.at for d in dues if d.at > now]
+            if upcoming:
+                earliest = min(upcoming)
+                report.next_due = earliest if report.next_due is None else min(report.next_due, earliest)
+            current = [d for d in dues if d.at <= now]
+            if not current:
+                continue
+            claimed = self._already_claimed(current)
+            for due in current:
+                if (due.routine_key, due.at) in claimed:
+                    continue
+                if due.at < now - due.grace:
+                    self._record_missed(due, now, report)
+                else:
+                    self._claim_and_run(flow, settings, due, now, report)
+
+    def _already_claimed(self, dues: list[Due]) -> set[tuple[str, datetime]]:
+        keys = {d.routine_key for d in dues}
+        with self.rt.db.session() as session:
+            rows = session.execute(
+                select(Occurrence.routine_key, Occurrence.due_at).where(Occurrence.routine_key.in_(keys))
+            ).all()
+        return {(key, at) for key, at in rows}
+
+    def _insert_claim(self, due: Due, status: str, now: datetime) -> bool:
+        try:
+            with self.rt.db.session() as session:
+                session.add(
+                    Occurrence(
+                        routine_key=due.routine_key,
+                        team=due.team,
+                        flow=due.flow,
+                        step=due.step,
+                        subject=due.subject,
+                        due_at=due.at,
+                        status=status,
+                        claimed_by=self.instance,
+                        started_at=now,
+                        finished_at=now if status == "missed" else None,
+                        error="",
+                    )
+                )
+        except IntegrityError:
+            return False  # another ticker (or an earlier run of this one) claimed it
+        return True
+
+    def _record_missed(self, due: Due, now: datetime, report: TickReport) -> None:
+        if self._insert_claim(due, "missed", now):
+            log.warning("missed %s due %s (outside its grace window of %s)", due.routine_key, due.at, due.grace)
+            report.missed.append(due.routine_key)
+
+    def _claim_and_run(self, flow: Flow, settings: object, due: Due, now: datetime, report: TickReport) -> None:
+        if not self._insert_claim(due, "running", now):
+            return
+        error = ""
+        try:
+            with self.rt.db.session() as session:
+                flow.run(self.rt, session, due, settings)
+        except Exception as exc:
+            log.exception("routine %s failed", due.routine_key)
+            error = f"{type(exc).__name__}: {exc}"
+        with self.rt.db.session() as session:
+            row = session.scalar(
+                select(Occurrence).where(Occurrence.routine_key == due.routine_key, Occurrence.due_at == due.at)
+            )
+            if row is not None:
+                row.status = "failed" if error else "done"
+                row.error = error
+                row.finished_at = self.rt.clock.now()
+        (report.failed if error else report.ran).append(due.routine_key)
