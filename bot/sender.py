@@ -86,7 +86,9 @@ class Sender:
     async def drain_once(self) -> int:
         """Send what is due and allowed now; returns how many rows were handled (sent, failed or rescheduled)."""
         handled = 0
-        for item_id in await asyncio.to_thread(self._due_ids):
+        for item_id, platform_name in await asyncio.to_thread(self._due_ids):
+            if self._paused(platform_name, self.clock.now()):
+                continue  # a Retry-After earlier in this pass applies to the whole platform
             item = await asyncio.to_thread(self._claim, item_id)
             if item is None:
                 continue
@@ -106,7 +108,7 @@ class Sender:
 
     # --- claiming ------------------------------------------------------------------------------------------
 
-    def _due_ids(self) -> list[int]:
+    def _due_ids(self) -> list[tuple[int, str]]:
         now = self.clock.now()
         with self.db.session() as session:
             query = (
@@ -118,7 +120,7 @@ class Sender:
             if self.db.is_postgres:
                 query = query.with_for_update(skip_locked=True)
             rows = session.execute(query).all()
-        chosen: list[int] = []
+        chosen: list[tuple[int, str]] = []
         taken: set[tuple[str, str]] = set()
         for item_id, platform, channel, member in rows:
             conversation = (platform, channel or "@" + (member or ""))
@@ -126,7 +128,7 @@ class Sender:
             if conversation in taken or not self._may_send(conversation, now):
                 continue
             taken.add(conversation)
-            chosen.append(item_id)
+            chosen.append((item_id, platform))
             if len(chosen) >= self.batch:
                 break
         return chosen
@@ -162,8 +164,7 @@ class Sender:
         platform = self.platforms.get(conversation[0])
         if platform is None:
             return False
-        paused = self._paused_until.get(conversation[0])
-        if paused and paused > now:
+        if self._paused(conversation[0], now):
             return False
         state = self._conversations[conversation]
         if state.next_allowed and state.next_allowed > now:
@@ -176,6 +177,10 @@ class Sender:
             if len(state.recent) >= pacing.window_limit:
                 return False
         return True
+
+    def _paused(self, platform: str, now: datetime) -> bool:
+        until = self._paused_until.get(platform)
+        return until is not None and until > now
 
     def _note_sent(self, conversation: tuple[str, str], platform: Platform) -> None:
         now = self.clock.now()

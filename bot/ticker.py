@@ -52,6 +52,7 @@ class Ticker:
         self.name = name
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.lookahead = lookahead
+        self.last_next_due: datetime | None = None  # the earliest occurrence seen ahead at the last tick
 
     def reconcile(self) -> TickReport:
         now = self.rt.clock.now()
@@ -64,6 +65,7 @@ class Ticker:
                 log.exception("routines of team %s failed to reconcile", team.key)
                 report.failed.append(f"{team.key}/*")
         self._advance(now)
+        self.last_next_due = report.next_due
         return report
 
     def _since(self, now: datetime) -> datetime:

@@ -15,6 +15,8 @@ from bot.config import Config, RoutineSettings, Team
 from bot.delivery import post_to_team
 from bot.flows.base import Due, Flow
 from bot.flows.norm_library import BUILT_IN_SETS, Norm
+from bot.handlers.registry import Invocation, UsageError, command
+from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meeting_number
 from bot.messages import Context, Header, Message, Text
 from bot.runtime import Runtime
@@ -92,3 +94,17 @@ class NormsFlow(Flow):
             f"Norm of the meeting: {spotlight.name}",
         )
         post_to_team(rt, session, team, due.routine_key, message)
+
+
+def _settings_for(rt: Runtime, team: Team) -> NormsSettings:
+    raw = rt.config.routine_settings(team, "norms")
+    return NormsSettings.model_validate(raw or {})
+
+
+@command("norms", help="show the team's norms")
+def show_norms(rt: Runtime, inv: Invocation) -> Reply:
+    if inv.args:
+        raise UsageError(f"`/partner norms` takes no arguments (got `{' '.join(inv.args)}`).")
+    norms = norm_set(rt.config, inv.team, _settings_for(rt, inv.team))
+    lines = "\n".join(f"- *{n.name}*{': ' + n.gist if n.gist else ''}" for n in norms)
+    return Reply(private=Message((Header(f"{inv.team.name}: our norms"), Text(lines)), f"{inv.team.name} norms"))

@@ -93,3 +93,15 @@ def on_event(kind: str):
 def home_section(fn: Callable[[Runtime, Member, datetime], list[Block]]):
     HOME_SECTIONS.append(fn)
     return fn
+
+
+# `partnerbot export KIND`: KIND -> function(runtime, options) returning the file's text.
+EXPORTERS: dict[str, Callable[[Runtime, dict[str, object]], str]] = {}
+
+
+def exporter(kind: str):
+    def register(fn: Callable[[Runtime, dict[str, object]], str]) -> Callable[[Runtime, dict[str, object]], str]:
+        EXPORTERS[kind] = fn
+        return fn
+
+    return register

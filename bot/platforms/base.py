@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
-from bot.inbound import SentRef
+from bot.inbound import Action, Command, Event, Reply, SentRef
 from bot.messages import Message
 
 
@@ -77,3 +78,42 @@ class Platform(ABC):
     async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
         """After a crash mid-send: a message already carrying `key`, if the platform can tell. Default: cannot."""
         return None
+
+    # Lifecycle hooks for the composition root; a platform that needs none keeps these defaults.
+    def add_routes(self, router: Any) -> None:
+        """Register HTTP endpoints on the shared web server's router (an aiohttp UrlDispatcher)."""
+        return None
+
+    async def start(self) -> None:
+        """Open long-lived connections (Slack Socket Mode)."""
+        return None
+
+    async def stop(self) -> None:
+        """Close them."""
+        return None
+
+
+class Inbound(ABC):
+    """What a platform adapter calls when a person does something. Implemented once, by bot/app.py; adapters
+    never reach into handlers, flows or the database themselves."""
+
+    @abstractmethod
+    async def command(self, command: Command) -> Reply: ...
+
+    @abstractmethod
+    async def action(self, action: Action) -> Reply: ...
+
+    @abstractmethod
+    async def event(self, event: Event) -> Reply | None: ...
+
+    @abstractmethod
+    def member_for(self, platform: str, user_id: str) -> str | None:
+        """The configured member key of a platform user, or None."""
+
+    @abstractmethod
+    def team_for_channel(self, platform: str, channel: str | None) -> str | None:
+        """The team whose channel this is, or None."""
+
+    @abstractmethod
+    async def home(self, member: str) -> Message:
+        """The member's home view: upcoming roles, open surveys, deliverables, next meeting."""

@@ -1,4 +1,4 @@
-"""Foundation: occurrences, ticker state, outbox, audit log, member identities, conversation references.
+"""Foundation: occurrences, ticker state, outbox, audit log, identities, conversation references, meeting roles.
 
 Revision ID: 0001_foundation
 Revises:
@@ -87,6 +87,33 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "role_assignments",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("team", sa.String(100), nullable=False, index=True),
+        sa.Column("meeting", sa.String(200), nullable=False),
+        sa.Column("meeting_start", TS, nullable=False),
+        sa.Column("role", sa.String(50), nullable=False),
+        sa.Column("member", sa.String(100), nullable=False),
+        sa.Column("status", sa.String(20), nullable=False),
+        sa.Column("updated_at", TS, nullable=False),
+        sa.UniqueConstraint("team", "meeting", "role", name="uq_role_per_meeting"),
+    )
+    op.create_table(
+        "role_events",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("team", sa.String(100), nullable=False, index=True),
+        sa.Column("meeting", sa.String(200), nullable=False),
+        sa.Column("meeting_start", TS, nullable=False),
+        sa.Column("role", sa.String(50), nullable=False),
+        sa.Column("member", sa.String(100), nullable=False),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("actor", sa.String(100), nullable=False, server_default=""),
+        sa.Column("at", TS, nullable=False),
+        sa.Column("detail", sa.JSON, nullable=False),
+    )
+
+
 def downgrade() -> None:
-    for table in ("conversation_refs", "member_identities", "audit_log", "outbox", "ticker_state", "occurrences"):
+    for table in ("role_events", "role_assignments", "conversation_refs", "member_identities", "audit_log", "outbox", "ticker_state", "occurrences"):
         op.drop_table(table)

@@ -1,0 +1,214 @@
+"""The composition root: reads the environment, loads config, opens the database, picks the live platforms and
+wires them to the handlers, the ticker, the outbox sender and the web server. Nothing else constructs these.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import func, select
+
+from bot.clock import Clock, SystemClock
+from bot.flows import FLOWS
+from bot.handlers.actions import dispatch_action
+from bot.handlers.commands import dispatch_command
+from bot.handlers.events import dispatch_event, home_view
+from bot.identity import resolve_member
+from bot.inbound import Action, Command, Event, Reply
+from bot.messages import Message
+from bot.metrics import count
+from bot.platforms.base import Inbound, Platform
+from bot.platforms.local import LocalWorkspace
+from bot.render import Templates
+from bot.runtime import Runtime
+from bot.sender import Sender
+from bot.store.db import Database, open_database, upgrade
+from bot.store.models import OutboxItem
+from bot.ticker import Ticker
+from bot.web import build_web_app
+
+log = logging.getLogger("partnerbot")
+
+# Platform modules that can go live; each exposes `from_env(env, runtime, inbound) -> Platform | None`.
+PLATFORM_MODULES = ("bot.platforms.slack", "bot.platforms.teams")
+TICK_SECONDS = 30
+
+
+class Handlers(Inbound):
+    """The single implementation of the inbound port: runs the neutral dispatchers off the event loop."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def command(self, command: Command) -> Reply:
+        count("partnerbot_commands_total", "slash commands handled", platform=command.platform)
+        return await asyncio.to_thread(dispatch_command, self.rt, command)
+
+    async def action(self, action: Action) -> Reply:
+        count("partnerbot_actions_total", "button presses and form submissions handled", platform=action.platform)
+        return await asyncio.to_thread(dispatch_action, self.rt, action)
+
+    async def event(self, event: Event) -> Reply | None:
+        return await asyncio.to_thread(dispatch_event, self.rt, event)
+
+    def member_for(self, platform: str, user_id: str) -> str | None:
+        return resolve_member(self.rt.config, self.rt.db, platform, user_id)
+
+    def team_for_channel(self, platform: str, channel: str | None) -> str | None:
+        if not channel:
+            return None
+        for team in self.rt.config.teams.values():
+            bound = team.channels.local or f"#{team.key}" if platform == "local" else getattr(team.channels, platform)
+            if bound == channel:
+                return team.key
+        return None
+
+    async def home(self, member: str) -> Message:
+        return await asyncio.to_thread(home_view, self.rt, member)
+
+
+@dataclass
+class App:
+    runtime: Runtime
+    platforms: dict[str, Platform]
+    handlers: Handlers
+    ticker: Ticker
+    sender: Sender
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def local(self) -> LocalWorkspace | None:
+        platform = self.platforms.get("local")
+        return platform if isinstance(platform, LocalWorkspace) else None
+
+    def health(self) -> dict[str, object]:
+        with self.runtime.db.session() as session:
+            pending = session.scalar(select(func.count()).where(OutboxItem.status == "pending")) or 0
+        return {"platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams), "outbox_pending": pending}
+
+    def tick(self) -> None:
+        report = self.ticker.reconcile()
+        for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
+            if items:
+                count("partnerbot_occurrences_total", "routine occurrences by outcome", len(items), outcome=name)
+        count("partnerbot_ticks_total", "reconcile ticks")
+        return None
+
+
+def build_app(
+    env: Mapping[str, str] | None = None,
+    *,
+    clock: Clock | None = None,
+    config_dir: str | None = None,
+    database: Database | None = None,
+    echo: bool | None = None,
+) -> App:
+    from bot.config.loader import load_config
+
+    env = dict(os.environ if env is None else env)
+    clock = clock or SystemClock()
+    config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config")
+    db = database or open_database(env.get("DATABASE_URL"))
+    templates = Templates(os.path.join(config.folder, "templates"))
+    runtime = Runtime(config=config, db=db, clock=clock, templates=templates)
+    handlers = Handlers(runtime)
+
+    platforms: dict[str, Platform] = {}
+    for module_name in PLATFORM_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as missing:
+            if missing.name != module_name:
+                raise
+            continue
+        platform = module.from_env(env, runtime, handlers)
+        if platform is not None:
+            platforms[platform.name] = platform
+    if not platforms:
+        local = LocalWorkspace(clock, echo=echo)
+        local.inbound = handlers
+        platforms["local"] = local
+    runtime.platforms = tuple(platforms)
+    ticker = Ticker(runtime, FLOWS)
+    sender = Sender(db, platforms, clock)
+    return App(runtime, platforms, handlers, ticker, sender)
+
+
+async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
+    """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
+    from aiohttp import web
+
+    upgrade(app.runtime.db)
+    web_app = build_web_app(app.platforms.values(), app.health)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    log.info("serving on http://%s:%d (platforms: %s)", host, port, ", ".join(app.platforms))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def tick() -> None:
+        try:
+            await asyncio.to_thread(app.tick)
+        except Exception:
+            log.exception("tick failed")
+        _arm_wake_up(scheduler, app, tick)
+
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=TICK_SECONDS,
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.start()
+    tasks = [asyncio.create_task(app.sender.run(stop))]
+    for platform in app.platforms.values():
+        await platform.start()
+    local = app.local
+    if local is not None and sys.stdin.isatty():
+        tasks.append(asyncio.create_task(_until_eof(local, stop)))
+    elif local is not None:
+        log.info("local workspace running headless (no terminal): posts are logged")
+    await stop.wait()
+    log.info("stopping")
+    scheduler.shutdown(wait=False)
+    for platform in app.platforms.values():
+        await platform.stop()
+    for task in tasks:
+        task.cancel()
+    await runner.cleanup()
+
+
+def _arm_wake_up(scheduler: AsyncIOScheduler, app: App, tick) -> None:  # type: ignore[no-untyped-def]
+    """A precise wake-up at the next due time, so a reminder does not wait for the next periodic tick."""
+    report_next = app.ticker.last_next_due
+    if report_next is None:
+        return
+    now = app.runtime.clock.now()
+    if report_next - now < timedelta(seconds=TICK_SECONDS):
+        scheduler.add_job(
+            tick, "date", run_date=report_next + timedelta(seconds=1), id="wake-up", replace_existing=True
+        )
+
+
+async def _until_eof(local: LocalWorkspace, stop: asyncio.Event) -> None:
+    await local.run_terminal(stop)

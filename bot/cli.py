@@ -1,0 +1,161 @@
+"""The `partnerbot` command: run, validate, schema, simulate, db upgrade, export, and what later issues add.
+
+Each subcommand is a small function; the composition root (bot/app.py) does the wiring for `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+from datetime import date
+
+from bot.config.loader import ConfigError, config_schema, load_config, summary
+
+
+def _config_dir(arg: str | None) -> str:
+    return arg or os.environ.get("PARTNERBOT_CONFIG") or "config"
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(_config_dir(args.config))
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        print(f"\n{len(error.problems)} problem(s) found; nothing was changed.", file=sys.stderr)
+        return 1
+    print(summary(config))
+    return 0
+
+
+def cmd_schema(_args: argparse.Namespace) -> int:
+    print(json.dumps(config_schema(), indent=2))
+    return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from bot.simulate import format_posts, simulate
+
+    try:
+        config = load_config(_config_dir(args.config))
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    start = date.fromisoformat(args.start)
+    print(format_posts(config, simulate(config, start, args.days)))
+    return 0
+
+
+def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+    from bot.store.db import database_url, open_database, upgrade
+
+    db = open_database()
+    upgrade(db)
+    print(f"database is up to date ({db.engine.url.render_as_string(hide_password=True) or database_url()})")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.app import build_app, serve
+
+    try:
+        app = build_app(config_dir=_config_dir(args.config))
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    port = int(os.environ.get("PORT", "3978"))
+    asyncio.run(serve(app, port))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.app import build_app
+    from bot.handlers.registry import EXPORTERS
+
+    exporter = EXPORTERS.get(args.kind)
+    if exporter is None:
+        print(f"unknown export {args.kind!r}; known: {', '.join(sorted(EXPORTERS)) or 'none'}", file=sys.stderr)
+        return 2
+    app = build_app(config_dir=_config_dir(args.config), echo=False)
+    try:
+        text = exporter(app.runtime, vars(args))
+    except ValueError as problem:
+        print(str(problem), file=sys.stderr)
+        return 1
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="partnerbot", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="serve the bot (Slack, Teams, or the local workspace)")
+    run.add_argument("config", nargs="?", help="config folder (default $PARTNERBOT_CONFIG or config/)")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a config folder and report every problem")
+    validate.add_argument("config", nargs="?")
+    validate.set_defaults(func=cmd_validate)
+
+    sub.add_parser("schema", help="print the config JSON Schema").set_defaults(func=cmd_schema)
+
+    sim = sub.add_parser("simulate", help="print every message the routines would post, without sending")
+    sim.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    sim.add_argument("--days", type=int, default=30)
+    sim.add_argument("config", nargs="?")
+    sim.set_defaults(func=cmd_simulate)
+
+    db = sub.add_parser("db", help="database commands")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply all migrations").set_defaults(func=cmd_db_upgrade)
+
+    export = sub.add_parser("export", help="write aggregated results or published summaries")
+    export.add_argument("kind", help="what to export, e.g. pulse or summary")
+    export.add_argument("--team", required=True)
+    export.add_argument("--format", default="csv")
+    export.add_argument("--meeting", help="meeting date, YYYY-MM-DD (summary exports)")
+    export.add_argument("--instrument", help="survey instrument (pulse exports)")
+    export.add_argument("--out", help="file to write (default: standard output)")
+    export.add_argument("--config")
+    export.set_defaults(func=cmd_export)
+
+    for extend in CLI_EXTENSIONS:
+        extend(sub)
+    return parser
+
+
+# Platform modules add their own subcommands here (for example `teams-package`), keeping this file neutral.
+CLI_EXTENSIONS: list = []
+
+
+def main(argv: list[str] | None = None) -> int:
+    _load_extensions()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args) or 0)
+
+
+def _load_extensions() -> None:
+    import importlib
+
+    for module_name in ("bot.platforms.teams_package",):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as missing:
+            if missing.name != module_name:
+                raise
+            continue
+        if module.add_cli not in CLI_EXTENSIONS:
+            CLI_EXTENSIONS.append(module.add_cli)

@@ -1,0 +1,260 @@
+"""The local workspace: the bot without Slack or Teams. Posts are printed to the terminal (or logged when no
+terminal is attached), and a person types as any member: `as maria: /partner help`, `as maria: press 2`.
+
+Tests drive the same class through `handle_line`, so the local workspace is a real platform, not a mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import shlex
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.clock import Clock
+from bot.inbound import Action, Command, Reply, SentRef
+from bot.messages import Buttons, ChoiceScale, Form, Message
+from bot.platforms.base import Destination, Inbound, Pacing, Platform
+
+log = logging.getLogger(__name__)
+
+USAGE = """Type as any member:
+  as NAME: /partner help             run a command (NAME is a member key or first name)
+  as NAME: press N [on MSG]          press button N of the latest message NAME can see (or of message MSG)
+  as NAME: submit field=value ...    submit the form NAME has open
+  as NAME: home                      show NAME's home view
+  show [CHANNEL]                     list recent messages (all, or one channel such as #district)
+  help                               this text"""
+
+
+@dataclass
+class LocalPost:
+    id: int
+    at: datetime
+    conversation: str  # "#channel" or "@member"
+    message: Message
+    only_for: str | None = None  # member key for a private (ephemeral) message in a channel
+    history: list[Message] = field(default_factory=list)
+
+
+class LocalWorkspace(Platform):
+    name = "local"
+    pacing = Pacing(interval=0.0)
+
+    def __init__(self, clock: Clock, *, echo: bool | None = None, out=None) -> None:  # type: ignore[no-untyped-def]
+        self.clock = clock
+        self.posts: list[LocalPost] = []
+        self._ids = itertools.count(1)
+        self.inbound: Inbound | None = None
+        self.echo = sys.stdout.isatty() if echo is None else echo
+        self.out = out or sys.stdout
+        self._open_forms: dict[str, tuple[Form, LocalPost | None]] = {}
+
+    # --- outbound -------------------------------------------------------------------------------------------
+
+    async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+        conversation = destination.channel or f"@{destination.member}"
+        only_for = destination.member if destination.channel else None
+        post = self._add(conversation, message, only_for)
+        return SentRef(self.name, conversation, str(post.id))
+
+    async def update(self, ref: SentRef, message: Message) -> None:
+        post = self.post(int(ref.message_id))
+        post.history.append(post.message)
+        post.message = message
+        self._show(post, updated=True)
+
+    def _add(self, conversation: str, message: Message, only_for: str | None = None) -> LocalPost:
+        post = LocalPost(next(self._ids), self.clock.now(), conversation, message, only_for)
+        self.posts.append(post)
+        self._show(post)
+        return post
+
+    def post(self, post_id: int) -> LocalPost:
+        for post in self.posts:
+            if post.id == post_id:
+                return post
+        raise KeyError(post_id)
+
+    def _show(self, post: LocalPost, updated: bool = False) -> None:
+        where = post.conversation + (f" (only {post.only_for})" if post.only_for else "")
+        head = f"--- [msg {post.id}] {where} {post.at:%Y-%m-%d %H:%M} UTC{' (updated)' if updated else ''}"
+        text = f"{head}\n{post.message.plain()}\n"
+        if self.echo:
+            print(text, file=self.out, flush=True)
+        else:
+            log.info("posted %s: %s", where, post.message.fallback)
+
+    # --- inbound ---------------------------------------------------------------------------------------------
+
+    async def handle_line(self, line: str) -> str:
+        """One line typed by a person; returns what the terminal shows in answer (also used by tests)."""
+        line = line.strip()
+        if not line:
+            return ""
+        if line in ("help", "?"):
+            return USAGE
+        if line.startswith("show"):
+            channel = line[4:].strip() or None
+            shown = [p for p in self.posts if channel is None or p.conversation == channel][-10:]
+            return "\n\n".join(f"[msg {p.id}] {p.conversation}\n{p.message.plain()}" for p in shown) or "(nothing)"
+        if not line.startswith("as ") or ":" not in line:
+            return f"I did not understand {line!r}.\n{USAGE}"
+        who, _, rest = line[3:].partition(":")
+        who, rest = who.strip(), rest.strip()
+        assert self.inbound is not None, "the local workspace is not connected to the bot"
+        member = self.inbound.member_for(self.name, who)
+        if member is None:
+            return f"There is no member called {who!r} in the config."
+        if rest.startswith("/partner"):
+            reply = await self.inbound.command(Command(self.name, who, member, rest[len("/partner") :].strip()))
+            return self._apply(member, reply, None)
+        if rest == "home":
+            return (await self.inbound.home(member)).plain()
+        if rest.startswith("press"):
+            return await self._press(member, who, rest)
+        if rest.startswith("submit"):
+            return await self._submit(member, who, rest)
+        return f"I did not understand {rest!r}.\n{USAGE}"
+
+    def visible_to(self, member: str, channels: set[str]) -> list[LocalPost]:
+        return [
+            p
+            for p in self.posts
+            if p.conversation == f"@{member}" or (p.conversation in channels and p.only_for in (None, member))
+        ]
+
+    async def _press(self, member: str, who: str, rest: str) -> str:
+        words = rest.split()
+        if len(words) < 2 or not words[1].isdigit():
+            return "Usage: as NAME: press N [on MSG]"
+        number = int(words[1])
+        post = self._target_post(member, int(words[3]) if len(words) >= 4 and words[3].isdigit() else None)
+        if post is None:
+            return "There is no message with buttons for you to press."
+        target = _numbered_controls(post.message).get(number)
+        if target is None:
+            return f"Message {post.id} has no button {number}."
+        if isinstance(target, Form):
+            self._open_forms[member] = (target, post)
+            return _describe_form(target)
+        action_id, value = target
+        assert self.inbound is not None
+        team = self.inbound.team_for_channel(self.name, post.conversation)
+        action = Action(
+            self.name,
+            who,
+            member,
+            action_id,
+            value,
+            message=SentRef(self.name, post.conversation, str(post.id)),
+            channel=post.conversation,
+            team=team,
+        )
+        return self._apply(member, await self.inbound.action(action), post)
+
+    async def _submit(self, member: str, who: str, rest: str) -> str:
+        opened = self._open_forms.get(member)
+        if opened is None:
+            return "You have no form open. Press the button that opens one first."
+        form, post = opened
+        try:
+            pairs = shlex.split(rest[len("submit") :])
+        except ValueError as error:
+            return f"Could not read the values: {error}"
+        values = {}
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            if not sep:
+                return f"Write each value as field=value (got {pair!r})."
+            values[name] = value
+        unknown = set(values) - {f.name for f in form.fields}
+        if unknown:
+            return f"This form has no field {', '.join(sorted(unknown))}.\n{_describe_form(form)}"
+        assert self.inbound is not None
+        ref = SentRef(self.name, post.conversation, str(post.id)) if post else None
+        action = Action(self.name, who, member, form.action_id, form.value, values, message=ref)
+        reply = await self.inbound.action(action)
+        if not reply.errors:
+            self._open_forms.pop(member, None)
+        return self._apply(member, reply, post)
+
+    def _target_post(self, member: str, post_id: int | None) -> LocalPost | None:
+        if post_id is not None:
+            try:
+                return self.post(post_id)
+            except KeyError:
+                return None
+        assert self.inbound is not None
+        channels = {p.conversation for p in self.posts if self.inbound.team_for_channel(self.name, p.conversation)}
+        for post in reversed(self.visible_to(member, channels)):
+            if _numbered_controls(post.message):
+                return post
+        return None
+
+    def _apply(self, member: str, reply: Reply, post: LocalPost | None) -> str:
+        shown: list[str] = []
+        if reply.errors:
+            shown.append("Please fix: " + "; ".join(f"{k}: {v}" for k, v in reply.errors.items()))
+        if reply.update is not None and post is not None:
+            post.history.append(post.message)
+            post.message = reply.update
+            shown.append(f"(message {post.id} updated)\n{reply.update.plain()}")
+        if reply.public is not None:
+            self._add(post.conversation if post else f"@{member}", reply.public)
+        if reply.form is not None:
+            self._open_forms[member] = (reply.form, post)
+            shown.append(_describe_form(reply.form))
+        if reply.private is not None:
+            shown.append(f"(only you see this)\n{reply.private.plain()}")
+        return "\n".join(shown)
+
+    async def run_terminal(self, stop: asyncio.Event) -> None:
+        """Read lines from the terminal until EOF or stop; each answer is printed."""
+        print(f"Partnerbot local workspace. {USAGE}", file=self.out, flush=True)
+        while not stop.is_set():
+            line = await asyncio.to_thread(sys.stdin.readline)
+            if not line:
+                return
+            try:
+                answer = await self.handle_line(line)
+            except Exception as error:  # a typo must never stop the bot
+                log.exception("local workspace line failed")
+                answer = f"Something went wrong: {error}"
+            if answer:
+                print(answer, file=self.out, flush=True)
+
+
+def _numbered_controls(message: Message) -> dict[int, tuple[str, str] | Form]:
+    """The same numbering as bot.render.plain_text: buttons, scale points and forms in order."""
+    controls: dict[int, tuple[str, str] | Form] = {}
+    number = 0
+    for block in message.blocks:
+        if isinstance(block, Buttons):
+            for button in block.buttons:
+                number += 1
+                controls[number] = (button.action_id, button.value)
+        elif isinstance(block, ChoiceScale):
+            for point in block.points:
+                number += 1
+                controls[number] = (block.action_id, f"{block.value_prefix}{point}")
+        elif isinstance(block, Form):
+            number += 1
+            controls[number] = block
+    return controls
+
+
+def _describe_form(form: Form) -> str:
+    lines = [f"Form: {form.title}"]
+    if form.intro:
+        lines.append(form.intro)
+    for f in form.fields:
+        options = f" (one of: {', '.join(v for v, _ in f.options)})" if f.options else ""
+        required = "" if f.required else " [optional]"
+        initial = f" [now: {f.initial}]" if f.initial else ""
+        lines.append(f"  {f.name}: {f.label}{options}{required}{initial}")
+    lines.append('Reply with: as NAME: submit field=value field2="several words" ...')
+    return "\n".join(lines)

@@ -1,0 +1,100 @@
+"""`partnerbot simulate`: run the real ticker, flows and outbox on a throwaway database with a fake clock, and
+print every message the routines would post over a period, in time order. Nothing is sent anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.flows import FLOWS
+from bot.inbound import SentRef
+from bot.messages import Message
+from bot.platforms.base import Destination, Pacing, Platform
+from bot.render import Templates
+from bot.runtime import Runtime
+from bot.sender import Sender
+from bot.store.db import open_database, upgrade
+from bot.store.models import TickerState
+from bot.ticker import Ticker
+
+
+@dataclass(frozen=True)
+class SimulatedPost:
+    at: datetime
+    destination: Destination
+    routine: str
+    message: Message
+
+
+class Recorder(Platform):
+    """A platform that only writes down what it was asked to deliver."""
+
+    name = "local"
+    pacing = Pacing(interval=0.0)
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.posts: list[SimulatedPost] = []
+
+    async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+        routine = key.split("|", 1)[0].rsplit("/", 1)[0]
+        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message))
+        return SentRef(self.name, destination.channel or destination.member or "", str(len(self.posts)))
+
+    async def update(self, ref: SentRef, message: Message) -> None:
+        return None
+
+
+def simulate(config: Config, start: date, days: int) -> list[SimulatedPost]:
+    tz = config.organisation.timezone
+    from zoneinfo import ZoneInfo
+
+    begin = datetime.combine(start, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
+    end = begin + timedelta(days=days)
+    clock = FakeClock(begin)
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(f"sqlite:///{Path(folder) / 'simulate.sqlite3'}")
+        upgrade(db)
+        with db.session() as session:
+            session.add(TickerState(name="main", reconciled_until=begin))
+        rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), platforms=("local",))
+        recorder = Recorder(clock)
+        ticker = Ticker(rt, FLOWS, lookahead=timedelta(days=2))
+        sender = Sender(db, {"local": recorder}, clock, sleep=_no_sleep)
+        while clock.now() < end:
+            report = ticker.reconcile()
+            asyncio.run(sender.drain_until_empty())
+            upcoming = report.next_due
+            step = upcoming if upcoming is not None and upcoming > clock.now() else clock.now() + timedelta(days=2)
+            clock.set(min(step, end))
+            if clock.now() >= end:
+                ticker.reconcile()
+                asyncio.run(sender.drain_until_empty())
+                break
+        db.engine.dispose()
+    return sorted(recorder.posts, key=lambda p: p.at)
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+def format_posts(config: Config, posts: list[SimulatedPost]) -> str:
+    from zoneinfo import ZoneInfo
+
+    chunks = []
+    for post in posts:
+        team_key = post.routine.split("/", 1)[0]
+        team = config.teams.get(team_key)
+        tz = ZoneInfo(team.timezone or config.organisation.timezone) if team else UTC
+        local = post.at.astimezone(tz)
+        where = post.destination.channel or f"@{post.destination.member} (direct message)"
+        text = "\n".join("    " + line for line in post.message.plain().splitlines())
+        chunks.append(f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}")
+    return "\n\n".join(chunks) + (f"\n\n{len(posts)} messages." if posts else "No messages in this period.")

@@ -1,0 +1,108 @@
+"""Test helpers: configs built in code, databases on SQLite and PostgreSQL, a runtime with a fake clock."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.render import Templates
+from bot.runtime import Runtime
+from bot.store.db import Database, open_database, upgrade
+
+
+def member(name: str, side: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "side": side, **extra}
+
+
+def build_config(
+    members: dict[str, dict[str, Any]],
+    teams: dict[str, dict[str, Any]],
+    *,
+    timezone: str = "America/Los_Angeles",
+    calendar: dict[str, Any] | None = None,
+    admins: list[str] | None = None,
+    folder: str = "",
+) -> Config:
+    """A validated Config from plain dicts, keys filled in as the YAML loader does."""
+    return Config.model_validate(
+        {
+            "organisation": {"name": "Test Unified", "timezone": timezone, "admins": admins or []},
+            "calendar": calendar or {},
+            "members": {key: {"key": key, **value} for key, value in members.items()},
+            "teams": {key: {"key": key, **value} for key, value in teams.items()},
+            "folder": folder,
+        }
+    )
+
+
+def ten_member_team(routines: dict[str, Any], *, rule: str = "monthly on the 2nd Tuesday at 15:30") -> Config:
+    """A district team of 5 labor and 5 management members meeting monthly."""
+    members = {f"l{i}": member(f"Labor{i} Person", "labor") for i in range(1, 6)}
+    members |= {f"m{i}": member(f"Manager{i} Person", "management") for i in range(1, 6)}
+    return build_config(
+        members,
+        {
+            "district": {
+                "name": "District Team",
+                "kind": "district",
+                "members": list(members),
+                "co_chairs": ["l1", "m1"],
+                "meetings": [{"rule": rule, "duration_minutes": 90, "starts": "2026-08-01"}],
+                "routines": routines,
+            }
+        },
+    )
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url and os.environ.get("CI") == "true":
+        raise RuntimeError("CI must run the storage tests on PostgreSQL: TEST_DATABASE_URL is not set")
+    return url
+
+
+@contextmanager
+def fresh_database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file, or a private schema on the test PostgreSQL server."""
+    if kind == "sqlite":
+        db = open_database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
+        upgrade(db)
+        try:
+            yield db
+        finally:
+            db.engine.dispose()
+        return
+    base = _postgres_url()
+    assert base, "no TEST_DATABASE_URL"
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in base else "?"
+    db = open_database(f"{base}{separator}options=-csearch_path%3D{schema}")
+    try:
+        upgrade(db)
+        yield db
+    finally:
+        db.engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def database_kinds() -> list[str]:
+    return ["sqlite", "postgres"] if _postgres_url() else ["sqlite"]
+
+
+def runtime(config: Config, db: Database, start: datetime, platforms: tuple[str, ...] = ("local",)) -> Runtime:
+    clock = FakeClock(start if start.tzinfo else start.replace(tzinfo=UTC))
+    return Runtime(config=config, db=db, clock=clock, templates=Templates(), platforms=platforms)

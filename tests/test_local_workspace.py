@@ -1,0 +1,41 @@
+"""The local workspace as a person uses it: posts appear readably, and typing as a member runs commands."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from bot.app import Handlers
+from bot.flows import FLOWS
+from bot.platforms.local import LocalWorkspace
+from bot.sender import Sender
+from bot.store.db import Database
+from bot.ticker import Ticker
+from tests.support import runtime, ten_member_team
+
+
+async def test_opening_reminder_reaches_the_terminal_and_commands_answer(sqlite_db: Database) -> None:
+    config = ten_member_team({"norms": {}})
+    # 2026-12-08 is the 2nd Tuesday; the meeting starts 15:30 PST (23:30 UTC); the reminder is due at 15:20.
+    rt = runtime(config, sqlite_db, datetime(2026, 12, 8, 23, 21, tzinfo=UTC))
+    out = io.StringIO()
+    local = LocalWorkspace(rt.clock, echo=True, out=out)
+    local.inbound = Handlers(rt)
+    Ticker(rt, FLOWS).reconcile()
+    await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
+
+    shown = out.getvalue()
+    assert (
+        "#district" in shown and "Norm of the meeting: Paying attention to self and others" in shown
+    )  # 5th meeting since August
+
+    help_text = await local.handle_line("as l2: /partner help")
+    assert "(only you see this)" in help_text and "/partner norms" in help_text
+
+    typo = await local.handle_line("as l2: /partner nroms")
+    assert "Did you mean `/partner norms`?" in typo
+
+    bad = await local.handle_line("as l2: /partner norms extra")
+    assert "Usage: `/partner norms`" in bad
+
+    assert "no member called" in await local.handle_line("as nobody: /partner help")

@@ -1,0 +1,109 @@
+"""Rules expand in the team's time zone; the DST policy holds: a gap moves to the first valid time, a fold runs once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.meetings import cadence_times, meetings_between
+from bot.schedule import FRIENDLY_EXAMPLES, expand, localize, parse_relative, parse_rule, relative_time
+from tests.support import build_config, member
+
+LA = ZoneInfo("America/Los_Angeles")
+LONDON = ZoneInfo("Europe/London")
+
+
+def local(instant: datetime, tz: ZoneInfo) -> str:
+    return instant.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def test_every_friendly_example_parses() -> None:
+    for example in FRIENDLY_EXAMPLES:
+        parse_rule(example)
+
+
+def test_unreadable_rule_says_what_to_write() -> None:
+    with pytest.raises(ValueError, match="monthly on the 2nd Tuesday"):
+        parse_rule("whenever we feel like it")
+    with pytest.raises(ValueError, match="does not parse"):
+        parse_rule("FREQ=FORTNIGHTLY;BYDAY=XX")
+
+
+def test_second_tuesday_at_half_past_three_in_los_angeles() -> None:
+    rule = parse_rule("monthly on the 2nd Tuesday at 15:30")
+    found = expand(rule, LA, datetime(2026, 10, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
+    assert [local(t, LA) for t in found] == [
+        "2026-10-13 15:30 PDT",
+        "2026-11-10 15:30 PST",
+        "2026-12-08 15:30 PST",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tz", "wall", "expected"),
+    [
+        # Spring gap: 02:30 does not exist; the first valid time after it is 03:00.
+        (LA, datetime(2027, 3, 14, 2, 30), "2027-03-14 03:00 PDT"),
+        (LONDON, datetime(2027, 3, 28, 1, 30), "2027-03-28 02:00 BST"),
+    ],
+)
+def test_spring_gap_moves_to_first_valid_time(tz: ZoneInfo, wall: datetime, expected: str) -> None:
+    assert local(localize(wall, tz), tz) == expected
+
+
+@pytest.mark.parametrize(
+    ("tz", "day", "hour", "first_offset"),
+    [(LA, datetime(2026, 11, 1), 1, "-07:00"), (LONDON, datetime(2026, 10, 25), 1, "+01:00")],
+)
+def test_autumn_fold_runs_once_at_the_first(tz: ZoneInfo, day: datetime, hour: int, first_offset: str) -> None:
+    rule = parse_rule(f"daily at {hour:02d}:30")
+    start = day.replace(tzinfo=tz) - timedelta(hours=12)
+    found = expand(rule, tz, start.astimezone(UTC), (start + timedelta(hours=36)).astimezone(UTC))
+    on_that_day = [t for t in found if t.astimezone(tz).date() == day.date()]
+    assert len(on_that_day) == 1
+    assert on_that_day[0].astimezone(tz).isoformat().endswith(first_offset)
+
+
+def test_daily_rule_across_the_spring_gap_keeps_every_day() -> None:
+    rule = parse_rule("daily at 02:30")
+    found = expand(rule, LA, datetime(2027, 3, 13, tzinfo=UTC), datetime(2027, 3, 16, 6, tzinfo=UTC))
+    assert [local(t, LA) for t in found] == ["2027-03-13 02:30 PST", "2027-03-14 03:00 PDT", "2027-03-15 02:30 PDT"]
+
+
+def test_relative_times() -> None:
+    start = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)  # 15:30 PST
+    ninety = timedelta(minutes=90)
+    assert relative_time(parse_relative("10 minutes before the start"), start, ninety, LA) == start - timedelta(
+        minutes=10
+    )
+    assert relative_time(parse_relative("30 minutes after the end"), start, ninety, LA) == start + timedelta(
+        minutes=120
+    )
+    two_days = relative_time(parse_relative("2 days before at 09:00"), start, ninety, LA)
+    assert local(two_days, LA) == "2026-12-06 09:00 PST"
+    with pytest.raises(ValueError, match="10 minutes before the start"):
+        parse_relative("shortly before")
+
+
+def test_meetings_and_cadences_skip_school_breaks() -> None:
+    config = build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": [{"rule": "weekly on Monday at 15:00"}],
+            }
+        },
+        calendar={"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]},
+    )
+    team = config.teams["t"]
+    window = (datetime(2026, 12, 10, tzinfo=UTC), datetime(2027, 1, 10, tzinfo=UTC))
+    days = [m.start.astimezone(LA).date().isoformat() for m in meetings_between(config, team, *window)]
+    assert days == ["2026-12-14", "2027-01-04"]
+    cadence = cadence_times(config, team, "weekly on Monday at 08:30", *window)
+    assert [t.astimezone(LA).date().isoformat() for t in cadence] == ["2026-12-14", "2027-01-04"]
