@@ -3,8 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from bot.store.db import database_url, normalise_url
 import bot.store.roles  # noqa: F401  (registers its tables on Base.metadata)
+from bot.store.db import database_url, normalise_url
 from bot.store.models import Base
 
 target_metadata = Base.metadata
