@@ -1,0 +1,358 @@
+"""The Slack platform: a bolt AsyncApp that turns slash commands, button presses, modal submissions and events into
+neutral Commands, Actions and Events, shows the neutral Replies, and serves HTTP (/slack/events) or Socket Mode.
+
+Every listener acknowledges first and works after, in a tracked background task, so Slack always gets its answer
+within 3 seconds. Sending for the outbox is in outbound.py, Block Kit in blocks.py, identities in people.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.clock import Clock
+from bot.inbound import Action, Command, Event, Reply, SentRef
+from bot.messages import Message
+from bot.platforms.base import Destination, Inbound, Pacing, Platform
+from bot.platforms.slack import blocks
+from bot.platforms.slack.manifest import COMMAND, EVENTS
+from bot.platforms.slack.outbound import SlackOutbound, WorkspaceLimit
+from bot.platforms.slack.people import SlackDirectory
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "slack"
+# view_submission must be answered within 3 seconds, and only then can it keep the modal open with errors: the
+# handler gets this long to decide; after that the modal closes and its answer follows as a private message.
+VIEW_DEADLINE = 2.0
+REDELIVERY_WINDOW = timedelta(hours=1)  # Slack retries an event for a few minutes; an hour is ample
+DOUBLE_CLICK_WINDOW = timedelta(seconds=3)
+
+
+class Once:
+    """Keys seen within a time window: a retried delivery or a double click finds its key and does nothing."""
+
+    def __init__(self, clock: Clock, window: timedelta) -> None:
+        self.clock = clock
+        self.window = window
+        self._seen: dict[str, datetime] = {}
+
+    def first(self, key: str) -> bool:
+        now = self.clock.now()
+        if len(self._seen) > 10_000:
+            self._seen = {k: at for k, at in self._seen.items() if now - at < self.window}
+        at = self._seen.get(key)
+        if at is not None and now - at < self.window:
+            return False
+        self._seen[key] = now
+        return True
+
+    def forget(self, key: str) -> None:
+        self._seen.pop(key, None)
+
+
+@dataclass(frozen=True)
+class Where:
+    """Where a person acted, so a Reply can be shown there."""
+
+    user: str
+    channel: str | None = None
+    response_url: str | None = None
+    trigger_id: str | None = None
+    message_ts: str | None = None
+    ephemeral: bool = False  # the button sat in an ephemeral message: only response_url can replace it
+    home: bool = False  # the button sat in the App Home view
+
+
+class SlackPlatform(Platform):
+    name = PLATFORM
+    pacing = Pacing(interval=1.0)  # Slack's chat.postMessage allows about one message per second per channel
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        signing_secret: str,
+        app_token: str | None,
+        api_url: str,
+        runtime: Runtime,
+        inbound: Inbound,
+        messages_per_second: float = 0.0,
+    ) -> None:
+        self.rt = runtime
+        self.inbound = inbound
+        self.signing_secret = signing_secret
+        self.app_token = app_token
+        # No SDK retries: a retried chat.postMessage could post twice; the outbox sender retries, after checking.
+        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=10, retry_handlers=[])
+        self.directory = SlackDirectory(self.client, runtime, inbound)
+        self.outbound = SlackOutbound(self.client, self.directory, WorkspaceLimit(messages_per_second))
+        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=log)
+        self._redelivered = Once(runtime.clock, REDELIVERY_WINDOW)
+        self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._socket: Any = None
+        self._register()
+
+    # --- the port: sending for the outbox --------------------------------------------------------------------
+
+    async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+        return await self.outbound.deliver(destination, message, key)
+
+    async def update(self, ref: SentRef, message: Message) -> None:
+        await self.outbound.update(ref, message)
+
+    async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
+        return await self.outbound.find_delivered(destination, key)
+
+    # --- connections -----------------------------------------------------------------------------------------
+
+    def add_routes(self, router: Any) -> None:
+        if self.signing_secret:
+            router.add_post("/slack/events", self._http)
+
+    async def _http(self, request: web.Request) -> web.Response:
+        response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start(self) -> None:
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.bolt, self.app_token)
+            await self._socket.connect_async()
+            log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait for the work started after acknowledgements (tests and a clean shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        async def logged() -> Any:
+            try:
+                return await work
+            except Exception:
+                log.exception("Slack: work after an acknowledgement failed")
+                return None
+
+        task = asyncio.ensure_future(logged())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- listeners: acknowledge, then work --------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.bolt.command(COMMAND)(self._on_command)
+        self.bolt.action(re.compile(".*"))(self._on_action)
+        self.bolt.view_submission(blocks.FORM_CALLBACK)(self._on_view_submission)
+        event_listeners: Mapping[str, Callable[..., Awaitable[None]]] = {
+            "app_home_opened": self._on_home_opened,
+            "member_joined_channel": self._on_member_joined,
+        }
+        assert tuple(event_listeners) == EVENTS, "the manifest's events and the listeners must agree"
+        for event, listener in event_listeners.items():
+            self.bolt.event(event)(listener)
+
+    async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        where = Where(body["user_id"], body.get("channel_id"), body.get("response_url"), body.get("trigger_id"), None)
+        self._spawn(self._command(body.get("text") or "", where))
+
+    async def _command(self, text: str, where: Where) -> None:
+        member = await self.directory.member_for(where.user)
+        team = self.inbound.team_for_channel(PLATFORM, where.channel)
+        reply = await self.inbound.command(Command(PLATFORM, where.user, member, text.strip(), where.channel, team))
+        await self._show(reply, where)
+
+    async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
+        await ack()
+        pressed = body["actions"][0]
+        user = body["user"]["id"]
+        container = body.get("container") or {}
+        message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
+        channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
+        action_id = blocks.neutral_action_id(pressed["action_id"])
+        value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value") or ""
+        place = channel or container.get("view_id") or ""
+        if not self._redelivered.first(f"action:{user}:{pressed.get('action_ts')}"):
+            return
+        if not self._double_clicks.first(f"press:{user}:{place}:{message_ts}:{action_id}:{value}"):
+            return
+        where = Where(
+            user,
+            channel,
+            body.get("response_url"),
+            body.get("trigger_id"),
+            message_ts,
+            ephemeral=bool(container.get("is_ephemeral")),
+            home=(body.get("view") or {}).get("type") == "home",
+        )
+        if action_id == blocks.OPEN_FORM:
+            self._spawn(self._open_form(blocks.unpack_form(value), where))
+            return
+        self._spawn(self._action(action_id, value, {}, where))
+
+    async def _action(self, action_id: str, value: str, form: Mapping[str, str], where: Where) -> Reply:
+        reply = await self.inbound.action(await self._neutral_action(action_id, value, form, where))
+        await self._show(reply, where)
+        return reply
+
+    async def _neutral_action(self, action_id: str, value: str, form: Mapping[str, str], where: Where) -> Action:
+        member = await self.directory.member_for(where.user)
+        ref = SentRef(PLATFORM, where.channel, where.message_ts) if where.channel and where.message_ts else None
+        team = self.inbound.team_for_channel(PLATFORM, where.channel)
+        return Action(PLATFORM, where.user, member, action_id, value, dict(form), ref, where.channel, team)
+
+    async def _open_form(self, form: Any, where: Where) -> None:
+        context = {"channel": where.channel or "", "ts": where.message_ts or "", "response_url": where.response_url}
+        view = blocks.modal(form, {k: v for k, v in context.items() if v})
+        await self.client.views_open(trigger_id=where.trigger_id, view=view)
+
+    async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        user = body["user"]["id"]
+        once_key = f"view:{view.get('id')}:{view.get('hash')}"
+        if not self._redelivered.first(once_key):
+            await ack()
+            return
+        meta = json.loads(view.get("private_metadata") or "{}")
+        where = Where(user, meta.get("channel") or None, meta.get("response_url"), None, meta.get("ts") or None)
+        values = blocks.form_values((view.get("state") or {}).get("values") or {})
+        action = await self._neutral_action(meta.get("action_id", ""), meta.get("value", ""), values, where)
+        handled = self._spawn(self.inbound.action(action))
+        try:
+            reply: Reply | None = await asyncio.wait_for(asyncio.shield(handled), VIEW_DEADLINE)
+        except TimeoutError:
+            await ack()  # too slow to keep the modal open: close it and show the answer when it comes
+            self._spawn(self._show_later(handled, where))
+            return
+        if reply is None:  # the handler failed (logged); close the modal rather than leave it spinning
+            await ack()
+            return
+        if reply.errors:
+            self._redelivered.forget(once_key)  # the person fixes the fields and submits this view again
+            await ack(response_action="errors", errors=blocks.modal_errors(reply.errors))
+            return
+        if reply.form is not None:
+            await ack(response_action="update", view=blocks.modal(reply.form, meta))
+            reply = replace(reply, form=None)
+        else:
+            await ack()
+        self._spawn(self._show(reply, where))
+
+    async def _show_later(self, handled: asyncio.Task[Reply | None], where: Where) -> None:
+        reply = await handled
+        if reply is not None:
+            problems = "\n".join(f"- {name}: {problem}" for name, problem in reply.errors.items())
+            private = Message.text(f"Your form was not saved:\n{problems}") if problems else reply.private
+            await self._show(replace(reply, errors={}, form=None, private=private), where)
+
+    async def _on_home_opened(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        if event.get("tab", "home") != "home" or not self._first_delivery(body):
+            return
+        self._spawn(self._publish_home(event["user"]))
+
+    async def _publish_home(self, user: str) -> None:
+        member = await self.directory.member_for(user)
+        view = await self.inbound.home(member or "")
+        await self.client.views_publish(user_id=user, view=blocks.home(view))
+
+    async def _on_member_joined(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        if not self._first_delivery(body):
+            return
+        self._spawn(self._member_joined(event))
+
+    async def _member_joined(self, event: dict[str, Any]) -> None:
+        where = Where(event["user"], event.get("channel"))
+        member = await self.directory.member_for(where.user)
+        team = self.inbound.team_for_channel(PLATFORM, where.channel)
+        reply = await self.inbound.event(Event(PLATFORM, "member_joined", where.user, member, where.channel, team))
+        if reply is not None:
+            await self._show(reply, where)
+
+    def _first_delivery(self, body: dict[str, Any]) -> bool:
+        """Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); its event_id stays the same."""
+        event_id = body.get("event_id")
+        return event_id is None or self._redelivered.first(f"event:{event_id}")
+
+    # --- showing a Reply ---------------------------------------------------------------------------------------
+
+    async def _show(self, reply: Reply, where: Where) -> None:
+        """Each part on its own: a message that can no longer be updated must not swallow the private answer."""
+        parts: list[Awaitable[None]] = []
+        if reply.update is not None:
+            parts.append(self._replace(reply.update, where))
+        if reply.public is not None:
+            parts.append(self._post(reply.public, where))
+        if reply.form is not None:
+            if where.trigger_id:
+                parts.append(self._open_form(reply.form, where))
+            else:  # no trigger to open a modal with: offer a button that opens it
+                parts.append(self._private(Message((reply.form,), reply.form.title), where))
+        if reply.errors:
+            problems = "\n".join(f"- {name}: {problem}" for name, problem in reply.errors.items())
+            parts.append(self._private(Message.text(f"Please fix:\n{problems}"), where))
+        if reply.private is not None:
+            parts.append(self._private(reply.private, where))
+        for part in parts:
+            try:
+                await part
+            except Exception:
+                log.exception("Slack: could not show part of a reply to %s", where.user)
+
+    async def _replace(self, message: Message, where: Where) -> None:
+        if where.home:
+            await self._publish_home(where.user)
+        elif where.ephemeral and where.response_url:
+            await self._respond(where.response_url, message, replace_original=True)
+        elif where.channel and where.message_ts:
+            await self.client.chat_update(
+                channel=where.channel, ts=where.message_ts, text=message.fallback, blocks=blocks.render(message)
+            )
+
+    async def _post(self, message: Message, where: Where) -> None:
+        channel = where.channel or await self.directory.dm_channel(where.user)
+        await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=blocks.render(message))
+
+    async def _private(self, message: Message, where: Where) -> None:
+        if where.response_url:
+            await self._respond(where.response_url, message, replace_original=False)
+        elif where.channel:
+            await self.client.chat_postEphemeral(
+                channel=where.channel, user=where.user, text=message.fallback, blocks=blocks.render(message)
+            )
+        else:
+            await self._post(message, Where(where.user))
+
+    async def _respond(self, response_url: str, message: Message, *, replace_original: bool) -> None:
+        webhook = AsyncWebhookClient(response_url, timeout=10)
+        response = await webhook.send(
+            text=message.fallback,
+            blocks=blocks.render(message),
+            response_type="ephemeral",
+            replace_original=replace_original,
+        )
+        if response.status_code != 200:
+            log.warning("Slack response_url answered %s: %s", response.status_code, response.body)

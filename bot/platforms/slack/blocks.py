@@ -1,0 +1,248 @@
+"""Block Kit from the neutral message model: message blocks, modals for Forms, the App Home view, and the way
+back (a modal's state values, a button's action id). Pure functions: no Web API calls and no Slack SDK here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import zlib
+from collections.abc import Mapping
+from typing import Any
+
+from bot.messages import (
+    Block,
+    Buttons,
+    ChoiceScale,
+    Context,
+    Divider,
+    Fields,
+    Form,
+    FormField,
+    Header,
+    Image,
+    Message,
+    Text,
+    message_from_json,
+    message_to_json,
+)
+
+# Slack's documented limits (Block Kit reference): we cut to them rather than have a whole post rejected.
+MAX_BLOCKS = 50
+SECTION_TEXT = 3000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+ACTIONS_PER_BLOCK = 25
+FIELDS_PER_SECTION = 10
+MODAL_TITLE = 24
+PRIVATE_METADATA = 3000
+OPTIONS_PER_SELECT = 100
+
+# A button that opens a Form as a modal: pressing it needs no handler, the form travels in the button's value.
+OPEN_FORM = "partnerbot.open_form"
+# The callback id of every modal we open; the neutral action id travels in private_metadata.
+FORM_CALLBACK = "partnerbot.form"
+# Element action ids are "<neutral action id>|<n>" because Slack wants them unique within a block.
+SUFFIX = "|"
+
+
+def plain(text: str, limit: int) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _cut(text or " ", limit), "emoji": True}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _cut(text or " ", SECTION_TEXT)}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def neutral_action_id(element_action_id: str) -> str:
+    return element_action_id.split(SUFFIX, 1)[0]
+
+
+def render(message: Message) -> list[dict[str, Any]]:
+    """Block Kit blocks for a message. Images are uploaded separately (files_upload_v2); here they leave a line."""
+    out: list[dict[str, Any]] = []
+    for index, block in enumerate(message.blocks):
+        out.extend(_render_block(block, index))
+    if len(out) > MAX_BLOCKS:
+        out = [*out[: MAX_BLOCKS - 1], {"type": "context", "elements": [mrkdwn("(shortened: too long for Slack)")]}]
+    return out
+
+
+def _render_block(block: Block, index: int) -> list[dict[str, Any]]:
+    match block:
+        case Header(text):
+            return [{"type": "header", "text": plain(text, HEADER_TEXT)}]
+        case Text(markdown):
+            chunks = [markdown[i : i + SECTION_TEXT] for i in range(0, len(markdown), SECTION_TEXT)] or [" "]
+            return [{"type": "section", "text": mrkdwn(chunk)} for chunk in chunks]
+        case Fields(pairs):
+            sections = []
+            for start in range(0, len(pairs), FIELDS_PER_SECTION):
+                chunk = pairs[start : start + FIELDS_PER_SECTION]
+                sections.append({"type": "section", "fields": [mrkdwn(f"*{k}*\n{v}") for k, v in chunk]})
+            return sections
+        case Context(text):
+            return [{"type": "context", "elements": [mrkdwn(text)]}]
+        case Divider():
+            return [{"type": "divider"}]
+        case Buttons(buttons):
+            elements = [_button(b.label, b.action_id, b.value, b.style, n) for n, b in enumerate(buttons)]
+            return _actions(elements, index)
+        case ChoiceScale(question, action_id, points, labels, value_prefix):
+            elements = [
+                _button(labels[n] if labels else str(point), action_id, f"{value_prefix}{point}", None, n)
+                for n, point in enumerate(points)
+            ]
+            return [{"type": "section", "text": mrkdwn(f"*{question}*")}, *_actions(elements, index)]
+        case Image(_, alt, title):
+            return [{"type": "context", "elements": [mrkdwn(f":bar_chart: {title or alt} (chart below)")]}]
+        case Form(title, _, _, _, _, intro):
+            blocks: list[dict[str, Any]] = []
+            if intro:
+                blocks.append({"type": "section", "text": mrkdwn(intro)})
+            button = _button(title, OPEN_FORM, pack_form(block), "primary", 0)
+            return [*blocks, *_actions([button], index)]
+    raise TypeError(f"cannot render {type(block).__name__} for Slack")
+
+
+def _button(label: str, action_id: str, value: str, style: str | None, n: int) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(label, BUTTON_TEXT),
+        "action_id": f"{action_id}{SUFFIX}{n}",
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def _actions(elements: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
+    return [
+        {"type": "actions", "block_id": f"b{index}.{start}", "elements": elements[start : start + ACTIONS_PER_BLOCK]}
+        for start in range(0, len(elements), ACTIONS_PER_BLOCK)
+    ]
+
+
+def images(message: Message) -> list[Image]:
+    return [block for block in message.blocks if isinstance(block, Image)]
+
+
+# --- forms ---------------------------------------------------------------------------------------------------
+
+
+def pack_form(form: Form) -> str:
+    """A Form carried in a button's value (compressed JSON), so pressing the button can open it at once."""
+    raw = json.dumps(message_to_json(Message((form,), "")), separators=(",", ":")).encode()
+    packed = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode("ascii")
+    if len(packed) > BUTTON_VALUE:
+        raise ValueError(f"form {form.action_id!r} is too large for a Slack button ({len(packed)} characters)")
+    return packed
+
+
+def unpack_form(value: str) -> Form:
+    data = json.loads(zlib.decompress(base64.urlsafe_b64decode(value.encode("ascii"))))
+    form = message_from_json(data).blocks[0]
+    if not isinstance(form, Form):
+        raise ValueError("the button does not carry a form")
+    return form
+
+
+def modal(form: Form, context: Mapping[str, str]) -> dict[str, Any]:
+    """A modal view for a Form. `context` (where it was opened from) comes back in the submission."""
+    metadata = json.dumps({"action_id": form.action_id, "value": form.value, **context}, separators=(",", ":"))
+    if len(metadata) > PRIVATE_METADATA:
+        raise ValueError("the form's value and context are too long for a Slack modal")
+    blocks: list[dict[str, Any]] = []
+    if form.intro:
+        blocks.append({"type": "section", "text": mrkdwn(form.intro)})
+    blocks.extend(_input(f) for f in form.fields)
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": plain(form.title, MODAL_TITLE),
+        "submit": plain(form.submit_label, MODAL_TITLE),
+        "close": plain("Cancel", MODAL_TITLE),
+        "private_metadata": metadata,
+        "blocks": blocks[:MAX_BLOCKS],
+    }
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": plain(label, 75), "value": value}
+
+
+def _input(field: FormField) -> dict[str, Any]:
+    element: dict[str, Any]
+    options = [_option(v, label) for v, label in field.options[:OPTIONS_PER_SELECT]]
+    initial = [o for o in options if o["value"] in field.initial.split(",")] if field.initial else []
+    match field.kind:
+        case "text" | "multiline":
+            element = {"type": "plain_text_input", "multiline": field.kind == "multiline"}
+            if field.initial:
+                element["initial_value"] = field.initial
+        case "number":
+            element = {"type": "number_input", "is_decimal_allowed": True}
+            if field.initial:
+                element["initial_value"] = field.initial
+        case "date":
+            element = {"type": "datepicker"}
+            if field.initial:
+                element["initial_date"] = field.initial
+        case "multi_choice":
+            element = {"type": "multi_static_select", "options": options}
+            if initial:
+                element["initial_options"] = initial
+        case "scale":
+            element = {"type": "radio_buttons", "options": options}
+            if initial:
+                element["initial_option"] = initial[0]
+        case _:  # choice, member: the flow gives the options (member keys and names), never Slack user ids
+            element = {"type": "static_select", "options": options}
+            if initial:
+                element["initial_option"] = initial[0]
+    element["action_id"] = field.name
+    block: dict[str, Any] = {
+        "type": "input",
+        "block_id": field.name,
+        "label": plain(field.label, 2000),
+        "element": element,
+        "optional": not field.required,
+    }
+    if field.hint:
+        block["hint"] = plain(field.hint, 2000)
+    return block
+
+
+def form_values(state_values: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> dict[str, str]:
+    """A submitted modal's state, back to field name -> text (several choices joined by commas)."""
+    values: dict[str, str] = {}
+    for block_id, elements in state_values.items():
+        for element in elements.values():
+            values[block_id] = _element_value(element)
+    return values
+
+
+def _element_value(element: Mapping[str, Any]) -> str:
+    if element.get("selected_options") is not None:
+        return ",".join(o["value"] for o in element["selected_options"])
+    if element.get("selected_option"):
+        return str(element["selected_option"]["value"])
+    if element.get("selected_date"):
+        return str(element["selected_date"])
+    value = element.get("value")
+    return "" if value is None else str(value)
+
+
+def home(message: Message) -> dict[str, Any]:
+    return {"type": "home", "blocks": render(message)}
+
+
+def modal_errors(errors: Mapping[str, str]) -> dict[str, str]:
+    """response_action=errors wants block ids; ours are the field names."""
+    return {name: _cut(problem, 150) for name, problem in errors.items()}

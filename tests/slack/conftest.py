@@ -1,0 +1,123 @@
+"""A running Partnerbot with Slack live: the real web server on a loopback port, its Web API client pointed at the
+mock, and a signed client. Built from the pieces as bot/app.py:build_app does (config built in code)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiohttp import ClientSession, web
+
+from bot.app import Handlers
+from bot.clock import Clock, FakeClock
+from bot.config import Config
+from bot.platforms.slack import from_env
+from bot.platforms.slack.app import SlackPlatform
+from bot.platforms.slack.manifest import API_SCOPES
+from bot.render import Templates
+from bot.runtime import Runtime
+from bot.sender import Sender
+from bot.store.db import Database
+from bot.web import build_web_app
+from tests.slack.mock_api import MockSlack, SlackClient
+from tests.support import build_config, member
+
+SECRET = "test-signing-secret"
+CHANNEL = "CDISTRICT"
+# 2026-12-08 is the 2nd Tuesday: the district team meets at 15:30 PST (23:30 UTC); norms are posted at 15:20.
+START = datetime(2026, 12, 8, 23, 21, tzinfo=UTC)
+
+
+def district_config() -> Config:
+    members = {
+        "maria": member("Maria Lopez", "labor", slack_id="UMARIA"),
+        "tom": member("Tom Reyes", "management", slack_id="UTOM"),
+        "lee": member("Lee Park", "labor", slack_id="ULEE"),
+        "ana": member("Ana Cruz", "labor", email="ana@district.example.org"),
+        "kim": member("Kim Ode", "management", slack_id="UKIM", timezone="America/New_York"),
+    }
+    return build_config(
+        members,
+        {
+            "district": {
+                "name": "District Team",
+                "kind": "district",
+                "members": list(members),
+                "co_chairs": ["maria", "tom"],
+                "channels": {"slack": CHANNEL},
+                "meetings": [{"rule": "monthly on the 2nd Tuesday at 15:30", "starts": "2026-08-01"}],
+                "routines": {"norms": {}},
+            }
+        },
+    )
+
+
+SLACK_USERS = {
+    "UANA": {"id": "UANA", "tz": "America/Chicago", "profile": {"email": "ana@district.example.org"}},
+    "UMARIA": {"id": "UMARIA", "tz": "America/Los_Angeles", "profile": {"email": "maria@district.example.org"}},
+    "ULEE": {"id": "ULEE", "tz": "America/Denver", "profile": {"email": "lee@district.example.org"}},
+}
+
+
+@dataclass
+class SlackBot:
+    mock: MockSlack
+    slack: SlackClient
+    platform: SlackPlatform
+    rt: Runtime
+    sender: Sender
+
+    async def settle(self) -> None:
+        await self.platform.settle()
+
+
+class FakeSleep:
+    """The sender's sleep for tests: moves the fake clock instead of waiting."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+
+    async def __call__(self, seconds: float) -> None:
+        self.clock.advance(seconds=seconds)
+
+
+async def start_bot(db: Database, clock: Clock, mock: MockSlack, config: Config | None = None) -> AsyncIterator[Any]:
+    api_url = await mock.start()
+    rt = Runtime(config=config or district_config(), db=db, clock=clock, templates=Templates(), platforms=("slack",))
+    handlers = Handlers(rt)
+    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}
+    platform = from_env(env, rt, handlers)
+    assert platform is not None
+    sleep = FakeSleep(clock) if isinstance(clock, FakeClock) else None
+    sender = Sender(db, {"slack": platform}, clock, **({"sleep": sleep} if sleep else {}))
+    runner = web.AppRunner(build_web_app([platform], lambda: {}), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    async with ClientSession() as session:
+        yield SlackBot(
+            mock, SlackClient(session, f"http://127.0.0.1:{port}/slack/events", SECRET), platform, rt, sender
+        )
+        await platform.stop()
+    await runner.cleanup()
+    await mock.stop()
+    unknown = mock.methods() - set(API_SCOPES) - {"(file upload)"}
+    assert not unknown, f"Web API methods called without a scope in the manifest table: {unknown}"
+
+
+@pytest.fixture
+async def bot(sqlite_db: Database) -> AsyncIterator[SlackBot]:
+    mock = MockSlack(users=dict(SLACK_USERS))
+    async for running in start_bot(sqlite_db, FakeClock(START), mock):
+        yield running
+
+
+@pytest.fixture
+async def bot_on_each_db(db: Database) -> AsyncIterator[SlackBot]:
+    mock = MockSlack(users=dict(SLACK_USERS))
+    async for running in start_bot(db, FakeClock(START), mock):
+        yield running
