@@ -135,6 +135,14 @@ def test_bad_values_in_several_files_are_all_reported_with_their_place(tmp_path:
     assert f"{side.file}:4:11: members.maria.side: found 'union'" in str(ConfigError(problems))
 
 
+def test_a_broken_field_does_not_hide_problems_across_objects(tmp_path: Path) -> None:
+    teams = MINIMAL["teams.yaml"].replace("15:30", "25:30").replace("[maria, david, james]", "[maria, james]")
+    write_config(tmp_path, {"teams.yaml": teams})
+    problems = problems_in(tmp_path)
+    assert "is not a time of day" in at(problems, "teams.district.meetings[0].rule").found
+    assert "not a member of this team" in at(problems, "teams.district.co_chairs[1]").found
+
+
 def test_unknown_key_suggests_the_closest_one(tmp_path: Path) -> None:
     write_config(tmp_path, {"teams.yaml": MINIMAL["teams.yaml"].replace("co_chairs:", "co_chair:")})
     problem = at(problems_in(tmp_path), "teams.district.co_chair")
@@ -255,8 +263,9 @@ def test_secrets_must_come_from_the_environment(tmp_path: Path) -> None:
 
 def test_yaml_syntax_error_has_its_place(tmp_path: Path) -> None:
     write_config(tmp_path, {"members.yaml": "members:\n  maria:\n    name: Maria\n   side: labor\n"})
-    problem = next(p for p in problems_in(tmp_path) if Path(p.file).name == "members.yaml")
-    assert problem.line == 4
+    # Only the syntax error: the teams' references to members it hides are not reported as unknown.
+    [problem] = problems_in(tmp_path)
+    assert where(problem)[:2] == ("members.yaml", 4)
     assert problem.found.startswith("invalid YAML")
 
 

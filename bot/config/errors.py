@@ -114,6 +114,9 @@ def _issue(item: Any, model: type[BaseModel], local: Loc, loc: Loc) -> Issue:
         return Issue(loc, found, expected)
     if kind.startswith("date"):
         return Issue(loc, f"found {describe(value)}", "expected a date written YYYY-MM-DD, for example 2026-09-07")
+    if kind in ("model_type", "dict_type", "list_type"):
+        shape = "a list ('- item' lines or [a, b])" if kind == "list_type" else "a mapping ('key: value' lines)"
+        return Issue(loc, f"found {describe(value)}", f"expected {shape}")
     message = item["msg"]
     expected = "expected " + message.removeprefix("Input should be ") if message.startswith("Input should") else message
     return Issue(loc, f"found {describe(value)}", expected[0].lower() + expected[1:])

@@ -66,6 +66,8 @@ class _Reader:
         self.files: list[Path] = []
         self.sources: dict[str, tuple[Path, CommentedMap]] = {}  # top-level key -> (file, that file's mapping)
         self.problems: list[Problem] = []
+        # A file that could not be read hides its keys: then "missing" keys and unknown references are guesses.
+        self.unreadable = False
 
     def read(self) -> dict[str, Any]:
         if not self.folder.is_dir():
@@ -83,15 +85,24 @@ class _Reader:
                 if key in self.sources:
                     first = _display(self.sources[key][0])
                     found = f"the top-level key {key!r} is in both {first} and {_display(path)}"
-                    self._problem(path, document.lc.key(key), found, "keep each top-level key in one file")
+                    self._problem(path, document.lc.key(key), found, "keep each top-level key in one file", str(key))
                     continue
                 self.sources[key] = (path, document)
                 data[key] = self._plain(value, (key,))
         return data
 
     def _parse(self, path: Path) -> CommentedMap | None:
+        document = self._load(path)
+        if document is not None and not isinstance(document, CommentedMap):
+            found = f"found {describe(document)} at the top of the file"
+            self._problem(path, (0, 0), found, f"expected a mapping with some of: {', '.join(TOP_LEVEL)}")
+            self.unreadable = True
+            return None
+        return document  # None for an empty file, or one with only comments
+
+    def _load(self, path: Path) -> Any:
         try:
-            document = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+            return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
         except MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = (mark.line, mark.column) if mark else None
@@ -101,17 +112,10 @@ class _Reader:
                 else "check the indentation, colons and quotes here or on the line before"
             )
             self._problem(path, where, f"invalid YAML: {error.problem or error.context}", expected)
-            return None
         except (OSError, UnicodeDecodeError) as error:
             self._problem(path, None, f"cannot read the file: {error}", "save it as UTF-8 text")
-            return None
-        if document is None:
-            return None  # an empty file, or only comments
-        if not isinstance(document, CommentedMap):
-            found = f"found {describe(document)} at the top of the file"
-            self._problem(path, (0, 0), found, f"expected a mapping with some of: {', '.join(TOP_LEVEL)}")
-            return None
-        return document
+        self.unreadable = True
+        return None
 
     def _plain(self, node: Any, loc: Loc) -> Any:
         """ruamel's node -> plain Python (what pydantic validates), with ${VAR} references replaced."""
@@ -119,7 +123,7 @@ class _Reader:
             plain = {}
             for key, value in node.items():
                 plain[key] = self._plain(value, (*loc, key))
-                if isinstance(key, str) and _SECRET_KEY.search(key.lower()) and not _is_reference(value):
+                if isinstance(key, str) and _SECRET_KEY.search(key.lower()) and _literal_secret(value):
                     found = f"a literal secret in {key!r} (not shown here)"
                     expected = f"secrets come from the environment: write '{key}: ${{SOME_VARIABLE}}' and set it"
                     self.issue(Issue((*loc, key), found, expected))
@@ -158,16 +162,17 @@ class _Reader:
             Problem(_display(path), line + 1, column + 1, format_path(issue.loc), issue.found, issue.expected)
         )
 
-    def _problem(self, path: Path, where: tuple[int, int] | None, found: str, expected: str) -> None:
+    def _problem(self, path: Path, where: tuple[int, int] | None, found: str, expected: str, key: str = "") -> None:
         line, column = (where[0] + 1, where[1] + 1) if where else (None, None)
-        self.problems.append(Problem(_display(path), line, column, "", found, expected))
+        self.problems.append(Problem(_display(path), line, column, key, found, expected))
 
 
-def _is_reference(value: Any) -> bool:
-    if value is None:
-        return True  # no value at all is not a secret
+def _literal_secret(value: Any) -> bool:
+    """A value written out in the YAML rather than a ${VAR} reference (nested mappings are checked key by key)."""
+    if value is None or isinstance(value, dict | list):
+        return False
     match = _REFERENCE.fullmatch(value.strip()) if isinstance(value, str) else None
-    return match is not None and not match[1]
+    return match is None or bool(match[1])
 
 
 def _position(document: CommentedMap, loc: Loc, at_key: bool) -> tuple[int, int]:
@@ -178,8 +183,8 @@ def _position(document: CommentedMap, loc: Loc, at_key: bool) -> tuple[int, int]
         last = depth == len(loc) - 1
         if isinstance(node, CommentedMap) and part in node:
             value = node[part]
-            # Point at the value of a scalar (where the typo is), at the key of a block or of an unknown key.
-            scalar = not isinstance(value, CommentedMap | CommentedSeq)
+            # Point at a scalar value (where the typo is); at the key of a block, an empty value or an unknown key.
+            scalar = value is not None and not isinstance(value, CommentedMap | CommentedSeq)
             where = node.lc.value(part) if last and scalar and not at_key else node.lc.key(part)
         elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
             value = node[part]
@@ -205,7 +210,7 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
         if key not in TOP_LEVEL:
             hint = did_you_mean(str(key), TOP_LEVEL) or f"the top-level keys are {', '.join(TOP_LEVEL)}"
             reader.issue(Issue((key,), f"unknown top-level key {key!r}", hint, at_key=True))
-    for key in TOP_LEVEL:
+    for key in [] if reader.unreadable else TOP_LEVEL:
         if Config.model_fields[key].is_required() and key not in data:
             reader.issue(Issue((key,), f"missing top-level key {key!r}", f"add it to a file such as {key}.yaml"))
 
@@ -222,9 +227,9 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
     if not isinstance(surveys, dict):
         reader.issue(Issue(("surveys",), f"found {describe(surveys)}", "expected a mapping of survey key -> survey"))
 
-    parts = Parts(organisation, members, teams, [key for key, _ in members_raw], list(teams_raw))
-    for issue in cross_checks(parts):
-        reader.issue(issue)
+    if not reader.unreadable:
+        for issue in cross_checks(Parts(organisation, members, teams, [k for k, _ in members_raw], list(teams_raw))):
+            reader.issue(issue)
     if calendar is not None:
         calendar = _import_ics(calendar, reader)
 
@@ -322,7 +327,9 @@ def _import_ics(calendar: Calendar, reader: _Reader) -> Calendar:
         loc = ("calendar", "ics", index)
         path = reader.folder / name
         if not path.is_file():
-            reader.issue(Issue(loc, f"the file {name!r} does not exist", f"give a path relative to {reader.folder}"))
+            reader.issue(
+                Issue(loc, f"the file {name!r} does not exist", f"give a path relative to {_display(reader.folder)}")
+            )
             continue
         try:
             more_holidays, more_breaks = read_ics(path)
