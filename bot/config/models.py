@@ -1,20 +1,28 @@
 """Typed config: organisation, school calendar, members, teams, meeting series and routine settings.
 
 Only shapes and single-object rules live here; rules across objects (a co-chair must be a member) are in
-cross_checks() so every error can be reported at once with its location. Loading is in loader.py.
+checks.py (cross_checks) so every error can be reported at once with its location. Loading is in loader.py.
 """
 
 from __future__ import annotations
 
+import difflib
 from datetime import date, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 Side = Literal["labor", "management", "board", "other"]
 SIDES: tuple[str, ...] = ("labor", "management", "board", "other")
 TeamKind = Literal["district", "site", "committee"]
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))  # scans tzdata: once per process is enough
 
 
 def check_timezone(value: str | None) -> str | None:
@@ -23,7 +31,9 @@ def check_timezone(value: str | None) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/Los_Angeles'") from None
+        close = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.6)
+        example = close[0] if close else "America/Los_Angeles"
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {example!r}") from None
     return value
 
 
@@ -94,8 +104,12 @@ class Calendar(Strict):
         return day
 
 
+# Fields the loader fills (from mapping keys, from the folder) are left out of the JSON Schema: admins never write them.
+LoaderFilled = SkipJsonSchema[str]
+
+
 class Member(Strict):
-    key: str = ""  # filled from the mapping key
+    key: LoaderFilled = ""  # filled from the mapping key
     name: str
     side: Side
     constituency: str = Field(default="", description='for example "teachers\' union" or "principals"')
@@ -154,7 +168,7 @@ class RoutineSettings(Strict):
 
 
 class Team(Strict):
-    key: str = ""  # filled from the mapping key
+    key: LoaderFilled = ""  # filled from the mapping key
     name: str
     kind: TeamKind
     parent: str | None = None
@@ -183,7 +197,7 @@ class Config(Strict):
     members: dict[str, Member]
     teams: dict[str, Team]
     surveys: dict[str, Any] = Field(default_factory=dict, description="survey instruments (see surveys.yaml)")
-    folder: str = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
+    folder: LoaderFilled = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
 
     def team_tz(self, team: Team) -> ZoneInfo:
         return ZoneInfo(team.timezone or self.organisation.timezone)
