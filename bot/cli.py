@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 from datetime import date
 
-from bot.config.loader import ConfigError, config_schema, load_config, summary
+from bot.config.loader import ConfigError, config_schema_json, load_config, summary
 
 
 def _config_dir(arg: str | None) -> str:
@@ -32,7 +31,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
-    print(json.dumps(config_schema(), indent=2))
+    print(config_schema_json(), end="")
     return 0
 
 
