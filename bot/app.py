@@ -96,6 +96,19 @@ class App:
             pending = session.scalar(select(func.count()).where(OutboxItem.status == "pending")) or 0
         return {"platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams), "outbox_pending": pending}
 
+    def reload_config(self) -> bool:
+        """Re-read the config folder (SIGHUP). A bad config is reported and the running one kept; state lives in
+        the database, so nothing is lost either way."""
+        from bot.config.loader import ConfigError, load_config
+
+        try:
+            self.runtime.config = load_config(self.runtime.config.folder)
+        except ConfigError as error:
+            log.error("config reload refused; still running the previous config:\n%s", error)
+            return False
+        log.info("config reloaded: %d teams", len(self.runtime.config.teams))
+        return True
+
     def tick(self) -> None:
         report = self.ticker.reconcile()
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
@@ -135,7 +148,7 @@ def build_app(
         if platform is not None:
             platforms[platform.name] = platform
     if not platforms:
-        local = LocalWorkspace(clock, echo=echo)
+        local = LocalWorkspace(clock, echo=echo, timezone=config.organisation.timezone)
         local.inbound = handlers
         platforms["local"] = local
     runtime.platforms = tuple(platforms)
@@ -160,6 +173,8 @@ async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, app.reload_config)
 
     scheduler = AsyncIOScheduler(timezone=UTC)
 
