@@ -26,7 +26,7 @@ from bot.handlers.events import dispatch_event, home_view
 from bot.identity import resolve_member
 from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
-from bot.metrics import count
+from bot.metrics import count, set_gauge
 from bot.platforms.base import Inbound, Platform
 from bot.platforms.local import LocalWorkspace
 from bot.render import Templates
@@ -115,7 +115,12 @@ class App:
             if items:
                 count("partnerbot_occurrences_total", "routine occurrences by outcome", len(items), outcome=name)
         count("partnerbot_ticks_total", "reconcile ticks")
-        return None
+        with self.runtime.db.session() as session:
+            by_status = dict(session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
+        for status in ("pending", "sending", "sent", "failed"):
+            set_gauge(
+                "partnerbot_outbox_messages", "outbox messages by status", by_status.get(status, 0), status=status
+            )
 
 
 def build_app(

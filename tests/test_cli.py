@@ -101,3 +101,10 @@ def test_run_serves_healthz_on_the_local_workspace(tmp_path: Path) -> None:
         process.terminate()
         output = process.communicate(timeout=20)[0]
     assert "headless" in output
+
+
+def test_the_commands_reference_matches_the_declarations() -> None:
+    from bot.handlers.commands import commands_markdown
+
+    committed = (ROOT / "docs" / "commands.md").read_text()
+    assert committed == commands_markdown(), "regenerate with: .venv/bin/partnerbot docs commands > docs/commands.md"

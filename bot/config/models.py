@@ -7,7 +7,7 @@ checks.py (cross_checks) so every error can be reported at once with its locatio
 from __future__ import annotations
 
 import difflib
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -66,11 +66,20 @@ class Organisation(Strict):
     name: str
     timezone: str = "America/Los_Angeles"
     admins: list[str] = Field(default_factory=list, description="member keys who may run any co-chair command")
-    working_hours: tuple[str, str] = Field(
-        default=("07:30", "17:00"), description="contract working hours: direct prompts are kept inside them"
+    working_hours: tuple[time, time] | None = Field(
+        default=None,
+        description="contract working hours, e.g. ['07:30', '17:00']: when set, direct messages sent outside them "
+        "(or on a weekend) wait for the member's next working morning; channel posts are not held",
     )
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours_ordered(cls, value: tuple[time, time] | None) -> tuple[time, time] | None:
+        if value is not None and value[0] >= value[1]:
+            raise ValueError(f"working hours must start before they end (got {value[0]:%H:%M}-{value[1]:%H:%M})")
+        return value
 
 
 class Calendar(Strict):
