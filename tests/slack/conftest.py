@@ -1,29 +1,28 @@
 """A running Partnerbot with Slack live: the real web server on a loopback port, its Web API client pointed at the
-mock, and a signed client. Built from the pieces as bot/app.py:build_app does (config built in code)."""
+mock, and a signed client. Built by bot.app.build_app from a config folder, as `partnerbot run` does."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import ClientSession, web
 
-from bot.app import Handlers
+from bot.app import build_app
 from bot.clock import Clock, FakeClock
-from bot.config import Config
-from bot.platforms.slack import from_env
 from bot.platforms.slack.app import SlackPlatform
 from bot.platforms.slack.manifest import API_SCOPES
-from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
 from bot.web import build_web_app
 from tests.slack.mock_api import MockSlack, SlackClient
-from tests.support import build_config, member
+from tests.support import member
 
 SECRET = "test-signing-secret"
 CHANNEL = "CDISTRICT"
@@ -31,7 +30,8 @@ CHANNEL = "CDISTRICT"
 START = datetime(2026, 12, 8, 23, 21, tzinfo=UTC)
 
 
-def district_config() -> Config:
+def district_config() -> dict[str, Any]:
+    """The config as the YAML files would hold it (written to a folder and read by the real loader)."""
     members = {
         "maria": member("Maria Lopez", "labor", slack_id="UMARIA"),
         "tom": member("Tom Reyes", "management", slack_id="UTOM"),
@@ -39,9 +39,10 @@ def district_config() -> Config:
         "ana": member("Ana Cruz", "labor", email="ana@district.example.org"),
         "kim": member("Kim Ode", "management", slack_id="UKIM", timezone="America/New_York"),
     }
-    return build_config(
-        members,
-        {
+    return {
+        "organisation": {"name": "Test Unified", "timezone": "America/Los_Angeles"},
+        "members": members,
+        "teams": {
             "district": {
                 "name": "District Team",
                 "kind": "district",
@@ -52,7 +53,7 @@ def district_config() -> Config:
                 "routines": {"norms": {}},
             }
         },
-    )
+    }
 
 
 SLACK_USERS = {
@@ -84,16 +85,20 @@ class FakeSleep:
         self.clock.advance(seconds=seconds)
 
 
-async def start_bot(db: Database, clock: Clock, mock: MockSlack, config: Config | None = None) -> AsyncIterator[Any]:
+async def start_bot(
+    db: Database, clock: Clock, mock: MockSlack, folder: Path, config: dict[str, Any] | None = None
+) -> AsyncIterator[Any]:
     api_url = await mock.start()
-    rt = Runtime(config=config or district_config(), db=db, clock=clock, templates=Templates(), platforms=("slack",))
-    handlers = Handlers(rt)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "partnerbot.yaml").write_text(json.dumps(config or district_config()))  # JSON is YAML
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}
-    platform = from_env(env, rt, handlers)
-    assert platform is not None
-    sleep = FakeSleep(clock) if isinstance(clock, FakeClock) else None
-    sender = Sender(db, {"slack": platform}, clock, **({"sleep": sleep} if sleep else {}))
-    runner = web.AppRunner(build_web_app([platform], lambda: {}), access_log=None)
+    app = build_app(env, clock=clock, config_dir=str(folder), database=db)
+    platform = app.platforms["slack"]
+    assert isinstance(platform, SlackPlatform) and list(app.platforms) == ["slack"]
+    rt = app.runtime
+    # The app's own sender waits in real time; with a fake clock, waiting means moving the clock.
+    sender = Sender(db, app.platforms, clock, sleep=FakeSleep(clock)) if isinstance(clock, FakeClock) else app.sender
+    runner = web.AppRunner(build_web_app(app.platforms.values(), app.health), access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -110,14 +115,14 @@ async def start_bot(db: Database, clock: Clock, mock: MockSlack, config: Config 
 
 
 @pytest.fixture
-async def bot(sqlite_db: Database) -> AsyncIterator[SlackBot]:
+async def bot(sqlite_db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
     mock = MockSlack(users=dict(SLACK_USERS))
-    async for running in start_bot(sqlite_db, FakeClock(START), mock):
+    async for running in start_bot(sqlite_db, FakeClock(START), mock, tmp_path / "config"):
         yield running
 
 
 @pytest.fixture
-async def bot_on_each_db(db: Database) -> AsyncIterator[SlackBot]:
+async def bot_on_each_db(db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
     mock = MockSlack(users=dict(SLACK_USERS))
-    async for running in start_bot(db, FakeClock(START), mock):
+    async for running in start_bot(db, FakeClock(START), mock, tmp_path / "config"):
         yield running

@@ -55,6 +55,7 @@ class MockSlack:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.received = asyncio.Event()
+        self._released = asyncio.Event()  # lets hung calls end when the mock stops
 
     # --- telling it what to do ---------------------------------------------------------------------------------
 
@@ -97,6 +98,7 @@ class MockSlack:
         return self.url + "/api/"
 
     async def stop(self) -> None:
+        self._released.set()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -124,7 +126,8 @@ class MockSlack:
             plan = plans.popleft()
             if plan.hang:  # Slack did the work; the caller never hears back
                 self._answer(method, args)
-                await asyncio.Event().wait()
+                await self._released.wait()
+                raise web.HTTPServiceUnavailable()
             headers = {"Retry-After": str(plan.retry_after)} if plan.retry_after is not None else {}
             error = plan.error or ("ratelimited" if plan.status == 429 else "internal_error")
             return web.json_response({"ok": False, "error": error}, status=plan.status, headers=headers)

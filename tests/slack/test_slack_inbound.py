@@ -6,10 +6,21 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
+import pytest
 from sqlalchemy import select
 
-from bot.handlers.registry import ActionInvocation, Invocation, action, command, on_event
+from bot.handlers.registry import (
+    ACTIONS,
+    COMMANDS,
+    EVENT_HANDLERS,
+    ActionInvocation,
+    Invocation,
+    action,
+    command,
+    on_event,
+)
 from bot.inbound import Event, Reply
 from bot.messages import Button, Buttons, Form, FormField, Message, Text
 from bot.platforms.base import Destination
@@ -23,19 +34,16 @@ JOINED: list[str | None] = []
 CLOSED: list[str] = []
 
 
-@command("slacktest close", help="Close the current thing (declared by the Slack tests)", who="co-chair")
 def _close(rt: Runtime, inv: Invocation) -> Reply:
     CLOSED.append(inv.member.key)
     return Reply.say("Closed.")
 
 
-@action("slacktest.vote")
 def _vote(rt: Runtime, inv: ActionInvocation) -> Reply:
     VOTES.append(inv.member.key)
     return Reply(update=Message.text(f"Votes so far: {len(VOTES)}"), private=Message.text("Thanks, counted."))
 
 
-@action("slacktest.hours")
 def _hours(rt: Runtime, inv: ActionInvocation) -> Reply:
     hours = inv.action.form.get("hours", "")
     if not hours.isdigit():
@@ -43,12 +51,26 @@ def _hours(rt: Runtime, inv: ActionInvocation) -> Reply:
     return Reply.say(f"Saved {hours} hours for {inv.action.value}.")
 
 
-@on_event("member_joined")
 def _welcome(rt: Runtime, event: Event) -> Reply | None:
     if event.team is None:
         return None
     JOINED.append(event.member)
     return Reply.say("Welcome to the District Team channel.")
+
+
+@pytest.fixture(autouse=True)
+def declared() -> Iterator[None]:
+    """Declared through the registry exactly as a routine would, and withdrawn afterwards so that the generated
+    commands reference and other platforms' tests never see them."""
+    command("slacktest close", help="Close the current thing (declared by the Slack tests)", who="co-chair")(_close)
+    action("slacktest.vote")(_vote)
+    action("slacktest.hours")(_hours)
+    on_event("member_joined")(_welcome)
+    yield
+    COMMANDS.pop(("slacktest", "close"))
+    ACTIONS.pop("slacktest.vote")
+    ACTIONS.pop("slacktest.hours")
+    EVENT_HANDLERS["member_joined"].remove(_welcome)
 
 
 async def _slash(bot: SlackBot, user: str, text: str, hook: str) -> tuple[int, str, dict]:

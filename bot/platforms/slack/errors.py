@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from aiohttp import ClientError
@@ -57,7 +57,7 @@ def classify(error: SlackApiError) -> DeliveryError:
 
 
 def _retry_after(headers: object) -> float:
-    if isinstance(headers, dict):
+    if isinstance(headers, Mapping):  # a dict of lists, or aiohttp's case-insensitive multidict
         for name, value in headers.items():
             if str(name).lower() == "retry-after":
                 first = value[0] if isinstance(value, list | tuple) else value

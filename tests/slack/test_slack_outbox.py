@@ -1,0 +1,156 @@
+"""The outbox sender delivering to Slack over real HTTP against the mock Web API: the right calls with the right
+channel, blocks and metadata; Retry-After, permanent and transient errors; and no second post after a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import SystemClock
+from bot.flows import FLOWS
+from bot.messages import Header, Image, Message, Text
+from bot.outbox import enqueue
+from bot.platforms.base import Destination
+from bot.sender import LEASE, Sender
+from bot.store.db import Database
+from bot.store.models import MemberIdentity, OutboxItem
+from bot.ticker import Ticker
+from tests.slack.conftest import CHANNEL, SLACK_USERS, SlackBot, start_bot
+from tests.slack.mock_api import MockSlack
+
+POST = Message((Header("Agenda"), Text("*Item one*")), "Agenda: item one")
+
+
+def queue(bot: SlackBot, key: str, destination: Destination, message: Message = POST) -> None:
+    with bot.rt.db.session() as session:
+        enqueue(session, key, destination, message, now=bot.rt.clock.now())
+
+
+def row(bot: SlackBot, key: str) -> OutboxItem:
+    with bot.rt.db.session() as session:
+        found = session.scalar(select(OutboxItem).where(OutboxItem.key == key))
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+async def test_a_scheduled_post_goes_out_with_its_channel_blocks_and_outbox_key(bot: SlackBot) -> None:
+    Ticker(bot.rt, FLOWS).reconcile()  # the norms opening for today's 15:30 meeting is due
+    await bot.sender.drain_until_empty()
+    (post,) = bot.mock.of("chat.postMessage")
+    assert post.args["channel"] == CHANNEL
+    assert "Norm of the meeting" in post.args["text"]
+    assert any(block["type"] == "section" and "Norm" in block["text"]["text"] for block in post.args["blocks"])
+    metadata = post.args["metadata"]
+    assert metadata["event_type"] == "partnerbot_outbox"
+    with bot.rt.db.session() as session:
+        item = session.scalars(select(OutboxItem)).one()
+        assert item.status == "sent" and metadata["event_payload"]["key"] == item.key
+        assert item.sent_conversation == CHANNEL and item.sent_message_id == bot.mock.messages[CHANNEL][0]["ts"]
+
+
+async def test_a_permanent_error_is_recorded_and_not_retried(bot: SlackBot) -> None:
+    bot.mock.fail("chat.postMessage", error="not_in_channel")
+    queue(bot, "perm", Destination("slack", channel="CELSEWHERE"))
+    await bot.sender.drain_until_empty()
+    assert len(bot.mock.of("chat.postMessage")) == 1
+    item = row(bot, "perm")
+    assert item.status == "failed" and item.last_error == "not_in_channel"
+
+
+async def test_a_server_error_is_retried_after_a_backoff(bot: SlackBot) -> None:
+    bot.mock.fail("chat.postMessage", status=500)
+    queue(bot, "flaky", Destination("slack", channel=CHANNEL))
+    before = bot.rt.clock.now()
+    await bot.sender.drain_until_empty()
+    assert len(bot.mock.of("chat.postMessage")) == 2
+    item = row(bot, "flaky")
+    assert item.status == "sent" and item.attempts == 2
+    assert bot.rt.clock.now() - before >= timedelta(seconds=2)  # the sender waited (on the fake clock)
+
+
+async def test_a_direct_message_to_a_member_known_only_by_email(bot: SlackBot) -> None:
+    queue(bot, "dm-ana", Destination("slack", member="ana"))
+    await bot.sender.drain_until_empty()
+    (lookup,) = bot.mock.of("users.lookupByEmail")
+    assert lookup.args["email"] == "ana@district.example.org"
+    (opened,) = bot.mock.of("conversations.open")
+    assert opened.args["users"] == "UANA"
+    (post,) = bot.mock.of("chat.postMessage")
+    assert post.args["channel"] == "DUANA"
+    with bot.rt.db.session() as session:
+        learned = session.scalar(select(MemberIdentity).where(MemberIdentity.member == "ana"))
+        assert learned is not None and learned.user_id == "UANA" and learned.timezone == "America/Chicago"
+    assert row(bot, "dm-ana").status == "sent"
+
+
+async def test_a_message_for_one_member_in_a_channel_is_ephemeral(bot: SlackBot) -> None:
+    queue(bot, "only-lee", Destination("slack", channel=CHANNEL, member="lee"))
+    await bot.sender.drain_until_empty()
+    (ephemeral,) = bot.mock.of("chat.postEphemeral")
+    assert ephemeral.args["channel"] == CHANNEL and ephemeral.args["user"] == "ULEE"
+    assert not bot.mock.of("chat.postMessage")
+
+
+async def test_a_chart_is_uploaded_with_files_upload_v2(bot: SlackBot) -> None:
+    chart = Message((Header("Pulse"), Image(b"\x89PNG fake", alt="Bar chart of answers", title="Pulse")), "Pulse")
+    queue(bot, "chart", Destination("slack", channel=CHANNEL), chart)
+    await bot.sender.drain_until_empty()
+    assert len(bot.mock.of("chat.postMessage")) == 1
+    (url,) = bot.mock.of("files.getUploadURLExternal")
+    assert url.args["alt_txt"] == "Bar chart of answers"
+    assert bot.mock.of("(file upload)")[0].args["size"] == len(b"\x89PNG fake")
+    (done,) = bot.mock.of("files.completeUploadExternal")
+    assert done.args["channel_id"] == CHANNEL
+
+
+async def test_a_sender_killed_mid_post_does_not_post_twice_after_restart(bot_on_each_db: SlackBot) -> None:
+    bot = bot_on_each_db
+    bot.mock.hang("chat.postMessage")  # Slack posts it, but the answer never reaches the sender
+    queue(bot, "once", Destination("slack", channel=CHANNEL))
+    first = Sender(bot.rt.db, {"slack": bot.platform}, bot.rt.clock)
+    killed = asyncio.ensure_future(first.run(asyncio.Event()))
+    await bot.mock.wait_for("chat.postMessage")
+    killed.cancel()  # the process dies between the API call and recording its result
+    await asyncio.gather(killed, return_exceptions=True)
+    assert row(bot, "once").status == "sending"
+
+    bot.rt.clock.advance(LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
+    stop = asyncio.Event()
+    restarted = asyncio.ensure_future(Sender(bot.rt.db, {"slack": bot.platform}, bot.rt.clock).run(stop, idle=0.01))
+    await bot.mock.wait_for("conversations.history")
+    for _ in range(200):
+        if row(bot, "once").status == "sent":
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await restarted
+
+    assert len(bot.mock.of("chat.postMessage")) == 1
+    (history,) = bot.mock.of("conversations.history")
+    assert history.args["channel"] == CHANNEL
+    item = row(bot, "once")
+    assert item.status == "sent" and item.sent_message_id == bot.mock.messages[CHANNEL][0]["ts"]
+
+
+@pytest.fixture
+async def real_time_bot(sqlite_db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
+    async for running in start_bot(sqlite_db, SystemClock(), MockSlack(users=dict(SLACK_USERS)), tmp_path / "cfg"):
+        yield running
+
+
+async def test_retry_after_2_delays_the_next_attempt_by_at_least_2_seconds(real_time_bot: SlackBot) -> None:
+    bot = real_time_bot
+    bot.mock.fail("chat.postMessage", status=429, retry_after=2)
+    queue(bot, "limited", Destination("slack", channel=CHANNEL))
+    await bot.sender.drain_until_empty()
+    first, second = bot.mock.of("chat.postMessage")
+    assert second.at - first.at >= 2.0
+    item = row(bot, "limited")
+    assert item.status == "sent" and item.attempts == 2
