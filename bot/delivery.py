@@ -5,11 +5,13 @@ reaches them. Flows call these; they never pick a platform themselves.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
+from bot.identity import learned_timezone
 from bot.messages import Message
 from bot.outbox import enqueue
 from bot.platforms.base import Destination
@@ -80,7 +82,8 @@ def next_working_moment(rt: Runtime, member_key: str, at: datetime) -> datetime:
         return at
     from bot.schedule import localize
 
-    tz = rt.config.member_tz(member)
+    learned = None if member.timezone else learned_timezone(rt.db, member_key)
+    tz = ZoneInfo(learned) if learned else rt.config.member_tz(member)  # config first, then the platform's
     local = at.astimezone(tz)
     day = local.date()
     for _ in range(60):

@@ -57,3 +57,14 @@ def platform_user_id(config: Config, db: Database, platform: str, member_key: st
             select(MemberIdentity).where(MemberIdentity.platform == platform, MemberIdentity.member == member_key)
         )
         return row.user_id if row else None
+
+
+def learned_timezone(db: Database, member_key: str) -> str | None:
+    """The time zone a platform reported for a member (Slack's users.info), for when the config gives none."""
+    with db.session() as session:
+        return session.scalar(
+            select(MemberIdentity.timezone)
+            .where(MemberIdentity.member == member_key, MemberIdentity.timezone.is_not(None))
+            .order_by(MemberIdentity.id.desc())
+            .limit(1)
+        )

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from bot.clock import SystemClock
+from bot.clock import FakeClock, SystemClock
+from bot.delivery import direct_message
 from bot.flows import FLOWS
 from bot.messages import Header, Image, Message, Text
 from bot.outbox import enqueue
@@ -21,7 +22,7 @@ from bot.sender import LEASE, Sender
 from bot.store.db import Database
 from bot.store.models import MemberIdentity, OutboxItem
 from bot.ticker import Ticker
-from tests.slack.conftest import CHANNEL, SLACK_USERS, SlackBot, start_bot
+from tests.slack.conftest import CHANNEL, SLACK_USERS, START, SlackBot, district_config, start_bot
 from tests.slack.mock_api import MockSlack
 
 POST = Message((Header("Agenda"), Text("*Item one*")), "Agenda: item one")
@@ -154,3 +155,23 @@ async def test_retry_after_2_delays_the_next_attempt_by_at_least_2_seconds(real_
     assert second.at - first.at >= 2.0
     item = row(bot, "limited")
     assert item.status == "sent" and item.attempts == 2
+
+
+async def test_a_members_slack_time_zone_keeps_direct_prompts_in_their_working_hours(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    config = district_config()
+    config["organisation"]["working_hours"] = ["07:30", "17:00"]
+    clock = FakeClock(START)
+    async for bot in start_bot(sqlite_db, clock, MockSlack(users=dict(SLACK_USERS)), tmp_path / "cfg", config):
+        queue(bot, "hello-lee", Destination("slack", member="lee"))  # Lee's config gives no time zone
+        await bot.sender.drain_until_empty()
+        (info,) = bot.mock.of("users.info")
+        assert info.args["user"] == "ULEE"
+
+        clock.set(datetime(2026, 12, 9, 0, 30, tzinfo=UTC))  # 16:30 in Los Angeles, but 17:30 in Denver
+        with bot.rt.db.session() as session:
+            key = direct_message(bot.rt, session, None, "lee", "evening-prompt", POST)
+        assert key is not None
+        # Held for 07:30 Denver time (14:30 UTC) on the next school day, not sent at once.
+        assert row(bot, key).not_before == datetime(2026, 12, 9, 14, 30, tzinfo=UTC)

@@ -7,17 +7,19 @@ Learned ids and time zones are stored through bot.identity, so a restart does no
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.identity import platform_user_id, remember_identity
-from bot.platforms.base import Inbound, PermanentError
+from bot.platforms.base import Inbound, PermanentError, TransientError
 from bot.platforms.slack.errors import classify
 from bot.runtime import Runtime
 
 PLATFORM = "slack"
+TIMEZONE_PAUSE = timedelta(minutes=10)  # after users.info is rate limited (Tier 4): sending matters more
 
 
 class SlackDirectory:
@@ -28,6 +30,7 @@ class SlackDirectory:
         self._dm_channels: dict[str, str] = {}  # Slack user id -> IM channel id
         self._strangers: set[str] = set()  # user ids whose e-mail matched no member (until restart)
         self._timezones_checked: set[str] = set()
+        self._timezones_paused_until: datetime | None = None
 
     async def member_for(self, user_id: str) -> str | None:
         """The configured member a Slack user is: by id (config or learned), else by their Slack e-mail."""
@@ -66,12 +69,19 @@ class SlackDirectory:
         return str(user["id"])
 
     async def _learn_timezone(self, user_id: str, member_key: str) -> None:
-        """A member without a configured time zone gets their Slack one (direct prompts respect it)."""
+        """A member without a configured time zone gets their Slack one (bot.delivery keeps direct prompts inside
+        their working hours). Best effort: the message goes out either way, and a rate limit pauses look-ups."""
+        now = self.rt.clock.now()
+        if self._timezones_paused_until and now < self._timezones_paused_until:
+            return
         self._timezones_checked.add(user_id)
         try:
             user: dict[str, Any] = (await self.client.users_info(user=user_id))["user"]
-        except SlackApiError:
-            return  # the time zone is a nicety; the message still goes out
+        except SlackApiError as error:
+            if isinstance(classify(error), TransientError):  # try this person again after a pause
+                self._timezones_checked.discard(user_id)
+                self._timezones_paused_until = now + TIMEZONE_PAUSE
+            return
         if user.get("tz"):
             await asyncio.to_thread(remember_identity, self.rt.db, PLATFORM, user_id, member_key, user["tz"])
 
