@@ -227,11 +227,12 @@ def signature(secret: str, timestamp: str, body: str) -> str:
 class SlackClient:
     """Sends what Slack sends to /slack/events: form-encoded commands and interactions, JSON events, all signed."""
 
+    _ids = itertools.count(1)  # shared by all clients: trigger ids and action_ts never repeat within a process
+
     def __init__(self, session: ClientSession, url: str, secret: str) -> None:
         self.session = session
         self.url = url
         self.secret = secret
-        self._ids = itertools.count(1)
 
     async def send(
         self,

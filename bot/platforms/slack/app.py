@@ -1,22 +1,24 @@
 """The Slack platform: a bolt AsyncApp that turns slash commands, button presses, modal submissions and events into
 neutral Commands, Actions and Events, shows the neutral Replies, and serves HTTP (/slack/events) or Socket Mode.
 
-Every listener acknowledges first and works after, in a tracked background task, so Slack always gets its answer
-within 3 seconds. Sending for the outbox is in outbound.py, Block Kit in blocks.py, identities in people.py.
+Every listener acknowledges first and works after, in a tracked background task that also yields to requests still
+waiting for their acknowledgement, so Slack always gets its answer within 3 seconds, even in a burst.
+Sending for the outbox is in outbound.py, Block Kit in blocks.py, identities in people.py.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -33,6 +35,7 @@ from bot.platforms.slack.people import SlackDirectory
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 PLATFORM = "slack"
 # view_submission must be answered within 3 seconds, and only then can it keep the modal open with errors: the
@@ -40,6 +43,8 @@ PLATFORM = "slack"
 VIEW_DEADLINE = 2.0
 REDELIVERY_WINDOW = timedelta(hours=1)  # Slack retries an event for a few minutes; an hour is ample
 DOUBLE_CLICK_WINDOW = timedelta(seconds=3)
+HANDLER_CONCURRENCY = 2
+ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of requests to be acknowledged
 
 
 class Once:
@@ -105,18 +110,32 @@ class SlackPlatform(Platform):
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._socket: Any = None
+        self._session: ClientSession | None = None
+        self._in_flight = 0  # HTTP requests from Slack not yet answered
+        self._no_requests_waiting = asyncio.Event()
+        self._handler_slots = asyncio.Semaphore(HANDLER_CONCURRENCY)
         self._register()
 
     # --- the port: sending for the outbox --------------------------------------------------------------------
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+        self._connect()
         return await self.outbound.deliver(destination, message, key)
 
     async def update(self, ref: SentRef, message: Message) -> None:
+        self._connect()
         await self.outbound.update(ref, message)
 
     async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
+        self._connect()
         return await self.outbound.find_delivered(destination, key)
+
+    def _connect(self) -> None:
+        """One HTTP session (keep-alive connections) for every Web API and response_url call, opened on first use
+        inside the event loop; without it the SDK opens and closes a session per call."""
+        if self._session is None or self._session.closed:
+            self._session = ClientSession(timeout=ClientTimeout(total=10))
+            self.client.session = self._session
 
     # --- connections -----------------------------------------------------------------------------------------
 
@@ -125,10 +144,19 @@ class SlackPlatform(Platform):
             router.add_post("/slack/events", self._http)
 
     async def _http(self, request: web.Request) -> web.Response:
-        response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(response)
+        self._connect()
+        self._in_flight += 1
+        self._no_requests_waiting.clear()
+        try:
+            response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(response)
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._no_requests_waiting.set()
 
     async def start(self) -> None:
+        self._connect()
         if self.app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -141,15 +169,30 @@ class SlackPlatform(Platform):
             await self._socket.close_async()
             self._socket = None
         await self.settle()
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self.client.session = None
 
     async def settle(self) -> None:
         """Wait for the work started after acknowledgements (tests and a clean shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
-    def _spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+    async def _handled(self, call: Awaitable[T]) -> T:
+        """The neutral handlers run in threads; a few at a time, so that in a burst they do not starve the event
+        loop (and the acknowledgements it sends) of the interpreter lock."""
+        async with self._handler_slots:
+            return await call
+
+    def _spawn(self, work: Coroutine[Any, Any, Any], *, after_acks: bool = True) -> asyncio.Task[Any]:
         async def logged() -> Any:
             try:
+                if after_acks and self._in_flight:
+                    # Acknowledgements first: in a burst (a whole meeting answering one poll) the follow-up work
+                    # would otherwise share the event loop with requests still waiting for their ack.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._no_requests_waiting.wait(), ACKS_FIRST_WAIT)
                 return await work
             except Exception:
                 log.exception("Slack: work after an acknowledgement failed")
@@ -182,7 +225,9 @@ class SlackPlatform(Platform):
     async def _command(self, text: str, where: Where) -> None:
         member = await self.directory.member_for(where.user)
         team = self.inbound.team_for_channel(PLATFORM, where.channel)
-        reply = await self.inbound.command(Command(PLATFORM, where.user, member, text.strip(), where.channel, team))
+        reply = await self._handled(
+            self.inbound.command(Command(PLATFORM, where.user, member, text.strip(), where.channel, team))
+        )
         await self._show(reply, where)
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
@@ -214,7 +259,7 @@ class SlackPlatform(Platform):
         self._spawn(self._action(action_id, value, {}, where))
 
     async def _action(self, action_id: str, value: str, form: Mapping[str, str], where: Where) -> Reply:
-        reply = await self.inbound.action(await self._neutral_action(action_id, value, form, where))
+        reply = await self._handled(self.inbound.action(await self._neutral_action(action_id, value, form, where)))
         await self._show(reply, where)
         return reply
 
@@ -239,7 +284,7 @@ class SlackPlatform(Platform):
         where = Where(user, meta.get("channel") or None, meta.get("response_url"), None, meta.get("ts") or None)
         values = blocks.form_values((view.get("state") or {}).get("values") or {})
         action = await self._neutral_action(meta.get("action_id", ""), meta.get("value", ""), values, where)
-        handled = self._spawn(self.inbound.action(action))
+        handled = self._spawn(self._handled(self.inbound.action(action)), after_acks=False)  # this request waits for it
         try:
             reply: Reply | None = await asyncio.wait_for(asyncio.shield(handled), VIEW_DEADLINE)
         except TimeoutError:
@@ -275,7 +320,7 @@ class SlackPlatform(Platform):
 
     async def _publish_home(self, user: str) -> None:
         member = await self.directory.member_for(user)
-        view = await self.inbound.home(member or "")
+        view = await self._handled(self.inbound.home(member or ""))
         await self.client.views_publish(user_id=user, view=blocks.home(view))
 
     async def _on_member_joined(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -288,7 +333,8 @@ class SlackPlatform(Platform):
         where = Where(event["user"], event.get("channel"))
         member = await self.directory.member_for(where.user)
         team = self.inbound.team_for_channel(PLATFORM, where.channel)
-        reply = await self.inbound.event(Event(PLATFORM, "member_joined", where.user, member, where.channel, team))
+        event = Event(PLATFORM, "member_joined", where.user, member, where.channel, team)
+        reply = await self._handled(self.inbound.event(event))
         if reply is not None:
             await self._show(reply, where)
 
@@ -347,7 +393,8 @@ class SlackPlatform(Platform):
             await self._post(message, Where(where.user))
 
     async def _respond(self, response_url: str, message: Message, *, replace_original: bool) -> None:
-        webhook = AsyncWebhookClient(response_url, timeout=10)
+        self._connect()
+        webhook = AsyncWebhookClient(response_url, timeout=10, session=self._session)
         response = await webhook.send(
             text=message.fallback,
             blocks=blocks.render(message),
