@@ -16,7 +16,7 @@ from bot.clock import FakeClock, SystemClock
 from bot.delivery import direct_message
 from bot.flows import FLOWS
 from bot.messages import Header, Image, Message, Text
-from bot.outbox import enqueue
+from bot.outbox import enqueue, enqueue_update
 from bot.platforms.base import Destination
 from bot.sender import LEASE, Sender
 from bot.store.db import Database
@@ -175,3 +175,15 @@ async def test_a_members_slack_time_zone_keeps_direct_prompts_in_their_working_h
         assert key is not None
         # Held for 07:30 Denver time (14:30 UTC) on the next school day, not sent at once.
         assert row(bot, key).not_before == datetime(2026, 12, 9, 14, 30, tzinfo=UTC)
+
+
+async def test_a_closed_poll_replaces_its_message_in_place(bot: SlackBot) -> None:
+    queue(bot, "poll", Destination("slack", channel=CHANNEL))
+    with bot.rt.db.session() as session:
+        enqueue_update(session, "poll/closed", "poll", Message.text("Poll closed: 7 answers."), now=bot.rt.clock.now())
+    await bot.sender.drain_until_empty()
+    assert len(bot.mock.of("chat.postMessage")) == 1
+    (update,) = bot.mock.of("chat.update")
+    ts = bot.mock.messages[CHANNEL][0]["ts"]
+    assert update.args["channel"] == CHANNEL and update.args["ts"] == ts
+    assert bot.mock.messages[CHANNEL][0]["text"] == "Poll closed: 7 answers."
