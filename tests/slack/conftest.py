@@ -86,13 +86,18 @@ class FakeSleep:
 
 
 async def start_bot(
-    db: Database, clock: Clock, mock: MockSlack, folder: Path, config: dict[str, Any] | None = None
+    db: Database,
+    clock: Clock,
+    mock: MockSlack,
+    folder: Path,
+    config: dict[str, Any] | None = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Any]:
     api_url = await mock.start()
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "partnerbot.yaml").write_text(json.dumps(config or district_config()))  # JSON is YAML
-    env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}
-    app = build_app(env, clock=clock, config_dir=str(folder), database=db)
+    env = env or {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET}
+    app = build_app(env | {"SLACK_API_URL": api_url}, clock=clock, config_dir=str(folder), database=db)
     platform = app.platforms["slack"]
     assert isinstance(platform, SlackPlatform) and list(app.platforms) == ["slack"]
     rt = app.runtime

@@ -18,7 +18,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession, WSMsgType, web
 
 
 @dataclass
@@ -56,6 +56,8 @@ class MockSlack:
         self.url = ""
         self.received = asyncio.Event()
         self._released = asyncio.Event()  # lets hung calls end when the mock stops
+        self.sockets: list[web.WebSocketResponse] = []  # Socket Mode connections the app opened
+        self.socket_replies: list[dict[str, Any]] = []  # what the app sent back over them (acknowledgements)
 
     # --- telling it what to do ---------------------------------------------------------------------------------
 
@@ -89,6 +91,7 @@ class MockSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{hook}", self._response_url)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -99,6 +102,8 @@ class MockSlack:
 
     async def stop(self) -> None:
         self._released.set()
+        for ws in self.sockets:
+            await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -162,6 +167,8 @@ class MockSlack:
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
+        if method == "apps.connections.open":
+            return ok | {"url": self.url.replace("http://", "ws://") + "/socket"}
         if method == "auth.test":
             return ok | {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "url": self.url}
         if method == "chat.postMessage":
@@ -214,6 +221,20 @@ class MockSlack:
         self.responses.append((request.match_info["hook"], await request.json()))
         self.received.set()
         return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1, "debug_info": {"host": "mock"}})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.socket_replies.append(json.loads(message.data))
+        return ws
+
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Send an envelope over the newest Socket Mode connection, as Slack does instead of an HTTP request."""
+        await self.sockets[-1].send_json(envelope)
 
     def response_url(self, hook: str) -> str:
         return f"{self.url}/response/{hook}"
