@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import re
 import statistics
 import tempfile
@@ -24,16 +23,14 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.app import build_app
-from bot.clock import SystemClock
 from bot.handlers.registry import ActionInvocation, action
 from bot.inbound import Reply
 from bot.platforms.slack.app import SlackPlatform
 from bot.runtime import Runtime
-from bot.store.db import open_database, upgrade
 from bot.store.models import AuditEntry
 from bot.web import build_web_app
 from tests.slack.mock_api import MockSlack, SlackClient
+from tests.slack.workspace import district, numbered_members, serve_on_loopback, sqlite_app
 
 SECRET = "bench-secret"
 
@@ -44,36 +41,6 @@ def _rate(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
         session.add(AuditEntry(at=inv.now, team="district", actor=inv.member.key, action="bench.rate", detail={"v": 1}))
     return Reply.say("Thanks, recorded.")
-
-
-def write_config(folder: Path, clients: int) -> None:
-    members = {f"m{i}": {"name": f"Member {i}", "side": "labor" if i % 2 else "management"} for i in range(clients)}
-    for i, member in enumerate(members.values()):
-        member["slack_id"] = f"U{i:04d}"
-    config = {
-        "organisation": {"name": "Bench Unified", "timezone": "America/Los_Angeles"},
-        "members": members,
-        "teams": {
-            "district": {
-                "name": "District Team",
-                "kind": "district",
-                "members": list(members),
-                "co_chairs": ["m0", "m1"],
-                "channels": {"slack": "CBENCH"},
-            }
-        },
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "partnerbot.yaml").write_text(json.dumps(config))
-
-
-async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, f"http://127.0.0.1:{port}/slack/events"
 
 
 def bare_bolt(api_url: str) -> web.Application:
@@ -112,13 +79,13 @@ async def measure(url: str, hook: str, clients: int, presses: int, offset: int, 
         await asyncio.gather(*(_open_connection(session, url) for _ in range(clients)))  # untimed: keep-alive
         if not pause:
             results = await asyncio.gather(
-                *(press_many(client, hook, f"U{i:04d}", presses, offset) for i in range(clients))
+                *(press_many(client, hook, f"U{i:05d}", presses, offset) for i in range(clients))
             )
             return [latency for result in results for latency in result]
         latencies: list[float] = []
         for n in range(presses):
             burst = await asyncio.gather(
-                *(press_many(client, hook, f"U{i:04d}", 1, offset * 1000 + n) for i in range(clients))
+                *(press_many(client, hook, f"U{i:05d}", 1, offset * 1000 + n) for i in range(clients))
             )
             latencies += [latency for result in burst for latency in result]
             await asyncio.sleep(pause)
@@ -162,13 +129,11 @@ async def main_async(clients: int, presses: int, rounds: int) -> None:
     loop = asyncio.get_running_loop()
     api_url = await loop.run_in_executor(None, parent.recv)
     with tempfile.TemporaryDirectory() as tmp:
-        write_config(Path(tmp) / "config", clients)
-        db = open_database(f"sqlite:///{tmp}/bench.sqlite3")
-        upgrade(db)
         env = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}
-        app = build_app(env, clock=SystemClock(), config_dir=str(Path(tmp) / "config"), database=db)
-        bot_runner, bot_url = await serve(build_web_app(app.platforms.values(), app.health))
-        bare_runner, bare_url = await serve(bare_bolt(api_url))
+        app = sqlite_app(Path(tmp), district(numbered_members(clients), "CBENCH"), env)
+        bot_runner, bot_base = await serve_on_loopback(build_web_app(app.platforms.values(), app.health))
+        bare_runner, bare_base = await serve_on_loopback(bare_bolt(api_url))
+        bot_url, bare_url = f"{bot_base}/slack/events", f"{bare_base}/slack/events"
         platform = app.platforms["slack"]
         assert isinstance(platform, SlackPlatform)
 
@@ -192,7 +157,7 @@ async def main_async(clients: int, presses: int, rounds: int) -> None:
         await platform.stop()
         await bot_runner.cleanup()
         await bare_runner.cleanup()
-        db.engine.dispose()
+        app.runtime.db.engine.dispose()
     print(f"button presses, {clients} concurrent clients, {presses} presses each, {rounds} rounds, loopback")
     for mode, explained in (
         ("bursts", f"all {clients} press at the same moment, bursts 0.25 s apart"),
@@ -205,8 +170,8 @@ async def main_async(clients: int, presses: int, rounds: int) -> None:
             print(f"{name:12} {pct(values, 50):8.1f} {pct(values, 99):8.1f} {mean:8.1f} {len(values):6d}")
         ratio = pct(figures[mode]["partnerbot"], 99) / pct(figures[mode]["bare bolt"], 99)
         print(f"p99 partnerbot / bare bolt: {ratio:.2f} (target <= 1.5; partnerbot p99 target < 100 ms)")
-    sent = sum(len(values) for values in figures["bursts"].values()) + 10
-    print(f"\nprivate answers delivered after the acks: {recorded} (presses to partnerbot: {sent // 1})")
+    sent = sum(len(figures[mode]["partnerbot"]) for mode in figures) + 10  # + the warm-up presses
+    print(f"\nprivate answers delivered after the acks: {recorded} (presses sent to partnerbot: {sent})")
 
 
 def main() -> None:

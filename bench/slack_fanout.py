@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from collections import Counter
@@ -20,14 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.app import build_app
-from bot.clock import SystemClock
 from bot.messages import ChoiceScale, Context, Header, Message, Text
 from bot.outbox import enqueue
 from bot.platforms.base import Destination
-from bot.store.db import open_database, upgrade
 from bot.store.models import OutboxItem
 from tests.slack.mock_api import MockSlack
+from tests.slack.workspace import district, numbered_members, sqlite_app
 
 SURVEY = Message(
     (
@@ -56,28 +53,6 @@ def slack_side(conn: Connection, rate: float) -> None:
     asyncio.run(serve())
 
 
-def write_config(folder: Path, members: int) -> None:
-    people = {
-        f"m{i}": {"name": f"Member {i}", "side": "labor" if i % 2 else "management", "slack_id": f"U{i:05d}"}
-        for i in range(members)
-    }
-    config = {
-        "organisation": {"name": "Fan-out Unified", "timezone": "America/Los_Angeles"},
-        "members": people,
-        "teams": {
-            "district": {
-                "name": "District Team",
-                "kind": "district",
-                "members": list(people),
-                "co_chairs": ["m0", "m1"],
-                "channels": {"slack": "CFANOUT"},
-            }
-        },
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "partnerbot.yaml").write_text(json.dumps(config))
-
-
 async def main_async(members: int, rate: float) -> None:
     parent, child = Pipe()
     slack = Process(target=slack_side, args=(child, rate), daemon=True)
@@ -85,17 +60,14 @@ async def main_async(members: int, rate: float) -> None:
     loop = asyncio.get_running_loop()
     api_url = await loop.run_in_executor(None, parent.recv)
     with tempfile.TemporaryDirectory() as tmp:
-        write_config(Path(tmp) / "config", members)
-        db = open_database(f"sqlite:///{tmp}/fanout.sqlite3")
-        upgrade(db)
         env = {
             "SLACK_BOT_TOKEN": "xoxb-bench",
             "SLACK_SIGNING_SECRET": "bench",
             "SLACK_API_URL": api_url,
             "SLACK_MESSAGES_PER_SECOND": str(rate),
         }
-        clock = SystemClock()
-        app = build_app(env, clock=clock, config_dir=str(Path(tmp) / "config"), database=db)
+        app = sqlite_app(Path(tmp), district(numbered_members(members), "CFANOUT"), env)
+        db, clock = app.runtime.db, app.runtime.clock
         with db.session() as session:
             for i in range(members):
                 destination = Destination("slack", member=f"m{i}")

@@ -3,7 +3,6 @@ mock, and a signed client. Built by bot.app.build_app from a config folder, as `
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import ClientSession, web
+from aiohttp import ClientSession
 
 from bot.app import build_app
 from bot.clock import Clock, FakeClock
@@ -22,6 +21,7 @@ from bot.sender import Sender
 from bot.store.db import Database
 from bot.web import build_web_app
 from tests.slack.mock_api import MockSlack, SlackClient
+from tests.slack.workspace import district, serve_on_loopback, write_config
 from tests.support import member
 
 SECRET = "test-signing-secret"
@@ -39,21 +39,10 @@ def district_config() -> dict[str, Any]:
         "ana": member("Ana Cruz", "labor", email="ana@district.example.org"),
         "kim": member("Kim Ode", "management", slack_id="UKIM", timezone="America/New_York"),
     }
-    return {
-        "organisation": {"name": "Test Unified", "timezone": "America/Los_Angeles"},
-        "members": members,
-        "teams": {
-            "district": {
-                "name": "District Team",
-                "kind": "district",
-                "members": list(members),
-                "co_chairs": ["maria", "tom"],
-                "channels": {"slack": CHANNEL},
-                "meetings": [{"rule": "monthly on the 2nd Tuesday at 15:30", "starts": "2026-08-01"}],
-                "routines": {"norms": {}},
-            }
-        },
-    }
+    config = district(members, CHANNEL)
+    config["teams"]["district"]["meetings"] = [{"rule": "monthly on the 2nd Tuesday at 15:30", "starts": "2026-08-01"}]
+    config["teams"]["district"]["routines"] = {"norms": {}}
+    return config
 
 
 SLACK_USERS = {
@@ -94,8 +83,7 @@ async def start_bot(
     env: dict[str, str] | None = None,
 ) -> AsyncIterator[Any]:
     api_url = await mock.start()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "partnerbot.yaml").write_text(json.dumps(config or district_config()))  # JSON is YAML
+    write_config(folder, config or district_config())
     env = env or {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET}
     app = build_app(env | {"SLACK_API_URL": api_url}, clock=clock, config_dir=str(folder), database=db)
     platform = app.platforms["slack"]
@@ -103,15 +91,9 @@ async def start_bot(
     rt = app.runtime
     # The app's own sender waits in real time; with a fake clock, waiting means moving the clock.
     sender = Sender(db, app.platforms, clock, sleep=FakeSleep(clock)) if isinstance(clock, FakeClock) else app.sender
-    runner = web.AppRunner(build_web_app(app.platforms.values(), app.health), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await serve_on_loopback(build_web_app(app.platforms.values(), app.health))
     async with ClientSession() as session:
-        yield SlackBot(
-            mock, SlackClient(session, f"http://127.0.0.1:{port}/slack/events", SECRET), platform, rt, sender
-        )
+        yield SlackBot(mock, SlackClient(session, f"{url}/slack/events", SECRET), platform, rt, sender)
         await platform.stop()
     await runner.cleanup()
     await mock.stop()

@@ -20,6 +20,8 @@ from typing import Any
 
 from aiohttp import ClientSession, WSMsgType, web
 
+from tests.slack.workspace import serve_on_loopback
+
 
 @dataclass
 class Call:
@@ -92,12 +94,7 @@ class MockSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{hook}", self._response_url)
         app.router.add_get("/socket", self._socket)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self._runner, self.url = await serve_on_loopback(app)
         return self.url + "/api/"
 
     async def stop(self) -> None:
@@ -295,6 +292,16 @@ class SlackClient:
             **options,
         )
 
+    @staticmethod
+    def _from(user: str, kind: str, n: int) -> dict[str, Any]:
+        return {
+            "type": kind,
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "api_app_id": "A1",
+            "trigger_id": f"trigger-{n}",
+        }
+
     async def press(
         self,
         user: str,
@@ -308,11 +315,7 @@ class SlackClient:
         n = next(self._ids)
         return await self.interaction(
             {
-                "type": "block_actions",
-                "team": {"id": "T1"},
-                "user": {"id": user},
-                "api_app_id": "A1",
-                "trigger_id": f"trigger-{n}",
+                **self._from(user, "block_actions", n),
                 "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
                 "channel": {"id": channel},
                 "message": {"ts": message_ts, "type": "message"},
@@ -333,11 +336,7 @@ class SlackClient:
         state = {name: {name: element} for name, element in values.items()}
         return await self.interaction(
             {
-                "type": "view_submission",
-                "team": {"id": "T1"},
-                "user": {"id": user},
-                "api_app_id": "A1",
-                "trigger_id": f"trigger-{next(self._ids)}",
+                **self._from(user, "view_submission", next(self._ids)),
                 "view": {**view, "id": view_id, "hash": "h1", "state": {"values": state}},
             }
         )
