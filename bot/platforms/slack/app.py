@@ -43,7 +43,8 @@ PLATFORM = "slack"
 VIEW_DEADLINE = 2.0
 REDELIVERY_WINDOW = timedelta(hours=1)  # Slack retries an event for a few minutes; an hour is ample
 DOUBLE_CLICK_WINDOW = timedelta(seconds=3)
-HANDLER_CONCURRENCY = 2
+HANDLER_CONCURRENCY = 1
+FOLLOW_UP_CONCURRENCY = 8  # enough to overlap Slack's network latency, few enough to leave the loop to acks
 ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of requests to be acknowledged
 
 
@@ -114,6 +115,7 @@ class SlackPlatform(Platform):
         self._in_flight = 0  # HTTP requests from Slack not yet answered
         self._no_requests_waiting = asyncio.Event()
         self._handler_slots = asyncio.Semaphore(HANDLER_CONCURRENCY)
+        self._follow_up_slots = asyncio.Semaphore(FOLLOW_UP_CONCURRENCY)
         self._register()
 
     # --- the port: sending for the outbox --------------------------------------------------------------------
@@ -188,12 +190,15 @@ class SlackPlatform(Platform):
     def _spawn(self, work: Coroutine[Any, Any, Any], *, after_acks: bool = True) -> asyncio.Task[Any]:
         async def logged() -> Any:
             try:
-                if after_acks and self._in_flight:
+                if not after_acks:
+                    return await work
+                if self._in_flight:
                     # Acknowledgements first: in a burst (a whole meeting answering one poll) the follow-up work
                     # would otherwise share the event loop with requests still waiting for their ack.
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._no_requests_waiting.wait(), ACKS_FIRST_WAIT)
-                return await work
+                async with self._follow_up_slots:  # and never so many at once that acks queue behind them
+                    return await work
             except Exception:
                 log.exception("Slack: work after an acknowledgement failed")
                 return None

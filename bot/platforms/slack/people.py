@@ -28,13 +28,23 @@ class SlackDirectory:
         self.rt = runtime
         self.inbound = inbound
         self._dm_channels: dict[str, str] = {}  # Slack user id -> IM channel id
+        self._members: dict[str, str] = {}  # Slack user id -> member key, for the config below
+        self._members_for: object = None
         self._strangers: set[str] = set()  # user ids whose e-mail matched no member (until restart)
         self._timezones_checked: set[str] = set()
         self._timezones_paused_until: datetime | None = None
 
     async def member_for(self, user_id: str) -> str | None:
         """The configured member a Slack user is: by id (config or learned), else by their Slack e-mail."""
+        if self._members_for is not self.rt.config:  # a reloaded config may link people differently
+            self._members.clear()
+            self._strangers.clear()
+            self._members_for = self.rt.config
+        if user_id in self._members:
+            return self._members[user_id]
         found = await asyncio.to_thread(self.inbound.member_for, PLATFORM, user_id)
+        if found:
+            self._members[user_id] = found
         if found or user_id in self._strangers:
             return found
         try:
@@ -46,6 +56,7 @@ class SlackDirectory:
             if email and (member.email or "").lower() == email:
                 await asyncio.to_thread(remember_identity, self.rt.db, PLATFORM, user_id, member.key, user.get("tz"))
                 self._timezones_checked.add(user_id)
+                self._members[user_id] = member.key
                 return member.key
         self._strangers.add(user_id)
         return None
