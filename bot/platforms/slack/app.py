@@ -9,7 +9,6 @@ Sending for the outbox is in outbound.py, Block Kit in blocks.py, identities in 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -46,6 +45,7 @@ DOUBLE_CLICK_WINDOW = timedelta(seconds=3)
 HANDLER_CONCURRENCY = 1
 FOLLOW_UP_CONCURRENCY = 8  # enough to overlap Slack's network latency, few enough to leave the loop to acks
 ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of requests to be acknowledged
+QUIET = 0.02  # ...that is, for this long without a new request
 
 
 class Once:
@@ -113,7 +113,7 @@ class SlackPlatform(Platform):
         self._socket: Any = None
         self._session: ClientSession | None = None
         self._in_flight = 0  # HTTP requests from Slack not yet answered
-        self._no_requests_waiting = asyncio.Event()
+        self._last_request = 0.0  # event-loop time of the latest request from Slack
         self._handler_slots = asyncio.Semaphore(HANDLER_CONCURRENCY)
         self._follow_up_slots = asyncio.Semaphore(FOLLOW_UP_CONCURRENCY)
         self._register()
@@ -148,14 +148,12 @@ class SlackPlatform(Platform):
     async def _http(self, request: web.Request) -> web.Response:
         self._connect()
         self._in_flight += 1
-        self._no_requests_waiting.clear()
+        self._last_request = asyncio.get_running_loop().time()
         try:
             response = await self.bolt.async_dispatch(await to_bolt_request(request))
             return await to_aiohttp_response(response)
         finally:
             self._in_flight -= 1
-            if not self._in_flight:
-                self._no_requests_waiting.set()
 
     async def start(self) -> None:
         self._connect()
@@ -181,6 +179,14 @@ class SlackPlatform(Platform):
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
+    async def _after_acks(self) -> None:
+        """Acknowledgements first: in a burst (a whole meeting answering one poll) follow-up work waits until
+        requests stop arriving for a moment, up to ACKS_FIRST_WAIT, instead of competing with their acks."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACKS_FIRST_WAIT
+        while loop.time() < deadline and (self._in_flight or loop.time() - self._last_request < QUIET):
+            await asyncio.sleep(QUIET)
+
     async def _handled(self, call: Awaitable[T]) -> T:
         """The neutral handlers run in threads; a few at a time, so that in a burst they do not starve the event
         loop (and the acknowledgements it sends) of the interpreter lock."""
@@ -192,11 +198,7 @@ class SlackPlatform(Platform):
             try:
                 if not after_acks:
                     return await work
-                if self._in_flight:
-                    # Acknowledgements first: in a burst (a whole meeting answering one poll) the follow-up work
-                    # would otherwise share the event loop with requests still waiting for their ack.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._no_requests_waiting.wait(), ACKS_FIRST_WAIT)
+                await self._after_acks()
                 async with self._follow_up_slots:  # and never so many at once that acks queue behind them
                     return await work
             except Exception:
