@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.inbound import SentRef
 from bot.messages import Message
-from bot.platforms.base import Destination
+from bot.platforms.base import Destination, PermanentError
 from bot.platforms.slack.blocks import images, render
 from bot.platforms.slack.errors import sorted_errors
 from bot.platforms.slack.people import SlackDirectory
@@ -28,6 +28,13 @@ HISTORY_LOOKBACK = 200  # messages searched for a key after a crash: far more th
 
 def outbox_metadata(key: str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    try:
+        return render(message)
+    except ValueError as error:  # the same message will never fit: record it instead of retrying
+        raise PermanentError(f"cannot render for Slack: {error}") from error
 
 
 class WorkspaceLimit:
@@ -67,7 +74,7 @@ class SlackOutbound:
             response = await self.client.chat_postMessage(
                 channel=channel,
                 text=message.fallback,
-                blocks=render(message),
+                blocks=_blocks(message),
                 metadata=outbox_metadata(key),
                 unfurl_links=False,
                 unfurl_media=False,
@@ -87,7 +94,7 @@ class SlackOutbound:
         user = await self.directory.user_id_for(member)
         await self.limit.wait()
         response = await self.client.chat_postEphemeral(
-            channel=channel, user=user, text=message.fallback, blocks=render(message)
+            channel=channel, user=user, text=message.fallback, blocks=_blocks(message)
         )
         # Ephemeral messages cannot carry metadata or be found again; a crash mid-send may show one twice.
         return SentRef(PLATFORM, channel, str(response.get("message_ts") or ""))
@@ -95,7 +102,7 @@ class SlackOutbound:
     async def update(self, ref: SentRef, message: Message) -> None:
         async with sorted_errors():
             await self.client.chat_update(
-                channel=ref.conversation, ts=ref.message_id, text=message.fallback, blocks=render(message)
+                channel=ref.conversation, ts=ref.message_id, text=message.fallback, blocks=_blocks(message)
             )
 
     async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:

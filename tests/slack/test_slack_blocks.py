@@ -1,0 +1,79 @@
+"""Block Kit from neutral messages: what Slack would reject (duplicate action ids, over-long text, too many blocks)
+never leaves the renderer, and a modal's submitted state comes back as the form's field values."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.messages import Button, Buttons, ChoiceScale, Form, FormField, Header, Message, Text
+from bot.platforms.slack.blocks import MAX_BLOCKS, form_values, modal, neutral_action_id, pack_form, render, unpack_form
+
+
+def test_buttons_sharing_an_action_get_distinct_slack_ids_that_map_back() -> None:
+    message = Message(
+        (Buttons((Button("Confirm", "roles.answer", "yes"), Button("Swap", "roles.answer", "swap", "danger"))),),
+        "Your role",
+    )
+    (block,) = render(message)
+    ids = [element["action_id"] for element in block["elements"]]
+    assert len(set(ids)) == 2 and {neutral_action_id(i) for i in ids} == {"roles.answer"}
+    assert block["elements"][1]["style"] == "danger"
+
+
+def test_a_scale_is_a_question_and_one_button_per_point() -> None:
+    scale = ChoiceScale("Did we listen?", "norms.rate", (1, 2, 3, 4, 5), value_prefix="n3:")
+    question, actions = render(Message((scale,), "Rate"))
+    assert "Did we listen?" in question["text"]["text"]
+    assert [e["value"] for e in actions["elements"]] == ["n3:1", "n3:2", "n3:3", "n3:4", "n3:5"]
+
+
+def test_long_content_is_cut_to_slacks_limits() -> None:
+    message = Message((Header("H" * 400), *(Text(f"line {i}") for i in range(80))), "long")
+    blocks = render(message)
+    assert len(blocks) == MAX_BLOCKS
+    assert len(blocks[0]["text"]["text"]) == 150
+    assert len(render(Message((Text("x" * 7000),), "x"))) == 3  # split into 3000-character sections
+
+
+FORM = Form(
+    "Deliverable status",
+    "deliverables.update",
+    (
+        FormField("status", "Status", "choice", (("on_track", "On track"), ("late", "Late")), initial="late"),
+        FormField("owners", "Owners", "multi_choice", (("maria", "Maria"), ("tom", "Tom"))),
+        FormField("due", "Due", "date", required=False),
+        FormField("note", "Note", "multiline", required=False, hint="optional"),
+    ),
+    value="d-12",
+)
+
+
+def test_a_form_travels_in_its_button_and_opens_as_a_modal() -> None:
+    assert unpack_form(pack_form(FORM)) == FORM
+    view = modal(FORM, {"channel": "C1", "ts": "1.2"})
+    status, owners, due, note = view["blocks"]
+    assert status["element"]["type"] == "static_select" and status["element"]["initial_option"]["value"] == "late"
+    assert owners["element"]["type"] == "multi_static_select"
+    assert due["optional"] is True and due["element"]["type"] == "datepicker"
+    assert note["element"]["multiline"] is True and note["hint"]["text"] == "optional"
+
+
+def test_submitted_state_comes_back_as_field_values() -> None:
+    state = {
+        "status": {"status": {"type": "static_select", "selected_option": {"value": "on_track"}}},
+        "owners": {
+            "owners": {"type": "multi_static_select", "selected_options": [{"value": "maria"}, {"value": "tom"}]}
+        },
+        "due": {"due": {"type": "datepicker", "selected_date": "2027-01-15"}},
+        "note": {"note": {"type": "plain_text_input", "value": None}},
+    }
+    assert form_values(state) == {"status": "on_track", "owners": "maria,tom", "due": "2027-01-15", "note": ""}
+
+
+def test_a_form_too_large_for_a_button_is_refused_at_render_time() -> None:
+    import random
+
+    noise = random.Random(1)
+    options = tuple((f"{noise.random()}", f"{noise.random()}") for _ in range(200))
+    with pytest.raises(ValueError, match="too large"):
+        pack_form(Form("Huge", "x.y", (FormField("pick", "Pick", "choice", options),)))
