@@ -5,6 +5,7 @@ channel, blocks and metadata; Retry-After, permanent and transient errors; and n
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,11 +116,15 @@ async def test_a_sender_killed_mid_post_does_not_post_twice_after_restart(bot_on
     bot = bot_on_each_db
     bot.mock.hang("chat.postMessage")  # Slack posts it, but the answer never reaches the sender
     queue(bot, "once", Destination("slack", channel=CHANNEL))
-    first = Sender(bot.rt.db, {"slack": bot.platform}, bot.rt.clock)
-    killed = asyncio.ensure_future(first.run(asyncio.Event()))
-    await bot.mock.wait_for("chat.postMessage")
-    killed.cancel()  # the process dies between the API call and recording its result
-    await asyncio.gather(killed, return_exceptions=True)
+    database_url = bot.rt.db.engine.url.render_as_string(hide_password=False)
+    args = (bot.rt.config.folder, database_url, bot.mock.url + "/api/", bot.rt.clock.now().isoformat())
+    root = Path(__file__).resolve().parents[2]
+    sender = await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.slack.sender_process", *args, cwd=root)
+    try:
+        await bot.mock.wait_for("chat.postMessage", timeout=30)
+    finally:
+        sender.kill()  # SIGKILL between the API call and recording its result
+        await sender.wait()
     assert row(bot, "once").status == "sending"
 
     bot.rt.clock.advance(LEASE + timedelta(seconds=1))  # type: ignore[attr-defined]
