@@ -36,7 +36,7 @@ CLOSED: list[str] = []
 
 def _close(rt: Runtime, inv: Invocation) -> Reply:
     CLOSED.append(inv.member.key)
-    return Reply.say("Closed.")
+    return Reply(private=Message.text("Closed."), public=Message.text(f"{inv.member.name} closed it."))
 
 
 def _vote(rt: Runtime, inv: ActionInvocation) -> Reply:
@@ -109,10 +109,10 @@ async def test_co_chair_command_refuses_a_plain_member_privately(bot: SlackBot) 
     _, _, refused = await _slash(bot, "ULEE", "slacktest close", "lee")
     assert refused["response_type"] == "ephemeral"
     assert "Only the co-chairs of District Team" in refused["text"]
-    _, _, done = await _slash(bot, "UMARIA", "slacktest close", "maria")
-    assert "Closed." in done["text"]
+    await _slash(bot, "UMARIA", "slacktest close", "maria")
     assert CLOSED == ["maria"]
-    assert not bot.mock.of("chat.postMessage")
+    answers = {body["response_type"]: body["text"] for hook, body in bot.mock.responses if hook == "maria"}
+    assert answers == {"ephemeral": "Closed.", "in_channel": "Maria Lopez closed it."}
 
 
 async def test_bad_signatures_get_401_and_change_nothing(bot: SlackBot) -> None:

@@ -386,6 +386,9 @@ class SlackPlatform(Platform):
             )
 
     async def _post(self, message: Message, where: Where) -> None:
+        if where.response_url and not where.message_ts:  # a slash command: works even where the bot is no member
+            await self._respond(where.response_url, message, replace_original=False, public=True)
+            return
         channel = where.channel or await self.directory.dm_channel(where.user)
         await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=blocks.render(message))
 
@@ -399,13 +402,15 @@ class SlackPlatform(Platform):
         else:
             await self._post(message, Where(where.user))
 
-    async def _respond(self, response_url: str, message: Message, *, replace_original: bool) -> None:
+    async def _respond(
+        self, response_url: str, message: Message, *, replace_original: bool, public: bool = False
+    ) -> None:
         self._connect()
         webhook = AsyncWebhookClient(response_url, timeout=10, session=self._session)
         response = await webhook.send(
             text=message.fallback,
             blocks=blocks.render(message),
-            response_type="ephemeral",
+            response_type="in_channel" if public else "ephemeral",
             replace_original=replace_original,
         )
         if response.status_code != 200:
