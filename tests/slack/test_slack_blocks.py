@@ -77,3 +77,12 @@ def test_a_form_too_large_for_a_button_is_refused_at_render_time() -> None:
     options = tuple((f"{noise.random()}", f"{noise.random()}") for _ in range(200))
     with pytest.raises(ValueError, match="too large"):
         pack_form(Form("Huge", "x.y", (FormField("pick", "Pick", "choice", options),)))
+
+
+def test_a_follow_up_form_keeps_where_it_came_from_but_submits_its_own_action() -> None:
+    import json
+
+    first = json.loads(modal(FORM, {"channel": "C1", "ts": "1.2"})["private_metadata"])
+    follow_up = Form("Why late?", "deliverables.reason", (FormField("why", "Why"),), value="d-12")
+    second = json.loads(modal(follow_up, first)["private_metadata"])
+    assert second == {"channel": "C1", "ts": "1.2", "action_id": "deliverables.reason", "value": "d-12"}

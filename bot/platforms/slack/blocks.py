@@ -155,7 +155,7 @@ def unpack_form(value: str) -> Form:
 
 def modal(form: Form, context: Mapping[str, str]) -> dict[str, Any]:
     """A modal view for a Form. `context` (where it was opened from) comes back in the submission."""
-    metadata = json.dumps({"action_id": form.action_id, "value": form.value, **context}, separators=(",", ":"))
+    metadata = json.dumps({**context, "action_id": form.action_id, "value": form.value}, separators=(",", ":"))
     if len(metadata) > PRIVATE_METADATA:
         raise ValueError("the form's value and context are too long for a Slack modal")
     blocks: list[dict[str, Any]] = []
