@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
-from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles
+from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
 from bot.flows.norms import spotlight_for
 from bot.handlers.registry import (
     ActionInvocation,
@@ -122,9 +122,10 @@ def role_history(config: Config, team: Team, events: list[RoleEvent], window: in
 
 
 def unavailable_for(config: Config, team: Team, meeting: HeldMeeting, events: list[RoleEvent]) -> set[str]:
-    """Away on the meeting's date (config), or said "can't make it" / skipped by a co-chair for this meeting."""
+    """Away on the meeting's date (config), not yet joined, or said "can't make it" (or skipped by a co-chair)
+    for this meeting."""
     day = meeting.start.astimezone(config.team_tz(team)).date()
-    away = {m.key for m in config.team_members(team) if m.away_on(day)}
+    away = {m.key for m in config.team_members(team) if m.away_on(day) or (m.joined and m.joined > day)}
     return away | {e.member for e in events if e.meeting == meeting.subject and e.kind in ("declined", "skipped")}
 
 
@@ -294,7 +295,9 @@ def _slot(a: RoleAssignment) -> str:
     return f"{a.team}|{a.meeting}|{a.role}"
 
 
-def ask_message(rt: Runtime, team: Team, a: RoleAssignment, *, reminder: bool = False, replaces: str = "") -> Message:
+def ask_message(
+    rt: Runtime, team: Team, a: RoleAssignment, *, reminder: bool = False, replaces: str = "", moved_from: str = ""
+) -> Message:
     text = rt.templates.render(
         "roles_assignment.md.j2",
         member=rt.config.members[a.member],
@@ -303,6 +306,7 @@ def ask_message(rt: Runtime, team: Team, a: RoleAssignment, *, reminder: bool = 
         when=when(rt, team, a.meeting_start),
         reminder=reminder,
         replaces=rt.config.members[replaces].name if replaces in rt.config.members else "",
+        moved_from=moved_from,
     )
     buttons = Buttons(
         (
@@ -429,45 +433,72 @@ def _own_slot(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[Tea
 
 
 def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignment, kind: str, actor: str) -> str | None:
-    """Record that the holder is out (`declined` or `skipped`) and ask the next fair candidate; returns them."""
+    """Record that the holder is out (`declined` or `skipped`) and hand the role to the next fair candidate.
+
+    Roles that people have confirmed or swapped stay put; the others may be re-dealt when that is the only way to
+    stay fair (everyone moved gets a message). Returns who now holds the role, or None when nobody is left."""
     settings = settings_for(rt, team)
     now = rt.clock.now()
-    leaving = row.member
-    record(session, now, row, row.role, leaving, kind, actor)
+    leaving, role = row.member, row.role
+    record(session, now, row, role, leaving, kind, actor)
     meeting = meeting_of(rt, team, row.meeting, row.meeting_start)
-    others = [a for a in assignments(session, team.key, row.meeting) if a.id != row.id and a.status in ACTIVE]
+    rotating = settings.rotating()
+    stored = {a.role: a for a in assignments(session, team.key, row.meeting)}
+    current = {r: a.member for r, a in stored.items() if r in rotating and a.status in ACTIVE}
     events = team_events(session, team.key)
-    before = [e for e in events if e.meeting_start < row.meeting_start]
-    pick = assign_roles(
-        [row.role],
+    plan = replan(
+        rotating,
         [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
-        role_history(rt.config, team, before, settings.window),
+        role_history(rt.config, team, [e for e in events if e.meeting_start < row.meeting_start], settings.window),
+        current,
+        locked={r for r, a in stored.items() if a.status in ("confirmed", "swapped") and a is not row},
         unavailable=unavailable_for(rt.config, team, meeting, events),
         newcomers=newcomers_at(rt.config, team, meeting),
-        taken={a.member for a in others},
+        taken={k for k in fixed_holders(settings).values() if not k.startswith(OUTSIDE)},
         alternate_sides=settings.alternate_sides,
         stand_ins=team.co_chairs,
-    )[row.role]
-    row.updated_at = now
-    if pick is None:
-        row.status = kind
-        for chair in team.co_chairs:
-            direct_message(
-                rt,
-                session,
-                team,
-                chair,
-                f"{team.key}/roles.open/{row.meeting}/{row.role}/{leaving}/{chair}",
-                Message.text(
-                    f"Nobody is left to take the *{row.role}* role on {when(rt, team, row.meeting_start)}: "
-                    "please ask someone in the meeting."
-                ),
+    )
+    for slot_role, new in plan.items():
+        slot = stored.get(slot_role)
+        old = current.get(slot_role)
+        if new == old and slot is not row:
+            continue
+        if new is None:
+            if slot is not None:
+                slot.status, slot.updated_at = kind if slot is row else "open", now
+            _tell_chairs_open(rt, session, team, meeting, slot_role, leaving)
+            continue
+        if slot is None:
+            slot = RoleAssignment(
+                team=team.key,
+                meeting=meeting.subject,
+                meeting_start=meeting.start,
+                role=slot_role,
+                member=new,
+                status="assigned",
+                updated_at=now,
             )
-        return None
-    row.member, row.status = pick, "assigned"
-    record(session, now, row, row.role, pick, "assigned", actor, replaces=leaving)
-    _ask(rt, session, team, row, f"{team.key}/roles.ask/{row.meeting}/{row.role}/{pick}", replaces=leaving)
-    return pick
+            session.add(slot)
+        slot.member, slot.status, slot.updated_at = new, "assigned", now
+        record(session, now, slot, slot_role, new, "assigned", actor, replaces=old or "")
+        moved_from = next((r for r, k in current.items() if k == new and r != slot_role), "")
+        _ask(
+            rt,
+            session,
+            team,
+            slot,
+            f"{team.key}/roles.ask/{row.meeting}/{slot_role}/{new}",
+            replaces=leaving,
+            moved_from=moved_from,
+        )
+    return plan.get(role)
+
+
+def _tell_chairs_open(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, role: str, leaving: str) -> None:
+    text = f"Nobody is left to take the *{role}* role on {when(rt, team, meeting.start)}: please ask someone there."
+    for chair in team.co_chairs:
+        key = f"{team.key}/roles.open/{meeting.subject}/{role}/{leaving}/{chair}"
+        direct_message(rt, session, team, chair, key, Message.text(text))
 
 
 @action("roles.confirm")

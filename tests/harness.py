@@ -1,0 +1,60 @@
+"""A team in the local workspace with a fake clock: move time forward and every routine runs and posts as it
+would live; type as any member. Shared by the routine tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.app import Handlers
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.flows import FLOWS
+from bot.platforms.local import LocalPost, LocalWorkspace
+from bot.runtime import Runtime
+from bot.sender import Sender
+from bot.store.db import Database
+from bot.ticker import Ticker
+from tests.support import runtime
+
+
+@dataclass
+class Workspace:
+    rt: Runtime
+    local: LocalWorkspace
+    ticker: Ticker
+    sender: Sender
+
+    @property
+    def clock(self) -> FakeClock:
+        assert isinstance(self.rt.clock, FakeClock)
+        return self.rt.clock
+
+    async def advance(self, until: datetime) -> None:
+        """Run every tick that would happen up to `until`, delivering what the routines post."""
+        while True:
+            report = self.ticker.reconcile()
+            await self.sender.drain_until_empty()
+            now = self.clock.now()
+            if now >= until:
+                return
+            upcoming = report.next_due if report.next_due is not None and report.next_due > now else None
+            self.clock.set(min(upcoming or now + timedelta(days=2), until))
+
+    async def say(self, line: str) -> str:
+        answer = await self.local.handle_line(line)
+        await self.sender.drain_until_empty()
+        return answer
+
+    def posts(self, conversation: str, since: int = 0) -> list[LocalPost]:
+        return [p for p in self.local.posts if p.conversation == conversation and p.id > since]
+
+    def last(self, conversation: str) -> LocalPost:
+        return self.posts(conversation)[-1]
+
+
+def workspace(config: Config, db: Database, start: datetime) -> Workspace:
+    rt = runtime(config, db, start)
+    local = LocalWorkspace(rt.clock, echo=False)
+    local.inbound = Handlers(rt)
+    return Workspace(rt, local, Ticker(rt, FLOWS, lookahead=timedelta(days=2)), Sender(db, {"local": local}, rt.clock))
