@@ -85,6 +85,7 @@ async def test_a_school_year_of_fair_rotation(db: Database) -> None:
     assert "m3" not in by_day[date(2026, 9, 8)].values()  # away that month
     assert "l5" not in by_day[date(2026, 8, 11)].values() and "l5" not in by_day[date(2026, 9, 8)].values()
     assert by_day[date(2026, 10, 13)]["facilitator"] != "l5"  # a first meeting never brings facilitation
+    assert by_day[date(2026, 8, 11)]["facilitator"] in ("l1", "m1")  # everyone is new: a co-chair opens
     for role in ("note-taker", "timekeeper"):  # the away member and the newcomer caught up
         assert max(held[role].values()) - min(held[role][k] for k in config.members) <= 1
     for group in ("labor", "management"):
@@ -189,3 +190,16 @@ async def test_an_outside_note_taker_is_listed_not_rotated(db: Database) -> None
     post = ws.last("#district").message.plain()
     assert "Pat Lee (outside note-taker)" in post and "Timekeeper" not in post
     assert [set(x) for _, x in lineups(db)] == [{"facilitator"}]
+
+
+async def test_a_late_replacement_facilitator_still_gets_the_brief(db: Database) -> None:
+    config = district()
+    ws = workspace(config, db, START)
+    await ws.advance(datetime(2026, 9, 7, 16, 1, tzinfo=UTC))  # after September's day-before reminder
+    facilitator = lineups(db)[1][1]["facilitator"]
+    reminder = next(p for p in ws.posts(f"@{facilitator}") if "A reminder" in p.message.plain())
+    assert "off the *facilitator* role" in await ws.say(f"as {facilitator}: press 3 on {reminder.id}")
+    successor = lineups(db)[1][1]["facilitator"]
+    assert successor != facilitator
+    assert config.members[successor].side == config.members[facilitator].side  # still that side's turn
+    assert any("facilitator brief" in p.message.plain() for p in ws.posts(f"@{successor}"))

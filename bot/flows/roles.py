@@ -36,7 +36,7 @@ from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_between, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
 from bot.runtime import Runtime
-from bot.schedule import parse_relative
+from bot.schedule import parse_relative, relative_time
 from bot.store.roles import ACTIVE, RoleAssignment, RoleEvent
 
 DEFAULT_ROLES = ("facilitator", "note-taker", "timekeeper")
@@ -322,6 +322,21 @@ def _ask(rt: Runtime, session: Session, team: Team, a: RoleAssignment, key: str,
     direct_message(rt, session, team, a.member, key, ask_message(rt, team, a, **kw))
 
 
+@dataclass(frozen=True)
+class Step:
+    """What the announce and remind steps of one meeting work from."""
+
+    team: Team
+    settings: RolesSettings
+    meeting: HeldMeeting
+    stored: list[RoleAssignment]
+    key: str
+
+    def unconfirmed(self) -> list[RoleAssignment]:
+        # A swap counts as confirmed: both people chose it.
+        return [a for a in self.stored if a.status == "assigned" and a.role in self.settings.rotating()]
+
+
 class RolesFlow(Flow):
     name = "roles"
     settings_model = RolesSettings
@@ -337,47 +352,31 @@ class RolesFlow(Flow):
         team = rt.config.teams[due.team]
         meeting: HeldMeeting = due.data["meeting"]
         stored = ensure_lineup(rt, session, team, settings, meeting)
+        step = Step(team, settings, meeting, stored, due.routine_key)
         if due.step == "announce":
-            self._announce(rt, session, team, settings, meeting, stored, due.routine_key)
+            self._announce(rt, session, step)
         else:
-            self._remind(rt, session, team, settings, meeting, stored, due.routine_key)
+            self._remind(rt, session, step)
 
-    def _announce(
-        self,
-        rt: Runtime,
-        session: Session,
-        team: Team,
-        settings: RolesSettings,
-        meeting: HeldMeeting,
-        stored: list[RoleAssignment],
-        key: str,
-    ) -> None:
+    def _announce(self, rt: Runtime, session: Session, step: Step) -> None:
+        team, meeting = step.team, step.meeting
         message = Message(
             (
                 Header(f"Roles for {when(rt, team, meeting.start)}"),
-                lineup_fields(rt.config, seats(settings, stored)),
+                lineup_fields(rt.config, seats(step.settings, step.stored)),
                 Context("Each person named gets a private message to confirm, swap or say they can't make it."),
             ),
             f"Roles for the {team.name} meeting on {when(rt, team, meeting.start)}",
         )
-        post_to_team(rt, session, team, key, message)
-        for a in stored:
-            if a.status == "assigned" and a.role in settings.rotating():
-                _ask(rt, session, team, a, f"{key}/{a.role}/{a.member}")
+        post_to_team(rt, session, team, step.key, message)
+        for a in step.unconfirmed():
+            _ask(rt, session, team, a, f"{step.key}/{a.role}/{a.member}")
 
-    def _remind(
-        self,
-        rt: Runtime,
-        session: Session,
-        team: Team,
-        settings: RolesSettings,
-        meeting: HeldMeeting,
-        stored: list[RoleAssignment],
-        key: str,
-    ) -> None:
-        for a in stored:
-            if a.status in ("assigned", "swapped") and a.role in settings.rotating():
-                _ask(rt, session, team, a, f"{key}/{a.role}/{a.member}", reminder=True)
+    def _remind(self, rt: Runtime, session: Session, step: Step) -> None:
+        """One reminder to whoever has not confirmed, the final line-up to the co-chairs, the facilitator's brief."""
+        team, settings, meeting, stored, key = step.team, step.settings, step.meeting, step.stored, step.key
+        for a in step.unconfirmed():
+            _ask(rt, session, team, a, f"{key}/{a.role}/{a.member}", reminder=True)
         lineup = seats(settings, stored)
         for chair in team.co_chairs:
             message = Message(
@@ -389,19 +388,25 @@ class RolesFlow(Flow):
                 f"Final roles line-up for {team.name}",
             )
             direct_message(rt, session, team, chair, f"{key}/lineup/{chair}", message)
-        facilitator = next((s.member for s in lineup if s.role == FACILITATOR and s.member), None)
-        if facilitator:
-            brief = rt.templates.render(
-                "roles_facilitator_brief.md.j2",
-                member=rt.config.members[facilitator],
-                team=team,
-                when=when(rt, team, meeting.start),
-                spotlight=spotlight_for(rt, session, team, meeting),
-                agenda_url=meeting.series.agenda_url,
-                lineup=[(s.role, rt.config.members[s.member].name if s.member else s.outside) for s in lineup],
-            )
-            message = Message((Header("Your facilitator brief"), Text(brief)), "Your facilitator brief")
-            direct_message(rt, session, team, facilitator, f"{key}/brief/{facilitator}", message)
+        send_brief(rt, session, team, meeting, lineup, key)
+
+
+def send_brief(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, lineup: list[Seat], key: str) -> None:
+    """The facilitator's brief: the norm of the meeting, the agenda, and how to hold the role."""
+    facilitator = next((s.member for s in lineup if s.role == FACILITATOR and s.member), None)
+    if facilitator is None:
+        return
+    brief = rt.templates.render(
+        "roles_facilitator_brief.md.j2",
+        member=rt.config.members[facilitator],
+        team=team,
+        when=when(rt, team, meeting.start),
+        spotlight=spotlight_for(rt, session, team, meeting),
+        agenda_url=meeting.series.agenda_url,
+        lineup=[(s.role, rt.config.members[s.member].name if s.member else s.outside) for s in lineup],
+    )
+    message = Message((Header("Your facilitator brief"), Text(brief)), "Your facilitator brief")
+    direct_message(rt, session, team, facilitator, f"{key}/brief/{facilitator}", message)
 
 
 # --- changes: confirm, can't make it, skip, swap ------------------------------------------------------------------
@@ -491,6 +496,13 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
             replaces=leaving,
             moved_from=moved_from,
         )
+    remind_at = relative_time(
+        parse_relative(settings.remind), meeting.start, meeting.end - meeting.start, rt.config.team_tz(team)
+    )
+    if now >= remind_at and plan.get(FACILITATOR) != current.get(FACILITATOR):
+        # The brief went out with the reminder; a facilitator who comes in later still needs it.
+        lineup = seats(settings, assignments(session, team.key, row.meeting))
+        send_brief(rt, session, team, meeting, lineup, f"{team.key}/roles.remind/{row.meeting}")
     return plan.get(role)
 
 
