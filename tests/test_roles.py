@@ -183,13 +183,21 @@ async def test_roles_commands_answer_usage_and_lineups(db: Database) -> None:
     assert "Your upcoming roles" in home and "facilitator" in home
 
 
-async def test_an_outside_note_taker_is_listed_not_rotated(db: Database) -> None:
-    config = district({"roles": {"roles": ["facilitator", {"name": "note-taker", "fixed": "outside: Pat Lee"}]}})
-    ws = workspace(config, db, START)
-    await ws.advance(datetime(2026, 8, 9, 16, 1, tzinfo=UTC))
+async def test_fixed_roles_are_listed_not_rotated(db: Database) -> None:
+    roles = [
+        "facilitator",
+        {"name": "note-taker", "fixed": "outside: Pat Lee"},
+        {"name": "timekeeper", "fixed": "m5"},
+        {"name": "process observer", "rotate": False},
+    ]
+    ws = workspace(district({"roles": {"roles": roles}}), db, START)
+    await ws.advance(datetime(2026, 12, 7, tzinfo=UTC))
     post = ws.last("#district").message.plain()
-    assert "Pat Lee (outside note-taker)" in post and "Timekeeper" not in post
-    assert [set(x) for _, x in lineups(db)] == [{"facilitator"}]
+    assert "Pat Lee (outside note-taker)" in post and "Process observer: chosen by the team" in post
+    year = lineups(db)
+    assert all(set(x) == {"facilitator", "timekeeper"} and x["timekeeper"] == "m5" for _, x in year)
+    assert all(x["facilitator"] != "m5" for _, x in year)
+    assert not any("Can't make it" in p.message.plain() for p in ws.posts("@m5"))  # nothing to confirm
 
 
 async def test_a_late_replacement_facilitator_still_gets_the_brief(db: Database) -> None:

@@ -164,20 +164,24 @@ def fixed_holders(settings: RolesSettings) -> dict[str, str]:
     return {s.name: s.fixed for s in settings.specs() if s.fixed}
 
 
+def fixed_members(config: Config, team: Team, settings: RolesSettings) -> dict[str, str]:
+    """Roles always held by a member of the team (a fixed key that is not on the team is ignored)."""
+    return {role: key for role, key in fixed_holders(settings).items() if key in team.members}
+
+
 def plan_lineup(
     rt: Runtime, session: Session, team: Team, settings: RolesSettings, meeting: HeldMeeting
 ) -> dict[str, str | None]:
     """Who would hold each rotating role at `meeting`, given everything recorded before it."""
     events = team_events(session, team.key)
     before = [e for e in events if e.meeting_start < meeting.start]
-    fixed_members = {v for v in fixed_holders(settings).values() if not v.startswith(OUTSIDE)}
     return assign_roles(
         settings.rotating(),
         [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
         role_history(rt.config, team, before, settings.window),
         unavailable=unavailable_for(rt.config, team, meeting, events),
         newcomers=newcomers_at(rt.config, team, meeting),
-        taken=fixed_members,
+        taken=set(fixed_members(rt.config, team, settings).values()),
         alternate_sides=settings.alternate_sides,
         stand_ins=team.co_chairs,
     )
@@ -230,7 +234,7 @@ def ensure_lineup(
     if existing:
         return existing
     now = rt.clock.now()
-    plan = {role: key for role, key in fixed_holders(settings).items() if not key.startswith(OUTSIDE)}
+    plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
     plan |= plan_lineup(rt, session, team, settings, meeting)
     for spec in settings.specs():
         member = plan.get(spec.name)
@@ -259,6 +263,9 @@ def seats(settings: RolesSettings, stored: list[RoleAssignment]) -> list[Seat]:
         if spec.fixed and spec.fixed.startswith(OUTSIDE):
             lineup.append(Seat(spec.name, None, spec.fixed[len(OUTSIDE) :].strip(), "fixed"))
             continue
+        if not spec.rotate and not spec.fixed:
+            lineup.append(Seat(spec.name, None, status="by the team"))
+            continue
         row = by_role.get(spec.name)
         active = row is not None and row.status in ACTIVE
         lineup.append(Seat(spec.name, row.member if active else None, status=row.status if row else ""))
@@ -272,6 +279,8 @@ def lineup_fields(config: Config, lineup: list[Seat]) -> Fields:
             who = f"{seat.outside} (outside note-taker)" if seat.role == "note-taker" else f"{seat.outside} (outside)"
         elif seat.member:
             who = config.members[seat.member].name + (" (confirmed)" if seat.status == "confirmed" else "")
+        elif seat.status == "by the team":
+            who = "chosen by the team at the meeting"
         else:
             who = "open: nobody available yet"
         pairs.append((seat.role.capitalize(), who))
@@ -459,7 +468,7 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
         locked={r for r, a in stored.items() if a.status in ("confirmed", "swapped") and a is not row},
         unavailable=unavailable_for(rt.config, team, meeting, events),
         newcomers=newcomers_at(rt.config, team, meeting),
-        taken={k for k in fixed_holders(settings).values() if not k.startswith(OUTSIDE)},
+        taken=set(fixed_members(rt.config, team, settings).values()),
         alternate_sides=settings.alternate_sides,
         stand_ins=team.co_chairs,
     )
@@ -706,7 +715,7 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
             lineup, note = seats(settings, stored), "Announced. Assignees confirm, swap or decline in a message."
         else:
             plan = plan_lineup(rt, session, inv.team, settings, meeting)
-            fixed = {r: k for r, k in fixed_holders(settings).items() if not k.startswith(OUTSIDE)}
+            fixed = fixed_members(rt.config, inv.team, settings)
             fake = [RoleAssignment(role=r, member=k, status="planned") for r, k in (plan | fixed).items() if k]
             lineup, note = seats(settings, fake), "Planned: the line-up is announced before the meeting."
     message = Message(
