@@ -5,7 +5,7 @@ from sqlalchemy import create_engine
 
 import bot.store.deliverables  # registers its tables on Base.metadata, as do the next two
 import bot.store.roles
-import bot.store.summary
+import bot.store.summary  # noqa: F401
 from bot.store.db import database_url, normalise_url
 from bot.store.models import Base
 
