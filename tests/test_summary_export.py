@@ -1,0 +1,64 @@
+"""`partnerbot export summary --format md` writes the published summary as Markdown, byte for byte the golden file;
+unpublished meetings and other formats are refused with a readable message; admins can override the templates."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.handlers.registry import EXPORTERS
+from bot.render import Templates
+from bot.store.db import Database
+from tests.summary_fixture import FILLED, World, assign_note_taker, partnership, submit_line, world
+
+GOLDEN = Path(__file__).parent / "golden" / "summary_district_2026-12-08.md"
+CLEAN = {**FILLED, "talking_points": FILLED["talking_points"].replace("Lin said caseloads", "Caseloads")}
+
+
+async def _published(db: Database, templates: Templates | None = None) -> World:
+    w = world(partnership(), db, datetime(2026, 12, 9, 0, 0, tzinfo=UTC))
+    if templates is not None:
+        w.rt.templates = templates
+    assign_note_taker(w.rt, "ana")
+    await w.run_until(datetime(2026, 12, 9, 1, 31, tzinfo=UTC))
+    await w.say("as ana: press 1")
+    await w.say(submit_line("ana", CLEAN))
+    await w.tick()
+    await w.say("as maria: press 1")
+    await w.say("as robert: press 1")
+    await w.tick()
+    return w
+
+
+async def test_markdown_export_matches_the_golden_file(db: Database) -> None:
+    w = await _published(db)
+    text = EXPORTERS["summary"](w.rt, {"team": "district", "meeting": "2026-12-08", "format": "md"})
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.write_text(text, encoding="utf-8")
+    assert text == GOLDEN.read_text(encoding="utf-8")
+
+
+async def test_export_refuses_what_it_cannot_write(db: Database) -> None:
+    w = await _published(db)
+    export = EXPORTERS["summary"]
+    with pytest.raises(ValueError, match="add --format md"):
+        export(w.rt, {"team": "district", "meeting": "2026-12-08", "format": "csv"})
+    with pytest.raises(ValueError, match="no published summary for a meeting on 2027-01-12"):
+        export(w.rt, {"team": "district", "meeting": "2027-01-12", "format": "md"})
+    with pytest.raises(ValueError, match="no team 'nope'"):
+        export(w.rt, {"team": "nope", "meeting": "2026-12-08", "format": "md"})
+
+
+async def test_admins_override_the_talking_points_template(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "summary_talking_points.md.j2").write_text(
+        "Share with {{ constituency }}:{% for p in points %} [{{ p.text }}]{% endfor %}", encoding="utf-8"
+    )
+    w = await _published(db, Templates(tmp_path))
+    assert (
+        w.posts("#classified")[-1]
+        .message.plain()
+        .endswith("Share with classified union: [Classified staff are invited to the pilot planning sessions]")
+    )
