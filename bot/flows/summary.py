@@ -248,17 +248,21 @@ def _review_message(
 # --- the note-taker's form ---------------------------------------------------------------------------------------
 
 
-def _writable(rt: Runtime, session: Session, member_key: str, summary_id: str) -> tuple[MeetingSummary, Team]:
+def _load(rt: Runtime, session: Session, summary_id: str) -> tuple[MeetingSummary, Team]:
     row = session.get(MeetingSummary, int(summary_id)) if summary_id.isdigit() else None
     if row is None or row.team not in rt.config.teams:
         raise Refused("That summary no longer exists.")
-    team = rt.config.teams[row.team]
+    if row.status == "published":
+        raise Refused("This summary is already published.")
+    return row, rt.config.teams[row.team]
+
+
+def _writable(rt: Runtime, session: Session, member_key: str, summary_id: str) -> tuple[MeetingSummary, Team]:
+    row, team = _load(rt, session, summary_id)
     if member_key not in row.note_takers and not rt.config.is_co_chair(team, member_key):
         raise Refused("Only this meeting's note-taker (or a co-chair) writes its summary.")
     if row.status == "review":
         raise Refused("This summary is with the co-chairs for approval; they can send it back if it needs changes.")
-    if row.status == "published":
-        raise Refused("This summary is already published.")
     return row, team
 
 
@@ -353,14 +357,9 @@ def reopen(rt: Runtime, inv: Invocation) -> Reply:
 
 def _under_review(rt: Runtime, session: Session, member_key: str, value: str) -> tuple[MeetingSummary, Team]:
     summary_id, _, round_text = value.partition(":")
-    row = session.get(MeetingSummary, int(summary_id)) if summary_id.isdigit() else None
-    if row is None or row.team not in rt.config.teams:
-        raise Refused("That summary no longer exists.")
-    team = rt.config.teams[row.team]
+    row, team = _load(rt, session, summary_id)
     if member_key not in team.co_chairs:
         raise Refused(f"Only the co-chairs of {team.name} approve its summaries.")
-    if row.status == "published":
-        raise Refused("This summary is already published.")
     if row.status != "review" or str(row.round) != round_text:
         raise Refused("This version is no longer up for approval: it was sent back for changes.")
     return row, team

@@ -5,7 +5,7 @@ reports problems by field and line, and the attribution check. Storing, approvin
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -106,8 +106,8 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return [(n, line.strip().lstrip("-*• ").strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
-def _parts(line: str) -> tuple[str, dict[str, str], list[str]]:
-    """`head | key: value | key: value` -> head, {key: value}, problems."""
+def _parts(line: str, allowed: tuple[str, ...]) -> tuple[str, dict[str, str], list[str]]:
+    """`head | key: value | key: value` -> head, {key: value}, problems (bad pairs, repeated or unknown keys)."""
     head, *rest = (part.strip() for part in line.split("|"))
     found: dict[str, str] = {}
     problems = []
@@ -118,9 +118,24 @@ def _parts(line: str) -> tuple[str, dict[str, str], list[str]]:
             problems.append(f"`{part}` should be `key: value`")
         elif key in found:
             problems.append(f"`{key}:` is given twice")
+        elif key not in allowed:
+            problems.append(f"unknown `{key}:` (use {', '.join(f'`{k}:`' for k in allowed)})")
         else:
             found[key] = value.strip()
     return head, found, problems
+
+
+def _items(
+    raw: Mapping[str, str], name: str, allowed: tuple[str, ...], problem: Callable[[str, int, str], None]
+) -> Iterator[tuple[int, str, dict[str, str]]]:
+    """Each non-empty line of a field as (line number, head, keys), its shape problems already reported."""
+    for number, line in _lines(raw.get(name, "")):
+        head, keys, bad = _parts(line, allowed)
+        for text in bad:
+            problem(name, number, text)
+        if not head:
+            problem(name, number, "the item itself is missing before the first `|`")
+        yield number, head, keys
 
 
 def _names(value: str) -> list[str]:
@@ -157,13 +172,7 @@ def parse_summary(
     for name in LINE_FIELDS:
         setattr(out, name, [line for _, line in _lines(raw.get(name, ""))])
 
-    for number, line in _lines(raw.get("decisions", "")):
-        head, keys, bad = _parts(line)
-        for text in bad:
-            problem("decisions", number, text)
-        unknown = set(keys) - {"why", "by"}
-        if unknown:
-            problem("decisions", number, f"unknown `{sorted(unknown)[0]}:` (use `why:` and `by:`)")
+    for number, head, keys in _items(raw, "decisions", ("why", "by"), problem):
         if not keys.get("why"):
             problem("decisions", number, "add the reason: `| why: ...`")
         by = keys.get("by", "")
@@ -171,18 +180,10 @@ def parse_summary(
             problem("decisions", number, "say who decided: `| by: team`, `| by: co-chairs` or `| by: <committee>`")
         elif _decider(config, by) is None:
             problem("decisions", number, f"`by: {by}` is not the team, the co-chairs or a committee key")
-        if not head:
-            problem("decisions", number, "the decision itself is missing before the first `|`")
         if head and keys.get("why") and by and _decider(config, by):
             out.decisions.append(Decision(head, keys["why"], _decider(config, by) or by))
 
-    for number, line in _lines(raw.get("action_items", "")):
-        head, keys, bad = _parts(line)
-        for text in bad:
-            problem("action_items", number, text)
-        unknown = set(keys) - {"owner", "owners", "due", "committee"}
-        if unknown:
-            problem("action_items", number, f"unknown `{sorted(unknown)[0]}:` (use owner, due, committee)")
+    for number, head, keys in _items(raw, "action_items", ("owner", "owners", "due", "committee"), problem):
         owners: list[str] = []
         owner_text = keys.get("owner") or keys.get("owners") or ""
         if not owner_text:
@@ -204,8 +205,6 @@ def parse_summary(
         committee = keys.get("committee", team.key)
         if committee not in config.teams:
             problem("action_items", number, f"no team or committee with key `{committee}`")
-        if not head:
-            problem("action_items", number, "the task itself is missing before the first `|`")
         if head and owners and due and committee in config.teams and len(owners) == len(_names(owner_text)):
             out.action_items.append(ActionItem(head, tuple(owners), due, committee))
 
@@ -216,13 +215,7 @@ def parse_summary(
         problems.setdefault("talking_points", []).append(
             f"{len(points)} talking points: keep {MAX_TALKING_POINTS} at most, short enough to repeat"
         )
-    for number, line in points:
-        head, keys, bad = _parts(line)
-        for text in bad:
-            problem("talking_points", number, text)
-        unknown = set(keys) - {"for", "messenger"}
-        if unknown:
-            problem("talking_points", number, f"unknown `{sorted(unknown)[0]}:` (use `for:` and `messenger:`)")
+    for number, head, keys in _items(raw, "talking_points", ("for", "messenger"), problem):
         targets = []
         for name in _names(keys.get("for", "")):
             if name.lower() in lowered:
@@ -234,8 +227,6 @@ def parse_summary(
             problem("talking_points", number, "say for whom: `| for: <constituency>, ...`")
         if not keys.get("messenger"):
             problem("talking_points", number, "say who carries it: `| messenger: <role>`")
-        if not head:
-            problem("talking_points", number, "the point itself is missing before the first `|`")
         if head and targets and keys.get("messenger") and len(targets) == len(_names(keys["for"])):
             out.talking_points.append(TalkingPoint(head, tuple(targets), keys["messenger"]))
 
