@@ -32,6 +32,8 @@ def test_reminder_days_move_to_the_last_school_day_before_a_closure() -> None:
     ]
     # Due Jan 4 2027: 14 and 7 days before fall in the winter break and both move to Fri Dec 18: one reminder.
     assert reminder_days(config, date(2027, 1, 4), [14, 7, 1]) == [(14, date(2026, 12, 18))]
+    # Due on a Saturday: the nudge comes on Friday, so the 1-day reminder (also Friday) is not sent twice.
+    assert reminder_days(config, date(2027, 2, 6), [7, 1]) == [(7, date(2027, 1, 29))]
     # Escalations: the first school day after the due date, then a week apart at most, never on a closed day.
     assert escalation_days(config, date(2027, 1, 15), 7, date(2027, 2, 1)) == [date(2027, 1, 19), date(2027, 1, 26)]
 

@@ -110,3 +110,21 @@ async def test_without_any_note_taker_both_co_chairs_get_the_form(db: Database) 
     with w.rt.db.session() as session:
         row = session.scalar(select(MeetingSummary))
         assert row is not None and row.note_takers == ["maria", "robert"]
+
+
+async def test_deliverables_done_since_the_last_meeting_appear_in_the_next_summary(db: Database) -> None:
+    w = world(partnership(deliverables={}), db, datetime(2027, 1, 5, 18, 0, tzinfo=UTC))
+    await w.say("as james: /partner deliverables add --team special-education")
+    await w.say('as james: submit title="Parent guide to co-teaching" owners=james due=2027-01-29')
+    assert "is done" in await w.say("as james: /partner deliverables status 1 done --team special-education")
+
+    # The Jan 12 meeting has no note-taker assigned: the co-chairs write it.
+    await w.run_until(datetime(2027, 1, 13, 1, 31, tzinfo=UTC))
+    await w.say("as maria: press 1")
+    await w.say(submit_line("maria", CLEAN))
+    await w.tick()
+    await w.say("as maria: press 1")
+    await w.say("as robert: press 1")
+    await w.tick()
+    post = w.posts("#district")[-1].message.plain()
+    assert "*Done since the last meeting*\n- Parent guide to co-teaching" in post

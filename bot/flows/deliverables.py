@@ -85,9 +85,10 @@ def reminder_days(config: Config, due_day: date, leads: Iterable[int]) -> list[t
     """(lead, day) for each lead time, moved to the last school day on or before; two leads on one day remind once."""
     seen: set[date] = set()
     found = []
+    nudge_day = config.calendar.last_school_day_on_or_before(due_day)  # the due-date nudge has that day
     for lead in sorted(set(leads), reverse=True):
         day = config.calendar.last_school_day_on_or_before(due_day - timedelta(days=lead))
-        if day < due_day and day not in seen:
+        if day < nudge_day and day not in seen:
             seen.add(day)
             found.append((lead, day))
     return found

@@ -179,8 +179,6 @@ class SummaryFlow(Flow):
             row = _summary_for(rt, session, team, due.data["meeting"], settings)
             if due.step == "remind" and row.status not in ("draft", "changes"):
                 return  # already sent for approval or published
-            if due.step == "remind" and row.submitted_at is not None and row.status == "draft":
-                return
             _ask_note_takers(rt, session, team, row, due.routine_key, "prompt" if due.step == "prompt" else "reminder")
         elif due.step == "approval":
             row = session.get(MeetingSummary, due.data["id"])
@@ -249,7 +247,9 @@ def _review_message(
 
 
 def _load(rt: Runtime, session: Session, summary_id: str) -> tuple[MeetingSummary, Team]:
-    row = session.get(MeetingSummary, int(summary_id)) if summary_id.isdigit() else None
+    # Locked on PostgreSQL: two co-chairs approving at the same moment must both be counted.
+    lock = rt.db.is_postgres
+    row = session.get(MeetingSummary, int(summary_id), with_for_update=lock) if summary_id.isdigit() else None
     if row is None or row.team not in rt.config.teams:
         raise Refused("That summary no longer exists.")
     if row.status == "published":
