@@ -215,6 +215,7 @@ def change_status(rt: Runtime, session: Session, item: Deliverable, status: str,
         )
     )
     item.status, item.status_note, item.status_changed_at = status, note, now
+    item.done_at = None  # reopened items are not "done since last week"; set again just below when done
     team = rt.config.teams[item.team]
     if status == "done":
         item.done_at = now
