@@ -138,8 +138,9 @@ def _items(
         yield number, head, keys
 
 
-def _names(value: str) -> list[str]:
-    return [v.strip() for v in re.split(r",|\band\b", value) if v.strip()]
+def _names(value: str, *, split_and: bool = True) -> list[str]:
+    """Comma-separated names; people may also be joined by "and" (constituency labels may contain it)."""
+    return [v.strip() for v in re.split(r",|\band\b" if split_and else ",", value) if v.strip()]
 
 
 def find_member(config: Config, text: str) -> Member | None:
@@ -217,7 +218,7 @@ def parse_summary(
         )
     for number, head, keys in _items(raw, "talking_points", ("for", "messenger"), problem):
         targets = []
-        for name in _names(keys.get("for", "")):
+        for name in _names(keys.get("for", ""), split_and=False):
             if name.lower() in lowered:
                 targets.append(lowered[name.lower()])
             else:
@@ -227,7 +228,7 @@ def parse_summary(
             problem("talking_points", number, "say for whom: `| for: <constituency>, ...`")
         if not keys.get("messenger"):
             problem("talking_points", number, "say who carries it: `| messenger: <role>`")
-        if head and targets and keys.get("messenger") and len(targets) == len(_names(keys["for"])):
+        if head and targets and keys.get("messenger") and len(targets) == len(_names(keys["for"], split_and=False)):
             out.talking_points.append(TalkingPoint(head, tuple(targets), keys["messenger"]))
 
     out.errors = {name: "; ".join(texts) for name, texts in problems.items()}
