@@ -428,8 +428,8 @@ def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: st
 
 @command(
     "deliverables status",
-    "N on-track|at-risk|done|need-help [NOTE]",
-    help="change a deliverable's status (owners, committee members, co-chairs)",
+    "N STATUS [NOTE]",
+    help="set a deliverable's status: on-track, at-risk (with a note), done or need-help",
     example="/partner deliverables status 12 at-risk survey vendor is late",
 )
 def status_command(rt: Runtime, inv: Invocation) -> Reply:
