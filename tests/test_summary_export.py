@@ -62,3 +62,41 @@ async def test_admins_override_the_talking_points_template(db: Database, tmp_pat
         .message.plain()
         .endswith("Share with classified union: [Classified staff are invited to the pilot planning sessions]")
     )
+
+
+def test_the_export_command_writes_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`partnerbot export summary` on the example config, against a database holding one published summary."""
+    from bot.cli import main
+    from bot.store.db import open_database, upgrade
+    from bot.store.summary import MeetingSummary
+
+    url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
+    db = open_database(url)
+    upgrade(db)
+    start = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
+    with db.session() as session:
+        session.add(
+            MeetingSummary(
+                team="district",
+                meeting="meeting@2026-12-08T23:30Z",
+                meeting_start=start,
+                meeting_end=start,
+                note_takers=["maria"],
+                status="published",
+                fields={"overview": "We agreed a pilot.", "open_questions": "Who funds it?"},
+                approvals={},
+                created_at=start,
+                updated_at=start,
+                published_at=start,
+            )
+        )
+    db.engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    out = tmp_path / "summary.md"
+    config = str(Path(__file__).resolve().parents[1] / "config")
+    args = ["export", "summary", "--team", "district", "--meeting", "2026-12-08", "--format", "md"]
+    assert main([*args, "--out", str(out), "--config", config]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# District Partnership Team: meeting summary, December 8, 2026")
+    assert "We agreed a pilot." in text and "- Who funds it?" in text
+    assert main([*args[:-1], "csv", "--config", config]) == 1
