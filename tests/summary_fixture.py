@@ -160,6 +160,20 @@ FILLED = {
 }
 
 
+# The same notes without the point that names a member.
+CLEAN = {**FILLED, "talking_points": FILLED["talking_points"].replace("Lin said caseloads", "Caseloads")}
+
+
+async def write_and_approve(w: World, writer: str) -> None:
+    """The writer opens the form from the prompt, sends CLEAN, and both co-chairs approve."""
+    await w.say(f"as {writer}: press 1")
+    await w.say(submit_line(writer, CLEAN))
+    await w.tick()
+    await w.say("as maria: press 1")
+    await w.say("as robert: press 1")
+    await w.tick()
+
+
 def submit_line(who: str, values: dict[str, str], then: str = "send") -> str:
     parts = " ".join(f'{name}="{value}"' for name, value in values.items())
     return f"as {who}: submit {parts} then={then}"

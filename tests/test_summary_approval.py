@@ -9,10 +9,17 @@ from sqlalchemy import select
 
 from bot.store.db import Database
 from bot.store.summary import MeetingSummary
-from tests.summary_fixture import FILLED, assign_note_taker, partnership, submit_line, world
+from tests.summary_fixture import (
+    CLEAN,
+    FILLED,
+    assign_note_taker,
+    partnership,
+    submit_line,
+    world,
+    write_and_approve,
+)
 
 AFTER_PROMPT = datetime(2026, 12, 9, 1, 31, tzinfo=UTC)
-CLEAN = {**FILLED, "talking_points": FILLED["talking_points"].replace("Lin said caseloads", "Caseloads")}
 
 
 async def _sent_for_review(db: Database, **settings: object):  # type: ignore[no-untyped-def]
@@ -120,11 +127,6 @@ async def test_deliverables_done_since_the_last_meeting_appear_in_the_next_summa
 
     # The Jan 12 meeting has no note-taker assigned: the co-chairs write it.
     await w.run_until(datetime(2027, 1, 13, 1, 31, tzinfo=UTC))
-    await w.say("as maria: press 1")
-    await w.say(submit_line("maria", CLEAN))
-    await w.tick()
-    await w.say("as maria: press 1")
-    await w.say("as robert: press 1")
-    await w.tick()
+    await write_and_approve(w, "maria")
     post = w.posts("#district")[-1].message.plain()
     assert "*Done since the last meeting*\n- Parent guide to co-teaching" in post

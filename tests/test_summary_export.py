@@ -12,10 +12,9 @@ import pytest
 from bot.handlers.registry import EXPORTERS
 from bot.render import Templates
 from bot.store.db import Database
-from tests.summary_fixture import FILLED, World, assign_note_taker, partnership, submit_line, world
+from tests.summary_fixture import World, assign_note_taker, partnership, world, write_and_approve
 
 GOLDEN = Path(__file__).parent / "golden" / "summary_district_2026-12-08.md"
-CLEAN = {**FILLED, "talking_points": FILLED["talking_points"].replace("Lin said caseloads", "Caseloads")}
 
 
 async def _published(db: Database, templates: Templates | None = None) -> World:
@@ -24,12 +23,7 @@ async def _published(db: Database, templates: Templates | None = None) -> World:
         w.rt.templates = templates
     assign_note_taker(w.rt, "ana")
     await w.run_until(datetime(2026, 12, 9, 1, 31, tzinfo=UTC))
-    await w.say("as ana: press 1")
-    await w.say(submit_line("ana", CLEAN))
-    await w.tick()
-    await w.say("as maria: press 1")
-    await w.say("as robert: press 1")
-    await w.tick()
+    await write_and_approve(w, "ana")
     return w
 
 
