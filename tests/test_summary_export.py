@@ -35,8 +35,16 @@ async def test_markdown_export_matches_the_golden_file(db: Database) -> None:
     assert text == GOLDEN.read_text(encoding="utf-8")
 
 
-async def test_export_refuses_what_it_cannot_write(db: Database) -> None:
+async def test_export_refuses_what_it_cannot_write_and_members_read_it_in_chat(db: Database) -> None:
     w = await _published(db)
+    shown = await w.say("as omar: /partner summary show 2026-12-08 --team district")
+    assert "meeting summary, December 8, 2026" in shown and "Pilot co-teaching" in shown
+    assert "no published summary for a meeting on 2027-01-12" in await w.say(
+        "as omar: /partner summary show 2027-01-12 --team district"
+    )
+    assert "Usage: `/partner summary show [YYYY-MM-DD]`" in await w.say(
+        "as omar: /partner summary show yesterday --team district"
+    )
     export = EXPORTERS["summary"]
     with pytest.raises(ValueError, match="add --format md"):
         export(w.rt, {"team": "district", "meeting": "2026-12-08", "format": "csv"})

@@ -352,6 +352,37 @@ def reopen(rt: Runtime, inv: Invocation) -> Reply:
         return Reply(form=_form(rt, team, mine[0]))
 
 
+@command(
+    "summary show",
+    "[YYYY-MM-DD]",
+    help="show the team's latest published meeting summary, or the one of a meeting date",
+    example="/partner summary show 2026-12-08",
+)
+def show_published(rt: Runtime, inv: Invocation) -> Reply:
+    if len(inv.args) > 1:
+        raise UsageError("Give at most one meeting date.")
+    wanted: date | None = None
+    if inv.args:
+        try:
+            wanted = date.fromisoformat(inv.args[0])
+        except ValueError:
+            raise UsageError(f"`{inv.args[0]}` is not a date like 2026-12-08.") from None
+    team = inv.team
+    with rt.db.session() as session:
+        rows = session.scalars(
+            select(MeetingSummary)
+            .where(MeetingSummary.team == team.key, MeetingSummary.status == "published")
+            .order_by(MeetingSummary.meeting_start.desc())
+        ).all()
+        row = next((r for r in rows if wanted is None or _meeting_day(rt, team, r) == wanted), None)
+        if row is None:
+            when = f" for a meeting on {wanted}" if wanted else " yet"
+            return Reply.say(f"{team.name} has no published summary{when}.")
+        body = render_summary(rt, session, team, row, "summary_post.md.j2")
+    day = _meeting_day(rt, team, row)
+    return Reply(private=Message((Header(f"{team.name}: meeting summary, {day:%B %-d, %Y}"), Text(body)), team.name))
+
+
 # --- joint approval ----------------------------------------------------------------------------------------------
 
 
