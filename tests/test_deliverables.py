@@ -5,6 +5,9 @@ the digest and the home section."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
 
 from bot.flows.deliverables import escalation_days, reminder_days
 from bot.store.db import Database
@@ -110,3 +113,27 @@ async def test_members_add_deliverables_with_a_form_and_see_their_own(db: Databa
     await w.run_until(datetime(2027, 2, 16, 0, 0, tzinfo=UTC))
     digests = [p.at.date().isoformat() for p in w.posts("#special-education")]
     assert digests == ["2027-02-15"]  # 2027-02-15: due in 11 days; earlier Mondays had nothing due soon
+
+
+def test_the_config_names_unknown_owners_and_note_takers_with_their_place(tmp_path: Path) -> None:
+    import shutil
+
+    from bot.config.loader import ConfigError, load_config
+
+    folder = tmp_path / "config"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "config", folder)
+    teams = (folder / "teams.yaml").read_text(encoding="utf-8")
+    teams = teams.replace(
+        "      norms: {}  # the Seven Norms of Collaborative Work\n",
+        "      norms: {}  # the Seven Norms of Collaborative Work\n"
+        "      summary: {note_taker: mariaa}\n"
+        "      deliverables:\n"
+        "        items: [{title: Survey, owners: [robert, nobody], due: 2027-01-19}]\n",
+        1,
+    )
+    (folder / "teams.yaml").write_text(teams, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        load_config(str(folder))
+    text = str(raised.value)
+    assert "teams.district.routines.summary.note_taker: unknown member 'mariaa'; did you mean 'maria'?" in text
+    assert "teams.district.routines.deliverables.items[0].owners: unknown member 'nobody'" in text

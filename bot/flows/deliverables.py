@@ -9,14 +9,14 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
-from bot.flows.summary_form import find_member
+from bot.flows.summary_form import find_member, known_member
 from bot.handlers.registry import (
     ActionInvocation,
     Invocation,
@@ -44,6 +44,11 @@ class DeliverableItem(BaseModel):
     owners: list[str] = Field(min_length=1, description="member keys")
     due: date
     description: str = ""
+
+    @field_validator("owners")
+    @classmethod
+    def _members(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        return [known_member(key, info) for key in value]
 
 
 class DeliverablesSettings(RoutineSettings):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,7 +17,15 @@ from bot.config import RoutineSettings, Team
 from bot.delivery import direct_message, post_to_constituency, post_to_team
 from bot.flows.base import Due, Flow
 from bot.flows.deliverables import add_deliverable
-from bot.flows.summary_form import FIELDS, ParsedSummary, attributions, parse_summary, role_wording, summary_form
+from bot.flows.summary_form import (
+    FIELDS,
+    ParsedSummary,
+    attributions,
+    known_member,
+    parse_summary,
+    role_wording,
+    summary_form,
+)
 from bot.handlers.registry import ActionInvocation, Invocation, Refused, UsageError, action, command, exporter
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_before, next_meeting
@@ -49,6 +57,11 @@ class SummarySettings(RoutineSettings):
     def _relative(cls, value: str) -> str:
         parse_relative(value)
         return value
+
+    @field_validator("note_taker")
+    @classmethod
+    def _member(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return known_member(value, info) if value is not None else None
 
 
 def settings_for(rt: Runtime, team: Team) -> SummarySettings:
