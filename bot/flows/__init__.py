@@ -2,8 +2,10 @@
 registers each routine's /partner subcommands and button handlers."""
 
 from bot.flows.base import Due, Flow
+from bot.flows.deliverables import DeliverablesFlow
 from bot.flows.norms import NormsFlow
+from bot.flows.summary import SummaryFlow
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(),)}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(), SummaryFlow(), DeliverablesFlow())}
 
 __all__ = ["FLOWS", "Due", "Flow"]
