@@ -211,3 +211,24 @@ async def test_a_late_replacement_facilitator_still_gets_the_brief(db: Database)
     assert successor != facilitator
     assert config.members[successor].side == config.members[facilitator].side  # still that side's turn
     assert any("facilitator brief" in p.message.plain() for p in ws.posts(f"@{successor}"))
+
+
+def test_role_settings_name_members_and_roles_once() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from bot.flows.roles import RolesSettings
+
+    keys = {"member_keys": {"maria", "david"}}
+    with pytest.raises(ValidationError, match="unknown member 'mariaa'; did you mean 'maria'"):
+        RolesSettings.model_validate(
+            {"roles": ["facilitator", {"name": "timekeeper", "fixed": "mariaa"}]}, context=keys
+        )
+    with pytest.raises(ValidationError, match="facilitator is listed twice"):
+        RolesSettings.model_validate({"roles": ["facilitator", "facilitator"]})
+    with pytest.raises(ValidationError, match="cannot read"):
+        RolesSettings.model_validate({"announce": "sometime soon"})
+    outside = RolesSettings.model_validate(
+        {"roles": [{"name": "note-taker", "fixed": "outside: Pat Lee"}]}, context=keys
+    )
+    assert outside.rotating() == []

@@ -2,9 +2,11 @@
 registers each routine's /partner subcommands and button handlers."""
 
 from bot.flows.base import Due, Flow
+from bot.flows.deliverables import DeliverablesFlow
 from bot.flows.norms import NormsFlow
 from bot.flows.roles import RolesFlow
+from bot.flows.summary import SummaryFlow
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(), RolesFlow())}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(), RolesFlow(), SummaryFlow(), DeliverablesFlow())}
 
 __all__ = ["FLOWS", "Due", "Flow"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
 from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
 from bot.flows.norms import spotlight_for
+from bot.flows.summary_form import known_member  # the one check that a setting names a member
 from bot.handlers.registry import (
     ActionInvocation,
     Invocation,
@@ -50,16 +51,38 @@ class RoleSpec(BaseModel):
     rotate: bool = True
     fixed: str | None = Field(default=None, description='a member key, or "outside: Name" for a non-member')
 
+    @field_validator("fixed")
+    @classmethod
+    def _member(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None or value.startswith(OUTSIDE):
+            return value
+        return known_member(value, info)
+
 
 class RolesSettings(RoutineSettings):
-    roles: list[str | RoleSpec] = Field(
-        default_factory=lambda: list(DEFAULT_ROLES),
+    roles: list[RoleSpec] = Field(
+        default_factory=lambda: [RoleSpec(name=r) for r in DEFAULT_ROLES],
         description="role names, or {name, rotate, fixed}; leave a role out to not use it",
     )
     window: int = Field(default=12, ge=1, description="how many past meetings count for fairness")
     alternate_sides: bool = Field(default=True, description="facilitation alternates labor and management")
     announce: str = Field(default="2 days before at 09:00", description="when the line-up is posted")
     remind: str = Field(default="1 day before at 09:00", description="reminder, co-chairs' line-up, brief")
+
+    @field_validator("roles", mode="before", json_schema_input_type=list[str | RoleSpec])
+    @classmethod
+    def _names(cls, value: Any) -> Any:
+        # A bare name is a rotating role: `- facilitator` means `- {name: facilitator}`.
+        return [{"name": v} if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
+
+    @field_validator("roles")
+    @classmethod
+    def _distinct(cls, value: list[RoleSpec]) -> list[RoleSpec]:
+        names = [spec.name for spec in value]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"each role may be listed once ({', '.join(twice)} is listed twice)")
+        return value
 
     @field_validator("announce", "remind")
     @classmethod
@@ -68,7 +91,7 @@ class RolesSettings(RoutineSettings):
         return value
 
     def specs(self) -> list[RoleSpec]:
-        return [RoleSpec(name=r) if isinstance(r, str) else r for r in self.roles]
+        return list(self.roles)
 
     def rotating(self) -> list[str]:
         return [s.name for s in self.specs() if s.rotate and not s.fixed]
