@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+
 from bot.app import Handlers
 from bot.clock import FakeClock
 from bot.config import Config
@@ -14,6 +16,7 @@ from bot.platforms.local import LocalPost, LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
+from bot.store.models import OutboxItem
 from bot.ticker import Ticker
 from tests.support import runtime
 
@@ -34,16 +37,23 @@ class Workspace:
         """Run every tick that would happen up to `until`, delivering what the routines post."""
         while True:
             report = self.ticker.reconcile()
-            await self.sender.drain_until_empty()
+            await self.send()
             now = self.clock.now()
             if now >= until:
                 return
-            upcoming = report.next_due if report.next_due is not None and report.next_due > now else None
-            self.clock.set(min(upcoming or now + timedelta(days=2), until))
+            with self.rt.db.session() as session:
+                held = session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))
+            upcoming = [t for t in (report.next_due, held) if t is not None and t > now]
+            self.clock.set(min([*upcoming, now + timedelta(days=2), until]))
+
+    async def send(self) -> None:
+        """Deliver what may go now; messages held for later (working hours) wait for `advance`."""
+        while await self.sender.drain_once():
+            pass
 
     async def say(self, line: str) -> str:
         answer = await self.local.handle_line(line)
-        await self.sender.drain_until_empty()
+        await self.send()
         return answer
 
     def posts(self, conversation: str, since: int = 0) -> list[LocalPost]:

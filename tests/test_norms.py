@@ -21,7 +21,7 @@ ALL_FOURS = " ".join(f"n{i}=4" for i in range(1, 8))
 
 async def rate(ws: Workspace, who: str, answers: str) -> str:
     opened = await ws.say(f"as {who}: press 1 on {ws.posts('@' + who)[-1].id}")
-    assert "Form: How did we keep our norms today?" in opened
+    assert "Form: How well did we keep our norms?" in opened
     return await ws.say(f"as {who}: submit {answers}")
 
 

@@ -232,3 +232,19 @@ def test_role_settings_name_members_and_roles_once() -> None:
         {"roles": [{"name": "note-taker", "fixed": "outside: Pat Lee"}]}, context=keys
     )
     assert outside.rotating() == []
+
+
+async def test_an_ask_held_for_working_hours_is_not_chased_an_hour_later(db: Database) -> None:
+    from datetime import time
+
+    config = district()
+    hours = config.organisation.model_copy(update={"working_hours": (time(7, 30), time(17, 0))})
+    config = config.model_copy(update={"organisation": hours})
+    ws = workspace(config, db, START)
+    await ws.advance(datetime(2026, 8, 10, 23, 0, tzinfo=UTC))  # Monday afternoon, before the Tuesday meeting
+    facilitator = lineups(db)[0][1]["facilitator"]
+    dms = ws.posts(f"@{facilitator}")
+    asked = next(p for p in dms if "it's your turn" in p.message.plain())
+    assert asked.at == datetime(2026, 8, 10, 14, 30, tzinfo=UTC)  # Sunday's ask waited for Monday 07:30 PDT
+    assert not any("A reminder" in p.message.plain() for p in dms)
+    assert any("facilitator brief" in p.message.plain() for p in dms)

@@ -294,14 +294,15 @@ class NormsFlow(Flow):
         for member in rt.config.team_members(team):
             if member.away_on(day):
                 continue
-            intro = rt.templates.render("norms_closing.md.j2", member=member, team=team, closes=closes_text)
+            intro = rt.templates.render(
+                "norms_closing.md.j2", member=member, team=team, closes=closes_text, day=f"{day:%A %B} {day.day}"
+            )
             form = Form(
-                "How did we keep our norms today?",
+                "How well did we keep our norms?",
                 "norms.rate",
                 tuple(fields),
                 f"{team.key}|{meeting.subject}",
                 "Send my ratings",
-                intro,
             )
             message = Message(
                 (
@@ -310,7 +311,7 @@ class NormsFlow(Flow):
                     form,
                     Context("Anonymous: who answered is stored apart from what was answered."),
                 ),
-                f"How did {team.name} keep its norms today? (anonymous, 1-5)",
+                f"How well did {team.name} keep its norms? (anonymous, 1-5)",
             )
             direct_message(rt, session, team, member.key, f"{due.routine_key}/{member.key}", message)
 

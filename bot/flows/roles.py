@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Member, RoutineSettings, Team
-from bot.delivery import direct_message, post_to_team
+from bot.delivery import direct_message, next_working_moment, post_to_team
 from bot.flows.base import Due, Flow
 from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
 from bot.flows.norms import spotlight_for
@@ -43,6 +43,7 @@ from bot.store.roles import ACTIVE, RoleAssignment, RoleEvent
 DEFAULT_ROLES = ("facilitator", "note-taker", "timekeeper")
 WHOLE_MEETING = "*"  # the role of an event about the whole meeting (skipped or away before any assignment)
 OUTSIDE = "outside:"
+REMIND_GAP = timedelta(hours=12)  # an assignee is reminded only if they were asked at least this long before
 
 
 class RoleSpec(BaseModel):
@@ -407,8 +408,17 @@ class RolesFlow(Flow):
     def _remind(self, rt: Runtime, session: Session, step: Step) -> None:
         """One reminder to whoever has not confirmed, the final line-up to the co-chairs, the facilitator's brief."""
         team, settings, meeting, stored, key = step.team, step.settings, step.meeting, step.stored, step.key
+        asked = {
+            (e.role, e.member): e.at
+            for e in team_events(session, team.key)
+            if e.meeting == meeting.subject and e.kind == "assigned"
+        }
+        now = rt.clock.now()
         for a in step.unconfirmed():
-            _ask(rt, session, team, a, f"{key}/{a.role}/{a.member}", reminder=True)
+            # The first ask may have waited for working hours; a reminder an hour after it would only nag.
+            reached = next_working_moment(rt, a.member, asked.get((a.role, a.member), now))
+            if now - reached >= REMIND_GAP:
+                _ask(rt, session, team, a, f"{key}/{a.role}/{a.member}", reminder=True)
         lineup = seats(settings, stored)
         for chair in team.co_chairs:
             message = Message(
