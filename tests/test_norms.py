@@ -112,3 +112,37 @@ async def test_revisit_round_adopts_a_new_version_and_tells_the_team(db: Databas
     assert "Listening to understand" in opening.message.plain() and "Probing" not in opening.message.plain()
     form = ws.last("@l4").message.plain()
     assert "8 fields" in form
+
+
+async def test_a_site_team_starts_from_its_parent_teams_current_norms(db: Database) -> None:
+    from tests.support import build_config, member
+
+    members = {k: member(f"{k.title()} Person", side) for k, side in (("ana", "labor"), ("ben", "management"))}
+    members |= {k: member(f"{k.title()} Person", side) for k, side in (("cy", "labor"), ("di", "management"))}
+    config = build_config(
+        members,
+        {
+            "district": {
+                "name": "District",
+                "kind": "district",
+                "members": ["ana", "ben"],
+                "co_chairs": ["ana", "ben"],
+                "routines": {"norms": {}},
+            },
+            "site": {
+                "name": "Site",
+                "kind": "site",
+                "parent": "district",
+                "members": ["cy", "di", "ana"],
+                "co_chairs": ["cy", "di"],
+                "routines": {"norms": {"set": "parent"}},
+            },
+        },
+    )
+    ws = workspace(config, db, START)
+    await ws.say("as ana: /partner norms revisit --team district")
+    await ws.say("as ana: press 1")
+    await ws.say("as ana: submit change=remove norm=Pausing")
+    assert "now version 2" in await ws.say("as ben: /partner norms adopt all")
+    site = await ws.say("as cy: /partner norms")
+    assert "Paraphrasing" in site and "Pausing" not in site and "Version 1" in site

@@ -87,14 +87,19 @@ def _settings_for(rt: Runtime, team: Team) -> NormsSettings:
     return NormsSettings.model_validate(raw or {})
 
 
-def active_norms(rt: Runtime, session: Session, team: Team) -> tuple[int, tuple[Norm, ...]]:
-    """(version, norms): the latest adopted version in the database, else the config's set as version 1."""
+def active_norms(rt: Runtime, session: Session, team: Team, depth: int = 0) -> tuple[int, tuple[Norm, ...]]:
+    """(version, norms): the latest adopted version in the database, else the config's set as version 1. A team
+    with `set: parent` that has adopted nothing of its own starts from its parent's current norms."""
     row = session.scalar(
         select(NormSetVersion).where(NormSetVersion.team == team.key).order_by(NormSetVersion.version.desc()).limit(1)
     )
-    if row is None:
-        return 1, norm_set(rt.config, team, _settings_for(rt, team))
-    return row.version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in row.norms["norms"])
+    if row is not None:
+        return row.version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in row.norms["norms"])
+    settings = _settings_for(rt, team)
+    parent = rt.config.teams.get(team.parent or "")
+    if settings.set == "parent" and not settings.norms and parent is not None and depth < 5:
+        return 1, active_norms(rt, session, parent, depth + 1)[1]
+    return 1, norm_set(rt.config, team, settings)
 
 
 def spotlight_for(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting) -> Norm:
@@ -262,22 +267,20 @@ class NormsFlow(Flow):
         version, norms = active_norms(rt, session, team)
         tz = rt.config.team_tz(team)
         closes = relative_time(parse_relative(settings.review), meeting.start, meeting.end - meeting.start, tz)
-        if (
-            session.scalar(
-                select(ClosingCheck).where(ClosingCheck.team == team.key, ClosingCheck.meeting == meeting.subject)
+        check = session.scalar(
+            select(ClosingCheck).where(ClosingCheck.team == team.key, ClosingCheck.meeting == meeting.subject)
+        )
+        if check is None:
+            check = ClosingCheck(
+                team=team.key,
+                meeting=meeting.subject,
+                meeting_start=meeting.start,
+                version=version,
+                asked={"norms": [n.name for n in norms]},
+                closes_at=closes,
+                nudged=False,
             )
-            is None
-        ):
-            session.add(
-                ClosingCheck(
-                    team=team.key,
-                    meeting=meeting.subject,
-                    meeting_start=meeting.start,
-                    version=version,
-                    closes_at=closes,
-                    nudged=False,
-                )
-            )
+            session.add(check)
             session.flush()
         fields = [FormField(f"n{i}", norm.name, "scale", SCALE) for i, norm in enumerate(norms, 1)]
         fields.append(
@@ -394,17 +397,17 @@ def rate(rt: Runtime, inv: ActionInvocation) -> Reply:
             return Reply.say(
                 "You've already rated this meeting, thank you. Only one answer per person counts, so I kept the first."
             )
-        norms = _version_norms(rt, session, team, check.version)
+        norms = check.asked["norms"]
         errors: dict[str, str] = {}
         ratings: list[tuple[str, int]] = []
-        for i, norm in enumerate(norms, 1):
+        for i, name in enumerate(norms, 1):
             raw = (inv.action.form.get(f"n{i}") or "").strip()
             if raw not in {"1", "2", "3", "4", "5"}:
                 errors[f"n{i}"] = "choose a number from 1 to 5"
             else:
-                ratings.append((norm.name, int(raw)))
+                ratings.append((name, int(raw)))
         focus_key = (inv.action.form.get("focus") or "").strip()
-        focus_names = {f"n{i}": n.name for i, n in enumerate(norms, 1)}
+        focus_names = {f"n{i}": name for i, name in enumerate(norms, 1)}
         if focus_key and focus_key not in focus_names:
             errors["focus"] = "pick one of the norms, or leave it empty"
         if errors:
@@ -414,15 +417,6 @@ def rate(rt: Runtime, inv: ActionInvocation) -> Reply:
         if focus_key:
             _rewrite_sorted(session, NormFocusVote, team.key, subject, check.version, [(focus_names[focus_key], 0)])
     return Reply(update=Message.text("Thanks: your ratings are in, anonymously. Results are shared as team averages."))
-
-
-def _version_norms(rt: Runtime, session: Session, team: Team, version: int) -> tuple[Norm, ...]:
-    row = session.scalar(
-        select(NormSetVersion).where(NormSetVersion.team == team.key, NormSetVersion.version == version)
-    )
-    if row is None:
-        return norm_set(rt.config, team, _settings_for(rt, team))
-    return tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in row.norms["norms"])
 
 
 # --- commands ---------------------------------------------------------------------------------------------------

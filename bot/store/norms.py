@@ -43,6 +43,7 @@ class ClosingCheck(Base):
     meeting: Mapped[str] = mapped_column(String(200))  # HeldMeeting.subject
     meeting_start: Mapped[datetime]
     version: Mapped[int] = mapped_column(Integer)
+    asked: Mapped[dict[str, Any]]  # {"norms": [names in the order asked]}: answers map onto these, whatever changes
     closes_at: Mapped[datetime]
     nudged: Mapped[bool] = mapped_column(default=False)
 

@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("meeting", sa.String(200), nullable=False),
         sa.Column("meeting_start", TS, nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("asked", sa.JSON, nullable=False),
         sa.Column("closes_at", TS, nullable=False),
         sa.Column("nudged", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.UniqueConstraint("team", "meeting", name="uq_norm_closing_check"),
