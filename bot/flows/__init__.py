@@ -3,7 +3,8 @@ registers each routine's /partner subcommands and button handlers."""
 
 from bot.flows.base import Due, Flow
 from bot.flows.norms import NormsFlow
+from bot.flows.pulse import PulseFlow
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(),)}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(), PulseFlow())}
 
 __all__ = ["FLOWS", "Due", "Flow"]
