@@ -20,8 +20,8 @@ from bot.store.pulse import PulseAnswer, PulseComment, PulseRun
 UNSTATED = "(side not kept)"  # answers stored without a side take part in suppression as one more, never shown, group
 STEADY = 0.05  # a change smaller than this is shown as "no change"
 
-# (run id, item, side) -> value -> count
-Counts = dict[tuple[int, str, str | None], Counter[int]]
+# One run's answers: (item, side) -> value -> count
+RunCounts = dict[tuple[str, str | None], Counter[int]]
 
 
 @dataclass(frozen=True)
@@ -85,10 +85,10 @@ def instrument_of(run: PulseRun) -> Instrument:
     return Instrument.model_validate(run.snapshot)
 
 
-def count_answers(session: Session, run_ids: Iterable[int]) -> Counts:
-    """Answers per (run, item, side, value), counted by the database."""
+def count_answers(session: Session, run_ids: Iterable[int]) -> dict[int, RunCounts]:
+    """Answers per (run, item, side, value), counted by the database; run id -> that run's counts."""
     ids = list(run_ids)
-    counts: Counts = defaultdict(Counter)
+    counts: dict[int, RunCounts] = defaultdict(lambda: defaultdict(Counter))
     if not ids:
         return counts
     rows = session.execute(
@@ -97,16 +97,16 @@ def count_answers(session: Session, run_ids: Iterable[int]) -> Counts:
         .group_by(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.side, PulseAnswer.value)
     )
     for run_id, item, side, value, n in rows:
-        counts[(run_id, item, side)][value] += n
+        counts[run_id][(item, side)][value] += n
     return counts
 
 
-def side_counts(instrument: Instrument, run_id: int, counts: Counts) -> dict[str, int]:
+def side_counts(instrument: Instrument, counts: RunCounts) -> dict[str, int]:
     """Respondents per stored side (every respondent answers every item, so the first item counts people)."""
     first = instrument.items[0].id
     found: dict[str, int] = {}
-    for (run, item, side), values in counts.items():
-        if run == run_id and item == first:
+    for (item, side), values in counts.items():
+        if item == first:
             found[side or UNSTATED] = found.get(side or UNSTATED, 0) + sum(values.values())
     return found
 
@@ -137,7 +137,7 @@ def _mean(counter: Counter[int]) -> float | None:
 
 def run_results(
     run: PulseRun,
-    counts: Counts,
+    counts: RunCounts,
     team_minimum: int,
     previous: RunResults | None = None,
     comments: tuple[tuple[str, str], ...] = (),
@@ -148,12 +148,10 @@ def run_results(
         return base
     per_side_items: dict[str | None, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))
     all_items: dict[str, Counter[int]] = defaultdict(Counter)
-    for (run_id, item, side), values in counts.items():
-        if run_id != run.id:
-            continue
+    for (item, side), values in counts.items():
         all_items[item].update(values)
         per_side_items[side or UNSTATED][item].update(values)
-    by_side = side_counts(instrument, run.id, counts)
+    by_side = side_counts(instrument, counts)
     sides = sorted(visible_sides(by_side, team_minimum)) if run.side_breakdown else []
     scored_total = score(instrument, all_items)
     scored_sides = {side: score(instrument, per_side_items[side]) for side in sides}
@@ -215,7 +213,7 @@ def team_results(
     for i, run in enumerate(runs):
         wanted = with_comments and i == len(runs) - 1 and can_show(run.respondents, team_minimum)
         comments = shown_comments(session, run.id, order_seed) if wanted else ()
-        previous = run_results(run, counts, team_minimum, previous, comments)
+        previous = run_results(run, counts[run.id], team_minimum, previous, comments)
         results.append(previous)
     return TeamResults(tuple(results))
 

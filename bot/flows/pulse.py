@@ -312,7 +312,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     run.status = "closed"
     run.closed_at = rt.clock.now()
     # Data minimisation: a side that results may never show is not kept either (rewritten in the same shuffle).
-    by_side = side_counts(instrument_of(run), run.id, count_answers(session, [run.id]))
+    by_side = side_counts(instrument_of(run), count_answers(session, [run.id])[run.id])
     reshuffle_run(session, run.id, [], [], keep_sides=visible_sides(by_side, team.min_group_size))
     session.flush()
     results = team_results(session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed)
