@@ -3,6 +3,7 @@ results with a chart, the follow-up quoted by the next invitation, frozen items,
 
 from __future__ import annotations
 
+import csv
 import io
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from bot.app import Handlers
 from bot.config import Config
 from bot.flows import FLOWS
+from bot.flows.pulse import export_pulse
 from bot.messages import Image, Message
 from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
@@ -275,3 +277,50 @@ async def test_participation_is_kept_apart_and_listed_in_member_order(sqlite_db:
     with sqlite_db.session() as session:
         listed = session.scalars(select(PulseParticipation.member).order_by(PulseParticipation.id)).all()
     assert listed == sorted(listed) and len(listed) == 6
+
+
+async def test_usage_errors_for_start_say_what_to_type(sqlite_db: Database) -> None:
+    ws = Workspace(runtime(pulse_config({"labor": 3, "management": 3}), sqlite_db, OPENING))
+    unknown = await ws.type("labor1", "/partner pulse start morale")
+    assert "There is no instrument `morale`" in unknown and "Usage: `/partner pulse start" in unknown
+    bad = await ws.type("labor1", "/partner pulse start trust closes next week")
+    assert "closes in 5 days" in bad
+    assert "has no pulse open" in await ws.type("management1", "/partner pulse close")
+    reply = await ws.type("labor1", "/partner pulse start psychological_safety closes in 2 days")
+    assert "Psychological safety on our team" in reply and "closes Wed Nov 4" in reply
+
+
+async def test_export_and_home_show_the_same_aggregates_and_never_a_person(db: Database) -> None:
+    config = pulse_config({"labor": 5, "management": 5})
+    ws = Workspace(runtime(config, db, OPENING))
+    await open_by_command(ws)
+    home_open = await ws.type("labor2", "home")
+    assert "Trust in our partnership is open until Sat Nov 7 at 8:30 AM; you have not answered yet." in home_open
+    for key in config.members:
+        await ws.answer(key, trust_answers(4 if key.startswith("labor") else 2))
+    assert "you have answered" in await ws.type("labor2", "home")
+    await ws.type("labor1", "/partner pulse close")
+    await ws.tick()
+
+    home = await ws.type("management4", "home")
+    assert "latest Trust in our partnership (of 5): Benevolence 3.0, Reliability 3.0" in home
+    exported = export_pulse(ws.rt, {"team": "district", "format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    team_rows = [r for r in rows if r["group"] == "team"]
+    assert [r["construct"] for r in team_rows] == ["Benevolence", "Reliability", "Competence", "Honesty", "Openness"]
+    first = team_rows[0]
+    assert (first["invited"], first["respondents"], first["response_rate"], first["mean"]) == (
+        "10",
+        "10",
+        "1.00",
+        "3.00",
+    )
+    assert first["distribution"] == "0 10 0 10 0" and first["scale"] == "1-5"
+    sides = {(r["construct"], r["group"]): r["mean"] for r in rows if r["group"] != "team"}
+    assert sides[("Benevolence", "labor")] == "4.00" and sides[("Benevolence", "management")] == "2.00"
+    assert not any(key in exported for key in config.members)
+
+    assert "Posted to the team" in await ws.type(
+        "management1", '/partner pulse followup "You said meetings run long; we now end at 5 sharp."'
+    )
+    assert "Only the co-chairs" in await ws.type("labor2", "/partner pulse followup anything at all here")

@@ -510,7 +510,8 @@ def answer_form(instrument: Instrument, run_id: int) -> Form:
         )
         for item in instrument.items
     ]
-    fields += [FormField(q.id, q.text, "multiline", required=False) for q in instrument.free_text]
+    hint = "Shown word for word, in random order, only if enough people answer. Leave out details that point to you."
+    fields += [FormField(q.id, q.text, "multiline", required=False, hint=hint) for q in instrument.free_text]
     return Form(
         instrument.name,
         "pulse.submit",
