@@ -95,6 +95,10 @@ class Workspace:
     def posts_to(self, conversation: str) -> list[Message]:
         return [p.message for p in self.local.posts if p.conversation == conversation]
 
+    def as_first_posted(self, conversation: str) -> list[Message]:
+        """Messages as they first arrived, before any update (closing replaces invitations and reminders)."""
+        return [(p.history or [p.message])[0] for p in self.local.posts if p.conversation == conversation]
+
 
 def trust_answers(value: int) -> dict[str, int | str]:
     return {item["id"]: value for item in shipped_surveys()["trust"]["items"]}
@@ -164,7 +168,7 @@ async def test_declined_members_get_no_reminders_and_reminders_name_nobody(db: D
         ws.rt.clock.set(datetime(2026, 11, day, 17, 1, tzinfo=UTC))
         await ws.tick()
     reminders = {
-        key: [m for m in ws.posts_to(f"@{key}") if m.fallback.startswith("Reminder")] for key in config.members
+        key: [m for m in ws.as_first_posted(f"@{key}") if m.fallback.startswith("Reminder")] for key in config.members
     }
     assert reminders["labor3"] == [] and reminders["labor2"] == []
     assert all(len(reminders[k]) == 2 for k in ("labor1", "management1", "management2", "management3"))
@@ -197,6 +201,10 @@ async def test_closing_posts_results_with_a_chart_and_prompts_the_follow_up(db: 
     asked = await ws.type("labor3", "/partner pulse results")
     chair = await ws.type("labor1", "/partner pulse results trust")
     assert "*Benevolence*: *3.4*" in asked and asked == chair
+
+    # The non-respondent's invitation lost its buttons.
+    invitation = next(p for p in ws.local.posts if p.conversation == "@management3")
+    assert "has closed" in invitation.message.plain() and "Answer" not in invitation.message.plain()
 
     prompt = ws.posts_to("@labor1")[-1]
     assert "Close the loop" in prompt.plain()

@@ -15,12 +15,12 @@ from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
 from pydantic import Field, ValidationError, field_validator
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.anonymity import minimum
 from bot.charts import trend_chart
-from bot.config import Config, RoutineSettings, Team
+from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.surveys import Instrument, validate_surveys
 from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
@@ -37,6 +37,7 @@ from bot.handlers.registry import (
 from bot.inbound import Reply
 from bot.meetings import cadence_times
 from bot.messages import Block, Button, Buttons, Context, Form, FormField, Header, Image, Message, Text
+from bot.outbox import enqueue_update
 from bot.pulse_results import (
     EXPORT_COLUMNS,
     RunResults,
@@ -50,6 +51,7 @@ from bot.pulse_results import (
 )
 from bot.runtime import Runtime
 from bot.schedule import localize, parse_rule
+from bot.store.models import OutboxItem
 from bot.store.pulse import PulseParticipation, PulseRun, lock_run, reshuffle_run
 
 log = logging.getLogger(__name__)
@@ -326,6 +328,19 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     )
     for chair in team.co_chairs:
         direct_message(rt, session, team, chair, f"{team.key}/pulse.followup-prompt/run{run.id}/{chair}", prompt)
+    # Invitations and reminders lose their buttons, so nobody taps into a closed run.
+    closed = Message.text(f"The *{instrument_of(run).name}* pulse has closed. Results are in the team channel.")
+    asked = session.scalars(
+        select(OutboxItem.key).where(
+            OutboxItem.kind == "post",
+            or_(
+                OutboxItem.key.like(f"{team.key}/pulse.invite/run{run.id}/%"),
+                OutboxItem.key.like(f"{team.key}/pulse.remind/run{run.id}.%"),
+            ),
+        )
+    ).all()
+    for key in asked:
+        enqueue_update(session, f"{key}|closed", key, closed, now=rt.clock.now())
 
 
 # --- results as a message: the post, the command and App Home all start here ----------------------------------
@@ -518,7 +533,7 @@ def answer_form(instrument: Instrument, run_id: int) -> Form:
         tuple(fields),
         value=str(run_id),
         submit_label="Send anonymously",
-        intro=f"{instrument.purpose} Who sees results: {instrument.who_sees}",
+        intro=f"{instrument.purpose} Your answers are stored without your name, mixed with everyone else's.",
     )
 
 
@@ -631,7 +646,7 @@ def submit_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
 
 
 @home_section
-def pulse_home(rt: Runtime, member, now: datetime) -> list[Block]:  # type: ignore[no-untyped-def]
+def pulse_home(rt: Runtime, member: Member, now: datetime) -> list[Block]:
     blocks: list[Block] = []
     with rt.db.session() as session:
         for team in rt.config.teams_of(member.key):
