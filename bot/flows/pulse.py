@@ -239,25 +239,24 @@ def open_run(
     session.flush()
     session.add_all(PulseParticipation(run_id=run.id, member=m, status="invited", reminders_sent=0) for m in members)
     session.flush()
-    quoted = _latest_followup(session, team.key, run.id)
+    until = _local(rt, team, closes)
+    text = rt.templates.render(
+        "pulse_invitation.md.j2",
+        team=team,
+        instrument=instrument,
+        followup=_latest_followup(session, team.key, run.id),
+        minimum=minimum(team.min_group_size),
+    )
+    message = Message(
+        (
+            Header(f"{instrument.name}: a short anonymous pulse"),
+            Text(text),
+            _answer_buttons(run.id),
+            Context(f"{len(instrument.items)} questions, about two minutes. Closes {until}."),
+        ),
+        f"{team.name}: {instrument.name}, closes {until}",
+    )
     for member in members:
-        text = rt.templates.render(
-            "pulse_invitation.md.j2",
-            team=team,
-            instrument=instrument,
-            closes=_local(rt, team, closes),
-            followup=quoted,
-            minimum=minimum(team.min_group_size),
-        )
-        message = Message(
-            (
-                Header(f"{instrument.name}: a short anonymous pulse"),
-                Text(text),
-                _answer_buttons(run.id),
-                Context(f"{len(instrument.items)} questions, about two minutes. Closes {_local(rt, team, closes)}."),
-            ),
-            f"{team.name}: {instrument.name}, closes {_local(rt, team, closes)}",
-        )
         direct_message(rt, session, team, member, f"{team.key}/pulse.invite/run{run.id}/{member}", message)
     return run
 
@@ -272,11 +271,13 @@ def _answer_buttons(run_id: int) -> Buttons:
 
 
 def _latest_followup(session: Session, team: str, before_run: int) -> PulseRun | None:
-    return session.scalars(
+    """The previous closed run, when its co-chairs wrote a follow-up: the next invitation quotes it, once."""
+    previous = session.scalars(
         select(PulseRun)
-        .where(PulseRun.team == team, PulseRun.id != before_run, PulseRun.followup != "")
+        .where(PulseRun.team == team, PulseRun.id != before_run, PulseRun.status == "closed")
         .order_by(PulseRun.closed_at.desc(), PulseRun.id.desc())
     ).first()
+    return previous if previous is not None and previous.followup else None
 
 
 def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, number: int) -> int:
@@ -313,23 +314,24 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     run = lock_run(session, run.id) or run
     run.status = "closed"
     run.closed_at = rt.clock.now()
+    instrument = instrument_of(run)
     # Data minimisation: a side that results may never show is not kept either (rewritten in the same shuffle).
-    by_side = side_counts(instrument_of(run), count_answers(session, [run.id])[run.id])
+    by_side = side_counts(instrument, count_answers(session, [run.id])[run.id])
     reshuffle_run(session, run.id, [], [], keep_sides=visible_sides(by_side, team.min_group_size))
     session.flush()
     results = team_results(session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed)
     post_to_team(rt, session, team, f"{team.key}/pulse.results/run{run.id}", results_message(rt, team, results))
     prompt = Message(
         (
-            Text(rt.templates.render("pulse_followup_prompt.md.j2", team=team, instrument=instrument_of(run))),
+            Text(rt.templates.render("pulse_followup_prompt.md.j2", team=team, instrument=instrument)),
             Buttons((Button("Write the follow-up", "pulse.followup", str(run.id), "primary"),)),
         ),
-        f"{team.name}: close the loop on the {instrument_of(run).name} results",
+        f"{team.name}: close the loop on the {instrument.name} results",
     )
     for chair in team.co_chairs:
         direct_message(rt, session, team, chair, f"{team.key}/pulse.followup-prompt/run{run.id}/{chair}", prompt)
     # Invitations and reminders lose their buttons, so nobody taps into a closed run.
-    closed = Message.text(f"The *{instrument_of(run).name}* pulse has closed. Results are in the team channel.")
+    closed = Message.text(f"The *{instrument.name}* pulse has closed. Results are in the team channel.")
     asked = session.scalars(
         select(OutboxItem.key).where(
             OutboxItem.kind == "post",
