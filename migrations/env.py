@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.store.pulse  # noqa: F401  (registers its tables on Base.metadata)
+import bot.store.pulse  # registers its tables on Base.metadata
 import bot.store.roles  # noqa: F401  (registers its tables on Base.metadata)
 from bot.store.db import database_url, normalise_url
 from bot.store.models import Base

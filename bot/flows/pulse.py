@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.anonymity import minimum
+from bot.anonymity import can_show, minimum
 from bot.charts import trend_chart
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.surveys import Instrument, validate_surveys
@@ -541,7 +541,6 @@ def answer_form(instrument: Instrument, run_id: int) -> Form:
 
 @action("pulse.submit")
 def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
-    team_of_run: Team | None = None
     with rt.db.session() as session:
         run = _run_for(session, inv.action.value)
         instrument = instrument_of(run)  # the frozen items: a later YAML edit cannot change what is asked
@@ -589,7 +588,7 @@ def _side_to_keep(rt: Runtime, team: Team | None, member_key: str) -> str | None
     if team is None or member is None:
         return None
     same_side = sum(1 for m in rt.config.team_members(team) if m.side == member.side)
-    return member.side if same_side >= minimum(team.min_group_size) else None
+    return member.side if can_show(same_side, team.min_group_size) else None
 
 
 @action("pulse.decline")
