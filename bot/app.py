@@ -26,7 +26,7 @@ from bot.handlers.events import dispatch_event, home_view
 from bot.identity import resolve_member
 from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
-from bot.metrics import count
+from bot.metrics import count, set_gauge
 from bot.platforms.base import Inbound, Platform
 from bot.platforms.local import LocalWorkspace
 from bot.render import Templates
@@ -96,13 +96,31 @@ class App:
             pending = session.scalar(select(func.count()).where(OutboxItem.status == "pending")) or 0
         return {"platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams), "outbox_pending": pending}
 
+    def reload_config(self) -> bool:
+        """Re-read the config folder (SIGHUP). A bad config is reported and the running one kept; state lives in
+        the database, so nothing is lost either way."""
+        from bot.config.loader import ConfigError, load_config
+
+        try:
+            self.runtime.config = load_config(self.runtime.config.folder)
+        except ConfigError as error:
+            log.error("config reload refused; still running the previous config:\n%s", error)
+            return False
+        log.info("config reloaded: %d teams", len(self.runtime.config.teams))
+        return True
+
     def tick(self) -> None:
         report = self.ticker.reconcile()
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
             if items:
                 count("partnerbot_occurrences_total", "routine occurrences by outcome", len(items), outcome=name)
         count("partnerbot_ticks_total", "reconcile ticks")
-        return None
+        with self.runtime.db.session() as session:
+            by_status = dict(session.execute(select(OutboxItem.status, func.count()).group_by(OutboxItem.status)).all())
+        for status in ("pending", "sending", "sent", "failed"):
+            set_gauge(
+                "partnerbot_outbox_messages", "outbox messages by status", by_status.get(status, 0), status=status
+            )
 
 
 def build_app(
@@ -135,7 +153,7 @@ def build_app(
         if platform is not None:
             platforms[platform.name] = platform
     if not platforms:
-        local = LocalWorkspace(clock, echo=echo)
+        local = LocalWorkspace(clock, echo=echo, timezone=config.organisation.timezone)
         local.inbound = handlers
         platforms["local"] = local
     runtime.platforms = tuple(platforms)
@@ -160,6 +178,8 @@ async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, app.reload_config)
 
     scheduler = AsyncIOScheduler(timezone=UTC)
 

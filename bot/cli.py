@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import os
 import sys
 from datetime import date
 
-from bot.config.loader import ConfigError, config_schema, load_config, summary
+from bot.config.loader import ConfigError, config_schema_json, load_config, summary
 
 
 def _config_dir(arg: str | None) -> str:
@@ -32,7 +31,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
-    print(json.dumps(config_schema(), indent=2))
+    print(config_schema_json(), end="")
     return 0
 
 
@@ -93,6 +92,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from bot.handlers.commands import commands_markdown
+
+    print(commands_markdown(), end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="partnerbot", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
@@ -107,6 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
 
     sub.add_parser("schema", help="print the config JSON Schema").set_defaults(func=cmd_schema)
+
+    docs = sub.add_parser("docs", help="print generated reference documents")
+    docs.add_argument("what", choices=["commands"])
+    docs.set_defaults(func=cmd_docs)
 
     sim = sub.add_parser("simulate", help="print every message the routines would post, without sending")
     sim.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")

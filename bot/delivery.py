@@ -4,7 +4,7 @@ reaches them. Flows call these; they never pick a platform themselves.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,8 @@ def direct_message(
     destination = member_dm(rt.config, team, member_key, rt.platforms)
     if destination is None:
         return None
+    held = next_working_moment(rt, member_key, not_before or rt.clock.now())
+    not_before = held if held != (not_before or rt.clock.now()) else not_before
     item_key = _key(key, destination)
     enqueue(
         session,
@@ -67,3 +69,30 @@ def direct_message(
         not_before=not_before,
     )
     return item_key
+
+
+def next_working_moment(rt: Runtime, member_key: str, at: datetime) -> datetime:
+    """`at`, or when the organisation keeps direct prompts inside contract hours, the member's next working
+    moment at or after it (weekends and school closures skipped)."""
+    hours = rt.config.organisation.working_hours
+    member = rt.config.members.get(member_key)
+    if hours is None or member is None:
+        return at
+    from bot.schedule import localize
+
+    tz = rt.config.member_tz(member)
+    local = at.astimezone(tz)
+    day = local.date()
+    for _ in range(60):
+        calendar = rt.config.calendar
+        # Holidays and breaks hold prompts; the summer does not (a summer prompt waits hours, not months).
+        off = any(item.contains(day) for item in (*calendar.holidays, *calendar.breaks))
+        if day.weekday() not in calendar.weekend and not off:
+            opens = localize(datetime.combine(day, hours[0]), tz)
+            closes = localize(datetime.combine(day, hours[1]), tz)
+            if at < opens:
+                return opens
+            if at < closes:
+                return at
+        day += timedelta(days=1)
+    return at

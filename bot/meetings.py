@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.config import Config, DateRange, Meeting, Team
-from bot.schedule import Relative, expand, parse_rule, reach, relative_time
+from bot.schedule import DEFAULT_ANCHOR, Relative, expand, parse_rule, reach, relative_time
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,19 @@ def meeting_number(config: Config, team: Team, meeting: HeldMeeting) -> int:
     """How many meetings of this series the team has held before this one (0 for the first): rotations use it,
     so a skipped meeting (a break) does not advance a rotation."""
     tz = config.team_tz(team)
-    anchor = meeting.series.starts or meeting.start.astimezone(tz).date().replace(month=1, day=1)
+    anchor = meeting.series.starts or _rotation_epoch(config, meeting.start.astimezone(tz).date())
     anchor_instant = datetime.combine(anchor, datetime.min.time(), tzinfo=tz) - timedelta(days=1)
     return sum(
         1
         for m in meetings_between(config, team, anchor_instant, meeting.start - timedelta(seconds=1))
         if m.series.key == meeting.series.key
     )
+
+
+def _rotation_epoch(config: Config, day: date) -> date:
+    """Where rotations count from when a series gives no start: the school year's first day, else a fixed date."""
+    year = config.calendar.school_year
+    return year[0] if year and year[0] <= day else DEFAULT_ANCHOR
 
 
 def dues_relative_to_meetings(

@@ -29,21 +29,11 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """Queue a post. Returns False (and changes nothing) when `key` was queued before."""
-    item = OutboxItem(
-        key=key,
-        kind="post",
-        team=team,
-        platform=destination.platform,
-        channel=destination.channel,
-        member=destination.member,
-        payload=message_to_json(message),
-        status="pending",
-        attempts=0,
-        not_before=not_before or now,
-        created_at=now,
-        last_error="",
+    return _insert_once(
+        session,
+        _item(key, "post", None, team, destination.platform, destination.channel, destination.member, message, now),
+        not_before,
     )
-    return _insert_once(session, item)
 
 
 def enqueue_update(session: Session, key: str, update_of: str, message: Message, *, now: datetime) -> bool:
@@ -51,14 +41,31 @@ def enqueue_update(session: Session, key: str, update_of: str, message: Message,
     original = session.scalar(select(OutboxItem).where(OutboxItem.key == update_of))
     if original is None:
         raise KeyError(f"no outbox post with key {update_of!r} to update")
-    item = OutboxItem(
+    item = _item(
+        key, "update", update_of, original.team, original.platform, original.channel, original.member, message, now
+    )
+    return _insert_once(session, item, None)
+
+
+def _item(
+    key: str,
+    kind: str,
+    update_of: str | None,
+    team: str,
+    platform: str,
+    channel: str | None,
+    member: str | None,
+    message: Message,
+    now: datetime,
+) -> OutboxItem:
+    return OutboxItem(
         key=key,
-        kind="update",
+        kind=kind,
         update_of=update_of,
-        team=original.team,
-        platform=original.platform,
-        channel=original.channel,
-        member=original.member,
+        team=team,
+        platform=platform,
+        channel=channel,
+        member=member,
         payload=message_to_json(message),
         status="pending",
         attempts=0,
@@ -66,10 +73,11 @@ def enqueue_update(session: Session, key: str, update_of: str, message: Message,
         created_at=now,
         last_error="",
     )
-    return _insert_once(session, item)
 
 
-def _insert_once(session: Session, item: OutboxItem) -> bool:
+def _insert_once(session: Session, item: OutboxItem, not_before: datetime | None) -> bool:
+    if not_before is not None:
+        item.not_before = not_before
     # A savepoint keeps the caller's transaction usable when the key already exists (another replica won).
     try:
         with session.begin_nested():

@@ -77,6 +77,7 @@ class Rule:
     minute: int = 0
 
 
+@lru_cache(maxsize=4096)
 def parse_rule(text: str) -> Rule:
     """Parse an RRULE (with or without the 'RRULE:' prefix) or one of the friendly forms; ValueError says why."""
     raw = " ".join(text.strip().split())
@@ -201,6 +202,10 @@ def expand(
     local_end = end.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
     if local_end.date() < first:
         return []
+    if rule.interval == 1:
+        # Every-period rules look the same from any month start: expanding from the window's month instead of
+        # the series' first date keeps each tick's work small (and the cache keyed by month).
+        first = max(first, local_start.date().replace(day=1))
     times = []
     seen: set[datetime] = set()
     for wall in _expander(rule, first, until).between(local_start, local_end, inc=True):
@@ -239,6 +244,7 @@ class Relative:
         return f"{amount} minutes {direction} the {self.edge}"
 
 
+@lru_cache(maxsize=1024)
 def parse_relative(text: str) -> Relative:
     lowered = " ".join(text.lower().split())
     lowered = lowered.replace("the day before", "1 day before").replace("the day after", "1 day after")

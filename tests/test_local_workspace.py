@@ -39,3 +39,19 @@ async def test_opening_reminder_reaches_the_terminal_and_commands_answer(sqlite_
     assert "Usage: `/partner norms`" in bad
 
     assert "no member called" in await local.handle_line("as nobody: /partner help")
+
+
+async def test_an_admin_template_override_changes_the_wording(sqlite_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.render import Templates
+
+    (tmp_path / "norms_opening.md.j2").write_text("Our own opening words. Today: {{ spotlight.name }}.")
+    config = ten_member_team({"norms": {}})
+    rt = runtime(config, sqlite_db, datetime(2026, 12, 8, 23, 21, tzinfo=UTC))
+    rt.templates = Templates(tmp_path)
+    out = io.StringIO()
+    local = LocalWorkspace(rt.clock, echo=True, out=out, timezone="America/Los_Angeles")
+    local.inbound = Handlers(rt)
+    Ticker(rt, FLOWS).reconcile()
+    await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
+    assert "Our own opening words. Today: Paying attention to self and others." in out.getvalue()
+    assert "Tue 2026-12-08 15:21 PST" in out.getvalue()

@@ -33,6 +33,7 @@ class DailyPost(Flow):
     settings_model = RoutineSettings
 
     def __init__(self, broken: Iterable[str] = ()) -> None:
+        super().__init__()
         self.broken = set(broken)
 
     def due(self, rt: Runtime, team: Team, settings: Any, start: datetime, end: datetime) -> Iterable[Due]:

@@ -1,8 +1,11 @@
 """Config as code: YAML files in a folder -> typed, validated objects.
 
-models.py holds the shapes; loader.py reads the folder and reports every error with file:line:col.
+models.py holds the shapes; loader.py reads the folder and reports every error with file:line:col (errors.py),
+checks.py the rules across objects, ics.py the .ics import, schema.py the JSON Schema for editors.
 """
 
+from bot.config.errors import ConfigError, Problem
+from bot.config.loader import load_config, summary
 from bot.config.models import (
     Calendar,
     ChannelBindings,
@@ -15,16 +18,23 @@ from bot.config.models import (
     Side,
     Team,
 )
+from bot.config.schema import config_schema, config_schema_json
 
 __all__ = [
     "Calendar",
     "ChannelBindings",
     "Config",
+    "ConfigError",
     "DateRange",
     "Meeting",
     "Member",
     "Organisation",
+    "Problem",
     "RoutineSettings",
     "Side",
     "Team",
+    "config_schema",
+    "config_schema_json",
+    "load_config",
+    "summary",
 ]

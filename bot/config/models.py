@@ -1,20 +1,28 @@
 """Typed config: organisation, school calendar, members, teams, meeting series and routine settings.
 
 Only shapes and single-object rules live here; rules across objects (a co-chair must be a member) are in
-cross_checks() so every error can be reported at once with its location. Loading is in loader.py.
+checks.py (cross_checks) so every error can be reported at once with its location. Loading is in loader.py.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import difflib
+from datetime import date, time, timedelta
+from functools import cache
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 Side = Literal["labor", "management", "board", "other"]
 SIDES: tuple[str, ...] = ("labor", "management", "board", "other")
 TeamKind = Literal["district", "site", "committee"]
+
+
+@cache
+def _zone_names() -> tuple[str, ...]:
+    return tuple(sorted(available_timezones()))  # scans tzdata: once per process is enough
 
 
 def check_timezone(value: str | None) -> str | None:
@@ -23,7 +31,9 @@ def check_timezone(value: str | None) -> str | None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'America/Los_Angeles'") from None
+        close = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.6)
+        example = close[0] if close else "America/Los_Angeles"
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {example!r}") from None
     return value
 
 
@@ -56,11 +66,20 @@ class Organisation(Strict):
     name: str
     timezone: str = "America/Los_Angeles"
     admins: list[str] = Field(default_factory=list, description="member keys who may run any co-chair command")
-    working_hours: tuple[str, str] = Field(
-        default=("07:30", "17:00"), description="contract working hours: direct prompts are kept inside them"
+    working_hours: tuple[time, time] | None = Field(
+        default=None,
+        description="contract working hours, e.g. ['07:30', '17:00']: when set, direct messages sent outside them "
+        "(or on a weekend) wait for the member's next working morning; channel posts are not held",
     )
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours_ordered(cls, value: tuple[time, time] | None) -> tuple[time, time] | None:
+        if value is not None and value[0] >= value[1]:
+            raise ValueError(f"working hours must start before they end (got {value[0]:%H:%M}-{value[1]:%H:%M})")
+        return value
 
 
 class Calendar(Strict):
@@ -94,8 +113,12 @@ class Calendar(Strict):
         return day
 
 
+# Fields the loader fills (from mapping keys, from the folder) are left out of the JSON Schema: admins never write them.
+LoaderFilled = SkipJsonSchema[str]
+
+
 class Member(Strict):
-    key: str = ""  # filled from the mapping key
+    key: LoaderFilled = ""  # filled from the mapping key
     name: str
     side: Side
     constituency: str = Field(default="", description='for example "teachers\' union" or "principals"')
@@ -154,7 +177,7 @@ class RoutineSettings(Strict):
 
 
 class Team(Strict):
-    key: str = ""  # filled from the mapping key
+    key: LoaderFilled = ""  # filled from the mapping key
     name: str
     kind: TeamKind
     parent: str | None = None
@@ -183,7 +206,7 @@ class Config(Strict):
     members: dict[str, Member]
     teams: dict[str, Team]
     surveys: dict[str, Any] = Field(default_factory=dict, description="survey instruments (see surveys.yaml)")
-    folder: str = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
+    folder: LoaderFilled = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
 
     def team_tz(self, team: Team) -> ZoneInfo:
         return ZoneInfo(team.timezone or self.organisation.timezone)

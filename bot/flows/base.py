@@ -41,16 +41,27 @@ class Flow(ABC):
     settings_model: ClassVar[type[RoutineSettings]] = RoutineSettings
     default_grace: ClassVar[timedelta] = timedelta(minutes=30)
 
+    def __init__(self) -> None:
+        self._settings_of: Config | None = None
+        self._settings_cache: dict[str, RoutineSettings | None] = {}
+
     def settings(self, config: Config, team: Team) -> RoutineSettings | None:
         """The team's validated settings for this routine, or None when the team does not run it."""
+        if config is not self._settings_of:
+            # Config objects are immutable and replaced whole on reload: a new one starts a new cache.
+            self._settings_of, self._settings_cache = config, {}
+        if team.key in self._settings_cache:
+            return self._settings_cache[team.key]
         raw = config.routine_settings(team, self.name)
-        if raw is None:
-            return None
-        try:
-            parsed = self.settings_model.model_validate(raw)
-        except ValidationError:
-            return None  # config validation reports it; a running bot skips the routine
-        return parsed if parsed.enabled else None
+        parsed: RoutineSettings | None = None
+        if raw is not None:
+            try:
+                parsed = self.settings_model.model_validate(raw)
+            except ValidationError:
+                parsed = None  # config validation reports it; a running bot skips the routine
+        result = parsed if parsed is not None and parsed.enabled else None
+        self._settings_cache[team.key] = result
+        return result
 
     def grace(self, settings: RoutineSettings, default: timedelta | None = None) -> timedelta:
         if settings.grace_minutes is not None:

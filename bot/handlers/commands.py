@@ -154,3 +154,23 @@ def help_message(rt: Runtime, command: Command, topic: list[str]) -> Message:
         ),
         fallback,
     )
+
+
+def commands_markdown() -> str:
+    """docs/commands.md, generated from the declarations so the reference cannot drift from the code."""
+    lines = [
+        "# /partner commands",
+        "",
+        "Generated from the command declarations (`partnerbot docs commands`); do not edit by hand.",
+        "In Slack type `/partner ...`; in Teams type the same after @mentioning the bot (or in a personal chat);",
+        "in the local workspace type `as NAME: /partner ...`. Add `--team KEY` when you are on several teams.",
+        "",
+        "| command | who | what it does |",
+        "| --- | --- | --- |",
+        "| `/partner help [ROUTINE]` | everyone | the commands you may use |",
+    ]
+    for spec in sorted(COMMANDS.values(), key=lambda s: s.words):
+        who = "co-chairs and admins" if spec.who == "co-chair" else "members"
+        example = f" Example: `{spec.example}`" if spec.example else ""
+        lines.append(f"| `{spec.usage}` | {who} | {spec.help}.{example} |".replace("..", "."))
+    return "\n".join(lines) + "\n"

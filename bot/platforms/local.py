@@ -13,6 +13,7 @@ import shlex
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.inbound import Action, Command, Reply, SentRef
@@ -44,8 +45,11 @@ class LocalWorkspace(Platform):
     name = "local"
     pacing = Pacing(interval=0.0)
 
-    def __init__(self, clock: Clock, *, echo: bool | None = None, out=None) -> None:  # type: ignore[no-untyped-def]
+    def __init__(  # type: ignore[no-untyped-def]
+        self, clock: Clock, *, echo: bool | None = None, out=None, timezone: str = "UTC"
+    ) -> None:
         self.clock = clock
+        self.tz = ZoneInfo(timezone)
         self.posts: list[LocalPost] = []
         self._ids = itertools.count(1)
         self.inbound: Inbound | None = None
@@ -81,7 +85,8 @@ class LocalWorkspace(Platform):
 
     def _show(self, post: LocalPost, updated: bool = False) -> None:
         where = post.conversation + (f" (only {post.only_for})" if post.only_for else "")
-        head = f"--- [msg {post.id}] {where} {post.at:%Y-%m-%d %H:%M} UTC{' (updated)' if updated else ''}"
+        when = post.at.astimezone(self.tz)
+        head = f"--- [msg {post.id}] {where} {when:%a %Y-%m-%d %H:%M %Z}{' (updated)' if updated else ''}"
         text = f"{head}\n{post.message.plain()}\n"
         if self.echo:
             print(text, file=self.out, flush=True)

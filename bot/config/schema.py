@@ -1,0 +1,51 @@
+"""The JSON Schema (draft 2020-12) of the config folder, built from the models and each flow's settings model, for
+editors (docs/config.schema.json) and `partnerbot schema`. Loading and validating the YAML is loader.py's job.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.config.models import Config
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def config_schema() -> dict[str, Any]:
+    """One document for the whole config. Every top-level key is optional because each YAML file holds only some
+    of them and editors validate file by file; the loader checks that the required ones are present somewhere."""
+    # Imported here: bot.flows imports bot.config, so a module-level import would be circular.
+    from bot.flows import FLOWS
+
+    schema = Config.model_json_schema(mode="validation")
+    schema.pop("required", None)
+    defs: dict[str, Any] = schema.setdefault("$defs", {})
+    routines: dict[str, Any] = {}
+    for name, flow in sorted(FLOWS.items()):
+        settings = flow.settings_model.model_json_schema(mode="validation")
+        for def_name, definition in {**settings.pop("$defs", {}), settings["title"]: settings}.items():
+            if defs.get(def_name, definition) != definition:
+                raise RuntimeError(f"two config models are both named {def_name}; rename one")
+            defs[def_name] = definition
+        # `norms:` with nothing after it is read as "run with the defaults".
+        routines[name] = {"anyOf": [{"$ref": f"#/$defs/{settings['title']}"}, {"type": "null"}]}
+    team_routines = defs["Team"]["properties"]["routines"]
+    defs["Team"]["properties"]["routines"] = {
+        "title": team_routines.get("title", "Routines"),
+        "description": team_routines.get("description", ""),
+        "type": "object",
+        "properties": routines,
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": DIALECT,
+        **schema,
+        "title": "Partnerbot config",
+        "description": "The YAML files of a Partnerbot config folder, merged: each file holds some top-level keys.",
+    }
+
+
+def config_schema_json() -> str:
+    """The schema as committed in docs/config.schema.json (stable key order, trailing newline)."""
+    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"

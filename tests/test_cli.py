@@ -1,0 +1,110 @@
+"""The partnerbot command as an admin uses it: validate, simulate, and run answering /healthz."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config.loader import load_config
+from bot.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_validate_accepts_the_example_config(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(ROOT / "config")]) == 0
+    assert capsys.readouterr().out.startswith("OK: 5 teams")
+
+
+def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "org.yaml").write_text("organisation:\n  name: Test\n  timezone: America/Los_Angeles\n")
+    (tmp_path / "members.yaml").write_text(
+        "members:\n"
+        "  ana: {name: Ana, side: labor}\n"
+        "  ben: {name: Ben, side: union}\n"
+        "  cy: {name: Cy, side: management, timezone: Mars/Olympus}\n"
+    )
+    (tmp_path / "teams.yaml").write_text(
+        "teams:\n"
+        "  t:\n"
+        "    name: T\n"
+        "    kind: site\n"
+        "    members: [ana, ben, cy]\n"
+        "    co_chairs: [ana, cy]\n"
+        "    meetings:\n"
+        "      - rule: 'FREQ=SOMETIMES'\n"
+    )
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "members.yaml:3:" in err and "members.ben.side" in err
+    assert "members.yaml:4:" in err and "Mars/Olympus" in err
+    assert "teams.yaml:8:" in err and "FREQ=SOMETIMES" in err
+
+
+def test_simulate_skips_winter_break_and_moves_the_spotlight_on() -> None:
+    config = load_config(ROOT / "config")
+    posts = simulate(config, date(2026, 12, 1), 45)
+    assert posts, "the example config posts something in December and January"
+    for post in posts:
+        day = post.at.astimezone(config.team_tz(config.teams[post.routine.split("/")[0]])).date()
+        assert not date(2026, 12, 21) <= day <= date(2027, 1, 1), f"{post.routine} posted in the winter break"
+    district = [p.message.fallback for p in posts if p.routine.startswith("district/norms.opening")]
+    assert len(district) == 2 and district[0] != district[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_run_serves_healthz_on_the_local_workspace(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MICROSOFT_"))}
+    env |= {"PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}", "PARTNERBOT_CONFIG": "config"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        body = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.2)  # polling for start-up, not timing behaviour
+        assert '"status": "ok"' in body and '"local"' in body
+        metrics = ""
+        while time.monotonic() < deadline and "partnerbot_ticks_total" not in metrics:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+                metrics = response.read().decode()
+            time.sleep(0.2)  # the first tick runs right after start-up
+        assert "partnerbot_ticks_total" in metrics
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=20)[0]
+    assert "headless" in output
+
+
+def test_the_commands_reference_matches_the_declarations() -> None:
+    from bot.handlers.commands import commands_markdown
+
+    committed = (ROOT / "docs" / "commands.md").read_text()
+    assert committed == commands_markdown(), "regenerate with: .venv/bin/partnerbot docs commands > docs/commands.md"
