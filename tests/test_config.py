@@ -207,7 +207,7 @@ def test_parents_must_not_loop(tmp_path: Path) -> None:
 def test_unknown_routine_suggests_a_known_one(tmp_path: Path) -> None:
     write_config(tmp_path, {"teams.yaml": MINIMAL["teams.yaml"].replace("norms: {}", "norm: {}")})
     problem = at(problems_in(tmp_path), "teams.district.routines.norm")
-    assert problem.message == "unknown routine 'norm'; known: norms; did you mean 'norms'?"
+    assert problem.message == "unknown routine 'norm'; known: norms, pulse; did you mean 'norms'?"
     assert where(problem) == ("teams.yaml", 10, 7)
 
 
