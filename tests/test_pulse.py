@@ -116,7 +116,7 @@ async def test_a_co_chair_opens_a_run_and_each_member_is_invited_privately(sqlit
     assert "Only the co-chairs" in refused
 
     reply = await open_by_command(ws)
-    assert "Opened *Trust in our partnership*" in reply and "closes Sat Nov 7 at 8:30 AM" in reply
+    assert "Opened *Trust in our partnership*" in reply and "closes Fri Nov 6 at 8:30 AM" in reply
     invitation = ws.posts_to("@labor2")[0].plain()
     assert "Why we ask:" in invitation and "Who sees the results:" in invitation and "[1] Answer" in invitation
     assert not ws.posts_to("#district"), "nothing is posted to the team before results"
@@ -163,9 +163,9 @@ async def test_declined_members_get_no_reminders_and_reminders_name_nobody(db: D
     await ws.answer("labor2", trust_answers(4))
     assert "no reminders will follow" in await ws.type("labor3", "press 2")
 
-    # Reminders at 09:00 two and four days after opening; a run of five days closes Saturday 08:30.
-    for day in (4, 6, 7):
-        ws.rt.clock.set(datetime(2026, 11, day, 17, 1, tzinfo=UTC))
+    # Reminders Wednesday 09:00 and Thursday 15:00; five days from Monday is a Saturday, so it closes Friday 08:30.
+    for instant in ((4, 17, 1), (5, 23, 1), (6, 16, 31)):
+        ws.rt.clock.set(datetime(2026, 11, *instant, tzinfo=UTC))
         await ws.tick()
     reminders = {
         key: [m for m in ws.as_first_posted(f"@{key}") if m.fallback.startswith("Reminder")] for key in config.members
@@ -273,8 +273,9 @@ def test_simulate_shows_openings_reminders_and_closings_on_the_cadence_skipping_
             kinds[step].append(local)
     # Monday Jan 4 falls in the winter break: no run that month.
     assert kinds["pulse.invite"] == [date(2026, 12, 7), date(2027, 2, 1)]
-    assert kinds["pulse.remind"] == [date(2026, 12, 9), date(2026, 12, 11), date(2027, 2, 3), date(2027, 2, 5)]
-    assert kinds["pulse.results"] == [date(2026, 12, 12), date(2027, 2, 6)]
+    assert kinds["pulse.remind"] == [date(2026, 12, 9), date(2026, 12, 10), date(2027, 2, 3), date(2027, 2, 4)]
+    # Five days after a Monday is a Saturday: the run closes on the Friday, a school day.
+    assert kinds["pulse.results"] == [date(2026, 12, 11), date(2027, 2, 5)]
     results = [p for p in posts if p.routine.split("/")[1] == "pulse.results"]
     assert all("Not enough responses yet" in p.message.plain() for p in results)
 
@@ -303,7 +304,7 @@ async def test_export_and_home_show_the_same_aggregates_and_never_a_person(db: D
     ws = Workspace(runtime(config, db, OPENING))
     await open_by_command(ws)
     home_open = await ws.type("labor2", "home")
-    assert "Trust in our partnership is open until Sat Nov 7 at 8:30 AM; you have not answered yet." in home_open
+    assert "Trust in our partnership is open until Fri Nov 6 at 8:30 AM; you have not answered yet." in home_open
     for key in config.members:
         await ws.answer(key, trust_answers(4 if key.startswith("labor") else 2))
     assert "you have answered" in await ws.type("labor2", "home")
@@ -332,3 +333,16 @@ async def test_export_and_home_show_the_same_aggregates_and_never_a_person(db: D
         "management1", '/partner pulse followup "You said meetings run long; we now end at 5 sharp."'
     )
     assert "Only the co-chairs" in await ws.type("labor2", "/partner pulse followup anything at all here")
+
+
+async def test_a_run_never_closes_on_a_closed_day(sqlite_db: Database) -> None:
+    calendar = {"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-08"}]}
+    config = pulse_config({"labor": 3, "management": 3}, calendar=calendar)
+    friday = datetime(2026, 12, 18, 17, 0, tzinfo=UTC)  # 09:00 PST, the last school day before the break
+    ws = Workspace(runtime(config, sqlite_db, friday))
+    # Three days later is in the break, and there is no school day between: it stays open until school resumes.
+    assert "closes Mon Jan 11 at 9:00 AM" in await ws.type("labor1", "/partner pulse start closes in 3 days")
+    await ws.type("labor1", "/partner pulse close")
+    ws.rt.clock.set(datetime(2027, 1, 12, 17, 0, tzinfo=UTC))  # Tuesday
+    # Four days after a Tuesday is a Saturday: back to Friday.
+    assert "closes Fri Jan 15 at 9:00 AM" in await ws.type("labor1", "/partner pulse start closes in 4 days")

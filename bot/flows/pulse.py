@@ -12,7 +12,7 @@ import io
 import logging
 import re
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import or_, select, update
@@ -35,7 +35,7 @@ from bot.handlers.registry import (
     home_section,
 )
 from bot.inbound import Reply
-from bot.meetings import cadence_times
+from bot.meetings import cadence_times, closure
 from bot.messages import Block, Button, Buttons, Context, Form, FormField, Header, Image, Message, Text
 from bot.outbox import enqueue_update
 from bot.pulse_results import (
@@ -91,9 +91,14 @@ class PulseSettings(RoutineSettings):
         default=None,
         description='when runs open, e.g. "first Monday of each month at 08:30"; omit to open runs only by command',
     )
-    open_days: int = Field(default=5, ge=1, le=30, description="days a run stays open")
+    open_days: int = Field(
+        default=5,
+        ge=1,
+        le=30,
+        description="days a run stays open; a close on a closed day moves to the school day before",
+    )
     reminders: list[str] = Field(
-        default_factory=lambda: ["2 days after opening at 09:00", "4 days after opening at 09:00"],
+        default_factory=lambda: ["2 days after opening at 09:00", "3 days after opening at 15:00"],
         max_length=MAX_REMINDERS,
         description="at most two, e.g. '2 days after opening at 09:00' or '36 hours after opening'",
     )
@@ -188,6 +193,21 @@ def _open_run_of(session: Session, team: str, instrument: str | None = None) -> 
     return session.scalars(query.order_by(PulseRun.opened_at.desc())).first()
 
 
+def _closing_day(config: Config, team: Team, opened: date, days: int) -> date:
+    """`days` after opening, moved back to the last school day (results land on a day people read them), but
+    never back onto the opening day: then forward to the next school day instead."""
+    target = opened + timedelta(days=days)
+    for back in range(days):
+        day = target - timedelta(days=back)
+        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
+            return day
+    for ahead in range(1, 31):
+        day = target + timedelta(days=ahead)
+        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
+            return day
+    return target
+
+
 def _reminder_times(rt: Runtime, team: Team, settings: PulseSettings, opened: datetime, closes: datetime) -> list[str]:
     tz = rt.config.team_tz(team)
     times = []
@@ -216,7 +236,8 @@ def open_run(
     """Freeze the instrument into a new run, list who is asked, and invite each of them privately."""
     tz = rt.config.team_tz(team)
     local_open = opened.astimezone(tz)
-    closes = localize(datetime.combine(local_open.date() + timedelta(days=days), local_open.time()), tz)
+    closing_day = _closing_day(rt.config, team, local_open.date(), days) if settings.skip_school_closures else None
+    closes = localize(datetime.combine(closing_day or local_open.date() + timedelta(days=days), local_open.time()), tz)
     members = sorted(team.members)
     run = PulseRun(
         team=team.key,
