@@ -2,9 +2,11 @@
 registers each routine's /partner subcommands and button handlers."""
 
 from bot.flows.base import Due, Flow
+from bot.flows.deliverables import DeliverablesFlow
 from bot.flows.norms import NormsFlow
 from bot.flows.pulse import PulseFlow
+from bot.flows.summary import SummaryFlow
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(), PulseFlow())}
+FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(), SummaryFlow(), DeliverablesFlow(), PulseFlow())}
 
 __all__ = ["FLOWS", "Due", "Flow"]
