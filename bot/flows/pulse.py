@@ -174,7 +174,7 @@ class PulseFlow(Flow):
             if instrument is None:
                 raise LookupError(f"team {team.key}: no instrument {settings.instrument!r} in surveys.yaml")
             if _open_run_of(session, team.key) is not None:
-                log.info("team %s already has an open pulse; the scheduled %s waits", team.key, due.subject)
+                log.info("team %s already has an open pulse; the scheduled %s is skipped", team.key, due.subject)
                 return
             open_run(rt, session, team, instrument, settings, due.at, settings.open_days, due.subject, "schedule")
         elif due.step == "remind":
