@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import inspect, select, text
 
 from bot.flows.pulse import export_pulse
@@ -184,3 +186,15 @@ async def test_a_small_third_side_takes_one_other_side_down_so_nothing_can_be_su
     assert {r["group"] for r in csv.DictReader(io.StringIO(exported))} == {"team", "labor"}
     with db.session() as session:
         assert set(session.scalars(select(PulseAnswer.side))) == {"labor", None}
+
+
+async def test_answering_leaves_no_log_line_about_who_answered(
+    sqlite_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = pulse_config({"labor": 3, "management": 3})
+    ws = Workspace(runtime(config, sqlite_db, OPENING))
+    await open_by_command(ws)
+    with caplog.at_level(logging.DEBUG):
+        await ws.answer("management2", trust_answers(3))
+        await ws.type("labor3", "press 2")  # declines
+    assert not [r.getMessage() for r in caplog.records if "management2" in r.getMessage() or "labor3" in r.getMessage()]
