@@ -2,7 +2,7 @@
 PostgreSQL, next to the same aggregation done by pandas on a CSV export of the same rows.
 
     python -m bench.pulse_results                      # SQLite only
-    BENCH_DATABASE_URL=postgresql+psycopg://... python -m bench.pulse_results   # SQLite and PostgreSQL
+    TEST_DATABASE_URL=postgresql+psycopg://... python -m bench.pulse_results   # SQLite and PostgreSQL
 
 Targets: one team's results under 200 ms, and faster than the pandas path. pandas is not a dependency of the
 project; without it the pandas column is skipped with a note (`pip install pandas` into your venv to compare).
@@ -11,19 +11,17 @@ project; without it the pandas column is skipped with a note (`pip install panda
 from __future__ import annotations
 
 import csv
-import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ruamel.yaml import YAML
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from bot.clock import FakeClock
 from bot.config import Config
@@ -32,8 +30,9 @@ from bot.flows.pulse import export_pulse, results_message
 from bot.pulse_results import team_results
 from bot.render import Templates
 from bot.runtime import Runtime
-from bot.store.db import Database, open_database, upgrade
+from bot.store.db import Database
 from bot.store.pulse import PulseRun, random_id
+from tests.support import database_kinds, fresh_database
 
 TEAMS = 100
 RUNS_PER_TEAM = 50  # 5,000 runs
@@ -200,48 +199,24 @@ def measure_pandas(path: Path, config: Config) -> dict[str, float] | str:
     }
 
 
-def postgres_database(url: str) -> tuple[Database, Callable[[], None]]:
-    schema = "bench_" + uuid.uuid4().hex[:10]
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in url else "?"
-    db = open_database(f"{url}{separator}options=-csearch_path%3D{schema}")
-
-    def drop() -> None:
-        db.engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
-
-    return db, drop
-
-
 def main() -> int:
     config = bench_config()
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        sqlite = open_database(f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
-        upgrade(sqlite)
-        began = time.perf_counter()
-        answers = fill(sqlite, config)
-        filled = time.perf_counter() - began
-        print(f"stored {answers:,} answers in {TEAMS * RUNS_PER_TEAM:,} runs ({filled:.0f} s to fill)")
-        figures["SQLite"] = measure(sqlite, config)
         export = Path(folder) / "answers.csv"
-        write_csv(sqlite, export)
-        sqlite.engine.dispose()
-        url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-        if url:
-            postgres, drop = postgres_database(url)
-            try:
-                upgrade(postgres)
-                fill(postgres, config)
-                figures["PostgreSQL"] = measure(postgres, config)
-            finally:
-                drop()
-        else:
-            print("PostgreSQL skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to include it")
+        answers = 0
+        for kind, engine in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+            if kind not in database_kinds():
+                print("PostgreSQL skipped: set TEST_DATABASE_URL to include it")
+                continue
+            with fresh_database(kind, Path(folder)) as db:
+                began = time.perf_counter()
+                answers = fill(db, config)
+                print(f"{engine}: stored {answers:,} answers in {TEAMS * RUNS_PER_TEAM:,} runs", end="")
+                print(f" ({time.perf_counter() - began:.0f} s to fill)")
+                figures[engine] = measure(db, config)
+                if kind == "sqlite":
+                    write_csv(db, export)
         pandas = measure_pandas(export, config)
     print(f"\nmedian milliseconds, team {TEAM} ({RUNS_PER_TEAM} runs of about 200 answers among {answers:,})")
     for engine, numbers in figures.items():
