@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Member, RoutineSettings, Team
+from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
-from bot.flows.summary_form import find_member, known_member
+from bot.flows.summary_form import find_member
 from bot.handlers.registry import (
     ActionInvocation,
     Invocation,

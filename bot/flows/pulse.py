@@ -14,13 +14,14 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum
 from bot.charts import trend_chart
 from bot.config import Config, Member, RoutineSettings, Team
+from bot.config.models import known_survey
 from bot.config.surveys import Instrument, validate_surveys
 from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
@@ -103,6 +104,11 @@ class PulseSettings(RoutineSettings):
         description="at most two, e.g. '2 days after opening at 09:00' or '36 hours after opening'",
     )
     side_breakdown: bool = Field(default=True, description="keep each answer's side so results can be split by side")
+
+    @field_validator("instrument")
+    @classmethod
+    def _instrument(cls, value: str, info: ValidationInfo) -> str:
+        return known_survey(value, info)
 
     @field_validator("cadence")
     @classmethod
