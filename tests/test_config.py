@@ -255,8 +255,9 @@ def test_secrets_must_come_from_the_environment(tmp_path: Path) -> None:
     surveys = "surveys:\n  webhook:\n    token: xoxb-not-for-yaml\n    signing_secret: ${SIGNING_SECRET}\n"
     write_config(tmp_path, {"surveys.yaml": surveys})
     problems = problems_in(tmp_path, env={"SIGNING_SECRET": "from-env"})
-    problem = at(problems, "surveys.webhook.token")
-    assert not [p for p in problems if p.path.endswith("signing_secret")]  # a ${VAR} reference is fine
+    # (`webhook` is not a real instrument, so its shape is reported too; only the secret rules matter here.)
+    [problem] = [p for p in problems if "secret" in p.message and p.path == "surveys.webhook.token"]
+    assert not [p for p in problems if "secret" in p.message and p.path.endswith("signing_secret")]
     assert where(problem) == ("surveys.yaml", 3, 12)
     assert "xoxb" not in str(problem)  # the message must not leak the secret it complains about
 
