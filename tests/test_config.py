@@ -256,8 +256,8 @@ def test_secrets_must_come_from_the_environment(tmp_path: Path) -> None:
     write_config(tmp_path, {"surveys.yaml": surveys})
     problems = problems_in(tmp_path, env={"SIGNING_SECRET": "from-env"})
     # (`webhook` is not a real instrument, so its shape is reported too; only the secret rules matter here.)
-    [problem] = [p for p in problems if "secret" in p.message and p.path == "surveys.webhook.token"]
-    assert not [p for p in problems if "secret" in p.message and p.path.endswith("signing_secret")]
+    [problem] = [p for p in problems if "literal secret" in p.message and p.path == "surveys.webhook.token"]
+    assert not [p for p in problems if "literal secret" in p.message and p.path.endswith("signing_secret")]
     assert where(problem) == ("surveys.yaml", 3, 12)
     assert "xoxb" not in str(problem)  # the message must not leak the secret it complains about
 
