@@ -354,9 +354,7 @@ def test_survey_instruments_and_the_pulse_instrument_are_checked_with_their_plac
     surveys = folder / "surveys.yaml"
     surveys.write_text(surveys.read_text().replace("reverse: true", "reverse: maybe", 1))
     teams = folder / "teams.yaml"
-    teams.write_text(
-        teams.read_text().replace("      norms: {}", "      pulse: {instrument: trsut}\n      norms: {}", 1)
-    )
+    teams.write_text(teams.read_text().replace("instrument: trust", "instrument: trsut", 1))
     with pytest.raises(ConfigError) as raised:
         load_config(folder, env={})
     text = str(raised.value)
