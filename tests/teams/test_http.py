@@ -1,0 +1,271 @@
+"""Teams over real HTTP: activities POSTed to /api/messages of the bot's web server, with a serviceUrl pointing at a
+Bot Connector on loopback that records every reply, proactive post, update and new conversation the bot makes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from bot.flows import FLOWS
+from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocation, action, command
+from bot.inbound import Reply
+from bot.messages import Button, Buttons, Header, Message, Text
+from bot.outbox import enqueue
+from bot.platforms.base import Destination
+from bot.runtime import Runtime
+from bot.sender import Sender
+from bot.store.db import Database
+from bot.store.models import AuditEntry, ConversationRef, OutboxItem
+from bot.ticker import Ticker
+from tests.support import build_config, member, runtime
+from tests.teams.connector import BOT_ID, Activities, bot_server, connector
+
+CHANNEL = "19:district@thread.tacv2"
+# 2026-12-08 is the 2nd Tuesday; the meeting starts 15:30 PST (23:30 UTC); the norms reminder is due at 15:20.
+REMINDER_TIME = datetime(2026, 12, 8, 23, 21, tzinfo=UTC)
+
+
+def teams_config():  # type: ignore[no-untyped-def]
+    members = {f"l{i}": member(f"Labor{i} Person", "labor", teams_id=f"aad-l{i}") for i in range(1, 6)}
+    members |= {f"m{i}": member(f"Manager{i} Person", "management", teams_id=f"aad-m{i}") for i in range(1, 6)}
+    return build_config(
+        members,
+        {
+            "district": {
+                "name": "District Team",
+                "kind": "district",
+                "members": list(members),
+                "co_chairs": ["l1", "m1"],
+                "channels": {"teams": CHANNEL},
+                "meetings": [{"rule": "monthly on the 2nd Tuesday at 15:30", "starts": "2026-08-01"}],
+                "routines": {"norms": {}},
+            }
+        },
+    )
+
+
+@pytest.fixture
+def rt(db: Database) -> Runtime:
+    return runtime(teams_config(), db, REMINDER_TIME, platforms=("teams",))
+
+
+@pytest.fixture
+def chair_only_command() -> Iterator[None]:
+    """A co-chair command declared the way routines declare theirs."""
+
+    def lock(rt: Runtime, invocation: Invocation) -> Reply:
+        return Reply.say("locked")
+
+    command("teamstest lock", help="lock the agenda (test)", who="co-chair")(lock)
+    yield
+    COMMANDS.pop(("teamstest", "lock"))
+
+
+@pytest.fixture
+def rating_action() -> Iterator[list[ActionInvocation]]:
+    pressed: list[ActionInvocation] = []
+
+    def rate(rt: Runtime, invocation: ActionInvocation) -> Reply:
+        pressed.append(invocation)
+        return Reply(
+            update=Message((Text(f"Rated {invocation.action.value} by {invocation.member.name}"),), "rated"),
+            private=Message.text("Thanks, your rating is recorded."),
+        )
+
+    action("teamstest.rate")(rate)
+    yield pressed
+    ACTIONS.pop("teamstest.rate")
+
+
+async def post(url: str, activity: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url + "/api/messages", json=activity, headers=headers or {}) as response,
+    ):
+        return response.status
+
+
+def refs(db: Database) -> dict[tuple[str, str], dict[str, Any]]:
+    with db.session() as session:
+        return {(r.scope, r.scope_id): dict(r.reference) for r in session.scalars(select(ConversationRef))}
+
+
+async def test_help_in_a_channel_is_answered_in_a_personal_chat(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        assert await post(url, teams.mention("29:l2", "aad-l2", "help")) in (200, 201)
+
+        created = mock.created()
+        assert len(created) == 1 and created[0].body["members"] == [{"id": "29:l2"}]
+        personal = created[0].conversation
+        [answer] = mock.sent(personal)
+        assert "Partnerbot commands" in answer.text and "/partner norms" in answer.text
+        assert not mock.sent(CHANNEL) and not [c for c in mock.sent() if c.conversation.startswith(CHANNEL)]
+        # The personal chat is remembered for the next private answer and for direct messages.
+        assert refs(rt.db)[("member", "l2")]["conversation"]["id"] == personal
+
+        assert await post(url, teams.mention("29:l2", "aad-l2", "help")) in (200, 201)
+        assert len(mock.created()) == 1 and len(mock.sent(personal)) == 2
+
+
+async def test_plain_help_in_a_personal_chat_is_answered_there(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.personal("message", "29:m3", "aad-m3", text="help"))
+        [answer] = mock.sent("a:chat-29:m3")
+        assert "Partnerbot commands" in answer.text
+        assert answer.activity_id  # a reply to the person's message
+
+
+async def test_malformed_command_gets_its_usage(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.personal("message", "29:l3", "aad-l3", text="norms extra"))
+        await post(url, teams.personal("message", "29:l3", "aad-l3", text="nroms"))
+        usage, typo = mock.sent("a:chat-29:l3")
+        assert "Usage: `/partner norms`" in usage.text
+        assert "Did you mean `/partner norms`?" in typo.text
+
+
+async def test_co_chair_command_is_refused_to_a_member_and_runs_for_a_co_chair(
+    rt: Runtime, chair_only_command: None
+) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.personal("message", "29:l4", "aad-l4", text="teamstest lock"))
+        await post(url, teams.personal("message", "29:m1", "aad-m1", text="teamstest lock"))
+        [refused] = mock.sent("a:chat-29:l4")
+        assert "Only the co-chairs of District Team" in refused.text
+        [done] = mock.sent("a:chat-29:m1")
+        assert done.text == "locked"
+
+
+async def test_card_submission_routes_to_the_action_and_updates_the_card(
+    rt: Runtime, rating_action: list[ActionInvocation]
+) -> None:
+    async with connector() as mock, bot_server(rt) as (url, platform):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        await post(url, teams.personal("installationUpdate", "29:l5", "aad-l5", action="add"))
+        with rt.db.session() as session:
+            card = Message((Header("Rate today"), Buttons((Button("Four", "teamstest.rate", "4"),))), "Rate today")
+            enqueue(session, "card-1", Destination("teams", channel=CHANNEL), card, now=rt.clock.now())
+        await Sender(rt.db, {"teams": platform}, rt.clock).drain_until_empty()
+        [posted] = mock.sent(CHANNEL)
+        submit = posted.body["attachments"][0]["content"]["body"][1]["actions"][0]
+
+        sent_id = "msg-1"
+        pressed = teams.in_channel("message", "29:l5", "aad-l5", value=submit["data"], replyToId=sent_id)
+        assert await post(url, pressed) in (200, 201)
+
+        [invocation] = rating_action
+        assert invocation.member.key == "l5" and invocation.action.value == "4"
+        assert invocation.action.team == "district"
+        [update] = mock.updates()
+        assert update.activity_id == sent_id and "Rated 4 by Labor5 Person" in update.text
+        [thanks] = mock.sent("a:chat-29:l5")  # the private part goes to the person's stored personal chat
+        assert thanks.text == "Thanks, your rating is recorded."
+
+
+async def test_conversation_updates_store_references(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        status = await post(
+            url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}])
+        )
+        assert status in (200, 201)
+        await post(url, teams.personal("conversationUpdate", "29:m2", "aad-m2", membersAdded=[{"id": BOT_ID}]))
+    stored = refs(rt.db)
+    channel = stored[("channel", CHANNEL)]
+    assert channel["conversation"]["id"] == CHANNEL and channel["serviceUrl"] == mock.url
+    assert stored[("member", "m2")]["conversation"]["id"] == "a:chat-29:m2"
+
+
+async def test_scheduled_post_after_a_restart_reaches_the_stored_channel(rt: Runtime) -> None:
+    async with connector() as mock:
+        teams = Activities(mock.url, CHANNEL)
+        async with bot_server(rt) as (url, _):
+            await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        assert not mock.calls
+
+        # A new process: a fresh runtime, platform and sender on the same database; nothing kept in memory.
+        restarted = runtime(teams_config(), rt.db, REMINDER_TIME, platforms=("teams",))
+        async with bot_server(restarted) as (_, platform):
+            Ticker(restarted, FLOWS).reconcile()
+            await Sender(restarted.db, {"teams": platform}, restarted.clock).drain_until_empty()
+        [reminder] = mock.sent(CHANNEL)
+        assert "Norm of the meeting" in reminder.text
+        assert reminder.activity_id is None  # a new post in the channel, not a reply
+
+
+async def test_member_without_personal_chat_is_reported_to_co_chairs_once(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, platform):
+        teams = Activities(mock.url, CHANNEL)
+        for chair in ("l1", "m1"):
+            await post(url, teams.personal("installationUpdate", f"29:{chair}", f"aad-{chair}", action="add"))
+        sender = Sender(rt.db, {"teams": platform}, rt.clock)
+        for key in ("dm-1", "dm-2"):
+            with rt.db.session() as session:
+                enqueue(session, key, Destination("teams", member="l3"), Message.text("Your turn"), now=rt.clock.now())
+            await sender.drain_until_empty()
+
+    with rt.db.session() as session:
+        items = {i.key: i for i in session.scalars(select(OutboxItem))}
+        reported = session.scalars(select(AuditEntry).where(AuditEntry.actor == "l3")).all()
+    assert items["dm-1"].status == "failed" and "personal chat" in items["dm-1"].last_error
+    assert items["dm-2"].status == "failed"
+    assert len(reported) == 1
+    to_chairs = [c for c in mock.sent() if c.conversation in ("a:chat-29:l1", "a:chat-29:m1")]
+    assert len(to_chairs) == 2 and all("Labor3 Person" in c.text for c in to_chairs)
+
+
+async def test_with_an_app_id_an_activity_without_authorization_gets_401(rt: Runtime) -> None:
+    env = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001", "MICROSOFT_APP_PASSWORD": "secret"}
+    async with connector() as mock, bot_server(rt, env) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        status = await post(
+            url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}])
+        )
+        assert status == 401
+        assert await post(url, teams.personal("message", "29:l2", "aad-l2", text="help")) == 401
+    assert not mock.calls and not refs(rt.db)
+
+
+def test_teams_is_off_without_app_id_or_emulator_flag(rt: Runtime) -> None:
+    from bot.app import Handlers
+    from bot.platforms.teams import from_env
+
+    assert from_env({}, rt, Handlers(rt)) is None
+    assert from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt)) is not None
+
+
+async def test_emulator_mode_warns_loudly(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    from bot.app import Handlers
+    from bot.platforms.teams import from_env
+
+    with caplog.at_level("WARNING"):
+        from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt))
+    assert any("WITHOUT AUTHENTICATION" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
+
+
+async def test_connector_errors_become_transient_or_permanent(rt: Runtime, sqlite_db: Database) -> None:
+    from bot.platforms.base import PermanentError, TransientError
+
+    async with connector() as mock, bot_server(rt) as (url, platform):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        where = Destination("teams", channel=CHANNEL)
+        for status, retry in ((429, 7.0), (412, None), (502, None), (504, None)):
+            mock.failures.append((status, {"Retry-After": "7"} if retry else {}))
+            with pytest.raises(TransientError) as transient:
+                await platform.deliver(where, Message.text("hi"), "k")
+            assert transient.value.retry_after == retry
+        for status in (403, 404):
+            mock.failures.append((status, {}))
+            with pytest.raises(PermanentError):
+                await platform.deliver(where, Message.text("hi"), "k")
