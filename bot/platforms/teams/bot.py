@@ -32,14 +32,23 @@ def command_text(activity: Activity) -> str:
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or []:
-        props = entity.additional_properties or {}
-        if entity.type == "mention" and (props.get("mentioned") or {}).get("id") == bot_id and props.get("text"):
-            text = text.replace(props["text"], " ")
+        mentioned, mention_text = _mention(entity)
+        if entity.type == "mention" and mentioned == bot_id and mention_text:
+            text = text.replace(mention_text, " ")
     text = _MENTION_TAG.sub(lambda m: m.group(1), text)  # other people's mentions stay as their names
     text = text.replace("&nbsp;", " ").strip()
     if text.lower().startswith("/partner"):
         text = text[len("/partner") :]
     return text.strip()
+
+
+def _mention(entity: Any) -> tuple[str | None, str | None]:
+    """(mentioned id, mention text) of an entity, whether deserialized as Entity (properties in
+    additional_properties) or built as Mention."""
+    props = getattr(entity, "additional_properties", None) or {}
+    mentioned = getattr(entity, "mentioned", None) or props.get("mentioned") or {}
+    mentioned_id = mentioned.get("id") if isinstance(mentioned, dict) else getattr(mentioned, "id", None)
+    return mentioned_id, getattr(entity, "text", None) or props.get("text")
 
 
 def channel_of(activity: Activity) -> str | None:

@@ -74,7 +74,7 @@ def render_card(message: Message) -> dict[str, Any]:
         "version": VERSION,
         "body": body,
         "fallbackText": message.fallback,
-        "msteams": {"width": "Full"},
+        "msteams": {"width": "full"},
     }
 
 
@@ -198,8 +198,12 @@ def _render_input(field: FormField) -> dict[str, Any]:
             element["isMultiSelect"] = True
     elif field.kind == "number":
         element = {"type": "Input.Number", **common}
-        if field.initial:
-            element["value"] = float(field.initial)
+        try:
+            element["value"] = float(field.initial) if field.initial else None
+        except ValueError:
+            element["value"] = None  # a non-numeric starting value cannot be shown in a number box
+        if element["value"] is None:
+            del element["value"]
         return element
     elif field.kind == "date":
         element = {"type": "Input.Date", **common}
