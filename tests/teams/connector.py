@@ -11,11 +11,13 @@ import itertools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from bot.app import Handlers
+from bot.clock import Clock
 from bot.platforms.teams import TeamsPlatform, from_env
 from bot.runtime import Runtime
 from bot.web import build_web_app
@@ -30,6 +32,7 @@ class Call:
     conversation: str
     activity_id: str | None
     body: dict[str, Any]
+    at: datetime | None = None  # the bot's (fake) clock when the call arrived
 
     @property
     def text(self) -> str:
@@ -55,6 +58,7 @@ class MockConnector:
     failures: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # next answers: (status, headers)
     _ids: Any = field(default_factory=lambda: itertools.count(1))
     url: str = ""
+    clock: Clock | None = None
 
     def sent(self, conversation: str | None = None) -> list[Call]:
         return [
@@ -75,7 +79,8 @@ class MockConnector:
 
     async def _post(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.calls.append(Call("POST", request.match_info["conversation"], request.match_info.get("activity"), body))
+        conversation, activity = request.match_info["conversation"], request.match_info.get("activity")
+        self.calls.append(Call("POST", conversation, activity, body, self.clock.now() if self.clock else None))
         return self._failure() or web.json_response({"id": f"msg-{next(self._ids)}"})
 
     async def _put(self, request: web.Request) -> web.Response:

@@ -3,8 +3,9 @@ Bot Connector on loopback that records every reply, proactive post, update and n
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -269,3 +270,30 @@ async def test_connector_errors_become_transient_or_permanent(rt: Runtime, sqlit
             mock.failures.append((status, {}))
             with pytest.raises(PermanentError):
                 await platform.deliver(where, Message.text("hi"), "k")
+
+
+async def test_sends_into_one_conversation_are_paced_as_teams_allows(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, platform):
+        mock.clock = rt.clock
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        with rt.db.session() as session:
+            for i in range(130):
+                enqueue(
+                    session,
+                    f"burst-{i}",
+                    Destination("teams", channel=CHANNEL),
+                    Message.text(f"n{i}"),
+                    now=rt.clock.now(),
+                )
+
+        async def sleep(seconds: float) -> None:
+            rt.clock.advance(seconds=seconds)  # type: ignore[attr-defined]
+
+        await Sender(rt.db, {"teams": platform}, rt.clock, sleep=sleep).drain_until_empty()
+    times = [c.at for c in mock.sent(CHANNEL)]
+    assert len(times) == 130 and all(t is not None for t in times)
+    gaps = [b - a for a, b in itertools.pairwise(times)]  # type: ignore[operator]
+    assert min(gaps) >= timedelta(seconds=1 / 7)  # at most 7 a second
+    for i in range(len(times) - 60):
+        assert (times[i + 60] - times[i]).total_seconds() >= 30  # never more than 60 in any 30 seconds

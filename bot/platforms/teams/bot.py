@@ -64,8 +64,13 @@ def channel_of(activity: Activity) -> str | None:
 
 
 def is_personal(activity: Activity) -> bool:
+    """A one-to-one chat with the bot (Teams says "personal"; the Emulator says nothing, and is one-to-one too)."""
     conversation = activity.conversation
-    return conversation is not None and conversation.conversation_type == "personal"
+    if conversation is None:
+        return False
+    if conversation.conversation_type:
+        return conversation.conversation_type == "personal"
+    return not conversation.is_group and channel_of(activity) is None
 
 
 class PartnerbotActivityHandler(ActivityHandler):
