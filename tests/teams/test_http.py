@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.config import Config
 from bot.flows import FLOWS
 from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocation, action, command
 from bot.inbound import Reply
@@ -23,7 +24,7 @@ from bot.sender import Sender
 from bot.store.db import Database
 from bot.store.models import AuditEntry, ConversationRef, OutboxItem
 from bot.ticker import Ticker
-from tests.support import build_config, member, runtime
+from tests.support import runtime, ten_member_team
 from tests.teams.connector import BOT_ID, Activities, bot_server, connector
 
 CHANNEL = "19:district@thread.tacv2"
@@ -31,23 +32,13 @@ CHANNEL = "19:district@thread.tacv2"
 REMINDER_TIME = datetime(2026, 12, 8, 23, 21, tzinfo=UTC)
 
 
-def teams_config():  # type: ignore[no-untyped-def]
-    members = {f"l{i}": member(f"Labor{i} Person", "labor", teams_id=f"aad-l{i}") for i in range(1, 6)}
-    members |= {f"m{i}": member(f"Manager{i} Person", "management", teams_id=f"aad-m{i}") for i in range(1, 6)}
-    return build_config(
-        members,
-        {
-            "district": {
-                "name": "District Team",
-                "kind": "district",
-                "members": list(members),
-                "co_chairs": ["l1", "m1"],
-                "channels": {"teams": CHANNEL},
-                "meetings": [{"rule": "monthly on the 2nd Tuesday at 15:30", "starts": "2026-08-01"}],
-                "routines": {"norms": {}},
-            }
-        },
-    )
+def teams_config() -> Config:
+    """The ten-member district team, its members known by Entra object id and its channel bound in Teams."""
+    data = ten_member_team({"norms": {}}).model_dump()
+    for key, person in data["members"].items():
+        person["teams_id"] = f"aad-{key}"
+    data["teams"]["district"]["channels"]["teams"] = CHANNEL
+    return Config.model_validate(data)
 
 
 @pytest.fixture

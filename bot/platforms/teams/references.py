@@ -22,15 +22,17 @@ MEMBER = "member"
 NO_PERSONAL_CHAT = "teams.no_personal_chat_reported"
 
 
+def _row(session: Session, scope: str, scope_id: str) -> ConversationRef | None:
+    return session.scalar(
+        select(ConversationRef).where(
+            ConversationRef.platform == PLATFORM, ConversationRef.scope == scope, ConversationRef.scope_id == scope_id
+        )
+    )
+
+
 def save_reference(db: Database, scope: str, scope_id: str, reference: dict[str, Any], now: datetime) -> None:
     with db.session() as session:
-        row = session.scalar(
-            select(ConversationRef).where(
-                ConversationRef.platform == PLATFORM,
-                ConversationRef.scope == scope,
-                ConversationRef.scope_id == scope_id,
-            )
-        )
+        row = _row(session, scope, scope_id)
         if row is None:
             session.add(
                 ConversationRef(platform=PLATFORM, scope=scope, scope_id=scope_id, reference=reference, updated_at=now)
@@ -41,25 +43,13 @@ def save_reference(db: Database, scope: str, scope_id: str, reference: dict[str,
 
 def load_reference(db: Database, scope: str, scope_id: str) -> dict[str, Any] | None:
     with db.session() as session:
-        row = session.scalar(
-            select(ConversationRef).where(
-                ConversationRef.platform == PLATFORM,
-                ConversationRef.scope == scope,
-                ConversationRef.scope_id == scope_id,
-            )
-        )
+        row = _row(session, scope, scope_id)
         return dict(row.reference) if row else None
 
 
 def forget_reference(db: Database, scope: str, scope_id: str) -> None:
     with db.session() as session:
-        row = session.scalar(
-            select(ConversationRef).where(
-                ConversationRef.platform == PLATFORM,
-                ConversationRef.scope == scope,
-                ConversationRef.scope_id == scope_id,
-            )
-        )
+        row = _row(session, scope, scope_id)
         if row is not None:
             session.delete(row)
 
