@@ -16,7 +16,7 @@ from bot.config import Config
 from bot.flows import FLOWS
 from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocation, action, command
 from bot.inbound import Reply
-from bot.messages import Button, Buttons, Header, Message, Text
+from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue
 from bot.platforms.base import Destination
 from bot.runtime import Runtime
@@ -288,3 +288,76 @@ async def test_sends_into_one_conversation_are_paced_as_teams_allows(rt: Runtime
     assert min(gaps) >= timedelta(seconds=1 / 7)  # at most 7 a second
     for i in range(len(times) - 60):
         assert (times[i + 60] - times[i]).total_seconds() >= 30  # never more than 60 in any 30 seconds
+
+
+@pytest.fixture
+def summary_form() -> Iterator[list[ActionInvocation]]:
+    """A button that opens a form, and the form's submit handler that checks one field."""
+    submitted: list[ActionInvocation] = []
+    form = Form("Meeting summary", "teamstest.summary", (FormField("decisions", "Decisions", "multiline"),), "m-7")
+
+    def open_form(rt: Runtime, invocation: ActionInvocation) -> Reply:
+        return Reply(form=form)
+
+    def submit(rt: Runtime, invocation: ActionInvocation) -> Reply:
+        submitted.append(invocation)
+        if not invocation.action.form.get("decisions", "").strip():
+            return Reply(errors={"decisions": "write at least one decision"})
+        return Reply.say("Summary saved.")
+
+    action("teamstest.open")(open_form)
+    action("teamstest.summary")(submit)
+    yield submitted
+    ACTIONS.pop("teamstest.open")
+    ACTIONS.pop("teamstest.summary")
+
+
+async def test_a_form_opens_as_a_card_in_the_personal_chat_and_its_submission_carries_the_fields(
+    rt: Runtime, summary_form: list[ActionInvocation]
+) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.personal("installationUpdate", "29:m2", "aad-m2", action="add"))
+        pressed = {"partnerbot_action": "teamstest.open", "value": ""}
+        await post(url, teams.in_channel("message", "29:m2", "aad-m2", value=pressed, replyToId="msg-9"))
+        [form_card] = mock.sent("a:chat-29:m2")
+        card = form_card.body["attachments"][0]["content"]
+        container = card["body"][0]["items"]
+        [text_input] = [e for e in container if e["type"] == "Input.Text"]
+        [submit] = container[-1]["actions"]
+
+        empty = {**submit["data"], text_input["id"]: "  "}
+        await post(url, teams.personal("message", "29:m2", "aad-m2", value=empty, replyToId="msg-10"))
+        filled = {**submit["data"], text_input["id"]: "Adopt the calendar"}
+        await post(url, teams.personal("message", "29:m2", "aad-m2", value=filled, replyToId="msg-10"))
+
+    first, second = summary_form
+    assert first.action.value == "m-7" and second.action.form == {"decisions": "Adopt the calendar"}
+    _, problem, saved = mock.sent("a:chat-29:m2")
+    assert "decisions: write at least one decision" in problem.text and saved.text == "Summary saved."
+
+
+async def test_universal_action_invoke_is_routed_and_acknowledged(
+    rt: Runtime, rating_action: list[ActionInvocation]
+) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        data = {"partnerbot_action": "teamstest.rate", "value": "5"}
+        invoke = teams.personal(
+            "invoke",
+            "29:l2",
+            "aad-l2",
+            name="adaptiveCard/action",
+            value={"action": {"type": "Action.Execute", "verb": "rate", "data": data}},
+            replyToId="msg-3",
+        )
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url + "/api/messages", json=invoke) as response,
+        ):
+            assert response.status == 200
+            assert (await response.json())["statusCode"] == 200
+    [invocation] = rating_action
+    assert invocation.member.key == "l2" and invocation.action.value == "5"
+    [update] = mock.updates()
+    assert update.activity_id == "msg-3" and "Rated 5" in update.text

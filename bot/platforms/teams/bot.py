@@ -14,6 +14,7 @@ from typing import Any
 
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
+from msrest.serialization import Model
 
 from bot.identity import remember_identity
 from bot.inbound import Action, Command, Event, Reply, SentRef
@@ -23,6 +24,24 @@ from bot.platforms.teams.platform import TeamsPlatform, outgoing_activity, refer
 from bot.platforms.teams.references import CHANNEL, MEMBER, forget_reference, save_reference
 
 log = logging.getLogger(__name__)
+
+INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
+
+
+class _InvokeMessage(Model):
+    """The answer to an adaptiveCard/action invoke: a short message (the SDK's own model types `value` as an
+    object, but for this response type Teams expects a string)."""
+
+    _attribute_map = {  # msrest reads this class attribute to serialize
+        "status_code": {"key": "statusCode", "type": "int"},
+        "type": {"key": "type", "type": "str"},
+        "value": {"key": "value", "type": "str"},
+    }
+
+    def __init__(self, *, status_code: int, type: str, value: str) -> None:
+        super().__init__()
+        self.status_code, self.type, self.value = status_code, type, value
+
 
 _MENTION_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
@@ -126,9 +145,7 @@ class PartnerbotActivityHandler(ActivityHandler):
         member = await self._member(activity)
         channel = channel_of(activity)
         await self._submission(turn_context, data, member, channel, self.inbound.team_for_channel("teams", channel))
-        return InvokeResponse(
-            status=200, body={"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": "OK"}
-        )
+        return InvokeResponse(status=200, body=_InvokeMessage(status_code=200, type=INVOKE_MESSAGE, value="Done"))
 
     async def _submission(
         self, turn_context: TurnContext, data: dict[str, Any], member: str | None, channel: str | None, team: str | None
