@@ -12,13 +12,15 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.app import Handlers
 from bot.config import Config
 from bot.flows import FLOWS
 from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocation, action, command
 from bot.inbound import Reply
 from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue
-from bot.platforms.base import Destination
+from bot.platforms.base import Destination, PermanentError, TransientError
+from bot.platforms.teams import from_env
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
@@ -229,25 +231,23 @@ async def test_with_an_app_id_an_activity_without_authorization_gets_401(rt: Run
 
 
 def test_teams_is_off_without_app_id_or_emulator_flag(rt: Runtime) -> None:
-    from bot.app import Handlers
-    from bot.platforms.teams import from_env
-
     assert from_env({}, rt, Handlers(rt)) is None
     assert from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt)) is not None
 
 
-async def test_emulator_mode_warns_loudly(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
-    from bot.app import Handlers
-    from bot.platforms.teams import from_env
+def test_single_tenant_without_its_tenant_is_refused_at_start(rt: Runtime) -> None:
+    env = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001", "MICROSOFT_APP_TYPE": "SingleTenant"}
+    with pytest.raises(ValueError, match="MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"):
+        from_env(env, rt, Handlers(rt))
 
+
+async def test_emulator_mode_warns_loudly(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING"):
         from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt))
     assert any("WITHOUT AUTHENTICATION" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
 
-async def test_connector_errors_become_transient_or_permanent(rt: Runtime, sqlite_db: Database) -> None:
-    from bot.platforms.base import PermanentError, TransientError
-
+async def test_connector_errors_become_transient_or_permanent(rt: Runtime) -> None:
     async with connector() as mock, bot_server(rt) as (url, platform):
         teams = Activities(mock.url, CHANNEL)
         await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))

@@ -31,6 +31,15 @@ def settings_from_env(env: Mapping[str, str]) -> TeamsSettings:
 
 def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> TeamsPlatform | None:
     settings = settings_from_env(env)
+    needs = {
+        "singletenant": ("MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID"),
+        "userassignedmsi": ("MICROSOFT_APP_TENANT_ID",),
+    }
+    missing = [
+        name for name in needs.get(settings.APP_TYPE.lower(), ()) if settings.authenticated and not env.get(name)
+    ]
+    if missing:
+        raise ValueError(f"MICROSOFT_APP_TYPE={settings.APP_TYPE} also needs {' and '.join(missing)} to be set")
     if not settings.authenticated and env.get("PARTNERBOT_TEAMS", "").strip().lower() != EMULATOR:
         return None
     if not settings.authenticated:
