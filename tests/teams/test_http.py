@@ -18,8 +18,8 @@ from bot.flows import FLOWS
 from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocation, action, command
 from bot.inbound import Reply
 from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
-from bot.outbox import enqueue
-from bot.platforms.base import Destination, PermanentError, TransientError
+from bot.outbox import enqueue, enqueue_update
+from bot.platforms.base import Destination, PermanentError, Platform, TransientError
 from bot.platforms.teams import from_env
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -82,6 +82,15 @@ async def post(url: str, activity: dict[str, Any], headers: dict[str, str] | Non
         session.post(url + "/api/messages", json=activity, headers=headers or {}) as response,
     ):
         return response.status
+
+
+def paced_sender(rt: Runtime, platform: Platform) -> Sender:
+    """A sender whose waits for pacing move the fake clock instead of sleeping."""
+
+    async def sleep(seconds: float) -> None:
+        rt.clock.advance(seconds=seconds)  # type: ignore[attr-defined]
+
+    return Sender(rt.db, {"teams": platform}, rt.clock, sleep=sleep)
 
 
 def refs(db: Database) -> dict[tuple[str, str], dict[str, Any]]:
@@ -149,7 +158,7 @@ async def test_card_submission_routes_to_the_action_and_updates_the_card(
         with rt.db.session() as session:
             card = Message((Header("Rate today"), Buttons((Button("Four", "teamstest.rate", "4"),))), "Rate today")
             enqueue(session, "card-1", Destination("teams", channel=CHANNEL), card, now=rt.clock.now())
-        await Sender(rt.db, {"teams": platform}, rt.clock).drain_until_empty()
+        await paced_sender(rt, platform).drain_until_empty()
         [posted] = mock.sent(CHANNEL)
         submit = posted.body["attachments"][0]["content"]["body"][1]["actions"][0]
 
@@ -191,7 +200,7 @@ async def test_scheduled_post_after_a_restart_reaches_the_stored_channel(rt: Run
         restarted = runtime(teams_config(), rt.db, REMINDER_TIME, platforms=("teams",))
         async with bot_server(restarted) as (_, platform):
             Ticker(restarted, FLOWS).reconcile()
-            await Sender(restarted.db, {"teams": platform}, restarted.clock).drain_until_empty()
+            await paced_sender(restarted, platform).drain_until_empty()
         [reminder] = mock.sent(CHANNEL)
         assert "Norm of the meeting" in reminder.text
         assert reminder.activity_id is None  # a new post in the channel, not a reply
@@ -202,7 +211,7 @@ async def test_member_without_personal_chat_is_reported_to_co_chairs_once(rt: Ru
         teams = Activities(mock.url, CHANNEL)
         for chair in ("l1", "m1"):
             await post(url, teams.personal("installationUpdate", f"29:{chair}", f"aad-{chair}", action="add"))
-        sender = Sender(rt.db, {"teams": platform}, rt.clock)
+        sender = paced_sender(rt, platform)
         for key in ("dm-1", "dm-2"):
             with rt.db.session() as session:
                 enqueue(session, key, Destination("teams", member="l3"), Message.text("Your turn"), now=rt.clock.now())
@@ -278,10 +287,7 @@ async def test_sends_into_one_conversation_are_paced_as_teams_allows(rt: Runtime
                     now=rt.clock.now(),
                 )
 
-        async def sleep(seconds: float) -> None:
-            rt.clock.advance(seconds=seconds)  # type: ignore[attr-defined]
-
-        await Sender(rt.db, {"teams": platform}, rt.clock, sleep=sleep).drain_until_empty()
+        await paced_sender(rt, platform).drain_until_empty()
     times = [c.at for c in mock.sent(CHANNEL)]
     assert len(times) == 130 and all(t is not None for t in times)
     gaps = [b - a for a, b in itertools.pairwise(times)]  # type: ignore[operator]
@@ -361,3 +367,23 @@ async def test_universal_action_invoke_is_routed_and_acknowledged(
     assert invocation.member.key == "l2" and invocation.action.value == "5"
     [update] = mock.updates()
     assert update.activity_id == "msg-3" and "Rated 5" in update.text
+
+
+async def test_a_closed_poll_replaces_its_card_in_place(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, platform):
+        teams = Activities(mock.url, CHANNEL)
+        await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        sender = paced_sender(rt, platform)
+        poll = Message((Header("Pulse"), Buttons((Button("Answer", "pulse.open", "run-1"),))), "Pulse is open")
+        closed = Message((Header("Pulse"), Text("Closed: 7 answers")), "Pulse closed")
+        with rt.db.session() as session:
+            enqueue(session, "poll", Destination("teams", channel=CHANNEL), poll, now=rt.clock.now())
+        await sender.drain_until_empty()
+        with rt.db.session() as session:
+            enqueue_update(session, "poll/closed", "poll", closed, now=rt.clock.now())
+        await sender.drain_until_empty()
+    [posted] = mock.sent(CHANNEL)
+    [update] = mock.updates()
+    assert update.conversation == CHANNEL and update.activity_id == "msg-1"
+    assert "Closed: 7 answers" in update.text and "Answer" not in update.text
+    assert "Answer" in posted.text
