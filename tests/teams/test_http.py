@@ -387,3 +387,13 @@ async def test_a_closed_poll_replaces_its_card_in_place(rt: Runtime) -> None:
     assert update.conversation == CHANNEL and update.activity_id == "msg-1"
     assert "Closed: 7 answers" in update.text and "Answer" not in update.text
     assert "Answer" in posted.text
+
+
+async def test_a_private_answer_that_cannot_be_delivered_is_mentioned_briefly_in_the_channel(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt) as (url, _):
+        teams = Activities(mock.url, CHANNEL)
+        mock.failures.append((403, {}))  # Teams refuses to open the personal chat
+        await post(url, teams.mention("29:l2", "aad-l2", "help"))
+    [note] = [c for c in mock.sent() if c.conversation.startswith(CHANNEL)]
+    assert "couldn't send you my answer privately" in note.text and "Partnerbot commands" not in note.text
+    assert ("member", "l2") not in refs(rt.db)
