@@ -543,7 +543,7 @@ def _mine(rt: Runtime, member_key: str, now: datetime) -> list[str]:
     return [f"- {describe(rt.config, i, today)}" for i in items if member_key in i.owners]
 
 
-@command("deliverables mine", help="list the open deliverables you own, on every team")
+@command("deliverables mine", help="list the open deliverables you own, on every team", about_one_team=False)
 def list_mine(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError("`/partner deliverables mine` takes no arguments.")
@@ -551,7 +551,13 @@ def list_mine(rt: Runtime, inv: Invocation) -> Reply:
     return Reply(private=Message((Header("Your deliverables"), Text(body)), "Your deliverables"))
 
 
-@command("deliverables show", "N", help="one deliverable with its full history", example="/partner deliverables show 3")
+@command(
+    "deliverables show",
+    "N",
+    help="one deliverable with its full history",
+    example="/partner deliverables show 3",
+    about_one_team=False,
+)
 def show(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) != 1:
         raise UsageError("Give one deliverable number.")
