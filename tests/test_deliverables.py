@@ -123,14 +123,17 @@ def test_the_config_names_unknown_owners_and_note_takers_with_their_place(tmp_pa
     folder = tmp_path / "config"
     shutil.copytree(Path(__file__).resolve().parents[1] / "config", folder)
     teams = (folder / "teams.yaml").read_text(encoding="utf-8")
-    teams = teams.replace(
-        "      norms: {}  # the Seven Norms of Collaborative Work\n",
-        "      norms: {}  # the Seven Norms of Collaborative Work\n"
-        "      summary: {note_taker: mariaa}\n"
-        "      deliverables:\n"
-        "        items: [{title: Survey, owners: [robert, nobody], due: 2027-01-19}]\n",
+    district = teams.index("  district:\n")
+    teams = teams[:district] + teams[district:].replace(
+        "      summary: {",
+        "      summary: {note_taker: mariaa, ",
+        1,
+    ).replace(
+        "      deliverables: {}",
+        "      deliverables:\n        items: [{title: Survey, owners: [robert, nobody], due: 2027-01-19}]",
         1,
     )
+    assert "mariaa" in teams and "nobody" in teams
     (folder / "teams.yaml").write_text(teams, encoding="utf-8")
     with pytest.raises(ConfigError) as raised:
         load_config(str(folder))

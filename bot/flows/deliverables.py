@@ -14,9 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Member, RoutineSettings, Team
+from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_team
 from bot.flows.base import Due, Flow
-from bot.flows.summary_form import find_member, known_member
+from bot.flows.summary_form import find_member
 from bot.handlers.registry import (
     ActionInvocation,
     Invocation,
@@ -542,7 +543,7 @@ def _mine(rt: Runtime, member_key: str, now: datetime) -> list[str]:
     return [f"- {describe(rt.config, i, today)}" for i in items if member_key in i.owners]
 
 
-@command("deliverables mine", help="list the open deliverables you own, on every team")
+@command("deliverables mine", help="list the open deliverables you own, on every team", about_one_team=False)
 def list_mine(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError("`/partner deliverables mine` takes no arguments.")
@@ -550,7 +551,13 @@ def list_mine(rt: Runtime, inv: Invocation) -> Reply:
     return Reply(private=Message((Header("Your deliverables"), Text(body)), "Your deliverables"))
 
 
-@command("deliverables show", "N", help="one deliverable with its full history", example="/partner deliverables show 3")
+@command(
+    "deliverables show",
+    "N",
+    help="one deliverable with its full history",
+    example="/partner deliverables show 3",
+    about_one_team=False,
+)
 def show(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) != 1:
         raise UsageError("Give one deliverable number.")

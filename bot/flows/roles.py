@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Member, RoutineSettings, Team
+from bot.config.models import known_member
 from bot.delivery import direct_message, next_working_moment, post_to_team
 from bot.flows.base import Due, Flow
 from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
 from bot.flows.norms import spotlight_for
-from bot.flows.summary_form import known_member  # the one check that a setting names a member
 from bot.handlers.registry import (
     ActionInvocation,
     Invocation,

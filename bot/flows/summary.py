@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import RoutineSettings, Team
+from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_constituency, post_to_team
 from bot.flows.base import Due, Flow
 from bot.flows.deliverables import add_deliverable
@@ -21,7 +22,6 @@ from bot.flows.summary_form import (
     FIELDS,
     ParsedSummary,
     attributions,
-    known_member,
     parse_summary,
     role_wording,
     summary_form,

@@ -4,13 +4,10 @@ reports problems by field and line, and the attribution check. Storing, approvin
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-
-from pydantic import ValidationInfo
 
 from bot.config import Config, Member, Team
 from bot.messages import Form, FormField
@@ -154,15 +151,6 @@ def find_member(config: Config, text: str) -> Member | None:
             return member
     firsts = [m for m in config.members.values() if m.name.split()[0].lower() == wanted]
     return firsts[0] if len(firsts) == 1 else None
-
-
-def known_member(key: str, info: ValidationInfo) -> str:
-    """A settings validator's check that `key` is a member, when the config loader passes the member keys."""
-    keys = (info.context or {}).get("member_keys")
-    if keys is not None and key not in keys:
-        close = difflib.get_close_matches(key, sorted(keys), n=1)
-        raise ValueError(f"unknown member {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
-    return key
 
 
 def known_constituencies(config: Config, team: Team, extra: Iterable[str] = ()) -> list[str]:
