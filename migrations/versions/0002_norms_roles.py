@@ -2,14 +2,14 @@
 (The roles routine uses the foundation's role_assignments and role_events tables unchanged.)
 
 Revision ID: 0002_norms_roles
-Revises: 0003_pulse
+Revises: 0001_foundation
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002_norms_roles"
-down_revision = "0003_pulse"  # re-chained after merging main (was 0001_foundation)
+down_revision = "0001_foundation"
 branch_labels = None
 depends_on = None
 

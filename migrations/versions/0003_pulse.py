@@ -2,14 +2,14 @@
 no member id and no time.
 
 Revision ID: 0003_pulse
-Revises: 0004_summary_deliverables (chained after merging main; written against 0001_foundation)
+Revises: 0002_norms_roles
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_pulse"
-down_revision = "0004_summary_deliverables"
+down_revision = "0002_norms_roles"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Meeting summaries, committee deliverables and their history.
 
 Revision ID: 0004_summary_deliverables
-Revises: 0001_foundation
+Revises: 0003_pulse
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_summary_deliverables"
-down_revision = "0001_foundation"
+down_revision = "0003_pulse"
 branch_labels = None
 depends_on = None
 
