@@ -237,7 +237,8 @@ def test_role_settings_name_members_and_roles_once() -> None:
 async def test_an_ask_held_for_working_hours_is_not_chased_an_hour_later(db: Database) -> None:
     from datetime import time
 
-    config = district()
+    # Asked at 06:00 on the day before (held until 07:30), reminded at 08:30 the same morning.
+    config = district({"roles": {"announce": "1 day before at 06:00", "remind": "1 day before at 08:30"}, "norms": {}})
     hours = config.organisation.model_copy(update={"working_hours": (time(7, 30), time(17, 0))})
     config = config.model_copy(update={"organisation": hours})
     ws = workspace(config, db, START)
@@ -245,6 +246,6 @@ async def test_an_ask_held_for_working_hours_is_not_chased_an_hour_later(db: Dat
     facilitator = lineups(db)[0][1]["facilitator"]
     dms = ws.posts(f"@{facilitator}")
     asked = next(p for p in dms if "it's your turn" in p.message.plain())
-    assert asked.at == datetime(2026, 8, 10, 14, 30, tzinfo=UTC)  # Sunday's ask waited for Monday 07:30 PDT
+    assert asked.at == datetime(2026, 8, 10, 14, 30, tzinfo=UTC)  # the 06:00 ask waited for Monday 07:30 PDT
     assert not any("A reminder" in p.message.plain() for p in dms)
     assert any("facilitator brief" in p.message.plain() for p in dms)
