@@ -13,6 +13,7 @@ import sys
 from datetime import date
 
 from bot.config.loader import ConfigError, config_schema_json, load_config, summary
+from bot.platforms import teams_package
 
 
 def _config_dir(arg: str | None) -> str:
@@ -138,34 +139,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--config")
     export.set_defaults(func=cmd_export)
 
-    for extend in CLI_EXTENSIONS:
-        extend(sub)
+    teams_package.add_cli(sub)
     return parser
 
 
-# Platform modules add their own subcommands here (for example `teams-package`), keeping this file neutral.
-CLI_EXTENSIONS: list = []
-
-
 def main(argv: list[str] | None = None) -> int:
-    _load_extensions()
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise on every start
     return int(args.func(args) or 0)
-
-
-def _load_extensions() -> None:
-    import importlib
-
-    for module_name in ("bot.platforms.teams_package",):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name != module_name:
-                raise
-            continue
-        if module.add_cli not in CLI_EXTENSIONS:
-            CLI_EXTENSIONS.append(module.add_cli)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.config import Config, DateRange, Meeting, Team
-from bot.schedule import DEFAULT_ANCHOR, Relative, expand, parse_rule, reach, relative_time
+from bot.schedule import DEFAULT_ANCHOR, Relative, expand, localize, parse_rule, reach, relative_time
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,32 @@ def dues_relative_to_meetings(
     """(meeting, due instant) for every held meeting whose `relative` time falls in (start, end]."""
     tz = config.team_tz(team)
     longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
-    pad = reach(relative, longest)
+    pad = reach(relative, longest) + (MAX_SHIFT if relative.at is not None else timedelta(0))
     result = []
     for meeting in meetings_between(config, team, start - pad, end + pad):
         at = relative_time(relative, meeting.start, meeting.end - meeting.start, tz)
+        if relative.at is not None:
+            at = _onto_a_school_day(config, team, at, earlier=relative.minutes < 0)
         if start < at <= end:
             result.append((meeting, at))
     return result
+
+
+MAX_SHIFT = timedelta(days=21)  # the longest closure a day-offset time is moved across (a winter break)
+
+
+def _onto_a_school_day(config: Config, team: Team, at: datetime, *, earlier: bool) -> datetime:
+    """A "2 days before at 09:00" that lands on a weekend, holiday or break moves to the school day before it (or,
+    for "after", the school day after), keeping the time of day: nobody is asked to act on a Sunday."""
+    tz = config.team_tz(team)
+    local = at.astimezone(tz)
+    day = local.date()
+    step = timedelta(days=-1 if earlier else 1)
+    for _ in range(MAX_SHIFT.days):
+        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
+            return at if day == local.date() else localize(datetime.combine(day, local.time()), tz)
+        day += step
+    return at  # no school day nearby (summer): keep the time as configured
 
 
 def cadence_times(

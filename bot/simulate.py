@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows import FLOWS
@@ -19,8 +21,8 @@ from bot.platforms.base import Destination, Pacing, Platform
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
-from bot.store.db import open_database, upgrade
-from bot.store.models import TickerState
+from bot.store.db import Database, open_database, upgrade
+from bot.store.models import OutboxItem, TickerState
 from bot.ticker import Ticker
 
 
@@ -66,23 +68,27 @@ def simulate(config: Config, start: date, days: int) -> list[SimulatedPost]:
         rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), platforms=("local",))
         recorder = Recorder(clock)
         ticker = Ticker(rt, FLOWS, lookahead=timedelta(days=2))
-        sender = Sender(db, {"local": recorder}, clock, sleep=_no_sleep)
+        sender = Sender(db, {"local": recorder}, clock)
         while clock.now() < end:
             report = ticker.reconcile()
-            asyncio.run(sender.drain_until_empty())
-            upcoming = report.next_due
-            step = upcoming if upcoming is not None and upcoming > clock.now() else clock.now() + timedelta(days=2)
-            clock.set(min(step, end))
-            if clock.now() >= end:
-                ticker.reconcile()
-                asyncio.run(sender.drain_until_empty())
-                break
+            asyncio.run(_send_what_is_due(sender))
+            upcoming = [t for t in (report.next_due, _next_held_message(db)) if t is not None and t > clock.now()]
+            clock.set(min([*upcoming, clock.now() + timedelta(days=2), end]))
+        ticker.reconcile()
+        asyncio.run(_send_what_is_due(sender))
         db.engine.dispose()
     return sorted(recorder.posts, key=lambda p: p.at)
 
 
-async def _no_sleep(_seconds: float) -> None:
-    return None
+async def _send_what_is_due(sender: Sender) -> None:
+    while await sender.drain_once():
+        pass
+
+
+def _next_held_message(db: Database) -> datetime | None:
+    """When the earliest message held back (working hours, a later send time) becomes due."""
+    with db.session() as session:
+        return session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))
 
 
 def format_posts(config: Config, posts: list[SimulatedPost]) -> str:

@@ -107,3 +107,32 @@ def test_meetings_and_cadences_skip_school_breaks() -> None:
     assert days == ["2026-12-14", "2027-01-04"]
     cadence = cadence_times(config, team, "weekly on Monday at 08:30", *window)
     assert [t.astimezone(LA).date().isoformat() for t in cadence] == ["2026-12-14", "2027-01-04"]
+
+
+def test_a_day_offset_time_that_falls_on_a_weekend_or_break_moves_to_a_school_day() -> None:
+    from bot.meetings import dues_relative_to_meetings
+
+    config = build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": [{"rule": "weekly on Tuesday at 15:30"}],
+            }
+        },
+        calendar={"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]},
+    )
+    team = config.teams["t"]
+    window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 7, tzinfo=UTC))
+    before = dues_relative_to_meetings(config, team, parse_relative("2 days before at 09:00"), *window)
+    # Sunday Dec 6 -> Friday Dec 4; Sunday Jan 3 (after the break) -> Friday Dec 18, the last school day before it.
+    assert [local(at, LA) for _, at in before] == [
+        "2026-12-04 09:00 PST",
+        "2026-12-11 09:00 PST",
+        "2026-12-18 09:00 PST",
+    ]
+    after = dues_relative_to_meetings(config, team, parse_relative("4 days after at 09:00"), *window)
+    assert local(after[0][1], LA) == "2026-12-07 09:00 PST"  # Saturday Dec 5 -> Monday Dec 7

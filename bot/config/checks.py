@@ -23,6 +23,7 @@ class Parts:
     teams: Mapping[str, Team]
     member_keys: Collection[str]
     team_keys: Collection[str]
+    survey_keys: Collection[str] = ()
 
 
 def cross_checks(parts: Parts) -> list[Issue]:
@@ -37,7 +38,7 @@ def cross_checks(parts: Parts) -> list[Issue]:
         if team.parent is not None and team.parent not in parts.team_keys:
             hint = did_you_mean(team.parent, parts.team_keys) or f"expected one of {', '.join(parts.team_keys)}"
             issues.append(Issue(("teams", team.key, "parent"), f"unknown team {team.parent!r}", hint))
-        issues += _routines(team)
+        issues += _routines(team, parts)
     issues += _parent_loops(parts.teams)
     return issues
 
@@ -90,7 +91,7 @@ def _parent_loops(teams: Mapping[str, Team]) -> list[Issue]:
     return issues
 
 
-def _routines(team: Team) -> list[Issue]:
+def _routines(team: Team, parts: Parts) -> list[Issue]:
     # Imported here: bot.flows imports bot.config, so a module-level import would be circular.
     from bot.flows import FLOWS
 
@@ -104,7 +105,10 @@ def _routines(team: Team) -> list[Issue]:
             issues.append(Issue(loc, f"unknown routine {name!r}", known + (f"; {hint}" if hint else ""), at_key=True))
             continue
         try:
-            flow.settings_model.model_validate(settings)
+            # Settings that name members (an outside note-taker, deliverable owners) or instruments check them
+            # against what the loader found, passed as validation context.
+            context = {"member_keys": set(parts.member_keys), "survey_keys": set(parts.survey_keys)}
+            flow.settings_model.model_validate(settings, context=context)
         except ValidationError as error:
             issues += issues_from_validation(error, flow.settings_model, loc)
     return issues

@@ -23,6 +23,7 @@ from bot.config.errors import issues_from_validation as _from_pydantic
 from bot.config.ics import read_ics
 from bot.config.models import Calendar, Config, Member, Organisation, Team
 from bot.config.schema import config_schema, config_schema_json
+from bot.config.surveys import Instrument, validate_surveys
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -226,9 +227,17 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
     surveys = data.get("surveys", {})
     if not isinstance(surveys, dict):
         reader.issue(Issue(("surveys",), f"found {describe(surveys)}", "expected a mapping of survey key -> survey"))
+        surveys = {}
+    else:
+        try:
+            validate_surveys(surveys)
+        except ValidationError as error:
+            for issue in _from_pydantic(error, Instrument, ("surveys",)):
+                reader.issue(issue)
 
     if not reader.unreadable:
-        for issue in cross_checks(Parts(organisation, members, teams, [k for k, _ in members_raw], list(teams_raw))):
+        parts = Parts(organisation, members, teams, [k for k, _ in members_raw], list(teams_raw), list(surveys))
+        for issue in cross_checks(parts):
             reader.issue(issue)
     if calendar is not None:
         calendar = _import_ics(calendar, reader)

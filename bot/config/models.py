@@ -12,7 +12,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 Side = Literal["labor", "management", "board", "other"]
@@ -35,6 +35,25 @@ def check_timezone(value: str | None) -> str | None:
         example = close[0] if close else "America/Los_Angeles"
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {example!r}") from None
     return value
+
+
+def _known(kind: str, key: str, info: ValidationInfo) -> str:
+    # The loader passes the keys it found as validation context; outside the loader there is nothing to check.
+    keys = (info.context or {}).get(f"{kind}_keys")
+    if keys is not None and key not in keys:
+        close = difflib.get_close_matches(key, sorted(keys), n=1)
+        raise ValueError(f"unknown {kind} {key!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+    return key
+
+
+def known_member(key: str, info: ValidationInfo) -> str:
+    """A routine settings validator's check that `key` names a member."""
+    return _known("member", key, info)
+
+
+def known_survey(key: str, info: ValidationInfo) -> str:
+    """A routine settings validator's check that `key` names an instrument in surveys.yaml."""
+    return _known("survey", key, info)
 
 
 class Strict(BaseModel):

@@ -2,8 +2,14 @@
 registers each routine's /partner subcommands and button handlers."""
 
 from bot.flows.base import Due, Flow
+from bot.flows.deliverables import DeliverablesFlow
 from bot.flows.norms import NormsFlow
+from bot.flows.pulse import PulseFlow
+from bot.flows.roles import RolesFlow
+from bot.flows.summary import SummaryFlow
 
-FLOWS: dict[str, Flow] = {flow.name: flow for flow in (NormsFlow(),)}
+FLOWS: dict[str, Flow] = {
+    flow.name: flow for flow in (NormsFlow(), RolesFlow(), SummaryFlow(), DeliverablesFlow(), PulseFlow())
+}
 
 __all__ = ["FLOWS", "Due", "Flow"]

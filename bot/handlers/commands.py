@@ -8,7 +8,8 @@ import difflib
 import logging
 import shlex
 
-import bot.flows  # noqa: F401  (importing the flows registers their subcommands)
+import bot.flows
+import bot.handlers.events  # noqa: F401  (and the home command)
 from bot.config import Team
 from bot.handlers.registry import COMMANDS, CommandSpec, Invocation, Refused, UsageError
 from bot.inbound import Command, Reply
@@ -38,7 +39,10 @@ def dispatch_command(rt: Runtime, command: Command) -> Reply:
         )
     team = _resolve_team(rt, member.key, team_key or command.team)
     if isinstance(team, Reply):
-        return team
+        teams = rt.config.teams_of(member.key)
+        if spec.about_one_team or not teams or team_key:
+            return team
+        team = teams[0]  # the command is about the person, not a team: any of their teams gives it context
     if spec.who == "co-chair" and not rt.config.is_co_chair(team, member.key):
         chairs = " and ".join(rt.config.members[k].name for k in team.co_chairs if k in rt.config.members)
         return Reply(

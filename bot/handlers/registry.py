@@ -42,6 +42,7 @@ class CommandSpec:
     who: Who
     handler: Callable[[Runtime, Invocation], Reply]
     example: str = ""
+    about_one_team: bool = True  # False: about the person across teams (home, their deliverables); no --team needed
 
     @property
     def usage(self) -> str:
@@ -61,12 +62,20 @@ EVENT_HANDLERS: dict[str, list[Callable[[Runtime, Event], Reply | None]]] = {}
 HOME_SECTIONS: list[Callable[[Runtime, Member, datetime], list[Block]]] = []
 
 
-def command(words: str, arguments: str = "", *, help: str, who: Who = "member", example: str = ""):
+def command(
+    words: str,
+    arguments: str = "",
+    *,
+    help: str,
+    who: Who = "member",
+    example: str = "",
+    about_one_team: bool = True,
+):
     def register(fn: Callable[[Runtime, Invocation], Reply]) -> Callable[[Runtime, Invocation], Reply]:
         key = tuple(words.split())
         if key in COMMANDS and COMMANDS[key].handler is not fn:
             raise RuntimeError(f"/partner {words} is declared twice")
-        COMMANDS[key] = CommandSpec(key, arguments, help, who, fn, example)
+        COMMANDS[key] = CommandSpec(key, arguments, help, who, fn, example, about_one_team)
         return fn
 
     return register

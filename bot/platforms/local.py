@@ -175,7 +175,7 @@ class LocalWorkspace(Platform):
             name, sep, value = pair.partition("=")
             if not sep:
                 return f"Write each value as field=value (got {pair!r})."
-            values[name] = value
+            values[name] = value.replace("\\n", "\n")  # a typed \n starts a new line in multiline fields
         unknown = set(values) - {f.name for f in form.fields}
         if unknown:
             return f"This form has no field {', '.join(sorted(unknown))}.\n{_describe_form(form)}"

@@ -1,0 +1,60 @@
+"""Microsoft Teams on the Bot Framework: `from_env` decides whether Teams is live and builds the platform.
+
+Teams is live when MICROSOFT_APP_ID is set (incoming activities are then authenticated by the SDK: a request
+without a valid token gets 401), or when PARTNERBOT_TEAMS=emulator for local development with the Bot Framework
+Emulator (authentication OFF, said loudly at start-up). The pieces: platform.py (endpoint, delivery), bot.py
+(activities in, replies out), cards.py (Adaptive Cards), references.py (stored conversation references).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot.platforms.base import Inbound
+from bot.platforms.teams.platform import TeamsPlatform, TeamsSettings
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+EMULATOR = "emulator"
+
+
+def settings_from_env(env: Mapping[str, str]) -> TeamsSettings:
+    return TeamsSettings(
+        APP_ID=env.get("MICROSOFT_APP_ID", "").strip(),
+        APP_PASSWORD=env.get("MICROSOFT_APP_PASSWORD", ""),
+        APP_TYPE=env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant",
+        APP_TENANTID=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
+    )
+
+
+def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> TeamsPlatform | None:
+    settings = settings_from_env(env)
+    needs = {
+        "singletenant": ("MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID"),
+        "userassignedmsi": ("MICROSOFT_APP_TENANT_ID",),
+    }
+    missing = [
+        name for name in needs.get(settings.APP_TYPE.lower(), ()) if settings.authenticated and not env.get(name)
+    ]
+    if missing:
+        raise ValueError(f"MICROSOFT_APP_TYPE={settings.APP_TYPE} also needs {' and '.join(missing)} to be set")
+    if not settings.authenticated and env.get("PARTNERBOT_TEAMS", "").strip().lower() != EMULATOR:
+        return None
+    if not settings.authenticated:
+        log.warning(
+            "!!! Teams is running WITHOUT AUTHENTICATION (PARTNERBOT_TEAMS=emulator, no MICROSOFT_APP_ID): anyone who "
+            "can reach POST /api/messages can act as any member. Use this only with the Bot Framework Emulator on "
+            "your own machine. !!!"
+        )
+    else:
+        log.info(
+            "Teams: Bot Framework app %s (%s); incoming activities are authenticated",
+            settings.APP_ID,
+            settings.APP_TYPE,
+        )
+    return TeamsPlatform(runtime, inbound, settings)
+
+
+__all__ = ["TeamsPlatform", "TeamsSettings", "from_env", "settings_from_env"]

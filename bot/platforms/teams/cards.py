@@ -1,0 +1,233 @@
+"""Adaptive Cards (schema 1.5) from the neutral message model: what a Teams person sees and taps.
+
+Only rendering lives here: no HTTP, no Bot Framework objects. Every button is an Action.Submit whose data carries
+{"partnerbot_action": action_id, "value": value}; form inputs arrive beside it, keyed "input.<field name>".
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from typing import Any
+
+from bot.messages import (
+    Block,
+    Buttons,
+    ChoiceScale,
+    Context,
+    Divider,
+    Fields,
+    Form,
+    FormField,
+    Header,
+    Image,
+    Message,
+    Text,
+)
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+SCHEMA_URL = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+ACTION_KEY = "partnerbot_action"
+VALUE_KEY = "value"
+SCALE_INPUT_KEY = "partnerbot_scale_input"  # which input carries the chosen point of a long scale
+INPUT_PREFIX = "input."
+MAX_SCALE_BUTTONS = 5  # more points than this do not fit a row in Teams; they become a choice set and a button
+
+_STYLES = {"primary": "positive", "danger": "destructive"}
+_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
+_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
+
+
+def teams_markdown(markdown: str) -> str:
+    """Our chat markdown (*bold*, _italic_, <url|label>, "- " bullets) in the dialect Teams renders."""
+    text = _LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", markdown)
+    return _BOLD.sub(r"**\1**", text)
+
+
+def submit_data(action_id: str, value: str = "") -> dict[str, str]:
+    return {ACTION_KEY: action_id, VALUE_KEY: value}
+
+
+def is_plain(message: Message) -> bool:
+    """A message that is one paragraph of text reads better as a chat message than as a card."""
+    return len(message.blocks) == 1 and isinstance(message.blocks[0], Text)
+
+
+def render_card(message: Message) -> dict[str, Any]:
+    """The Adaptive Card for a message (its `content`; wrap with `attachment`)."""
+    body: list[dict[str, Any]] = []
+    separate = False
+    for block in message.blocks:
+        if isinstance(block, Divider):
+            separate = True
+            continue
+        elements = _render_block(block)
+        if separate and elements:
+            elements[0]["separator"] = True
+            elements[0]["spacing"] = "Medium"
+        separate = False
+        body.extend(elements)
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA_URL,
+        "version": VERSION,
+        "body": body,
+        "fallbackText": message.fallback,
+        "msteams": {"width": "full"},
+    }
+
+
+def render_form(form: Form) -> dict[str, Any]:
+    """A form on its own card (Reply.form)."""
+    return render_card(Message((form,), form.title))
+
+
+def attachment(card: dict[str, Any]) -> dict[str, Any]:
+    return {"contentType": CARD_CONTENT_TYPE, "content": card}
+
+
+def _render_block(block: Block) -> list[dict[str, Any]]:
+    match block:
+        case Header(text):
+            return [{"type": "TextBlock", "text": text, "size": "Large", "weight": "Bolder", "wrap": True}]
+        case Text(markdown):
+            return [{"type": "TextBlock", "text": teams_markdown(markdown), "wrap": True}]
+        case Context(text):
+            return [
+                {"type": "TextBlock", "text": teams_markdown(text), "isSubtle": True, "size": "Small", "wrap": True}
+            ]
+        case Fields(pairs):
+            return [{"type": "FactSet", "facts": [{"title": label, "value": value} for label, value in pairs]}]
+        case Buttons(buttons):
+            actions = []
+            for button in buttons:
+                action = {
+                    "type": "Action.Submit",
+                    "title": button.label,
+                    "data": submit_data(button.action_id, button.value),
+                }
+                if button.style:
+                    action["style"] = _STYLES[button.style]
+                actions.append(action)
+            return [{"type": "ActionSet", "actions": actions}]
+        case ChoiceScale():
+            return _render_scale(block)
+        case Image(data, alt, title):
+            uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+            shown: list[dict[str, Any]] = []
+            if title:
+                shown.append({"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True})
+            shown.append({"type": "Image", "url": uri, "altText": alt, "size": "Stretch"})
+            return shown
+        case Form():
+            return _render_form_block(block)
+    raise TypeError(f"no Adaptive Card rendering for {type(block).__name__}")
+
+
+def _scale_label(scale: ChoiceScale, index: int) -> str:
+    return scale.labels[index] if scale.labels else str(scale.points[index])
+
+
+def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
+    question = {"type": "TextBlock", "text": teams_markdown(scale.question), "wrap": True}
+    if len(scale.points) <= MAX_SCALE_BUTTONS:
+        actions = [
+            {
+                "type": "Action.Submit",
+                "title": _scale_label(scale, i),
+                "data": submit_data(scale.action_id, f"{scale.value_prefix}{point}"),
+            }
+            for i, point in enumerate(scale.points)
+        ]
+        return [question, {"type": "ActionSet", "actions": actions}]
+    input_id = f"{INPUT_PREFIX}scale.{scale.action_id}.{scale.value_prefix}"
+    choices = [
+        {"title": _scale_label(scale, i), "value": f"{scale.value_prefix}{point}"}
+        for i, point in enumerate(scale.points)
+    ]
+    return [
+        question,
+        {"type": "Input.ChoiceSet", "id": input_id, "style": "expanded", "choices": choices, "isRequired": True},
+        {
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.Submit",
+                    "title": "Answer",
+                    "data": {**submit_data(scale.action_id), SCALE_INPUT_KEY: input_id},
+                }
+            ],
+        },
+    ]
+
+
+def _render_form_block(form: Form) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "wrap": True}]
+    if form.intro:
+        items.append({"type": "TextBlock", "text": teams_markdown(form.intro), "wrap": True})
+    items.extend(_render_input(field) for field in form.fields)
+    items.append(
+        {
+            "type": "ActionSet",
+            "actions": [
+                {
+                    "type": "Action.Submit",
+                    "title": form.submit_label,
+                    "style": "positive",
+                    "data": submit_data(form.action_id, form.value),
+                }
+            ],
+        }
+    )
+    return [{"type": "Container", "items": items}]
+
+
+def _render_input(field: FormField) -> dict[str, Any]:
+    common: dict[str, Any] = {"id": INPUT_PREFIX + field.name, "label": field.label, "isRequired": field.required}
+    if field.required:
+        common["errorMessage"] = f"{field.label} is required"
+    if field.kind in ("choice", "multi_choice", "scale", "member"):
+        element = {
+            "type": "Input.ChoiceSet",
+            **common,
+            "choices": [{"title": label, "value": value} for value, label in field.options],
+            "style": "expanded" if field.kind == "scale" else "compact",
+        }
+        if field.kind == "multi_choice":
+            element["isMultiSelect"] = True
+    elif field.kind == "number":
+        element = {"type": "Input.Number", **common}
+        try:
+            element["value"] = float(field.initial) if field.initial else None
+        except ValueError:
+            element["value"] = None  # a non-numeric starting value cannot be shown in a number box
+        if element["value"] is None:
+            del element["value"]
+        return element
+    elif field.kind == "date":
+        element = {"type": "Input.Date", **common}
+    else:
+        element = {"type": "Input.Text", **common, "isMultiline": field.kind == "multiline"}
+        if field.hint:
+            element["placeholder"] = field.hint
+    if field.initial:
+        element["value"] = field.initial
+    return element
+
+
+def form_values(data: dict[str, Any]) -> dict[str, str]:
+    """The submitted form fields from an Action.Submit's data, keyed by FormField.name."""
+    values = {}
+    for key, value in data.items():
+        if key.startswith(INPUT_PREFIX) and not key.startswith(INPUT_PREFIX + "scale."):
+            values[key[len(INPUT_PREFIX) :]] = "" if value is None else str(value)
+    return values
+
+
+def submitted_value(data: dict[str, Any]) -> str:
+    """The action's value: the button's own, or the point chosen on a long scale."""
+    scale_input = data.get(SCALE_INPUT_KEY)
+    if isinstance(scale_input, str) and scale_input:
+        return str(data.get(scale_input) or "")
+    return str(data.get(VALUE_KEY) or "")

@@ -1,0 +1,149 @@
+"""`partnerbot teams-package`: the Teams app package (manifest.json, color.png, outline.png, zipped) that an admin
+uploads to Teams. The bot's commands are listed from the subcommand registry, so the package cannot drift from help.
+
+Only the package lives here; the running bot is bot/platforms/teams/. Installation steps: docs/install-teams.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import uuid
+import zipfile
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+MANIFEST_VERSION = "1.17"
+SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
+ACCENT = (46, 94, 78)  # a calm green; also the color icon's background
+MAX_COMMANDS = 10  # Teams shows at most 10 command hints per list
+SHORT_NAME = "Partnerbot"
+FULL_NAME = "Partnerbot for labor-management partnership teams"
+SHORT_DESCRIPTION = "Runs the routines of labor-management partnership teams."
+FULL_DESCRIPTION = (
+    "Partnerbot helps school district labor-management partnership teams keep their routines: norm check-ins, "
+    "rotating meeting roles, anonymous pulse surveys, meeting summaries with talking points and committee "
+    "deliverable reminders. Mention @Partnerbot in your team's channel or chat with it directly; say help to start."
+)
+
+
+def command_hints() -> list[dict[str, str]]:
+    """help first, then every declared /partner subcommand, as Teams bot command hints."""
+    import bot.handlers.commands  # noqa: F401  (registers every routine's subcommands)
+    from bot.handlers.registry import COMMANDS
+
+    hints = [{"title": "help", "description": "Everything Partnerbot can do for you"}]
+    for spec in sorted(COMMANDS.values(), key=lambda s: s.words):
+        title = " ".join(spec.words)
+        if title == "help" or len(title) > 32:
+            continue
+        description = spec.help + (" (co-chairs)" if spec.who == "co-chair" else "")
+        hints.append({"title": title, "description": description[:128]})
+    return hints[:MAX_COMMANDS]
+
+
+def build_manifest(app_id: str, website: str, privacy: str, terms: str, app_version: str) -> dict[str, Any]:
+    return {
+        "$schema": SCHEMA_URL,
+        "manifestVersion": MANIFEST_VERSION,
+        "version": app_version,
+        "id": app_id,
+        "developer": {"name": "Partnerbot", "websiteUrl": website, "privacyUrl": privacy, "termsOfUseUrl": terms},
+        "name": {"short": SHORT_NAME, "full": FULL_NAME},
+        "description": {"short": SHORT_DESCRIPTION, "full": FULL_DESCRIPTION},
+        "icons": {"color": "color.png", "outline": "outline.png"},
+        "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
+        "bots": [
+            {
+                "botId": app_id,
+                "scopes": ["personal", "team"],
+                "supportsFiles": False,
+                "isNotificationOnly": False,
+                "commandLists": [{"scopes": ["personal", "team"], "commands": command_hints()}],
+            }
+        ],
+        "permissions": ["identity", "messageTeamMembers"],
+        "validDomains": [],
+    }
+
+
+def _png(image: Any) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def color_icon() -> bytes:
+    """192x192, full color: two white linked rings (a partnership) on the accent color."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (192, 192), (*ACCENT, 255))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((34, 56, 114, 136), outline=(255, 255, 255, 255), width=12)
+    draw.ellipse((78, 56, 158, 136), outline=(255, 255, 255, 255), width=12)
+    return _png(image)
+
+
+def outline_icon() -> bytes:
+    """32x32, transparent background, white outline only (as Teams requires for the outline icon)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)  # no anti-aliasing: every pixel is pure white or fully transparent
+    draw.ellipse((3, 8, 19, 24), outline=(255, 255, 255, 255), width=2)
+    draw.ellipse((13, 8, 29, 24), outline=(255, 255, 255, 255), width=2)
+    return _png(image)
+
+
+def write_package(path: str, manifest: dict[str, Any]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("manifest.json", json.dumps(manifest, indent=2))
+        package.writestr("color.png", color_icon())
+        package.writestr("outline.png", outline_icon())
+
+
+def _app_version() -> str:
+    try:
+        return version("partnerbot")
+    except PackageNotFoundError:
+        return "0.1.0"
+
+
+def cmd_teams_package(args: argparse.Namespace) -> int:
+    app_id = (args.app_id or os.environ.get("MICROSOFT_APP_ID", "")).strip()
+    try:
+        uuid.UUID(app_id)
+    except ValueError:
+        print(
+            "teams-package needs the bot's Microsoft App ID (a GUID from the Azure Bot registration): "
+            "set MICROSOFT_APP_ID or pass --app-id.",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.website.startswith("https://"):
+        print("--website must be an https:// address (Teams requires it)", file=sys.stderr)
+        return 2
+    manifest = build_manifest(
+        app_id, args.website, args.privacy_url or args.website, args.terms_url or args.website, args.version
+    )
+    write_package(args.out, manifest)
+    print(f"wrote {args.out} (app id {app_id}, {len(manifest['bots'][0]['commandLists'][0]['commands'])} commands)")
+    return 0
+
+
+def add_cli(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "teams-package", help="build the Teams app package (manifest.json and icons, zipped)"
+    )
+    parser.add_argument("--app-id", help="the bot's Microsoft App ID (default $MICROSOFT_APP_ID)")
+    parser.add_argument("--out", default="partnerbot-teams.zip", help="zip file to write")
+    parser.add_argument(
+        "--website", required=True, help="https page about Partnerbot in your organisation (shown in Teams)"
+    )
+    parser.add_argument("--privacy-url", help="privacy statement (default: --website)")
+    parser.add_argument("--terms-url", help="terms of use (default: --website)")
+    parser.add_argument("--version", default=_app_version(), help="app version, raise it for every re-upload")
+    parser.set_defaults(func=cmd_teams_package)

@@ -1,0 +1,307 @@
+"""Pulse results: answers counted in SQL (one GROUP BY per team), scored per construct on the instrument's own scale,
+with every show-or-hide decision asked of bot/anonymity.py. The post, the command, the export and App Home all read
+these objects, so none of them can show more than another. Wording and chat blocks live in bot/flows/pulse.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.anonymity import can_show, minimum, shown_sides
+from bot.config.surveys import Instrument
+from bot.store.pulse import PulseAnswer, PulseComment, PulseRun
+
+UNSTATED = "(side not kept)"  # answers stored without a side take part in suppression as one more, never shown, group
+STEADY = 0.05  # a change smaller than this is shown as "no change"
+
+# One run's answers: (item, side) -> value -> count
+RunCounts = dict[tuple[str, str | None], Counter[int]]
+
+
+@dataclass(frozen=True)
+class ConstructResult:
+    construct: str
+    name: str
+    mean: float
+    distribution: tuple[int, ...]  # scored answers per scale point, lowest point first
+    change: float | None  # against the previous run's mean, when both runs could be shown
+    by_side: Mapping[str, float] = field(default_factory=dict)  # only sides the policy lets us show
+
+    @property
+    def arrow(self) -> str:
+        if self.change is None:
+            return ""
+        if abs(self.change) < STEADY:
+            return "→"
+        return "↑" if self.change > 0 else "↓"
+
+
+@dataclass(frozen=True)
+class RunResults:
+    run_id: int
+    team: str
+    instrument: Instrument
+    opened_at: datetime
+    closed_at: datetime | None
+    minimum: int
+    shown: bool  # False: nothing but "not enough responses yet" may be said
+    invited: int = 0
+    respondents: int = 0
+    constructs: tuple[ConstructResult, ...] = ()
+    sides: Mapping[str, int] = field(default_factory=dict)  # shown sides -> respondents
+    comments: tuple[tuple[str, str], ...] = ()  # (question id, text), in random order
+    side_breakdown: bool = False  # the run kept sides (its breakdown may still be suppressed)
+
+    @property
+    def response_rate(self) -> float:
+        return self.respondents / self.invited if self.invited else 0.0
+
+    def mean_of(self, construct: str) -> float | None:
+        for result in self.constructs:
+            if result.construct == construct:
+                return result.mean
+        return None
+
+
+@dataclass(frozen=True)
+class TeamResults:
+    """One team's closed runs of one instrument, oldest first; `latest` is what `/partner pulse results` shows."""
+
+    runs: tuple[RunResults, ...]
+
+    @property
+    def latest(self) -> RunResults | None:
+        return self.runs[-1] if self.runs else None
+
+
+def instrument_of(run: PulseRun) -> Instrument:
+    """The instrument exactly as the run asked it (frozen at opening)."""
+    return Instrument.model_validate(run.snapshot)
+
+
+def count_answers(session: Session, run_ids: Iterable[int]) -> dict[int, RunCounts]:
+    """Answers per (run, item, side, value), counted by the database; run id -> that run's counts."""
+    ids = list(run_ids)
+    counts: dict[int, RunCounts] = defaultdict(lambda: defaultdict(Counter))
+    if not ids:
+        return counts
+    rows = session.execute(
+        select(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.side, PulseAnswer.value, func.count())
+        .where(PulseAnswer.run_id.in_(ids))
+        .group_by(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.side, PulseAnswer.value)
+    )
+    for run_id, item, side, value, n in rows:
+        counts[run_id][(item, side)][value] += n
+    return counts
+
+
+def side_counts(instrument: Instrument, counts: RunCounts) -> dict[str, int]:
+    """Respondents per stored side (every respondent answers every item, so the first item counts people)."""
+    first = instrument.items[0].id
+    found: dict[str, int] = {}
+    for (item, side), values in counts.items():
+        if item == first:
+            found[side or UNSTATED] = found.get(side or UNSTATED, 0) + sum(values.values())
+    return found
+
+
+def visible_sides(by_side: Mapping[str, int], team_minimum: int) -> set[str]:
+    """The sides that may be shown: the policy, with answers kept without a side as a group that is never shown."""
+    return shown_sides(by_side, team_minimum) - {UNSTATED}
+
+
+def score(instrument: Instrument, values: Mapping[str, Counter[int]]) -> dict[str, Counter[int]]:
+    """Item id -> answer counts  =>  construct -> scored answer counts (reverse-scored items turned round)."""
+    items = {item.id: item for item in instrument.items}
+    scored: dict[str, Counter[int]] = {c: Counter() for c in instrument.construct_order()}
+    for item_id, counter in values.items():
+        item = items.get(item_id)
+        if item is None:
+            continue  # a stored answer to an item the frozen instrument lacks cannot happen; ignore defensively
+        target = scored[item.measures]
+        for value, n in counter.items():
+            target[instrument.scale.reverse(value) if item.reverse else value] += n
+    return scored
+
+
+def _mean(counter: Counter[int]) -> float | None:
+    total = sum(counter.values())
+    return sum(v * n for v, n in counter.items()) / total if total else None
+
+
+def run_results(
+    run: PulseRun,
+    counts: RunCounts,
+    team_minimum: int,
+    previous: RunResults | None = None,
+    comments: tuple[tuple[str, str], ...] = (),
+) -> RunResults:
+    instrument = instrument_of(run)
+    base = RunResults(run.id, run.team, instrument, run.opened_at, run.closed_at, minimum(team_minimum), False)
+    if not can_show(run.respondents, team_minimum):
+        return base
+    per_side_items: dict[str | None, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))
+    all_items: dict[str, Counter[int]] = defaultdict(Counter)
+    for (item, side), values in counts.items():
+        all_items[item].update(values)
+        per_side_items[side or UNSTATED][item].update(values)
+    by_side = side_counts(instrument, counts)
+    sides = sorted(visible_sides(by_side, team_minimum)) if run.side_breakdown else []
+    scored_total = score(instrument, all_items)
+    scored_sides = {side: score(instrument, per_side_items[side]) for side in sides}
+    constructs = []
+    for construct, counter in scored_total.items():
+        mean = _mean(counter)
+        if mean is None:
+            continue
+        before = previous.mean_of(construct) if previous is not None and previous.shown else None
+        constructs.append(
+            ConstructResult(
+                construct,
+                instrument.construct_name(construct),
+                mean,
+                tuple(counter.get(point, 0) for point in instrument.scale.points),
+                None if before is None else mean - before,
+                {side: m for side in sides if (m := _mean(scored_sides[side][construct])) is not None},
+            )
+        )
+    return RunResults(
+        run.id,
+        run.team,
+        instrument,
+        run.opened_at,
+        run.closed_at,
+        minimum(team_minimum),
+        True,
+        run.invited,
+        run.respondents,
+        tuple(constructs),
+        {side: by_side[side] for side in sides},
+        comments,
+        run.side_breakdown,
+    )
+
+
+def team_results(
+    session: Session,
+    team: str,
+    team_minimum: int,
+    instrument: str | None = None,
+    *,
+    with_comments: bool = True,
+    order_seed: int = 0,
+) -> TeamResults:
+    """Every closed run of `team` for `instrument` (default: the instrument of the team's latest closed run)."""
+    query = select(PulseRun).where(PulseRun.team == team, PulseRun.status == "closed")
+    if instrument is None:
+        latest = session.scalars(query.order_by(PulseRun.closed_at.desc(), PulseRun.id.desc()).limit(1)).first()
+        if latest is None:
+            return TeamResults(())
+        instrument = latest.instrument
+    runs = session.scalars(
+        query.where(PulseRun.instrument == instrument).order_by(PulseRun.closed_at, PulseRun.id)
+    ).all()
+    counts = count_answers(session, [r.id for r in runs])
+    results: list[RunResults] = []
+    previous: RunResults | None = None
+    for i, run in enumerate(runs):
+        wanted = with_comments and i == len(runs) - 1 and can_show(run.respondents, team_minimum)
+        comments = shown_comments(session, run.id, order_seed) if wanted else ()
+        previous = run_results(run, counts[run.id], team_minimum, previous, comments)
+        results.append(previous)
+    return TeamResults(tuple(results))
+
+
+def shown_comments(session: Session, run_id: int, seed: int) -> tuple[tuple[str, str], ...]:
+    """A run's free-text answers in random order. Storage order is already random (CSPRNG ids); the seeded
+    shuffle on top only makes a repeated post read the same. Callers check the threshold first."""
+    import random
+
+    rows = session.execute(
+        select(PulseComment.question, PulseComment.text).where(PulseComment.run_id == run_id).order_by(PulseComment.id)
+    ).all()
+    ordered = [(q, t) for q, t in rows]
+    random.Random(f"{seed}:{run_id}").shuffle(ordered)
+    return tuple(ordered)
+
+
+# --- export ---------------------------------------------------------------------------------------------------
+
+EXPORT_COLUMNS = (
+    "team",
+    "instrument",
+    "run",
+    "opened",
+    "closed",
+    "construct",
+    "group",
+    "invited",
+    "respondents",
+    "response_rate",
+    "mean",
+    "scale",
+    "change",
+    "distribution",
+    "note",
+)
+
+
+def export_rows(results: TeamResults) -> list[dict[str, str]]:
+    """Aggregated rows only: one per run, construct and group (the team, then each shown side). A run below the
+    minimum gets one row per construct with every number blank and a note saying why."""
+    rows: list[dict[str, str]] = []
+    for run in results.runs:
+        scale = f"{run.instrument.scale.first}-{run.instrument.scale.last}"
+        common = {
+            "team": run.team,
+            "instrument": run.instrument.key,
+            "run": str(run.run_id),
+            "opened": run.opened_at.date().isoformat(),
+            "closed": run.closed_at.date().isoformat() if run.closed_at else "",
+            "scale": scale,
+        }
+        if not run.shown:
+            note = f"suppressed: fewer than {run.minimum} responses"
+            for construct in run.instrument.construct_order():
+                name = run.instrument.construct_name(construct)
+                rows.append(_blank_row(common, name, "team", note))
+            continue
+        for result in run.constructs:
+            rows.append(
+                {
+                    **common,
+                    "construct": result.name,
+                    "group": "team",
+                    "invited": str(run.invited),
+                    "respondents": str(run.respondents),
+                    "response_rate": f"{run.response_rate:.2f}",
+                    "mean": f"{result.mean:.2f}",
+                    "change": "" if result.change is None else f"{result.change:+.2f}",
+                    "distribution": " ".join(str(n) for n in result.distribution),
+                    "note": "",
+                }
+            )
+            for side, mean in sorted(result.by_side.items()):
+                rows.append(
+                    {
+                        **_blank_row(common, result.name, side, ""),
+                        "respondents": str(run.sides[side]),
+                        "mean": f"{mean:.2f}",
+                    }
+                )
+        if run.side_breakdown and not run.sides:
+            rows.append(_blank_row(common, "", "by side", "side breakdown suppressed: a side is below the minimum"))
+    return rows
+
+
+def _blank_row(common: Mapping[str, str], construct: str, group: str, note: str) -> dict[str, str]:
+    row = dict.fromkeys(EXPORT_COLUMNS, "")
+    row.update(common)
+    row.update({"construct": construct, "group": group, "note": note})
+    return row
