@@ -192,3 +192,13 @@ async def test_a_closed_poll_replaces_its_message_in_place(bot: SlackBot) -> Non
     ts = bot.mock.messages[CHANNEL][0]["ts"]
     assert update.args["channel"] == CHANNEL and update.args["ts"] == ts
     assert bot.mock.messages[CHANNEL][0]["text"] == "Poll closed: 7 answers."
+
+
+async def test_a_member_slack_does_not_know_is_looked_up_once_not_per_message(bot: SlackBot) -> None:
+    bot.mock.users.pop("UANA")  # Ana's e-mail is not in the workspace
+    for n in range(3):
+        queue(bot, f"to-ana-{n}", Destination("slack", member="ana"))
+    await bot.sender.drain_until_empty()
+    assert len(bot.mock.of("users.lookupByEmail")) == 1
+    assert [row(bot, f"to-ana-{n}").last_error for n in range(3)] == ["users_not_found"] * 3
+    assert not bot.mock.of("chat.postMessage")

@@ -20,6 +20,7 @@ from bot.runtime import Runtime
 
 PLATFORM = "slack"
 TIMEZONE_PAUSE = timedelta(minutes=10)  # after users.info is rate limited (Tier 4): sending matters more
+LOOKUP_AGAIN_AFTER = timedelta(hours=1)  # an e-mail Slack did not know may belong to someone who joins later
 
 
 class SlackDirectory:
@@ -33,6 +34,7 @@ class SlackDirectory:
         self._strangers: set[str] = set()  # user ids whose e-mail matched no member (until restart)
         self._timezones_checked: set[str] = set()
         self._timezones_paused_until: datetime | None = None
+        self._not_on_slack: dict[str, datetime] = {}  # e-mail -> when Slack last said it knows no such user
 
     async def member_for(self, user_id: str) -> str | None:
         """The configured member a Slack user is: by id (config or learned), else by their Slack e-mail."""
@@ -71,10 +73,16 @@ class SlackDirectory:
             return known
         if member is None or not member.email:
             raise PermanentError(f"member {member_key!r} has no Slack id or e-mail in the config")
+        missing_since = self._not_on_slack.get(member.email)
+        if missing_since is not None and self.rt.clock.now() - missing_since < LOOKUP_AGAIN_AFTER:
+            raise PermanentError("users_not_found")  # asked recently; a fan-out must not ask once per message
         try:
             user = (await self.client.users_lookupByEmail(email=member.email))["user"]
         except SlackApiError as error:
-            raise classify(error) from error
+            problem = classify(error)
+            if isinstance(problem, PermanentError):
+                self._not_on_slack[member.email] = self.rt.clock.now()
+            raise problem from error
         await asyncio.to_thread(remember_identity, self.rt.db, PLATFORM, user["id"], member_key, user.get("tz"))
         self._timezones_checked.add(user["id"])
         return str(user["id"])
