@@ -1,0 +1,82 @@
+"""A real routine end to end in Slack: a co-chair opens a pulse survey with /partner, the invitation arrives by direct
+message, its Answer button opens the survey as a modal, a missing answer keeps it open, a complete one is stored."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.clock import FakeClock
+from bot.flows import FLOWS
+from bot.store.db import Database
+from bot.store.pulse import PulseAnswer, PulseParticipation
+from bot.ticker import Ticker
+from tests.slack.conftest import SlackBot, start_bot
+from tests.slack.mock_api import MockSlack
+from tests.slack.workspace import district
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENING = datetime(2026, 11, 2, 16, 30, tzinfo=UTC)  # Monday 08:30 in Los Angeles: the pulse opens
+
+
+@pytest.fixture
+async def pulse_bot(sqlite_db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
+    members = {
+        f"{side}{i}": {"name": f"{side.capitalize()}{i} Person", "side": side, "slack_id": f"U{side[0].upper()}{i}"}
+        for side in ("labor", "management")
+        for i in range(1, 4)
+    }
+    config = district(members, "CDISTRICT")
+    config["teams"]["district"] |= {
+        "co_chairs": ["labor1", "management1"],
+        "routines": {"pulse": {"instrument": "trust"}},
+    }
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    shutil.copy(ROOT / "config" / "surveys.yaml", folder / "surveys.yaml")
+    async for bot in start_bot(sqlite_db, FakeClock(OPENING), MockSlack(), folder, config):
+        yield bot
+
+
+async def test_a_member_answers_the_pulse_in_a_modal(pulse_bot: SlackBot) -> None:
+    bot = pulse_bot
+    status, _ = await bot.slack.command(
+        "UL1", "pulse start trust", channel="CDISTRICT", response_url=bot.mock.response_url("start")
+    )
+    await bot.settle()
+    assert status == 200 and "Opened *Trust in our partnership*" in bot.mock.responses[0][1]["text"]
+    Ticker(bot.rt, FLOWS).reconcile()
+    await bot.sender.drain_until_empty()
+    invitation = next(c for c in bot.mock.of("chat.postMessage") if c.args["channel"] == "DUL2")
+    buttons = [e for b in invitation.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    answer = next(b for b in buttons if b["action_id"].startswith("pulse.answer"))
+
+    await bot.slack.press("UL2", answer, channel="DUL2", message_ts=bot.mock.messages["DUL2"][0]["ts"])
+    await bot.settle()
+    (opened,) = bot.mock.of("views.open")
+    view = opened.args["view"]
+    scales = [b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "radio_buttons"]
+    assert scales and all(not b["optional"] for b in scales)
+
+    first = scales[0]["block_id"]
+    status, body = await bot.slack.submit(
+        "UL2", view, {first: {"type": "radio_buttons", "selected_option": {"value": "4"}}}
+    )
+    assert status == 200 and json.loads(body)["response_action"] == "errors"  # the other items are missing
+
+    complete = {b["block_id"]: {"type": "radio_buttons", "selected_option": {"value": "4"}} for b in scales}
+    status, body = await bot.slack.submit("UL2", view, complete)
+    await bot.settle()
+    assert status == 200 and body == ""
+    (thanks,) = bot.mock.of("chat.postEphemeral")
+    assert thanks.args["user"] == "UL2" and thanks.args["channel"] == "DUL2"
+    with bot.rt.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(PulseAnswer)) == len(scales)
+        answered = session.scalars(select(PulseParticipation).where(PulseParticipation.member == "labor2")).one()
+        assert answered.status == "answered"
