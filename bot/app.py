@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
@@ -27,6 +26,7 @@ from bot.identity import resolve_member
 from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
 from bot.metrics import count, set_gauge
+from bot.platforms import slack, teams
 from bot.platforms.base import Inbound, Platform
 from bot.platforms.local import LocalWorkspace
 from bot.render import Templates
@@ -39,8 +39,6 @@ from bot.web import build_web_app
 
 log = logging.getLogger("partnerbot")
 
-# Platform modules that can go live; each exposes `from_env(env, runtime, inbound) -> Platform | None`.
-PLATFORM_MODULES = ("bot.platforms.slack", "bot.platforms.teams")
 TICK_SECONDS = 30
 
 
@@ -142,14 +140,8 @@ def build_app(
     handlers = Handlers(runtime)
 
     platforms: dict[str, Platform] = {}
-    for module_name in PLATFORM_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name != module_name:
-                raise
-            continue
-        platform = module.from_env(env, runtime, handlers)
+    for from_env in (slack.from_env, teams.from_env):
+        platform = from_env(env, runtime, handlers)
         if platform is not None:
             platforms[platform.name] = platform
     if not platforms:

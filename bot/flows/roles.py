@@ -291,7 +291,7 @@ def seats(settings: RolesSettings, stored: list[RoleAssignment]) -> list[Seat]:
             lineup.append(Seat(spec.name, None, status="by the team"))
             continue
         row = by_role.get(spec.name)
-        active = row is not None and row.status in ACTIVE
+        active = row is not None and (row.status in ACTIVE or row.status == "planned")  # planned: a preview
         lineup.append(Seat(spec.name, row.member if active else None, status=row.status if row else ""))
     return lineup
 
