@@ -64,7 +64,7 @@ async def slack(db: Database, folder: Path, config: dict[str, Any]) -> AsyncIter
     hooks = itertools.count(1)
     async for bot in start_bot(db, FakeClock(START), MockSlack(users={}), folder, config=config):
 
-        async def say(member: str, text: str) -> str:
+        async def say(member: str, text: str, bot: Any = bot) -> str:  # bound now: `bot` is a loop variable
             hook = f"h{next(hooks)}"
             opened = len(bot.mock.of("views.open"))
             await bot.slack.command(
