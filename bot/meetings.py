@@ -34,6 +34,41 @@ def closure(config: Config, team: Team, day: date) -> DateRange | None:
 
 def meetings_between(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
     """Meetings the team holds with a start in (start, end], in time order."""
+    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
+    if last - first > _LONGEST_KEPT:
+        return _expand_held(config, team, start, end)  # long look-ups (rotation counts) are not worth keeping
+    return [m for m in _HELD.months(config, team, first, last) if start < m.start <= end]
+
+
+_TWO_MONTHS = timedelta(days=62)
+_LONGEST_KEPT = timedelta(days=200)
+
+
+def _month_floor(instant: datetime) -> datetime:
+    return instant.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+class _HeldMeetingsCache:
+    """Every routine of every team asks for the same few months of meetings at each tick. Held meetings depend only
+    on the config (immutable, replaced whole on reload), so they are kept per team and month window."""
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.entries: dict[tuple[str, datetime, datetime], list[HeldMeeting]] = {}
+
+    def months(self, config: Config, team: Team, first: datetime, last: datetime) -> list[HeldMeeting]:
+        if self.config is not config or len(self.entries) > 50_000:
+            self.config, self.entries = config, {}
+        key = (team.key, first, last)
+        if key not in self.entries:
+            self.entries[key] = _expand_held(config, team, first - timedelta(seconds=1), last)
+        return self.entries[key]
+
+
+_HELD = _HeldMeetingsCache()
+
+
+def _expand_held(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
     tz = config.team_tz(team)
     held = []
     for series in team.meetings:

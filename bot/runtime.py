@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.render import Templates
 from bot.store.db import Database
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -18,3 +22,11 @@ class Runtime:
     templates: Templates
     platforms: tuple[str, ...] = ("local",)  # the platforms that are live; destinations are resolved among them
     seed: int = 0  # for anything that shuffles (free-text answers): seeded, never the global random
+    # Filled during one reconcile tick and emptied after it: lets a flow load its state for every team at once.
+    tick_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def once_per_tick(self, key: str, load: Callable[[], T]) -> T:
+        """`load()` once per tick (outside a tick, every time): the ticker asks 1,000 teams, the database once."""
+        if key not in self.tick_cache:
+            self.tick_cache[key] = load()
+        return self.tick_cache[key]  # type: ignore[no-any-return]

@@ -58,12 +58,16 @@ class Ticker:
         now = self.rt.clock.now()
         since = self._since(now)
         report = TickReport()
-        for team in self.rt.config.teams.values():
-            try:
-                self._reconcile_team(team.key, since, now, report)
-            except Exception:  # one team's failure must not stop the others
-                log.exception("routines of team %s failed to reconcile", team.key)
-                report.failed.append(f"{team.key}/*")
+        self.rt.tick_cache.clear()
+        try:
+            for team in self.rt.config.teams.values():
+                try:
+                    self._reconcile_team(team.key, since, now, report)
+                except Exception:  # one team's failure must not stop the others
+                    log.exception("routines of team %s failed to reconcile", team.key)
+                    report.failed.append(f"{team.key}/*")
+        finally:
+            self.rt.tick_cache.clear()  # commands between ticks always read fresh state
         self._advance(now)
         self.last_next_due = report.next_due
         return report
@@ -104,7 +108,7 @@ class Ticker:
             current = [d for d in dues if d.at <= now]
             if not current:
                 continue
-            claimed = self._already_claimed(current)
+            claimed = self._already_claimed(since)
             for due in current:
                 if (due.routine_key, due.at) in claimed:
                     continue
@@ -113,13 +117,18 @@ class Ticker:
                 else:
                     self._claim_and_run(flow, settings, due, now, report)
 
-    def _already_claimed(self, dues: list[Due]) -> set[tuple[str, datetime]]:
-        keys = {d.routine_key for d in dues}
-        with self.rt.db.session() as session:
-            rows = session.execute(
-                select(Occurrence.routine_key, Occurrence.due_at).where(Occurrence.routine_key.in_(keys))
-            ).all()
-        return {(key, at) for key, at in rows}
+    def _already_claimed(self, since: datetime) -> set[tuple[str, datetime]]:
+        """Every claim in this tick's window, read once per tick: a claim made meanwhile by another ticker is
+        still caught by the unique insert."""
+
+        def load() -> set[tuple[str, datetime]]:
+            with self.rt.db.session() as session:
+                rows = session.execute(
+                    select(Occurrence.routine_key, Occurrence.due_at).where(Occurrence.due_at > since - RECHECK)
+                ).all()
+            return {(key, at) for key, at in rows}
+
+        return self.rt.once_per_tick("ticker.claimed", load)
 
     def _insert_claim(self, due: Due, status: str, now: datetime) -> bool:
         try:

@@ -307,14 +307,14 @@ class DeliverablesFlow(Flow):
     name = "deliverables"
     settings_model = DeliverablesSettings
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._synced: tuple[object, object] | None = None  # the (config, database) whose YAML items are in
+
     def due(
         self, rt: Runtime, team: Team, settings: DeliverablesSettings, start: datetime, end: datetime
     ) -> Iterable[Due]:
-        with rt.db.session() as session:
-            sync_yaml_items(rt, session, team, settings)
-            items = session.scalars(
-                select(Deliverable).where(Deliverable.team == team.key, Deliverable.status != "done")
-            ).all()
+        items = rt.once_per_tick("deliverables.open", lambda: self._open_items(rt)).get(team.key, [])
         grace = self.grace(settings, REMINDER_GRACE)
         config = rt.config
         for item in items:
@@ -336,6 +336,21 @@ class DeliverablesFlow(Flow):
                     yield Due(team.key, self.name, step, subject, at, grace, {"id": item.id, **data})
         for at in cadence_times(config, team, settings.digest, start, end, skip_closures=settings.skip_school_closures):
             yield Due(team.key, self.name, "digest", f"{at:%Y-%m-%d}", at, self.grace(settings, DIGEST_GRACE))
+
+    def _open_items(self, rt: Runtime) -> dict[str, list[Deliverable]]:
+        """Open deliverables by team, read once per tick; YAML items are added once per config and database."""
+        by_team: dict[str, list[Deliverable]] = {}
+        with rt.db.session() as session:
+            synced = self._synced
+            if synced is None or synced[0] is not rt.config or synced[1] is not rt.db:
+                for team in rt.config.teams.values():
+                    settings = self.settings(rt.config, team)
+                    if isinstance(settings, DeliverablesSettings):
+                        sync_yaml_items(rt, session, team, settings)
+                self._synced = (rt.config, rt.db)
+            for item in session.scalars(select(Deliverable).where(Deliverable.status != "done")):
+                by_team.setdefault(item.team, []).append(item)
+        return by_team
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: DeliverablesSettings) -> None:
         team = rt.config.teams[due.team]

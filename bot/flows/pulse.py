@@ -149,6 +149,15 @@ def _local(rt: Runtime, team: Team, instant: datetime) -> str:
 # --- the routine ----------------------------------------------------------------------------------------------
 
 
+def _open_runs(rt: Runtime) -> dict[str, list[PulseRun]]:
+    """Open runs by team (read once per tick for every team)."""
+    by_team: dict[str, list[PulseRun]] = {}
+    with rt.db.session() as session:
+        for run in session.scalars(select(PulseRun).where(PulseRun.status == "open")):
+            by_team.setdefault(run.team, []).append(run)
+    return by_team
+
+
 class PulseFlow(Flow):
     name = "pulse"
     settings_model = PulseSettings
@@ -162,9 +171,7 @@ class PulseFlow(Flow):
             for at in times:
                 subject = f"{settings.instrument}@{at:%Y-%m-%dT%H:%MZ}"
                 yield Due(team.key, self.name, "open", subject, at, self.grace(settings))
-        with rt.db.session() as session:
-            runs = session.scalars(select(PulseRun).where(PulseRun.team == team.key, PulseRun.status == "open")).all()
-        for run in runs:
+        for run in rt.once_per_tick("pulse.open-runs", lambda: _open_runs(rt)).get(team.key, []):
             for number, stamp in enumerate(run.reminders.get("at", []), start=1):
                 at = datetime.fromisoformat(stamp)
                 if start < at <= end and at < run.closes_at:

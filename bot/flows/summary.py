@@ -153,6 +153,15 @@ def _ask_note_takers(rt: Runtime, session: Session, team: Team, row: MeetingSumm
         direct_message(rt, session, team, member, key, message)
 
 
+def _in_review(rt: Runtime) -> dict[str, list[MeetingSummary]]:
+    """Summaries waiting for the co-chairs, by team (read once per tick for every team)."""
+    by_team: dict[str, list[MeetingSummary]] = {}
+    with rt.db.session() as session:
+        for row in session.scalars(select(MeetingSummary).where(MeetingSummary.status == "review")):
+            by_team.setdefault(row.team, []).append(row)
+    return by_team
+
+
 class SummaryFlow(Flow):
     name = "summary"
     settings_model = SummarySettings
@@ -174,11 +183,7 @@ class SummaryFlow(Flow):
             grace = self.grace(settings, REMINDER_GRACE)
             yield Due(team.key, self.name, "remind", meeting.subject, at + later, grace, {"meeting": meeting})
         wait = timedelta(hours=settings.approval_remind_after_hours)
-        with rt.db.session() as session:
-            waiting = session.scalars(
-                select(MeetingSummary).where(MeetingSummary.team == team.key, MeetingSummary.status == "review")
-            ).all()
-        for row in waiting:
+        for row in rt.once_per_tick("summary.in-review", lambda: _in_review(rt)).get(team.key, []):
             if row.submitted_at is not None and start < row.submitted_at + wait <= end:
                 subject = f"{row.meeting}#{row.round}"
                 at = row.submitted_at + wait

@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("flow", sa.String(50), nullable=False),
         sa.Column("step", sa.String(50), nullable=False),
         sa.Column("subject", sa.String(200), nullable=False),
-        sa.Column("due_at", TS, nullable=False),
+        sa.Column("due_at", TS, nullable=False, index=True),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("claimed_by", sa.String(100), nullable=False, server_default=""),
         sa.Column("started_at", TS),
