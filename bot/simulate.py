@@ -69,18 +69,26 @@ def simulate(config: Config, start: date, days: int) -> list[SimulatedPost]:
         recorder = Recorder(clock)
         ticker = Ticker(rt, FLOWS, lookahead=timedelta(days=2))
         sender = Sender(db, {"local": recorder}, clock)
-        while clock.now() < end:
-            report = ticker.reconcile()
-            asyncio.run(_send_what_is_due(sender))
-            upcoming = [t for t in (report.next_due, _next_held_message(db)) if t is not None and t > clock.now()]
-            clock.set(min([*upcoming, clock.now() + timedelta(days=2), end]))
-        ticker.reconcile()
-        asyncio.run(_send_what_is_due(sender))
+        asyncio.run(advance(ticker, sender, clock, end))
         db.engine.dispose()
     return sorted(recorder.posts, key=lambda p: p.at)
 
 
-async def _send_what_is_due(sender: Sender) -> None:
+async def advance(ticker: Ticker, sender: Sender, clock: FakeClock, until: datetime) -> None:
+    """Move a fake clock to `until` as a running bot lives through it: wake at each due occurrence and each held
+    message's send time, tick, and deliver what may go at that moment. Tests drive the routines with it too."""
+    while True:
+        report = ticker.reconcile()
+        await send_what_is_due(sender)
+        now = clock.now()
+        if now >= until:
+            return
+        upcoming = [t for t in (report.next_due, _next_held_message(sender.db)) if t is not None and t > now]
+        clock.set(min([*upcoming, now + timedelta(days=2), until]))
+
+
+async def send_what_is_due(sender: Sender) -> None:
+    """Deliver what may go now; messages held for later (working hours, pacing) wait."""
     while await sender.drain_once():
         pass
 

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-
 from bot.app import Handlers
 from bot.clock import FakeClock
 from bot.config import Config
@@ -15,8 +13,8 @@ from bot.flows import FLOWS
 from bot.platforms.local import LocalPost, LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
+from bot.simulate import advance, send_what_is_due
 from bot.store.db import Database
-from bot.store.models import OutboxItem
 from bot.ticker import Ticker
 from tests.support import runtime
 
@@ -35,21 +33,11 @@ class Workspace:
 
     async def advance(self, until: datetime) -> None:
         """Run every tick that would happen up to `until`, delivering what the routines post."""
-        while True:
-            report = self.ticker.reconcile()
-            await self.send()
-            now = self.clock.now()
-            if now >= until:
-                return
-            with self.rt.db.session() as session:
-                held = session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))
-            upcoming = [t for t in (report.next_due, held) if t is not None and t > now]
-            self.clock.set(min([*upcoming, now + timedelta(days=2), until]))
+        await advance(self.ticker, self.sender, self.clock, until)
 
     async def send(self) -> None:
         """Deliver what may go now; messages held for later (working hours) wait for `advance`."""
-        while await self.sender.drain_once():
-            pass
+        await send_what_is_due(self.sender)
 
     async def say(self, line: str) -> str:
         answer = await self.local.handle_line(line)

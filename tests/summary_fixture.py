@@ -3,20 +3,19 @@ constituencies like a real partnership, a winter break and a January holiday, an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.app import Handlers
-from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows import FLOWS
-from bot.platforms.local import LocalPost, LocalWorkspace
+from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
 from bot.store.roles import RoleAssignment
 from bot.ticker import Ticker
+from tests.harness import Workspace
 from tests.support import build_config, member, runtime
 
 # The 2nd-Tuesday meeting of December 2026: 15:30-17:00 in Los Angeles.
@@ -73,40 +72,15 @@ def partnership(summary: dict[str, Any] | None = None, deliverables: dict[str, A
     )
 
 
-@dataclass
-class World:
-    """The bot on the local workspace with a fake clock: tick, deliver, and read what people saw."""
-
-    rt: Runtime
-    local: LocalWorkspace
-    ticker: Ticker
-    sender: Sender
-
-    @property
-    def clock(self) -> FakeClock:
-        assert isinstance(self.rt.clock, FakeClock)
-        return self.rt.clock
-
-    async def say(self, line: str) -> str:
-        return await self.local.handle_line(line)
+class World(Workspace):
+    """The routine workspace (tests/harness.py) with the names the summary and deliverables tests use."""
 
     async def tick(self) -> None:
         self.ticker.reconcile()
-        await self.sender.drain_until_empty()
+        await self.send()
 
     async def run_until(self, end: datetime) -> None:
-        """Move the clock forward occurrence by occurrence, as a running bot would wake up."""
-        while True:
-            report = self.ticker.reconcile()
-            await self.sender.drain_until_empty()
-            now = self.clock.now()
-            if now >= end:
-                return
-            upcoming = report.next_due if report.next_due and report.next_due > now else now + timedelta(days=2)
-            self.clock.set(min(upcoming, end))
-
-    def posts(self, conversation: str, since: int = 0) -> list[LocalPost]:
-        return [p for p in self.local.posts if p.conversation == conversation and p.id > since]
+        await self.advance(end)
 
     def last_id(self) -> int:
         return self.local.posts[-1].id if self.local.posts else 0
@@ -117,11 +91,7 @@ def world(config: Config, db: Database, start: datetime) -> World:
     local = LocalWorkspace(rt.clock, echo=False)
     local.inbound = Handlers(rt)
     ticker = Ticker(rt, FLOWS, lookahead=timedelta(days=2))
-    return World(rt, local, ticker, Sender(db, {"local": local}, rt.clock, sleep=_no_sleep))
-
-
-async def _no_sleep(_seconds: float) -> None:
-    return None
+    return World(rt, local, ticker, Sender(db, {"local": local}, rt.clock))
 
 
 def assign_note_taker(rt: Runtime, member_key: str, meeting: str = MEETING, start: datetime = MEETING_START) -> None:
