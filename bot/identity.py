@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.config import Config
+from bot.config import Config, Member
 from bot.store.db import Database
 from bot.store.models import MemberIdentity
 
@@ -20,6 +20,12 @@ def member_from_config(config: Config, platform: str, user_id: str) -> str | Non
         if platform == "local" and user_id.lower() in (member.key.lower(), member.name.split()[0].lower()):
             return member.key
     return None
+
+
+def known_handles(member: Member) -> set[str]:
+    """Every way a member may be written as a handle in chat: the config key and the platform ids (an @-mention
+    in Slack arrives as the user id). Used to catch names in text that must carry no personal attributions."""
+    return {handle for handle in (member.key, member.slack_id, member.teams_id) if handle}
 
 
 def resolve_member(config: Config, db: Database, platform: str, user_id: str) -> str | None:

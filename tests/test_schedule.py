@@ -7,12 +7,29 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.config import Config
 from bot.meetings import cadence_times, meetings_between
 from bot.schedule import FRIENDLY_EXAMPLES, expand, localize, parse_relative, parse_rule, relative_time
 from tests.support import build_config, member
 
 LA = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")
+
+
+def weekly_team_with_winter_break(rule: str) -> Config:
+    return build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": [{"rule": rule}],
+            }
+        },
+        calendar={"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]},
+    )
 
 
 def local(instant: datetime, tz: ZoneInfo) -> str:
@@ -88,19 +105,7 @@ def test_relative_times() -> None:
 
 
 def test_meetings_and_cadences_skip_school_breaks() -> None:
-    config = build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "meetings": [{"rule": "weekly on Monday at 15:00"}],
-            }
-        },
-        calendar={"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]},
-    )
+    config = weekly_team_with_winter_break("weekly on Monday at 15:00")
     team = config.teams["t"]
     window = (datetime(2026, 12, 10, tzinfo=UTC), datetime(2027, 1, 10, tzinfo=UTC))
     days = [m.start.astimezone(LA).date().isoformat() for m in meetings_between(config, team, *window)]
@@ -112,19 +117,7 @@ def test_meetings_and_cadences_skip_school_breaks() -> None:
 def test_a_day_offset_time_that_falls_on_a_weekend_or_break_moves_to_a_school_day() -> None:
     from bot.meetings import dues_relative_to_meetings
 
-    config = build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "meetings": [{"rule": "weekly on Tuesday at 15:30"}],
-            }
-        },
-        calendar={"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]},
-    )
+    config = weekly_team_with_winter_break("weekly on Tuesday at 15:30")
     team = config.teams["t"]
     window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 7, tzinfo=UTC))
     before = dues_relative_to_meetings(config, team, parse_relative("2 days before at 09:00"), *window)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.config import Config, Member, Team
+from bot.identity import known_handles
 from bot.messages import Form, FormField
 
 MAX_TALKING_POINTS = 5
@@ -259,9 +260,7 @@ class Attribution:
 
 
 def _patterns(member: Member) -> list[str]:
-    words = {member.name, member.name.split()[0], member.key}
-    if member.slack_id:
-        words.add(member.slack_id)
+    words = {member.name, member.name.split()[0], *known_handles(member)}
     return sorted((w for w in words if len(w) >= 2), key=len, reverse=True)
 
 
