@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.flows.base import Due, Flow
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_LOOKBACK = timedelta(days=3)  # how far back a restarted bot looks for missed occurrences
 FIRST_START_LOOKBACK = timedelta(hours=1)  # a brand-new database does not replay history
+ABANDONED_AFTER = timedelta(minutes=10)  # a run still 'running' after this was left by a process that died
 RECHECK = timedelta(hours=6)  # each tick also re-reads this much before the last tick, to finish interrupted work
 
 
@@ -110,25 +111,53 @@ class Ticker:
                 continue
             claimed = self._already_claimed(since)
             for due in current:
-                if (due.routine_key, due.at) in claimed:
-                    continue
-                if due.at < now - due.grace:
-                    self._record_missed(due, now, report)
-                else:
-                    self._claim_and_run(flow, settings, due, now, report)
+                claim = claimed.get((due.routine_key, due.at))
+                late = due.at < now - due.grace
+                if claim is None:
+                    if late:
+                        self._record_missed(due, now, report)
+                    else:
+                        self._claim_and_run(flow, settings, due, now, report)
+                elif not late and self._stale(claim, now) and self._take_over(due, claim, now):
+                    self._run_claimed(flow, settings, due, report)
 
-    def _already_claimed(self, since: datetime) -> set[tuple[str, datetime]]:
-        """Every claim in this tick's window, read once per tick: a claim made meanwhile by another ticker is
-        still caught by the unique insert."""
+    def _already_claimed(self, since: datetime) -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
+        """Every claim in this tick's window with its status and start, read once per tick: a claim made meanwhile
+        by another ticker is still caught by the unique insert."""
 
-        def load() -> set[tuple[str, datetime]]:
+        def load() -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
             with self.rt.db.session() as session:
                 rows = session.execute(
-                    select(Occurrence.routine_key, Occurrence.due_at).where(Occurrence.due_at > since - RECHECK)
+                    select(Occurrence.routine_key, Occurrence.due_at, Occurrence.status, Occurrence.started_at).where(
+                        Occurrence.due_at > since - RECHECK
+                    )
                 ).all()
-            return {(key, at) for key, at in rows}
+            return {(key, at): (status, started) for key, at, status, started in rows}
 
         return self.rt.once_per_tick("ticker.claimed", load)
+
+    @staticmethod
+    def _stale(claim: tuple[str, datetime | None], now: datetime) -> bool:
+        status, started = claim
+        return status == "running" and started is not None and started < now - ABANDONED_AFTER
+
+    def _take_over(self, due: Due, claim: tuple[str, datetime | None], now: datetime) -> bool:
+        """Re-claim an occurrence whose runner died mid-run. Safe: a run is one transaction (a crash committed
+        nothing) and its messages have idempotent keys. Compare-and-set, so one taker wins."""
+        with self.rt.db.session() as session:
+            taken = session.execute(
+                update(Occurrence)
+                .where(
+                    Occurrence.routine_key == due.routine_key,
+                    Occurrence.due_at == due.at,
+                    Occurrence.status == "running",
+                    Occurrence.started_at == claim[1],
+                )
+                .values(claimed_by=self.instance, started_at=now)
+            ).rowcount
+        if taken == 1:
+            log.warning("%s was abandoned mid-run by a stopped process; running it again", due.routine_key)
+        return taken == 1
 
     def _insert_claim(self, due: Due, status: str, now: datetime) -> bool:
         try:
@@ -158,8 +187,10 @@ class Ticker:
             report.missed.append(due.routine_key)
 
     def _claim_and_run(self, flow: Flow, settings: object, due: Due, now: datetime, report: TickReport) -> None:
-        if not self._insert_claim(due, "running", now):
-            return
+        if self._insert_claim(due, "running", now):
+            self._run_claimed(flow, settings, due, report)
+
+    def _run_claimed(self, flow: Flow, settings: object, due: Due, report: TickReport) -> None:
         error = ""
         try:
             with self.rt.db.session() as session:

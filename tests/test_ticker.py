@@ -117,3 +117,29 @@ def test_one_failing_team_does_not_stop_the_others(db: Database) -> None:
     report = Ticker(rt, {"daily": DailyPost(broken={"north"})}).reconcile()
     assert report.failed == ["north/*"]
     assert [k.split("/")[0] for k in posts(db)] == ["south"]
+
+
+def test_an_occurrence_abandoned_mid_run_is_run_again_inside_its_grace(db: Database) -> None:
+    rt = runtime(two_team_config(grace_minutes=60), db, START + timedelta(hours=1, minutes=1))  # 09:01
+    due_at = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)
+    with db.session() as session:  # a process claimed north's 09:00 post at 09:00 and died before committing it
+        session.add(
+            Occurrence(
+                routine_key=f"north/daily.post/{due_at.isoformat()}",
+                team="north",
+                flow="daily",
+                step="post",
+                subject=due_at.isoformat(),
+                due_at=due_at,
+                status="running",
+                claimed_by="dead:1",
+                started_at=due_at,
+            )
+        )
+    Ticker(rt, {"daily": DailyPost()}).reconcile()
+    assert [k.split("/")[0] for k in posts(db)] == ["south"]  # a claim a minute old may still be at work
+    rt.clock.advance(minutes=15)
+    Ticker(rt, {"daily": DailyPost()}, instance="b").reconcile()
+    Ticker(rt, {"daily": DailyPost()}, instance="c").reconcile()
+    assert sorted(k.split("/")[0] for k in posts(db)) == ["north", "south"]  # run again once, not twice
+    assert statuses(db)["north@12-01"] == "done"
