@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from bot.config.models import Config
+from bot.config.surveys import Instrument
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -23,13 +26,14 @@ def config_schema() -> dict[str, Any]:
     defs: dict[str, Any] = schema.setdefault("$defs", {})
     routines: dict[str, Any] = {}
     for name, flow in sorted(FLOWS.items()):
-        settings = flow.settings_model.model_json_schema(mode="validation")
-        for def_name, definition in {**settings.pop("$defs", {}), settings["title"]: settings}.items():
-            if defs.get(def_name, definition) != definition:
-                raise RuntimeError(f"two config models are both named {def_name}; rename one")
-            defs[def_name] = definition
         # `norms:` with nothing after it is read as "run with the defaults".
-        routines[name] = {"anyOf": [{"$ref": f"#/$defs/{settings['title']}"}, {"type": "null"}]}
+        routines[name] = {"anyOf": [{"$ref": _define(defs, flow.settings_model)}, {"type": "null"}]}
+    schema["properties"]["surveys"] = {
+        "title": "Surveys",
+        "description": "survey instruments by key (the pulse routine's `instrument:` names one)",
+        "type": "object",
+        "additionalProperties": {"$ref": _define(defs, Instrument)},
+    }
     team_routines = defs["Team"]["properties"]["routines"]
     defs["Team"]["properties"]["routines"] = {
         "title": team_routines.get("title", "Routines"),
@@ -44,6 +48,17 @@ def config_schema() -> dict[str, Any]:
         "title": "Partnerbot config",
         "description": "The YAML files of a Partnerbot config folder, merged: each file holds some top-level keys.",
     }
+
+
+def _define(defs: dict[str, Any], model: type[BaseModel]) -> str:
+    """Add `model` (and the models it uses) to the shared $defs; returns the reference to it."""
+    schema = model.model_json_schema(mode="validation")
+    schema.get("properties", {}).pop("key", None)  # filled from the mapping key, never written by admins
+    for def_name, definition in {**schema.pop("$defs", {}), schema["title"]: schema}.items():
+        if defs.get(def_name, definition) != definition:
+            raise RuntimeError(f"two config models are both named {def_name}; rename one")
+        defs[def_name] = definition
+    return f"#/$defs/{schema['title']}"
 
 
 def config_schema_json() -> str:
