@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -106,3 +107,23 @@ def database_kinds() -> list[str]:
 def runtime(config: Config, db: Database, start: datetime, platforms: tuple[str, ...] = ("local",)) -> Runtime:
     clock = FakeClock(start if start.tzinfo else start.replace(tzinfo=UTC))
     return Runtime(config=config, db=db, clock=clock, templates=Templates(), platforms=platforms)
+
+
+def example_config_data() -> dict[str, Any]:
+    """The shipped example config as plain data, ready to change and write back (JSON is YAML) for a test."""
+    from bot.config.loader import load_config
+
+    data = load_config(Path(__file__).resolve().parents[1] / "config", env={}).model_dump(
+        mode="json", exclude={"folder"}
+    )
+    data["calendar"]["ics"] = []  # already merged into the holidays
+    for section in ("members", "teams"):
+        for entry in data[section].values():
+            del entry["key"]  # filled from the mapping key by the loader
+    return data
+
+
+def write_config_data(folder: Path, data: dict[str, Any]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "partnerbot.yaml").write_text(json.dumps(data))  # JSON is YAML
+    return folder

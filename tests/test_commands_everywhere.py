@@ -17,11 +17,11 @@ import pytest
 
 from bot.app import build_app
 from bot.clock import FakeClock
-from bot.config.loader import load_config
 from bot.handlers.registry import COMMANDS, CommandSpec
 from bot.store.db import Database
 from tests.slack.conftest import start_bot
 from tests.slack.mock_api import MockSlack
+from tests.support import example_config_data, write_config_data
 from tests.teams.connector import Activities, bot_server, connector
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,13 +31,10 @@ MEMBER, CO_CHAIR = "linda", "maria"  # both on the district team only; maria is 
 
 def example_config_everywhere() -> dict[str, Any]:
     """The example config with every member known on Slack and Teams and every team bound to a channel on both."""
-    data = load_config(ROOT / "config", env={}).model_dump(mode="json", exclude={"folder"})
-    data["calendar"]["ics"] = []  # already merged into the holidays
+    data = example_config_data()
     for key, person in data["members"].items():
-        del person["key"]
         person |= {"slack_id": f"U{key.upper()}", "teams_id": f"aad-{key}"}
     for key, team in data["teams"].items():
-        del team["key"]
         team["channels"] |= {"slack": f"C{key.upper()}", "teams": f"19:{key}@thread.tacv2"}
     return data
 
@@ -103,9 +100,7 @@ async def teams(db: Database, folder: Path) -> AsyncIterator[Person]:
 @pytest.fixture(params=["local", "slack", "teams"])
 async def person(request: pytest.FixtureRequest, sqlite_db: Database, tmp_path: Path) -> AsyncIterator[Person]:
     config = example_config_everywhere()
-    folder = tmp_path / "config"
-    folder.mkdir()
-    (folder / "partnerbot.yaml").write_text(json.dumps(config))  # JSON is YAML
+    folder = write_config_data(tmp_path / "config", config)
     if request.param == "local":
         driver = local_workspace(sqlite_db, folder)
     elif request.param == "slack":
