@@ -24,7 +24,6 @@ from tests.slack.mock_api import MockSlack
 from tests.support import example_config_data, write_config_data
 from tests.teams.connector import Activities, bot_server, connector
 
-ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2026, 12, 9, 18, 0, tzinfo=UTC)  # a school-day morning, the day after the district meeting
 MEMBER, CO_CHAIR = "linda", "maria"  # both on the district team only; maria is its labor co-chair
 
