@@ -257,7 +257,8 @@ def _describe_form(form: Form) -> str:
     if form.intro:
         lines.append(form.intro)
     for f in form.fields:
-        options = f" (one of: {', '.join(v for v, _ in f.options)})" if f.options else ""
+        shown = [v if label in ("", v) else f"{v}={label}" for v, label in f.options]
+        options = f" (one of: {', '.join(shown)})" if f.options else ""
         required = "" if f.required else " [optional]"
         initial = f" [now: {f.initial}]" if f.initial else ""
         lines.append(f"  {f.name}: {f.label}{options}{required}{initial}")
