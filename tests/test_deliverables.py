@@ -140,3 +140,28 @@ def test_the_config_names_unknown_owners_and_note_takers_with_their_place(tmp_pa
     text = str(raised.value)
     assert "teams.district.routines.summary.note_taker: unknown member 'mariaa'; did you mean 'maria'?" in text
     assert "teams.district.routines.deliverables.items[0].owners: unknown member 'nobody'" in text
+
+
+async def test_a_new_due_date_moves_the_reminders_and_every_edit_is_in_the_history(sqlite_db: Database) -> None:
+    w = world(partnership(deliverables=PLAN), sqlite_db, datetime(2027, 1, 4, 16, 0, tzinfo=UTC))
+    await w.run_until(datetime(2027, 1, 5, 17, 1, tzinfo=UTC))  # the 14-day reminder for Jan 19 has gone out
+    assert len([p for p in w.posts("@lin") if "Caseload report" in p.message.plain()]) == 1
+
+    refused = await w.say("as sam: /partner deliverables edit 1 due 2027-02-16")
+    assert "Only the owners, members of Special Education Committee" in refused
+    assert "is not a date" in await w.say("as lin: /partner deliverables edit 1 due soon")
+    assert "Usage: `/partner deliverables edit N due|owners|title VALUE`" in await w.say(
+        "as lin: /partner deliverables edit 1 colour blue"
+    )
+    assert "now has due 2027-02-16" in await w.say("as lin: /partner deliverables edit 1 due 2027-02-16")
+    assert "now has owners lin, ana" in await w.say("as lin: /partner deliverables edit 1 owners lin, ana")
+
+    # The old 7-day reminder (Jan 12) no longer comes; the new 14-day one (Feb 2) goes to both owners.
+    await w.run_until(datetime(2027, 2, 2, 17, 1, tzinfo=UTC))
+    lin = [p for p in w.posts("@lin") if "Caseload report" in p.message.plain()]
+    assert [p.at.date() for p in lin] == [date(2027, 1, 5), date(2027, 2, 2)]
+    assert any("Caseload report" in p.message.plain() for p in w.posts("@ana"))
+
+    history = await w.say("as lin: /partner deliverables show 1")
+    assert "Lin Wu changed the due from 2027-01-19 to 2027-02-16" in history
+    assert "Lin Wu changed the owners from lin to lin, ana" in history

@@ -318,18 +318,18 @@ class DeliverablesFlow(Flow):
         grace = self.grace(settings, REMINDER_GRACE)
         config = rt.config
         for item in items:
+            # Subjects name the due date they are about, so a new due date brings fresh reminders.
+            about = f"{item.id}@{item.due:%Y-%m-%d}"
             found: list[tuple[str, str, datetime, dict[str, object]]] = []
             for lead, day in reminder_days(config, item.due, settings.reminders):
-                found.append(
-                    ("reminder", f"{item.id}-{lead}d", _instant(config, team, day, settings.at), {"lead": lead})
-                )
+                found.append(("reminder", f"{about}-{lead}d", _instant(config, team, day, settings.at), {"lead": lead}))
             nudge_day = config.calendar.last_school_day_on_or_before(item.due)
-            found.append(("due", str(item.id), _instant(config, team, nudge_day, settings.at), {}))
+            found.append(("due", about, _instant(config, team, nudge_day, settings.at), {}))
             # Escalations stop once somebody changes the status after the due date: the co-chairs have an answer.
             if _local_day(config, team, item.status_changed_at) <= item.due:
                 until = _local_day(config, team, end)
                 for k, day in enumerate(escalation_days(config, item.due, settings.escalate_every_days, until)):
-                    found.append(("escalation", f"{item.id}-{k + 1}", _instant(config, team, day, settings.at), {}))
+                    found.append(("escalation", f"{about}-{k + 1}", _instant(config, team, day, settings.at), {}))
             for step, subject, at, data in found:
                 # An item added late gets only the reminders still ahead of it.
                 if start < at <= end and at > item.created_at:
@@ -461,6 +461,75 @@ def status_command(rt: Runtime, inv: Invocation) -> Reply:
     if status == "at_risk" and not note:
         raise UsageError("Say in a few words what puts it at risk.")
     return _set_status(rt, inv.member, inv.args[0], status, note)
+
+
+EDITABLE = ("due", "owners", "title")
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, date):
+        return value.isoformat()
+    return ", ".join(value) if isinstance(value, list) else str(value)
+
+
+@command(
+    "deliverables edit",
+    "N due|owners|title VALUE",
+    help="change a deliverable's due date, owners or title (recorded in its history)",
+    example="/partner deliverables edit 12 due 2027-02-15",
+    about_one_team=False,
+)
+def edit_command(rt: Runtime, inv: Invocation) -> Reply:
+    if len(inv.args) < 3 or inv.args[1].lower() not in EDITABLE:
+        raise UsageError("Give the deliverable's number, what to change (due, owners or title) and the new value.")
+    field, raw = inv.args[1].lower(), " ".join(inv.args[2:]).strip()
+    value: object
+    if field == "due":
+        try:
+            value = date.fromisoformat(raw)
+        except ValueError:
+            raise UsageError(f"`{raw}` is not a date; write it as YYYY-MM-DD.") from None
+    elif field == "owners":
+        found = [(name, find_member(rt.config, name)) for name in raw.replace(",", " ").split()]
+        unknown = [name for name, member in found if member is None]
+        if unknown or not found:
+            raise UsageError(f"I don't know {', '.join(unknown) or 'anyone there'}; name owners by key or first name.")
+        value = [member.key for _, member in found if member is not None]
+    else:
+        value = raw
+    with rt.db.session() as session:
+        item = _item(session, inv.args[0])
+        if not may_change(rt.config, item, inv.member.key):
+            team = rt.config.teams.get(item.team)
+            raise Refused(
+                f"Only the owners, members of {team.name if team else item.team} and its co-chairs can change "
+                f"#{item.id} *{item.title}*."
+            )
+        before = getattr(item, field)
+        if before == value:
+            return Reply.say(f"#{item.id} already has that {field}.")
+        setattr(item, field, value)
+        # A new due date simply moves the reminders: they are computed from the item at every tick.
+        session.add(
+            DeliverableEvent(
+                deliverable_id=item.id,
+                at=inv.now,
+                actor=inv.member.key,
+                kind="edit",
+                note=field,
+                detail={"field": field, "from": _shown(before), "to": _shown(value)},
+            )
+        )
+        session.add(
+            AuditEntry(
+                at=inv.now,
+                team=item.team,
+                actor=inv.member.key,
+                action="deliverable.edit",
+                detail={"id": item.id, "field": field, "from": _shown(before), "to": _shown(value)},
+            )
+        )
+        return Reply.say(f"Recorded: #{item.id} *{item.title}* now has {field} {_shown(value)}.")
 
 
 @action("deliverables.status")

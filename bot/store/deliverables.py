@@ -50,7 +50,7 @@ class DeliverableEvent(Base):
     deliverable_id: Mapped[int] = mapped_column(Integer, ForeignKey("deliverables.id", ondelete="CASCADE"), index=True)
     at: Mapped[datetime]
     actor: Mapped[str] = mapped_column(String(100), default="")  # member key; "" for the bot
-    kind: Mapped[str] = mapped_column(String(20))  # created | status | reflection
+    kind: Mapped[str] = mapped_column(String(20))  # created | status | edit | reflection
     from_status: Mapped[str] = mapped_column(String(20), default="")
     to_status: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(Text, default="")
