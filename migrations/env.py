@@ -3,7 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.store.deliverables  # registers its tables on Base.metadata, as do the next four
+import bot.store.deliverables  # registers its tables on Base.metadata, as do the next five
+import bot.store.inbound
 import bot.store.norms
 import bot.store.pulse
 import bot.store.roles

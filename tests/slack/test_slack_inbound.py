@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +28,8 @@ from bot.platforms.base import Destination
 from bot.platforms.slack.blocks import render
 from bot.runtime import Runtime
 from bot.store.models import MemberIdentity
-from tests.slack.conftest import CHANNEL, SlackBot
+from tests.slack.conftest import CHANNEL, SLACK_USERS, SlackBot, start_bot
+from tests.slack.mock_api import MockSlack
 
 VOTES: list[str] = []
 JOINED: list[str | None] = []
@@ -213,3 +215,18 @@ async def test_a_member_known_only_by_email_is_recognised_and_their_time_zone_ke
     with bot.rt.db.session() as session:
         learned = session.scalar(select(MemberIdentity).where(MemberIdentity.user_id == "UANA"))
     assert learned is not None and learned.member == "ana" and learned.timezone == "America/Chicago"
+
+
+async def test_a_retry_that_reaches_another_replica_acts_once(bot: SlackBot, tmp_path: Path) -> None:
+    JOINED.clear()
+    event = {"type": "member_joined_channel", "user": "ULEE", "channel": CHANNEL, "channel_type": "C"}
+    replicas = start_bot(bot.rt.db, bot.rt.clock, MockSlack(users=dict(SLACK_USERS)), tmp_path / "second")
+    other = await anext(replicas)  # a second process on the same database, behind the same load balancer
+    try:
+        await bot.slack.event(event, event_id="Ev-join-2")
+        await bot.settle()
+        await other.slack.event(event, event_id="Ev-join-2", retry=1)
+        await other.settle()
+    finally:
+        await replicas.aclose()
+    assert JOINED == ["lee"]

@@ -32,6 +32,7 @@ from bot.platforms.slack.manifest import COMMAND, EVENTS
 from bot.platforms.slack.outbound import SlackOutbound, WorkspaceLimit
 from bot.platforms.slack.people import SlackDirectory
 from bot.runtime import Runtime
+from bot.store.inbound import first_delivery, forget_delivery
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,7 +41,6 @@ PLATFORM = "slack"
 # view_submission must be answered within 3 seconds, and only then can it keep the modal open with errors: the
 # handler gets this long to decide; after that the modal closes and its answer follows as a private message.
 VIEW_DEADLINE = 2.0
-REDELIVERY_WINDOW = timedelta(hours=1)  # Slack retries an event for a few minutes; an hour is ample
 DOUBLE_CLICK_WINDOW = timedelta(seconds=3)
 HANDLER_CONCURRENCY = 1
 FOLLOW_UP_CONCURRENCY = 8  # enough to overlap Slack's network latency, few enough to leave the loop to acks
@@ -49,7 +49,7 @@ QUIET = 0.02  # ...that is, for this long without a new request
 
 
 class Once:
-    """Keys seen within a time window: a retried delivery or a double click finds its key and does nothing."""
+    """Keys seen within a time window in this process: a double click finds its key and does nothing."""
 
     def __init__(self, clock: Clock, window: timedelta) -> None:
         self.clock = clock
@@ -107,7 +107,6 @@ class SlackPlatform(Platform):
         self.directory = SlackDirectory(self.client, runtime, inbound)
         self.outbound = SlackOutbound(self.client, self.directory, WorkspaceLimit(messages_per_second))
         self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=log)
-        self._redelivered = Once(runtime.clock, REDELIVERY_WINDOW)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._socket: Any = None
@@ -247,10 +246,9 @@ class SlackPlatform(Platform):
         action_id = blocks.neutral_action_id(pressed["action_id"])
         value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value") or ""
         place = channel or container.get("view_id") or ""
-        if not self._redelivered.first(f"action:{user}:{pressed.get('action_ts')}"):
-            return
         if not self._double_clicks.first(f"press:{user}:{place}:{message_ts}:{action_id}:{value}"):
             return
+        delivery = f"action:{user}:{pressed.get('action_ts')}"
         where = Where(
             user,
             channel,
@@ -261,9 +259,9 @@ class SlackPlatform(Platform):
             home=(body.get("view") or {}).get("type") == "home",
         )
         if action_id == blocks.OPEN_FORM:
-            self._spawn(self._open_form(blocks.unpack_form(value), where))
+            self._spawn(self._once(delivery, self._open_form(blocks.unpack_form(value), where)))
             return
-        self._spawn(self._action(action_id, value, {}, where))
+        self._spawn(self._once(delivery, self._action(action_id, value, {}, where)))
 
     async def _action(self, action_id: str, value: str, form: Mapping[str, str], where: Where) -> Reply:
         reply = await self._handled(self.inbound.action(await self._neutral_action(action_id, value, form, where)))
@@ -284,7 +282,7 @@ class SlackPlatform(Platform):
     async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
         user = body["user"]["id"]
         once_key = f"view:{view.get('id')}:{view.get('hash')}"
-        if not self._redelivered.first(once_key):
+        if not await self._first_delivery_of(once_key):
             await ack()
             return
         meta = json.loads(view.get("private_metadata") or "{}")
@@ -302,7 +300,8 @@ class SlackPlatform(Platform):
             await ack()
             return
         if reply.errors:
-            self._redelivered.forget(once_key)  # the person fixes the fields and submits this view again
+            # The person fixes the fields and submits this view again, under the same key.
+            await asyncio.to_thread(forget_delivery, self.rt.db, f"slack:{once_key}")
             await ack(response_action="errors", errors=blocks.modal_errors(reply.errors))
             return
         if reply.form is not None:
@@ -321,9 +320,8 @@ class SlackPlatform(Platform):
 
     async def _on_home_opened(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
-        if event.get("tab", "home") != "home" or not self._first_delivery(body):
-            return
-        self._spawn(self._publish_home(event["user"]))
+        if event.get("tab", "home") == "home":
+            self._spawn(self._once(self._event_key(body), self._publish_home(event["user"])))
 
     async def _publish_home(self, user: str) -> None:
         member = await self.directory.member_for(user)
@@ -332,9 +330,7 @@ class SlackPlatform(Platform):
 
     async def _on_member_joined(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
-        if not self._first_delivery(body):
-            return
-        self._spawn(self._member_joined(event))
+        self._spawn(self._once(self._event_key(body), self._member_joined(event)))
 
     async def _member_joined(self, event: dict[str, Any]) -> None:
         where = Where(event["user"], event.get("channel"))
@@ -345,10 +341,22 @@ class SlackPlatform(Platform):
         if reply is not None:
             await self._show(reply, where)
 
-    def _first_delivery(self, body: dict[str, Any]) -> bool:
+    @staticmethod
+    def _event_key(body: dict[str, Any]) -> str | None:
         """Slack redelivers an event it thinks we missed (X-Slack-Retry-Num); its event_id stays the same."""
         event_id = body.get("event_id")
-        return event_id is None or self._redelivered.first(f"event:{event_id}")
+        return f"event:{event_id}" if event_id else None
+
+    async def _once(self, delivery: str | None, work: Coroutine[Any, Any, Any]) -> Any:
+        """Do `work` unless this delivery was acted on before (here or on another replica)."""
+        if delivery is None or await self._first_delivery_of(delivery):
+            return await work
+        work.close()
+        return None
+
+    async def _first_delivery_of(self, key: str) -> bool:
+        """A redelivery may reach another replica, so the record is the shared database's, not this process's."""
+        return await asyncio.to_thread(first_delivery, self.rt.db, f"slack:{key}", self.rt.clock.now())
 
     # --- showing a Reply ---------------------------------------------------------------------------------------
 
