@@ -150,5 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if not args.verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise on every start
+        # One line per migration and two per tick are noise on every start and in the local workspace's terminal.
+        for chatty in ("alembic", "apscheduler"):
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     return int(args.func(args) or 0)
