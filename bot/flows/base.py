@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from pydantic import ValidationError
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, RoutineSettings, Team
@@ -75,3 +76,17 @@ class Flow(ABC):
     @abstractmethod
     def run(self, rt: Runtime, session: Session, due: Due, settings: Any) -> None:
         """Do one claimed occurrence: enqueue its messages, record its state."""
+
+
+def per_team_this_tick(rt: Runtime, key: str, statement: Select[Any]) -> dict[str, list[Any]]:
+    """The rows of `statement` (entities with a `team` column) grouped by team, read once per tick for all teams:
+    a flow's due() asks for its team's share instead of querying once per team."""
+
+    def load() -> dict[str, list[Any]]:
+        by_team: dict[str, list[Any]] = {}
+        with rt.db.session() as session:
+            for row in session.scalars(statement):
+                by_team.setdefault(row.team, []).append(row)
+        return by_team
+
+    return rt.once_per_tick(key, load)

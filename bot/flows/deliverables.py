@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_team
-from bot.flows.base import Due, Flow
+from bot.flows.base import Due, Flow, per_team_this_tick
 from bot.flows.summary_form import find_member
 from bot.handlers.registry import (
     ActionInvocation,
@@ -303,6 +303,9 @@ def describe(config: Config, item: Deliverable, today: date) -> str:
 # --- the routine ---------------------------------------------------------------------------------------------------
 
 
+OPEN_ITEMS = select(Deliverable).where(Deliverable.status != "done")
+
+
 class DeliverablesFlow(Flow):
     name = "deliverables"
     settings_model = DeliverablesSettings
@@ -314,7 +317,8 @@ class DeliverablesFlow(Flow):
     def due(
         self, rt: Runtime, team: Team, settings: DeliverablesSettings, start: datetime, end: datetime
     ) -> Iterable[Due]:
-        items = rt.once_per_tick("deliverables.open", lambda: self._open_items(rt)).get(team.key, [])
+        self._sync_yaml(rt)
+        items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
         grace = self.grace(settings, REMINDER_GRACE)
         config = rt.config
         for item in items:
@@ -337,20 +341,17 @@ class DeliverablesFlow(Flow):
         for at in cadence_times(config, team, settings.digest, start, end, skip_closures=settings.skip_school_closures):
             yield Due(team.key, self.name, "digest", f"{at:%Y-%m-%d}", at, self.grace(settings, DIGEST_GRACE))
 
-    def _open_items(self, rt: Runtime) -> dict[str, list[Deliverable]]:
-        """Open deliverables by team, read once per tick; YAML items are added once per config and database."""
-        by_team: dict[str, list[Deliverable]] = {}
+    def _sync_yaml(self, rt: Runtime) -> None:
+        """YAML items become rows once per config and database (not at every tick)."""
+        synced = self._synced
+        if synced is not None and synced[0] is rt.config and synced[1] is rt.db:
+            return
         with rt.db.session() as session:
-            synced = self._synced
-            if synced is None or synced[0] is not rt.config or synced[1] is not rt.db:
-                for team in rt.config.teams.values():
-                    settings = self.settings(rt.config, team)
-                    if isinstance(settings, DeliverablesSettings):
-                        sync_yaml_items(rt, session, team, settings)
-                self._synced = (rt.config, rt.db)
-            for item in session.scalars(select(Deliverable).where(Deliverable.status != "done")):
-                by_team.setdefault(item.team, []).append(item)
-        return by_team
+            for team in rt.config.teams.values():
+                settings = self.settings(rt.config, team)
+                if isinstance(settings, DeliverablesSettings):
+                    sync_yaml_items(rt, session, team, settings)
+        self._synced = (rt.config, rt.db)
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: DeliverablesSettings) -> None:
         team = rt.config.teams[due.team]

@@ -24,7 +24,7 @@ from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.models import known_survey
 from bot.config.surveys import Instrument, validate_surveys
 from bot.delivery import direct_message, post_to_team
-from bot.flows.base import Due, Flow
+from bot.flows.base import Due, Flow, per_team_this_tick
 from bot.handlers.registry import (
     ActionInvocation,
     Invocation,
@@ -149,13 +149,7 @@ def _local(rt: Runtime, team: Team, instant: datetime) -> str:
 # --- the routine ----------------------------------------------------------------------------------------------
 
 
-def _open_runs(rt: Runtime) -> dict[str, list[PulseRun]]:
-    """Open runs by team (read once per tick for every team)."""
-    by_team: dict[str, list[PulseRun]] = {}
-    with rt.db.session() as session:
-        for run in session.scalars(select(PulseRun).where(PulseRun.status == "open")):
-            by_team.setdefault(run.team, []).append(run)
-    return by_team
+OPEN_RUNS = select(PulseRun).where(PulseRun.status == "open")
 
 
 class PulseFlow(Flow):
@@ -171,7 +165,7 @@ class PulseFlow(Flow):
             for at in times:
                 subject = f"{settings.instrument}@{at:%Y-%m-%dT%H:%MZ}"
                 yield Due(team.key, self.name, "open", subject, at, self.grace(settings))
-        for run in rt.once_per_tick("pulse.open-runs", lambda: _open_runs(rt)).get(team.key, []):
+        for run in per_team_this_tick(rt, "pulse.open-runs", OPEN_RUNS).get(team.key, []):
             for number, stamp in enumerate(run.reminders.get("at", []), start=1):
                 at = datetime.fromisoformat(stamp)
                 if start < at <= end and at < run.closes_at:

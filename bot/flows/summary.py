@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.config import RoutineSettings, Team
 from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_constituency, post_to_team
-from bot.flows.base import Due, Flow
+from bot.flows.base import Due, Flow, per_team_this_tick
 from bot.flows.deliverables import add_deliverable
 from bot.flows.summary_form import (
     FIELDS,
@@ -153,13 +153,7 @@ def _ask_note_takers(rt: Runtime, session: Session, team: Team, row: MeetingSumm
         direct_message(rt, session, team, member, key, message)
 
 
-def _in_review(rt: Runtime) -> dict[str, list[MeetingSummary]]:
-    """Summaries waiting for the co-chairs, by team (read once per tick for every team)."""
-    by_team: dict[str, list[MeetingSummary]] = {}
-    with rt.db.session() as session:
-        for row in session.scalars(select(MeetingSummary).where(MeetingSummary.status == "review")):
-            by_team.setdefault(row.team, []).append(row)
-    return by_team
+IN_REVIEW = select(MeetingSummary).where(MeetingSummary.status == "review")
 
 
 class SummaryFlow(Flow):
@@ -183,7 +177,7 @@ class SummaryFlow(Flow):
             grace = self.grace(settings, REMINDER_GRACE)
             yield Due(team.key, self.name, "remind", meeting.subject, at + later, grace, {"meeting": meeting})
         wait = timedelta(hours=settings.approval_remind_after_hours)
-        for row in rt.once_per_tick("summary.in-review", lambda: _in_review(rt)).get(team.key, []):
+        for row in per_team_this_tick(rt, "summary.in-review", IN_REVIEW).get(team.key, []):
             if row.submitted_at is not None and start < row.submitted_at + wait <= end:
                 subject = f"{row.meeting}#{row.round}"
                 at = row.submitted_at + wait
