@@ -26,6 +26,7 @@ from sqlalchemy import text
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.config.surveys import validate_surveys
+from bot.flows.catalog import CATALOG
 from bot.flows.pulse import export_pulse, results_message
 from bot.pulse_results import team_results
 from bot.render import Templates
@@ -141,7 +142,7 @@ def timed(fn: Callable[[], object], repeat: int = 15) -> float:
 
 
 def measure(db: Database, config: Config) -> dict[str, float]:
-    rt = Runtime(config, db, FakeClock(datetime(2025, 1, 1, tzinfo=UTC)), Templates())
+    rt = Runtime(config, db, FakeClock(datetime(2025, 1, 1, tzinfo=UTC)), Templates(), CATALOG)
     team = config.teams[TEAM]
 
     def results() -> object:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.store.db import open_database, upgrade
@@ -45,7 +45,7 @@ def big_config(teams: int) -> Config:
             "members": keys,
             "co_chairs": [keys[1], keys[0]],
             "meetings": [{"rule": RULES[t % len(RULES)], "starts": "2026-08-01"}],
-            "routines": {name: {} for name in FLOWS},
+            "routines": {name: {} for name in CATALOG.flows},
         }
     return Config.model_validate(
         {
@@ -69,8 +69,8 @@ def main() -> None:
         db = open_database(args.database or f"sqlite:///{Path(folder) / 'bench.sqlite3'}")
         upgrade(db)
         clock = FakeClock(datetime(2026, 12, 1, 17, 0, tzinfo=UTC))
-        rt = Runtime(config, db, clock, Templates())
-        ticker = Ticker(rt, FLOWS)
+        rt = Runtime(config, db, clock, Templates(), CATALOG)
+        ticker = Ticker(rt, CATALOG.flows)
         ticker.reconcile()  # the first tick of a fresh process warms caches
         timings = []
         for _ in range(args.ticks):
@@ -81,7 +81,7 @@ def main() -> None:
         db.engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     routines = sum(len(t.routines) for t in config.teams.values())
-    print(f"teams={args.teams} routines={routines} flows={','.join(FLOWS)} ticks={args.ticks}")
+    print(f"teams={args.teams} routines={routines} flows={','.join(CATALOG.flows)} ticks={args.ticks}")
     print(f"tick wall time: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms")
     print(f"peak memory of the whole process: {peak_mb:.0f} MB")
 

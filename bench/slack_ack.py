@@ -28,7 +28,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.handlers.registry import ActionInvocation, action
+from bot.flows.api import ActionInvocation, action
 from bot.inbound import Reply
 from bot.platforms.slack.app import SlackPlatform
 from bot.runtime import Runtime
@@ -136,6 +136,7 @@ async def main_async(clients: int, presses: int, rounds: int, pause: float) -> N
     with tempfile.TemporaryDirectory() as tmp:
         env = {"SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": api_url}
         app = sqlite_app(Path(tmp), district(numbered_members(clients), "CBENCH"), env)
+        app.runtime.catalog = app.runtime.catalog.with_declarations(_rate)
         bot_runner, bot_base = await serve_on_loopback(build_web_app(app.platforms.values(), app.health))
         bare_runner, bare_base = await serve_on_loopback(bare_bolt(api_url))
         bot_url, bare_url = f"{bot_base}/slack/events", f"{bare_base}/slack/events"

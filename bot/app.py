@@ -18,7 +18,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 
 from bot.clock import Clock, SystemClock
-from bot.flows import FLOWS
+from bot.flows.api import Catalog
+from bot.flows.catalog import CATALOG
 from bot.handlers.actions import dispatch_action
 from bot.handlers.commands import dispatch_command
 from bot.handlers.events import dispatch_event, home_view
@@ -97,10 +98,11 @@ class App:
     def reload_config(self) -> bool:
         """Re-read the config folder (SIGHUP). A bad config is reported and the running one kept; state lives in
         the database, so nothing is lost either way."""
-        from bot.config.loader import ConfigError, load_config
+        from bot.assembly import load_config
+        from bot.config.loader import ConfigError
 
         try:
-            self.runtime.config = load_config(self.runtime.config.folder)
+            self.runtime.config = load_config(self.runtime.config.folder, self.runtime.catalog)
         except ConfigError as error:
             log.error("config reload refused; still running the previous config:\n%s", error)
             return False
@@ -128,15 +130,16 @@ def build_app(
     config_dir: str | None = None,
     database: Database | None = None,
     echo: bool | None = None,
+    catalog: Catalog = CATALOG,
 ) -> App:
-    from bot.config.loader import load_config
+    from bot.assembly import load_config
 
     env = dict(os.environ if env is None else env)
     clock = clock or SystemClock()
-    config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config")
+    config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config", catalog)
     db = database or open_database(env.get("DATABASE_URL"))
     templates = Templates(os.path.join(config.folder, "templates"))
-    runtime = Runtime(config=config, db=db, clock=clock, templates=templates)
+    runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog)
     handlers = Handlers(runtime)
 
     platforms: dict[str, Platform] = {}
@@ -149,7 +152,7 @@ def build_app(
         local.inbound = handlers
         platforms["local"] = local
     runtime.platforms = tuple(platforms)
-    ticker = Ticker(runtime, FLOWS)
+    ticker = Ticker(runtime, catalog.flows)
     sender = Sender(db, platforms, clock)
     return App(runtime, platforms, handlers, ticker, sender)
 

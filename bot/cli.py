@@ -12,7 +12,9 @@ import os
 import sys
 from datetime import date
 
-from bot.config.loader import ConfigError, config_schema_json, load_config, summary
+from bot.assembly import config_schema_json, load_config
+from bot.config.loader import ConfigError, summary
+from bot.flows.catalog import CATALOG
 from bot.platforms import teams_package
 
 
@@ -73,15 +75,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from bot.app import build_app
-    from bot.handlers.registry import EXPORTERS
 
-    exporter = EXPORTERS.get(args.kind)
+    exporter = CATALOG.exporters.get(args.kind)
     if exporter is None:
-        print(f"unknown export {args.kind!r}; known: {', '.join(sorted(EXPORTERS)) or 'none'}", file=sys.stderr)
+        known = ", ".join(sorted(CATALOG.exporters)) or "none"
+        print(f"unknown export {args.kind!r}; known: {known}", file=sys.stderr)
         return 2
     app = build_app(config_dir=_config_dir(args.config), echo=False)
     try:
-        text = exporter(app.runtime, vars(args))
+        text = exporter.handler(app.runtime, vars(args))
     except ValueError as problem:
         print(str(problem), file=sys.stderr)
         return 1
@@ -96,7 +98,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_docs(args: argparse.Namespace) -> int:
     from bot.handlers.commands import commands_markdown
 
-    print(commands_markdown(), end="")
+    print(commands_markdown(CATALOG), end="")
     return 0
 
 
@@ -133,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("kind", help="what to export, e.g. pulse or summary")
     export.add_argument("--team", required=True)
     export.add_argument("--format", default="csv")
-    export.add_argument("--meeting", help="meeting date, YYYY-MM-DD (summary exports)")
-    export.add_argument("--instrument", help="survey instrument (pulse exports)")
+    for kind, spec in sorted(CATALOG.exporters.items()):  # each routine's own export options
+        for name, about in spec.options.items():
+            export.add_argument(f"--{name}", help=f"{about} ({kind} exports)")
     export.add_argument("--out", help="file to write (default: standard output)")
     export.add_argument("--config")
     export.set_defaults(func=cmd_export)

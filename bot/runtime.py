@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.render import Templates
 from bot.store.db import Database
+
+if TYPE_CHECKING:  # the catalog imports the routines, which import this module
+    from bot.flows.api import Catalog
 
 T = TypeVar("T")
 
@@ -20,6 +23,7 @@ class Runtime:
     db: Database
     clock: Clock
     templates: Templates
+    catalog: Catalog  # the routines this bot runs
     platforms: tuple[str, ...] = ("local",)  # the platforms that are live; destinations are resolved among them
     seed: int = 0  # for anything that shuffles (free-text answers): seeded, never the global random
     # Filled during one reconcile tick and emptied after it: lets a flow load its state for every team at once.

@@ -12,9 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.addresses import OutboxKey
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.flows import FLOWS
+from bot.flows.api import Catalog
+from bot.flows.catalog import CATALOG
 from bot.inbound import SentRef
 from bot.messages import Message
 from bot.platforms.base import Destination, Pacing, Platform
@@ -45,7 +47,8 @@ class Recorder(Platform):
         self.posts: list[SimulatedPost] = []
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
-        routine = key.split("|", 1)[0].rsplit("/", 1)[0]
+        parsed = OutboxKey.parse(key)
+        routine = str(OutboxKey(parsed.team, parsed.routine, parsed.step, *parsed.subject[:-1]))
         self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message))
         return SentRef(self.name, destination.channel or destination.member or "", str(len(self.posts)))
 
@@ -53,7 +56,7 @@ class Recorder(Platform):
         return None
 
 
-def simulate(config: Config, start: date, days: int) -> list[SimulatedPost]:
+def simulate(config: Config, start: date, days: int, catalog: Catalog = CATALOG) -> list[SimulatedPost]:
     tz = config.organisation.timezone
     from zoneinfo import ZoneInfo
 
@@ -65,9 +68,9 @@ def simulate(config: Config, start: date, days: int) -> list[SimulatedPost]:
         upgrade(db)
         with db.session() as session:
             session.add(TickerState(name="main", reconciled_until=begin))
-        rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), platforms=("local",))
+        rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), catalog, platforms=("local",))
         recorder = Recorder(clock)
-        ticker = Ticker(rt, FLOWS, lookahead=timedelta(days=2))
+        ticker = Ticker(rt, catalog.flows, lookahead=timedelta(days=2))
         sender = Sender(db, {"local": recorder}, clock)
         asyncio.run(advance(ticker, sender, clock, end))
         db.engine.dispose()
@@ -104,7 +107,7 @@ def format_posts(config: Config, posts: list[SimulatedPost]) -> str:
 
     chunks = []
     for post in posts:
-        team_key = post.routine.split("/", 1)[0]
+        team_key = OutboxKey.parse(post.routine).team
         team = config.teams.get(team_key)
         tz = ZoneInfo(team.timezone or config.organisation.timezone) if team else UTC
         local = post.at.astimezone(tz)

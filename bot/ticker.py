@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.flows.base import Due, Flow
+from bot.flows.api import Due, Flow
 from bot.runtime import Runtime
 from bot.store.models import Occurrence, TickerState
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from bot.app import Handlers
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.platforms.local import LocalPost, LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -55,4 +55,6 @@ def workspace(config: Config, db: Database, start: datetime) -> Workspace:
     rt = runtime(config, db, start)
     local = LocalWorkspace(rt.clock, echo=False)
     local.inbound = Handlers(rt)
-    return Workspace(rt, local, Ticker(rt, FLOWS, lookahead=timedelta(days=2)), Sender(db, {"local": local}, rt.clock))
+    return Workspace(
+        rt, local, Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2)), Sender(db, {"local": local}, rt.clock)
+    )

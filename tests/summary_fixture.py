@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.app import Handlers
 from bot.config import Config
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -90,7 +90,7 @@ def world(config: Config, db: Database, start: datetime) -> World:
     rt = runtime(config, db, start)
     local = LocalWorkspace(rt.clock, echo=False)
     local.inbound = Handlers(rt)
-    ticker = Ticker(rt, FLOWS, lookahead=timedelta(days=2))
+    ticker = Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2))
     return World(rt, local, ticker, Sender(db, {"local": local}, rt.clock))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from bot.clock import FakeClock
 from bot.config import Config
+from bot.flows.catalog import CATALOG
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.store.db import Database, open_database, upgrade
@@ -106,17 +107,18 @@ def database_kinds() -> list[str]:
 
 def runtime(config: Config, db: Database, start: datetime, platforms: tuple[str, ...] = ("local",)) -> Runtime:
     clock = FakeClock(start if start.tzinfo else start.replace(tzinfo=UTC))
-    return Runtime(config=config, db=db, clock=clock, templates=Templates(), platforms=platforms)
+    return Runtime(config=config, db=db, clock=clock, templates=Templates(), catalog=CATALOG, platforms=platforms)
 
 
 def example_config_data() -> dict[str, Any]:
     """The shipped example config as plain data, ready to change and write back (JSON is YAML) for a test."""
-    from bot.config.loader import load_config
+    from bot.assembly import load_config
 
     data = load_config(Path(__file__).resolve().parents[1] / "config", env={}).model_dump(
         mode="json", exclude={"folder"}
     )
     data["calendar"]["ics"] = []  # already merged into the holidays
+    data |= data.pop("sections")  # routines' own top-level keys (surveys:) are written at the top level
     for section in ("members", "teams"):
         for entry in data[section].values():
             del entry["key"]  # filled from the mapping key by the loader

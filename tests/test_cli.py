@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.assembly import load_config
 from bot.cli import main
-from bot.config.loader import load_config
+from bot.flows.catalog import CATALOG
 from bot.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,4 +108,5 @@ def test_the_commands_reference_matches_the_declarations() -> None:
     from bot.handlers.commands import commands_markdown
 
     committed = (ROOT / "docs" / "commands.md").read_text()
-    assert committed == commands_markdown(), "regenerate with: .venv/bin/partnerbot docs commands > docs/commands.md"
+    regenerate = "regenerate with: .venv/bin/partnerbot docs commands > docs/commands.md"
+    assert committed == commands_markdown(CATALOG), regenerate

@@ -17,7 +17,8 @@ import pytest
 
 from bot.app import build_app
 from bot.clock import FakeClock
-from bot.handlers.registry import COMMANDS, CommandSpec
+from bot.flows.api import CommandSpec
+from bot.flows.catalog import CATALOG
 from bot.store.db import Database
 from tests.slack.conftest import start_bot
 from tests.slack.mock_api import MockSlack
@@ -111,7 +112,7 @@ async def person(request: pytest.FixtureRequest, sqlite_db: Database, tmp_path: 
 
 
 def specs(who: str | None = None) -> list[CommandSpec]:
-    return sorted((s for s in COMMANDS.values() if who in (None, s.who)), key=lambda s: s.words)
+    return sorted((s for s in CATALOG.commands.values() if who in (None, s.who)), key=lambda s: s.words)
 
 
 def basic_form(spec: CommandSpec) -> str | None:

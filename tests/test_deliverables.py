@@ -118,7 +118,8 @@ async def test_members_add_deliverables_with_a_form_and_see_their_own(db: Databa
 def test_the_config_names_unknown_owners_and_note_takers_with_their_place(tmp_path: Path) -> None:
     import shutil
 
-    from bot.config.loader import ConfigError, load_config
+    from bot.assembly import load_config
+    from bot.config.loader import ConfigError
 
     folder = tmp_path / "config"
     shutil.copytree(Path(__file__).resolve().parents[1] / "config", folder)

@@ -6,7 +6,7 @@ import io
 from datetime import UTC, datetime
 
 from bot.app import Handlers
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.platforms.local import LocalWorkspace
 from bot.sender import Sender
 from bot.store.db import Database
@@ -21,7 +21,7 @@ async def test_opening_reminder_reaches_the_terminal_and_commands_answer(sqlite_
     out = io.StringIO()
     local = LocalWorkspace(rt.clock, echo=True, out=out)
     local.inbound = Handlers(rt)
-    Ticker(rt, FLOWS).reconcile()
+    Ticker(rt, CATALOG.flows).reconcile()
     await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
 
     shown = out.getvalue()
@@ -51,7 +51,7 @@ async def test_an_admin_template_override_changes_the_wording(sqlite_db: Databas
     out = io.StringIO()
     local = LocalWorkspace(rt.clock, echo=True, out=out, timezone="America/Los_Angeles")
     local.inbound = Handlers(rt)
-    Ticker(rt, FLOWS).reconcile()
+    Ticker(rt, CATALOG.flows).reconcile()
     await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
     assert "Our own opening words. Today: Paying attention to self and others." in out.getvalue()
     assert "Tue 2026-12-08 15:21 PST" in out.getvalue()

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.app import Handlers
 from bot.config import Config
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.flows.pulse import export_pulse
 from bot.messages import Image, Message
 from bot.platforms.local import LocalWorkspace
@@ -65,7 +65,7 @@ def pulse_config(
         },
         calendar=calendar,
     )
-    return config.model_copy(update={"surveys": surveys if surveys is not None else shipped_surveys()})
+    return config.model_copy(update={"sections": {"surveys": surveys if surveys is not None else shipped_surveys()}})
 
 
 class Workspace:
@@ -77,7 +77,7 @@ class Workspace:
         self.local = LocalWorkspace(rt.clock, echo=True, out=self.out)
         self.handlers = Handlers(rt)
         self.local.inbound = self.handlers
-        self.ticker = Ticker(rt, FLOWS)
+        self.ticker = Ticker(rt, CATALOG.flows)
 
     async def tick(self) -> None:
         self.ticker.reconcile()
@@ -246,7 +246,7 @@ async def test_editing_the_yaml_after_a_run_changes_neither_its_items_nor_its_re
     edited["trust"]["items"][0]["text"] = "A brand new wording nobody was asked."
     edited["trust"]["items"] = [i for i in edited["trust"]["items"] if i["construct"] != "openness"]
     edited["trust"]["constructs"].pop("openness")
-    rt.config = rt.config.model_copy(update={"surveys": edited})
+    rt.config = rt.config.model_copy(update={"sections": {"surveys": edited}})
 
     form = await ws.type("management3", "press 1")
     assert "We look out for each other's interests" in form and "brand new wording" not in form

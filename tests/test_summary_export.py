@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.handlers.registry import EXPORTERS
+from bot.flows.catalog import CATALOG
 from bot.render import Templates
 from bot.store.db import Database
 from tests.summary_fixture import World, assign_note_taker, partnership, world, write_and_approve
@@ -29,7 +29,7 @@ async def _published(db: Database, templates: Templates | None = None) -> World:
 
 async def test_markdown_export_matches_the_golden_file(db: Database) -> None:
     w = await _published(db)
-    text = EXPORTERS["summary"](w.rt, {"team": "district", "meeting": "2026-12-08", "format": "md"})
+    text = CATALOG.exporters["summary"].handler(w.rt, {"team": "district", "meeting": "2026-12-08", "format": "md"})
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(text, encoding="utf-8")
     assert text == GOLDEN.read_text(encoding="utf-8")
@@ -45,7 +45,7 @@ async def test_export_refuses_what_it_cannot_write_and_members_read_it_in_chat(d
     assert "Usage: `/partner summary show [YYYY-MM-DD]`" in await w.say(
         "as omar: /partner summary show yesterday --team district"
     )
-    export = EXPORTERS["summary"]
+    export = CATALOG.exporters["summary"].handler
     with pytest.raises(ValueError, match="add --format md"):
         export(w.rt, {"team": "district", "meeting": "2026-12-08", "format": "csv"})
     with pytest.raises(ValueError, match="no published summary for a meeting on 2027-01-12"):

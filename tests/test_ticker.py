@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import RoutineSettings, Team
-from bot.flows.base import Due, Flow
+from bot.flows.api import Due, Flow
 from bot.meetings import cadence_times
 from bot.messages import Message
 from bot.outbox import enqueue

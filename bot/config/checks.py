@@ -1,5 +1,5 @@
 """Rules across config objects: team members and co-chairs exist, co-chairs pair labor with management, parents form
-a tree, admins are members, routines name known flows with valid settings. Single-object rules are in models.py.
+a tree, admins are members, routines name known routines with valid settings. Single-object rules are in models.py.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from bot.config.errors import Issue, did_you_mean, issues_from_validation
+from bot.config.extensions import Extensions
 from bot.config.models import Member, Organisation, Team
 
 
@@ -23,7 +24,8 @@ class Parts:
     teams: Mapping[str, Team]
     member_keys: Collection[str]
     team_keys: Collection[str]
-    survey_keys: Collection[str] = ()
+    extensions: Extensions
+    section_keys: Mapping[str, Collection[str]]  # context name ("survey") -> the keys of that section
 
 
 def cross_checks(parts: Parts) -> list[Issue]:
@@ -92,23 +94,22 @@ def _parent_loops(teams: Mapping[str, Team]) -> list[Issue]:
 
 
 def _routines(team: Team, parts: Parts) -> list[Issue]:
-    # Imported here: bot.flows imports bot.config, so a module-level import would be circular.
-    from bot.flows import FLOWS
-
+    routines = parts.extensions.routines
     issues = []
     for name, settings in team.routines.items():
         loc = ("teams", team.key, "routines", name)
-        flow = FLOWS.get(name)
-        if flow is None:
-            known = f"known: {', '.join(sorted(FLOWS))}"
-            hint = did_you_mean(name, FLOWS)
+        model = routines.get(name)
+        if model is None:
+            known = f"known: {', '.join(sorted(routines))}"
+            hint = did_you_mean(name, routines)
             issues.append(Issue(loc, f"unknown routine {name!r}", known + (f"; {hint}" if hint else ""), at_key=True))
             continue
         try:
             # Settings that name members (an outside note-taker, deliverable owners) or instruments check them
             # against what the loader found, passed as validation context.
-            context = {"member_keys": set(parts.member_keys), "survey_keys": set(parts.survey_keys)}
-            flow.settings_model.model_validate(settings, context=context)
+            context = {"member_keys": set(parts.member_keys)}
+            context |= {f"{kind}_keys": set(keys) for kind, keys in parts.section_keys.items()}
+            model.model_validate(settings, context=context)
         except ValidationError as error:
-            issues += issues_from_validation(error, flow.settings_model, loc)
+            issues += issues_from_validation(error, model, loc)
     return issues

@@ -20,26 +20,26 @@ from ruamel.yaml.scalarbool import ScalarBoolean
 from bot.config.checks import Parts, cross_checks
 from bot.config.errors import ConfigError, Issue, Loc, Problem, describe, did_you_mean, format_path
 from bot.config.errors import issues_from_validation as _from_pydantic
+from bot.config.extensions import ConfigSection, Extensions
 from bot.config.ics import read_ics
 from bot.config.models import Calendar, Config, Member, Organisation, Team
-from bot.config.schema import config_schema, config_schema_json
-from bot.config.surveys import Instrument, validate_surveys
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["ConfigError", "Problem", "config_schema", "config_schema_json", "load_config", "summary"]
+__all__ = ["ConfigError", "Problem", "load_config", "summary"]
 
-TOP_LEVEL: tuple[str, ...] = tuple(name for name in Config.model_fields if name != "folder")
+CORE_KEYS: tuple[str, ...] = tuple(name for name in Config.model_fields if name not in ("folder", "sections"))
 # `$${X}` escapes a literal `${X}`; only `${NAME}` with a shell-style name is a reference.
 _REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET_KEY = re.compile(r"(?:^|[^a-z])(?:token|secret|password)s?(?:$|[^a-z])")
 
 
-def load_config(folder: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
-    """Read, check and assemble the config in `folder`. `env` (default os.environ) resolves ${VAR} references."""
+def load_config(folder: str | Path, extensions: Extensions, *, env: Mapping[str, str] | None = None) -> Config:
+    """Read, check and assemble the config in `folder` for the routines and platforms in `extensions` (see
+    bot/assembly.py for this build's). `env` (default os.environ) resolves ${VAR} references."""
     reader = _Reader(Path(folder), os.environ if env is None else env)
     data = reader.read()
-    config = _assemble(data, reader) if reader.files else None
+    config = _assemble(data, reader, extensions) if reader.files else None
     if reader.problems or config is None:
         raise ConfigError(sorted(reader.problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     return config
@@ -96,7 +96,7 @@ class _Reader:
         document = self._load(path)
         if document is not None and not isinstance(document, CommentedMap):
             found = f"found {describe(document)} at the top of the file"
-            self._problem(path, (0, 0), found, f"expected a mapping with some of: {', '.join(TOP_LEVEL)}")
+            self._problem(path, (0, 0), found, f"expected a mapping with some of: {', '.join(CORE_KEYS)}")
             self.unreadable = True
             return None
         return document  # None for an empty file, or one with only comments
@@ -206,12 +206,13 @@ def _display(path: Path) -> str:
 # --- assembling the parts ------------------------------------------------------------------------------------
 
 
-def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
+def _assemble(data: dict[str, Any], reader: _Reader, extensions: Extensions) -> Config | None:
+    top_level = (*CORE_KEYS, *(section.key for section in extensions.sections))
     for key in data:
-        if key not in TOP_LEVEL:
-            hint = did_you_mean(str(key), TOP_LEVEL) or f"the top-level keys are {', '.join(TOP_LEVEL)}"
+        if key not in top_level:
+            hint = did_you_mean(str(key), top_level) or f"the top-level keys are {', '.join(top_level)}"
             reader.issue(Issue((key,), f"unknown top-level key {key!r}", hint, at_key=True))
-    for key in [] if reader.unreadable else TOP_LEVEL:
+    for key in [] if reader.unreadable else CORE_KEYS:
         if Config.model_fields[key].is_required() and key not in data:
             reader.issue(Issue((key,), f"missing top-level key {key!r}", f"add it to a file such as {key}.yaml"))
 
@@ -224,19 +225,13 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
     teams_raw = {key: _prepare_team(raw, key, reader) for key, raw in _mapping(data.get("teams", {}), "teams", reader)}
     members = {key: m for key, raw in members_raw if (m := _validate_keyed(Member, raw, "members", key, reader))}
     teams = {key: t for key, raw in teams_raw.items() if (t := _validate_keyed(Team, raw, "teams", key, reader))}
-    surveys = data.get("surveys", {})
-    if not isinstance(surveys, dict):
-        reader.issue(Issue(("surveys",), f"found {describe(surveys)}", "expected a mapping of survey key -> survey"))
-        surveys = {}
-    else:
-        try:
-            validate_surveys(surveys)
-        except ValidationError as error:
-            for issue in _from_pydantic(error, Instrument, ("surveys",)):
-                reader.issue(issue)
+    sections = {section.key: _section(section, data.get(section.key, {}), reader) for section in extensions.sections}
 
     if not reader.unreadable:
-        parts = Parts(organisation, members, teams, [k for k, _ in members_raw], list(teams_raw), list(surveys))
+        section_keys = {s.context_name: list(sections[s.key]) for s in extensions.sections}
+        parts = Parts(
+            organisation, members, teams, [k for k, _ in members_raw], list(teams_raw), extensions, section_keys
+        )
         for issue in cross_checks(parts):
             reader.issue(issue)
     if calendar is not None:
@@ -249,9 +244,23 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
         calendar=calendar,
         members=members,
         teams=teams,
-        surveys=surveys,
+        sections=sections,
         folder=str(reader.folder),
     )
+
+
+def _section(section: ConfigSection, raw: Any, reader: _Reader) -> dict[str, Any]:
+    """A routine's own top-level mapping (the pulse's `surveys:`), checked by the routine's validator."""
+    if not isinstance(raw, dict):
+        found = f"found {describe(raw)}"
+        reader.issue(Issue((section.key,), found, f"expected a mapping of key -> {section.context_name}"))
+        return {}
+    try:
+        section.validate(raw)
+    except ValidationError as error:
+        for issue in _from_pydantic(error, section.model, (section.key,)):
+            reader.issue(issue)
+    return raw
 
 
 def _validate(model: type[M], raw: Any, loc: Loc, reader: _Reader) -> M | None:

@@ -37,8 +37,10 @@ def check_timezone(value: str | None) -> str | None:
     return value
 
 
-def _known(kind: str, key: str, info: ValidationInfo) -> str:
-    # The loader passes the keys it found as validation context; outside the loader there is nothing to check.
+def known_key(kind: str, key: str, info: ValidationInfo) -> str:
+    """A settings validator's check that `key` names an entry of `kind` ("member", or a routine section's context
+    name such as "survey"); the loader passes the keys it found as validation context."""
+    # Outside the loader there is no context and nothing to check.
     keys = (info.context or {}).get(f"{kind}_keys")
     if keys is not None and key not in keys:
         close = difflib.get_close_matches(key, sorted(keys), n=1)
@@ -48,12 +50,7 @@ def _known(kind: str, key: str, info: ValidationInfo) -> str:
 
 def known_member(key: str, info: ValidationInfo) -> str:
     """A routine settings validator's check that `key` names a member."""
-    return _known("member", key, info)
-
-
-def known_survey(key: str, info: ValidationInfo) -> str:
-    """A routine settings validator's check that `key` names an instrument in surveys.yaml."""
-    return _known("survey", key, info)
+    return known_key("member", key, info)
 
 
 class Strict(BaseModel):
@@ -224,7 +221,8 @@ class Config(Strict):
     calendar: Calendar = Calendar()
     members: dict[str, Member]
     teams: dict[str, Team]
-    surveys: dict[str, Any] = Field(default_factory=dict, description="survey instruments (see surveys.yaml)")
+    # Top-level mappings owned by routines (the pulse's `surveys:`), as written; each routine validates its own.
+    sections: SkipJsonSchema[dict[str, dict[str, Any]]] = Field(default_factory=dict)
     folder: LoaderFilled = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
 
     def team_tz(self, team: Team) -> ZoneInfo:

@@ -1,5 +1,6 @@
-"""The JSON Schema (draft 2020-12) of the config folder, built from the models and each flow's settings model, for
-editors (docs/config.schema.json) and `partnerbot schema`. Loading and validating the YAML is loader.py's job.
+"""The JSON Schema (draft 2020-12) of the config folder, built from the models and the routines' settings models
+and sections (passed in as Extensions), for editors (docs/config.schema.json) and `partnerbot schema`.
+Loading and validating the YAML is loader.py's job.
 """
 
 from __future__ import annotations
@@ -9,31 +10,29 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from bot.config.extensions import Extensions
 from bot.config.models import Config
-from bot.config.surveys import Instrument
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def config_schema() -> dict[str, Any]:
+def config_schema(extensions: Extensions) -> dict[str, Any]:
     """One document for the whole config. Every top-level key is optional because each YAML file holds only some
     of them and editors validate file by file; the loader checks that the required ones are present somewhere."""
-    # Imported here: bot.flows imports bot.config, so a module-level import would be circular.
-    from bot.flows import FLOWS
-
     schema = Config.model_json_schema(mode="validation")
     schema.pop("required", None)
     defs: dict[str, Any] = schema.setdefault("$defs", {})
     routines: dict[str, Any] = {}
-    for name, flow in sorted(FLOWS.items()):
+    for name, model in sorted(extensions.routines.items()):
         # `norms:` with nothing after it is read as "run with the defaults".
-        routines[name] = {"anyOf": [{"$ref": _define(defs, flow.settings_model)}, {"type": "null"}]}
-    schema["properties"]["surveys"] = {
-        "title": "Surveys",
-        "description": "survey instruments by key (the pulse routine's `instrument:` names one)",
-        "type": "object",
-        "additionalProperties": {"$ref": _define(defs, Instrument)},
-    }
+        routines[name] = {"anyOf": [{"$ref": _define(defs, model)}, {"type": "null"}]}
+    for section in extensions.sections:
+        schema["properties"][section.key] = {
+            "title": section.key.capitalize(),
+            "description": section.description,
+            "type": "object",
+            "additionalProperties": {"$ref": _define(defs, section.model)},
+        }
     team_routines = defs["Team"]["properties"]["routines"]
     defs["Team"]["properties"]["routines"] = {
         "title": team_routines.get("title", "Routines"),
@@ -61,6 +60,6 @@ def _define(defs: dict[str, Any], model: type[BaseModel]) -> str:
     return f"#/$defs/{schema['title']}"
 
 
-def config_schema_json() -> str:
+def config_schema_json(extensions: Extensions) -> str:
     """The schema as committed in docs/config.schema.json (stable key order, trailing newline)."""
-    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(config_schema(extensions), indent=2, ensure_ascii=False) + "\n"

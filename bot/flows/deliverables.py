@@ -5,6 +5,7 @@ recorded history, a celebration and a reflection when done. Meeting summaries th
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,17 +17,20 @@ from sqlalchemy.orm import Session
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_team
-from bot.flows.base import Due, Flow, per_team_this_tick
-from bot.flows.summary_form import find_member
-from bot.handlers.registry import (
+from bot.flows.api import (
     ActionInvocation,
+    Due,
+    Flow,
     Invocation,
     Refused,
+    Routine,
     UsageError,
     action,
     command,
     home_section,
+    per_team_this_tick,
 )
+from bot.flows.summary_form import find_member
 from bot.inbound import Reply
 from bot.meetings import cadence_times
 from bot.messages import Block, Button, Buttons, Context, Form, FormField, Header, Message, Text
@@ -746,3 +750,10 @@ def my_deliverables(rt: Runtime, member: Member, now: datetime) -> list[Block]:
     if not lines:
         return []
     return [Header("Your deliverables"), Text("\n".join(lines))]
+
+
+ROUTINE = Routine(
+    DeliverablesFlow(),
+    "committee deliverables: reminders before due dates, escalation when overdue, celebration when done",
+    declared_in=(sys.modules[__name__],),
+)

@@ -7,6 +7,7 @@ of bot/anonymity.py, never decided here.
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,9 +22,8 @@ from sqlalchemy.orm import Session
 from bot.anonymity import can_show
 from bot.config import Config, RoutineSettings, Team
 from bot.delivery import direct_message, post_to_team
-from bot.flows.base import Due, Flow
+from bot.flows.api import ActionInvocation, Due, Flow, Invocation, Refused, Routine, UsageError, action, command
 from bot.flows.norm_library import BUILT_IN_SETS, Norm
-from bot.handlers.registry import ActionInvocation, Invocation, Refused, UsageError, action, command
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meeting_number
 from bot.messages import Context, Form, FormField, Header, Message, Text
@@ -666,3 +666,10 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
     return Reply.say(
         f"Adopted {len(chosen)} change(s): the norms are now version {version + 1}, and the team has been told."
     )
+
+
+ROUTINE = Routine(
+    NormsFlow(),
+    "norm check-ins: the norms before each meeting, a rating at the end, a nudge to revisit one that slips",
+    declared_in=(sys.modules[__name__],),
+)

@@ -11,6 +11,7 @@ import csv
 import io
 import logging
 import re
+import sys
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
@@ -20,20 +21,23 @@ from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum
 from bot.charts import trend_chart
-from bot.config import Config, Member, RoutineSettings, Team
-from bot.config.models import known_survey
+from bot.config import Config, ConfigSection, Member, RoutineSettings, Team
+from bot.config.models import known_key
 from bot.config.surveys import Instrument, validate_surveys
 from bot.delivery import direct_message, post_to_team
-from bot.flows.base import Due, Flow, per_team_this_tick
-from bot.handlers.registry import (
+from bot.flows.api import (
     ActionInvocation,
+    Due,
+    Flow,
     Invocation,
     Refused,
+    Routine,
     UsageError,
     action,
     command,
     exporter,
     home_section,
+    per_team_this_tick,
 )
 from bot.inbound import Reply
 from bot.meetings import cadence_times, closure
@@ -108,7 +112,7 @@ class PulseSettings(RoutineSettings):
     @field_validator("instrument")
     @classmethod
     def _instrument(cls, value: str, info: ValidationInfo) -> str:
-        return known_survey(value, info)
+        return known_key("survey", value, info)
 
     @field_validator("cadence")
     @classmethod
@@ -127,7 +131,7 @@ class PulseSettings(RoutineSettings):
 
 def instruments(config: Config) -> dict[str, Instrument]:
     try:
-        return validate_surveys(config.surveys)
+        return validate_surveys(config.sections.get("surveys", {}))
     except ValidationError:
         log.exception("surveys.yaml does not validate; pulse runs cannot open")  # `partnerbot validate` says where
         return {}
@@ -703,7 +707,7 @@ def pulse_home(rt: Runtime, member: Member, now: datetime) -> list[Block]:
     return [Header("Pulse surveys"), *blocks] if blocks else []
 
 
-@exporter("pulse")
+@exporter("pulse", options={"instrument": "survey instrument"})
 def export_pulse(rt: Runtime, options: dict[str, object]) -> str:
     """`partnerbot export pulse --team T [--instrument I] --format csv`: aggregated rows only."""
     team = rt.config.teams.get(str(options.get("team") or ""))
@@ -732,3 +736,19 @@ def export_pulse(rt: Runtime, options: dict[str, object]) -> str:
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
+
+
+ROUTINE = Routine(
+    PulseFlow(),
+    "anonymous pulse surveys on trust and psychological safety, with trends",
+    declared_in=(sys.modules[__name__],),
+    config_sections=(
+        ConfigSection(
+            "surveys",
+            Instrument,
+            validate_surveys,
+            "survey",
+            "survey instruments by key (the pulse routine's `instrument:` names one)",
+        ),
+    ),
+)

@@ -8,6 +8,7 @@ role events) and stores its output. Norm wording for the brief comes from the no
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,18 +21,20 @@ from sqlalchemy.orm import Session
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.models import known_member
 from bot.delivery import direct_message, next_working_moment, post_to_team
-from bot.flows.base import Due, Flow
-from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
-from bot.flows.norms import spotlight_for
-from bot.handlers.registry import (
+from bot.flows.api import (
     ActionInvocation,
+    Due,
+    Flow,
     Invocation,
     Refused,
+    Routine,
     UsageError,
     action,
     command,
     home_section,
 )
+from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
+from bot.flows.norms import spotlight_for
 from bot.identity import member_from_config
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_between, next_meeting
@@ -874,3 +877,10 @@ def upcoming_roles(rt: Runtime, member: Member, now: datetime) -> list[Block]:
         for a in rows
     )
     return [Header("Your upcoming roles"), Fields(pairs)]
+
+
+ROUTINE = Routine(
+    RolesFlow(),
+    "rotating facilitator, note-taker and timekeeper, fair across people and parties",
+    declared_in=(sys.modules[__name__],),
+)

@@ -5,6 +5,7 @@ constituencies, reminders, and the Markdown export. Line syntax and the check ar
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,7 +17,19 @@ from sqlalchemy.orm import Session
 from bot.config import RoutineSettings, Team
 from bot.config.models import known_member
 from bot.delivery import direct_message, post_to_constituency, post_to_team
-from bot.flows.base import Due, Flow, per_team_this_tick
+from bot.flows.api import (
+    ActionInvocation,
+    Due,
+    Flow,
+    Invocation,
+    Refused,
+    Routine,
+    UsageError,
+    action,
+    command,
+    exporter,
+    per_team_this_tick,
+)
 from bot.flows.deliverables import add_deliverable
 from bot.flows.summary_form import (
     FIELDS,
@@ -26,7 +39,6 @@ from bot.flows.summary_form import (
     role_wording,
     summary_form,
 )
-from bot.handlers.registry import ActionInvocation, Invocation, Refused, UsageError, action, command, exporter
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_before, next_meeting
 from bot.messages import Button, Buttons, Context, Form, FormField, Header, Message, Text
@@ -506,7 +518,7 @@ def publish(rt: Runtime, session: Session, team: Team, row: MeetingSummary) -> l
 # --- export ------------------------------------------------------------------------------------------------------
 
 
-@exporter("summary")
+@exporter("summary", options={"meeting": "meeting date, YYYY-MM-DD"})
 def export_summary(rt: Runtime, options: dict[str, object]) -> str:
     """`partnerbot export summary --team T --meeting YYYY-MM-DD --format md`: the published summary as Markdown."""
     if options.get("format") not in ("md", "markdown"):
@@ -526,3 +538,10 @@ def export_summary(rt: Runtime, options: dict[str, object]) -> str:
             if _meeting_day(rt, team, row) == day:
                 return render_summary(rt, session, team, row, "summary.md.j2") + "\n"
     raise ValueError(f"{team.name} has no published summary for a meeting on {day}")
+
+
+ROUTINE = Routine(
+    SummaryFlow(),
+    "meeting summaries with talking points, approved by the co-chairs before they are shared",
+    declared_in=(sys.modules[__name__],),
+)

@@ -1,3 +1,4 @@
-"""The inbound side: the /partner grammar (commands.py), button and form handling (actions.py) and platform events
-(events.py). Routines declare their subcommands and actions in registry.py; the dispatchers here do the rest.
+"""The inbound side: the /partner grammar (commands.py), button and form handling (actions.py), platform events and
+the home view (events.py, home.py). Routines declare their subcommands and actions with bot/flows/api.py; the
+dispatchers find them in the runtime's catalog.
 """

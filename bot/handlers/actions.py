@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import logging
 
-import bot.flows  # noqa: F401  (importing the flows registers their actions)
-from bot.handlers.registry import ACTIONS, ActionInvocation, Refused, UsageError
+from bot.flows.api import ActionInvocation, Refused, UsageError
 from bot.inbound import Action, Reply
 from bot.runtime import Runtime
 
@@ -18,7 +17,7 @@ def dispatch_action(rt: Runtime, action: Action) -> Reply:
     member = rt.config.members.get(action.member or "")
     if member is None:
         return Reply.say("Your account isn't linked to a member in the partnership's config, so I can't record that.")
-    handler = ACTIONS.get(action.action_id)
+    handler = rt.catalog.actions.get(action.action_id)
     if handler is None:
         log.warning("no handler for action %s", action.action_id)
         return Reply.say("That button no longer does anything; it may belong to an older message.")

@@ -8,10 +8,8 @@ import difflib
 import logging
 import shlex
 
-import bot.flows
-import bot.handlers.events  # noqa: F401  (and the home command)
 from bot.config import Team
-from bot.handlers.registry import COMMANDS, CommandSpec, Invocation, Refused, UsageError
+from bot.flows.api import Catalog, CommandSpec, Invocation, Refused, UsageError
 from bot.inbound import Command, Reply
 from bot.messages import Context, Header, Message, Text
 from bot.runtime import Runtime
@@ -28,9 +26,9 @@ def dispatch_command(rt: Runtime, command: Command) -> Reply:
     if not words or words[0] in ("help", "?"):
         return Reply(private=help_message(rt, command, words[1:] if words else []))
 
-    spec, args = _match(words)
+    spec, args = _match(rt.catalog, words)
     if spec is None:
-        return Reply(private=_unknown(words))
+        return Reply(private=_unknown(rt.catalog, words))
     member = rt.config.members.get(command.member or "")
     if member is None:
         return Reply.say(
@@ -74,10 +72,10 @@ def _pop_team_option(words: list[str]) -> tuple[list[str], str | None]:
     return rest, team
 
 
-def _match(words: list[str]) -> tuple[CommandSpec | None, list[str]]:
+def _match(catalog: Catalog, words: list[str]) -> tuple[CommandSpec | None, list[str]]:
     lowered = [w.lower() for w in words]
     for length in range(len(lowered), 0, -1):
-        spec = COMMANDS.get(tuple(lowered[:length]))
+        spec = catalog.commands.get(tuple(lowered[:length]))
         if spec is not None:
             return spec, words[length:]
     return None, words
@@ -106,14 +104,15 @@ def _keys(teams: list[Team]) -> str:
     return ", ".join(f"`{t.key}`" for t in teams) or "none"
 
 
-def _unknown(words: list[str]) -> Message:
+def _unknown(catalog: Catalog, words: list[str]) -> Message:
+    commands = catalog.commands
     typed = " ".join(words[:2])
-    choices = [" ".join(k) for k in COMMANDS]
+    choices = [" ".join(k) for k in commands]
     close = difflib.get_close_matches(typed.lower(), choices, n=1, cutoff=0.5) or difflib.get_close_matches(
-        words[0].lower(), [k[0] for k in COMMANDS], n=1, cutoff=0.5
+        words[0].lower(), [k[0] for k in commands], n=1, cutoff=0.5
     )
     # A known first word with an unknown second: show that group's usages.
-    group = [spec for key, spec in COMMANDS.items() if key[0] == words[0].lower()]
+    group = [spec for key, spec in commands.items() if key[0] == words[0].lower()]
     lines = [f"I don't know `/partner {typed}`."]
     if close:
         lines.append(f"Did you mean `/partner {close[0]}`?")
@@ -139,7 +138,7 @@ def help_message(rt: Runtime, command: Command, topic: list[str]) -> Message:
     """Everything the person may use, grouped by routine; `help norms` narrows to one routine."""
     member_key = command.member or ""
     is_chair = any(rt.config.is_co_chair(t, member_key) for t in rt.config.teams.values())
-    specs = sorted(COMMANDS.values(), key=lambda s: s.words)
+    specs = sorted(rt.catalog.commands.values(), key=lambda s: s.words)
     if topic:
         specs = [s for s in specs if s.words[0] == topic[0].lower()] or specs
     lines = []
@@ -160,7 +159,7 @@ def help_message(rt: Runtime, command: Command, topic: list[str]) -> Message:
     )
 
 
-def commands_markdown() -> str:
+def commands_markdown(catalog: Catalog) -> str:
     """docs/commands.md, generated from the declarations so the reference cannot drift from the code."""
     lines = [
         "# /partner commands",
@@ -173,7 +172,7 @@ def commands_markdown() -> str:
         "| --- | --- | --- |",
         "| `/partner help [ROUTINE]` | everyone | the commands you may use |",
     ]
-    for spec in sorted(COMMANDS.values(), key=lambda s: s.words):
+    for spec in sorted(catalog.commands.values(), key=lambda s: s.words):
         who = "co-chairs and admins" if spec.who == "co-chair" else "members"
         example = f" Example: `{spec.example}`" if spec.example else ""
         lines.append(f"| `{spec.usage}` | {who} | {spec.help}.{example} |".replace("..", "."))

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import logging
 
-import bot.flows  # noqa: F401  (importing the flows registers their events and home sections)
-from bot.handlers.registry import EVENT_HANDLERS, HOME_SECTIONS, Invocation, UsageError, command
 from bot.inbound import Event, Reply
 from bot.meetings import next_meeting
 from bot.messages import Block, Context, Divider, Fields, Header, Message, Text
@@ -18,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def dispatch_event(rt: Runtime, event: Event) -> Reply | None:
     reply = None
-    for handler in EVENT_HANDLERS.get(event.kind, []):
+    for handler in rt.catalog.events.get(event.kind, []):
         try:
             reply = handler(rt, event) or reply
         except Exception:
@@ -42,7 +40,7 @@ def home_view(rt: Runtime, member_key: str) -> Message:
         )
         pairs.append((team.name, f"next meeting {when}"))
     blocks.append(Fields(tuple(pairs)) if pairs else Text("You are not on any team yet."))
-    for section in HOME_SECTIONS:
+    for section in rt.catalog.home_sections:
         try:
             extra = section(rt, member, now)
         except Exception:
@@ -53,11 +51,3 @@ def home_view(rt: Runtime, member_key: str) -> Message:
             blocks.extend(extra)
     blocks.append(Context("Type /partner help for commands."))
     return Message(tuple(blocks), f"Partnerbot home for {member.name}")
-
-
-@command("home", help="your upcoming roles, open surveys, deliverables and next meetings", about_one_team=False)
-def show_home(rt: Runtime, inv: Invocation) -> Reply:
-    # The same view as Slack's App Home tab, for Teams and the local workspace (and Slack users who prefer it).
-    if inv.args:
-        raise UsageError(f"`/partner home` takes no arguments (got `{' '.join(inv.args)}`).")
-    return Reply(private=home_view(rt, inv.member.key))

@@ -1,5 +1,5 @@
 """`partnerbot teams-package`: the Teams app package (manifest.json, color.png, outline.png, zipped) that an admin
-uploads to Teams. The bot's commands are listed from the subcommand registry, so the package cannot drift from help.
+uploads to Teams. The bot's commands are listed from the routine catalog, so the package cannot drift from help.
 
 Only the package lives here; the running bot is bot/platforms/teams/. Installation steps: docs/install-teams.md.
 """
@@ -32,11 +32,10 @@ FULL_DESCRIPTION = (
 
 def command_hints() -> list[dict[str, str]]:
     """help first, then every declared /partner subcommand, as Teams bot command hints."""
-    import bot.handlers.commands  # noqa: F401  (registers every routine's subcommands)
-    from bot.handlers.registry import COMMANDS
+    from bot.flows.catalog import CATALOG
 
     hints = [{"title": "help", "description": "Everything Partnerbot can do for you"}]
-    for spec in sorted(COMMANDS.values(), key=lambda s: s.words):
+    for spec in sorted(CATALOG.commands.values(), key=lambda s: s.words):
         title = " ".join(spec.words)
         if title == "help" or len(title) > 32:
             continue

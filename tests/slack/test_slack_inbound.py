@@ -1,5 +1,5 @@
 """Slack as people use it, over real HTTP: signed requests to /slack/events, answers observed at the mock Web API
-(and at response_url). Test-only subcommands, actions and events are declared through the registry, as routines do.
+(and at response_url). Test-only subcommands, actions and events are declared with the routine API, as routines do.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.handlers.registry import (
-    ACTIONS,
-    COMMANDS,
-    EVENT_HANDLERS,
+from bot.flows.api import (
     ActionInvocation,
     Invocation,
     action,
@@ -61,18 +58,18 @@ def _welcome(rt: Runtime, event: Event) -> Reply | None:
 
 
 @pytest.fixture(autouse=True)
-def declared() -> Iterator[None]:
-    """Declared through the registry exactly as a routine would, and withdrawn afterwards so that the generated
-    commands reference and other platforms' tests never see them."""
-    command("slacktest close", help="Close the current thing (declared by the Slack tests)", who="co-chair")(_close)
-    action("slacktest.vote")(_vote)
-    action("slacktest.hours")(_hours)
-    on_event("member_joined")(_welcome)
+def declared(bot: SlackBot) -> Iterator[None]:
+    """Declared exactly as a routine would, in this bot's catalog only, so that the generated commands reference
+    and other platforms' tests never see them."""
+    bot.rt.catalog = bot.rt.catalog.with_declarations(
+        command("slacktest close", help="Close the current thing (declared by the Slack tests)", who="co-chair")(
+            _close
+        ),
+        action("slacktest.vote")(_vote),
+        action("slacktest.hours")(_hours),
+        on_event("member_joined")(_welcome),
+    )
     yield
-    COMMANDS.pop(("slacktest", "close"))
-    ACTIONS.pop("slacktest.vote")
-    ACTIONS.pop("slacktest.hours")
-    EVENT_HANDLERS["member_joined"].remove(_welcome)
 
 
 async def _slash(bot: SlackBot, user: str, text: str, hook: str) -> tuple[int, str, dict]:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock, SystemClock
 from bot.delivery import direct_message
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.messages import Header, Image, Message, Text
 from bot.outbox import enqueue, enqueue_update
 from bot.platforms.base import Destination
@@ -43,7 +43,7 @@ def row(bot: SlackBot, key: str) -> OutboxItem:
 
 
 async def test_a_scheduled_post_goes_out_with_its_channel_blocks_and_outbox_key(bot: SlackBot) -> None:
-    Ticker(bot.rt, FLOWS).reconcile()  # the norms opening for today's 15:30 meeting is due
+    Ticker(bot.rt, CATALOG.flows).reconcile()  # the norms opening for today's 15:30 meeting is due
     await bot.sender.drain_until_empty()
     (post,) = bot.mock.of("chat.postMessage")
     assert post.args["channel"] == CHANNEL

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.clock import FakeClock
-from bot.flows import FLOWS
+from bot.flows.catalog import CATALOG
 from bot.store.db import Database
 from bot.store.pulse import PulseAnswer, PulseParticipation
 from bot.ticker import Ticker
@@ -51,7 +51,7 @@ async def test_a_member_answers_the_pulse_in_a_modal(pulse_bot: SlackBot) -> Non
     )
     await bot.settle()
     assert status == 200 and "Opened *Trust in our partnership*" in bot.mock.responses[0][1]["text"]
-    Ticker(bot.rt, FLOWS).reconcile()
+    Ticker(bot.rt, CATALOG.flows).reconcile()
     await bot.sender.drain_until_empty()
     invitation = next(c for c in bot.mock.of("chat.postMessage") if c.args["channel"] == "DUL2")
     buttons = [e for b in invitation.args["blocks"] if b["type"] == "actions" for e in b["elements"]]

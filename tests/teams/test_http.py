@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from bot.app import Handlers
 from bot.config import Config
-from bot.flows import FLOWS
-from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocation, action, command
+from bot.flows.api import ActionInvocation, Invocation, action, command
+from bot.flows.catalog import CATALOG
 from bot.inbound import Reply
 from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue, enqueue_update
@@ -49,19 +49,20 @@ def rt(db: Database) -> Runtime:
 
 
 @pytest.fixture
-def chair_only_command() -> Iterator[None]:
+def chair_only_command(rt: Runtime) -> Iterator[None]:
     """A co-chair command declared the way routines declare theirs."""
 
     def lock(rt: Runtime, invocation: Invocation) -> Reply:
         return Reply.say("locked")
 
-    command("teamstest lock", help="lock the agenda (test)", who="co-chair")(lock)
+    rt.catalog = rt.catalog.with_declarations(
+        command("teamstest lock", help="lock the agenda (test)", who="co-chair")(lock)
+    )
     yield
-    COMMANDS.pop(("teamstest", "lock"))
 
 
 @pytest.fixture
-def rating_action() -> Iterator[list[ActionInvocation]]:
+def rating_action(rt: Runtime) -> Iterator[list[ActionInvocation]]:
     pressed: list[ActionInvocation] = []
 
     def rate(rt: Runtime, invocation: ActionInvocation) -> Reply:
@@ -71,9 +72,8 @@ def rating_action() -> Iterator[list[ActionInvocation]]:
             private=Message.text("Thanks, your rating is recorded."),
         )
 
-    action("teamstest.rate")(rate)
+    rt.catalog = rt.catalog.with_declarations(action("teamstest.rate")(rate))
     yield pressed
-    ACTIONS.pop("teamstest.rate")
 
 
 async def post(url: str, activity: dict[str, Any], headers: dict[str, str] | None = None) -> int:
@@ -199,7 +199,7 @@ async def test_scheduled_post_after_a_restart_reaches_the_stored_channel(rt: Run
         # A new process: a fresh runtime, platform and sender on the same database; nothing kept in memory.
         restarted = runtime(teams_config(), rt.db, REMINDER_TIME, platforms=("teams",))
         async with bot_server(restarted) as (_, platform):
-            Ticker(restarted, FLOWS).reconcile()
+            Ticker(restarted, CATALOG.flows).reconcile()
             await paced_sender(restarted, platform).drain_until_empty()
         [reminder] = mock.sent(CHANNEL)
         assert "Norm of the meeting" in reminder.text
@@ -297,7 +297,7 @@ async def test_sends_into_one_conversation_are_paced_as_teams_allows(rt: Runtime
 
 
 @pytest.fixture
-def summary_form() -> Iterator[list[ActionInvocation]]:
+def summary_form(rt: Runtime) -> Iterator[list[ActionInvocation]]:
     """A button that opens a form, and the form's submit handler that checks one field."""
     submitted: list[ActionInvocation] = []
     form = Form("Meeting summary", "teamstest.summary", (FormField("decisions", "Decisions", "multiline"),), "m-7")
@@ -311,11 +311,8 @@ def summary_form() -> Iterator[list[ActionInvocation]]:
             return Reply(errors={"decisions": "write at least one decision"})
         return Reply.say("Summary saved.")
 
-    action("teamstest.open")(open_form)
-    action("teamstest.summary")(submit)
+    rt.catalog = rt.catalog.with_declarations(action("teamstest.open")(open_form), action("teamstest.summary")(submit))
     yield submitted
-    ACTIONS.pop("teamstest.open")
-    ACTIONS.pop("teamstest.summary")
 
 
 async def test_a_form_opens_as_a_card_in_the_personal_chat_and_its_submission_carries_the_fields(
