@@ -1,0 +1,1 @@
+"""Routines defined only in the tests, to prove that a routine is one folder plus one catalog entry."""
