@@ -85,27 +85,29 @@ class Flow(ABC, Generic[S]):
 
     def settings(self, config: Config, team: Team) -> S | None:
         """The team's validated settings for this routine, or None when the team does not run it."""
+        found = self._parsed(config, team)
+        return found if found is not None and found.enabled else None
+
+    def settings_or_defaults(self, config: Config, team: Team) -> S:
+        """The team's settings (also when switched off), or the defaults when it has none: a co-chair may still
+        start a pulse, or list deliverables, on a team that does not run the routine on a schedule."""
+        found = self._parsed(config, team)
+        return found if found is not None else self.settings_model()  # type: ignore[return-value]
+
+    def _parsed(self, config: Config, team: Team) -> S | None:
         if config is not self._settings_of:
             # Config objects are immutable and replaced whole on reload: a new one starts a new cache.
             self._settings_of, self._settings_cache = config, {}
-        if team.key in self._settings_cache:
-            return self._settings_cache[team.key]  # type: ignore[return-value]
-        raw = config.routine_settings(team, self.name)
-        parsed: RoutineSettings | None = None
-        if raw is not None:
-            try:
-                parsed = self.settings_model.model_validate(raw)
-            except ValidationError:
-                parsed = None  # config validation reports it; a running bot skips the routine
-        result = parsed if parsed is not None and parsed.enabled else None
-        self._settings_cache[team.key] = result
-        return result  # type: ignore[return-value]
-
-    def settings_or_defaults(self, config: Config, team: Team) -> S:
-        """The team's settings, or the defaults when it does not run the routine (a co-chair may still start a
-        pulse, or list deliverables, on such a team)."""
-        found = self.settings(config, team)
-        return found if found is not None else self.settings_model()  # type: ignore[return-value]
+        if team.key not in self._settings_cache:
+            raw = config.routine_settings(team, self.name)
+            parsed: RoutineSettings | None = None
+            if raw is not None:
+                try:
+                    parsed = self.settings_model.model_validate(raw)
+                except ValidationError:
+                    parsed = None  # config validation reports it; a running bot skips the routine
+            self._settings_cache[team.key] = parsed
+        return self._settings_cache[team.key]  # type: ignore[return-value]
 
     def require(self, config: Config, team: Team) -> S:
         """The team's settings for a command that only makes sense when the team runs the routine."""
