@@ -25,14 +25,13 @@ from sqlalchemy import text
 
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.config.surveys import validate_surveys
 from bot.flows.catalog import CATALOG
-from bot.flows.pulse import export_pulse, results_message
-from bot.pulse_results import team_results
+from bot.flows.pulse.instruments import validate_surveys
+from bot.flows.pulse.results import export_pulse, results_message, team_results
+from bot.flows.pulse.state import PulseRun, random_id
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.store.db import Database
-from bot.store.pulse import PulseRun, random_id
 from tests.support import database_kinds, fresh_database
 
 TEAMS = 100

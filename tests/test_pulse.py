@@ -15,14 +15,14 @@ from sqlalchemy import func, select
 from bot.app import Handlers
 from bot.config import Config
 from bot.flows.catalog import CATALOG
-from bot.flows.pulse import export_pulse
+from bot.flows.pulse.results import export_pulse
+from bot.flows.pulse.state import PulseAnswer, PulseParticipation, PulseRun
 from bot.messages import Image, Message
 from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.simulate import simulate
 from bot.store.db import Database
-from bot.store.pulse import PulseAnswer, PulseParticipation, PulseRun
 from bot.ticker import Ticker
 from tests.support import build_config, member, runtime
 

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import inspect, select, text
 
-from bot.flows.pulse import export_pulse
+from bot.flows.pulse.results import export_pulse
+from bot.flows.pulse.state import PulseAnswer
 from bot.store.db import Database
 from bot.store.models import Base
-from bot.store.pulse import PulseAnswer
 from tests.support import runtime
 from tests.test_pulse import OPENING, Workspace, open_by_command, pulse_config, shipped_surveys, trust_answers
 

@@ -9,10 +9,10 @@ from collections import Counter
 import pytest
 from pydantic import ValidationError
 
-from bot.charts import trend_chart
-from bot.config.surveys import validate_surveys
-from bot.flows.pulse import PulseSettings, parse_reminder
-from bot.pulse_results import score
+from bot.flows.pulse.charts import trend_chart
+from bot.flows.pulse.instruments import validate_surveys
+from bot.flows.pulse.results import score
+from bot.flows.pulse.settings import PulseSettings, parse_reminder
 from tests.test_pulse import shipped_surveys
 
 

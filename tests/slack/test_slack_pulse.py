@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 
 from bot.clock import FakeClock
 from bot.flows.catalog import CATALOG
+from bot.flows.pulse.state import PulseAnswer, PulseParticipation
 from bot.store.db import Database
-from bot.store.pulse import PulseAnswer, PulseParticipation
 from bot.ticker import Ticker
 from tests.slack.conftest import SlackBot, start_bot
 from tests.slack.mock_api import MockSlack

@@ -1,12 +1,17 @@
-"""Survey instruments as config: the shape of `surveys:` in surveys.yaml and validate_surveys(), the hook the config
-loader calls. Running surveys (runs, answers, results) is bot/flows/pulse.py's job, not this module's.
+"""Survey instruments as config: the shape of `surveys:` in surveys.yaml, validate_surveys() (the hook the config
+loader calls through the routine's ConfigSection) and the instruments of a loaded config. Running surveys is not here.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from bot.config import Config
+
+log = logging.getLogger(__name__)
 
 
 class _Strict(BaseModel):
@@ -104,3 +109,12 @@ def validate_surveys(raw: dict[str, Any]) -> dict[str, Instrument]:
     with the instrument key (for example ("trust", "items", 2, "text")), so the loader can point at file:line:col."""
     filled = {key: ({**value, "key": key} if isinstance(value, dict) else value) for key, value in raw.items()}
     return _INSTRUMENTS.validate_python(filled)
+
+
+def configured_instruments(config: Config) -> dict[str, Instrument]:
+    """The instruments of a loaded config by key; none when surveys.yaml does not validate."""
+    try:
+        return validate_surveys(config.sections.get("surveys", {}))
+    except ValidationError:
+        log.exception("surveys.yaml does not validate; pulse runs cannot open")  # `partnerbot validate` says where
+        return {}

@@ -1,5 +1,5 @@
 """Pulse survey state, anonymous by construction: runs (with the frozen instrument), who took part, and answers that
-cannot be joined to a person. Scoring and thresholds live in bot/pulse_results.py and bot/anonymity.py.
+cannot be joined to a person, with the queries on them. Scoring lives in results.py, thresholds in bot/anonymity.py.
 
 How an answer stays unlinkable (docs/pulse.md explains it at length):
 - `pulse_participation` knows who answered; `pulse_answers` and `pulse_comments` hold no member id and no time.
@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, text, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.flows.pulse.instruments import Instrument
 from bot.store.models import Base
 
 PARTICIPATION = ("invited", "answered", "declined")
@@ -33,7 +34,7 @@ class PulseRun(Base):
     team: Mapped[str] = mapped_column(String(100), index=True)
     instrument: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))  # the cadence time or "manual:<n>"; unique per team
-    snapshot: Mapped[dict[str, Any]]  # the instrument exactly as asked (bot.config.surveys.Instrument)
+    snapshot: Mapped[dict[str, Any]]  # the instrument exactly as asked (instruments.Instrument)
     side_breakdown: Mapped[bool]
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     opened_by: Mapped[str] = mapped_column(String(100), default="schedule")  # "schedule" or a co-chair's key
@@ -83,6 +84,43 @@ class PulseComment(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("pulse_runs.id", ondelete="CASCADE"), index=True)
     question: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
+
+
+def instrument_of(run: PulseRun) -> Instrument:
+    """The instrument exactly as the run asked it (frozen at opening)."""
+    return Instrument.model_validate(run.snapshot)
+
+
+def open_run_of(session: Session, team: str, instrument: str | None = None) -> PulseRun | None:
+    """The team's open run (of `instrument`, when given); at most one is open at a time."""
+    query = select(PulseRun).where(PulseRun.team == team, PulseRun.status == "open")
+    if instrument:
+        query = query.where(PulseRun.instrument == instrument)
+    return session.scalars(query.order_by(PulseRun.opened_at.desc())).first()
+
+
+def latest_closed_run(session: Session, team: str) -> PulseRun | None:
+    return session.scalars(
+        select(PulseRun)
+        .where(PulseRun.team == team, PulseRun.status == "closed")
+        .order_by(PulseRun.closed_at.desc(), PulseRun.id.desc())
+    ).first()
+
+
+def latest_followup(session: Session, team: str, before_run: int) -> PulseRun | None:
+    """The previous closed run, when its co-chairs wrote a follow-up: the next invitation quotes it, once."""
+    previous = session.scalars(
+        select(PulseRun)
+        .where(PulseRun.team == team, PulseRun.id != before_run, PulseRun.status == "closed")
+        .order_by(PulseRun.closed_at.desc(), PulseRun.id.desc())
+    ).first()
+    return previous if previous is not None and previous.followup else None
+
+
+def participation_of(session: Session, run_id: int, member: str) -> PulseParticipation | None:
+    return session.scalars(
+        select(PulseParticipation).where(PulseParticipation.run_id == run_id, PulseParticipation.member == member)
+    ).first()
 
 
 def random_id() -> int:

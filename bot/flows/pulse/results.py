@@ -1,10 +1,12 @@
 """Pulse results: answers counted in SQL (one GROUP BY per team), scored per construct on the instrument's own scale,
-with every show-or-hide decision asked of bot/anonymity.py. The post, the command, the export and App Home all read
-these objects, so none of them can show more than another. Wording and chat blocks live in bot/flows/pulse.py.
+with every show-or-hide decision asked of bot/anonymity.py; then the results message and the CSV export. The post,
+the command, the export and App Home all read these objects, so none of them can show more than another.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,8 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum, shown_sides
-from bot.config.surveys import Instrument
-from bot.store.pulse import PulseAnswer, PulseComment, PulseRun
+from bot.config import Team
+from bot.flows.api import exporter
+from bot.flows.pulse.charts import trend_chart
+from bot.flows.pulse.instruments import Instrument
+from bot.flows.pulse.state import PulseAnswer, PulseComment, PulseRun, instrument_of
+from bot.messages import Context, Header, Image, Message, Text
+from bot.runtime import Runtime
 
 UNSTATED = "(side not kept)"  # answers stored without a side take part in suppression as one more, never shown, group
 STEADY = 0.05  # a change smaller than this is shown as "no change"
@@ -78,11 +85,6 @@ class TeamResults:
     @property
     def latest(self) -> RunResults | None:
         return self.runs[-1] if self.runs else None
-
-
-def instrument_of(run: PulseRun) -> Instrument:
-    """The instrument exactly as the run asked it (frozen at opening)."""
-    return Instrument.model_validate(run.snapshot)
 
 
 def count_answers(session: Session, run_ids: Iterable[int]) -> dict[int, RunCounts]:
@@ -305,3 +307,73 @@ def _blank_row(common: Mapping[str, str], construct: str, group: str, note: str)
     row.update(common)
     row.update({"construct": construct, "group": group, "note": note})
     return row
+
+
+@exporter("pulse", options={"instrument": "survey instrument"})
+def export_pulse(rt: Runtime, options: dict[str, object]) -> str:
+    """`partnerbot export pulse --team T [--instrument I] --format csv`: aggregated rows only."""
+    team = rt.config.teams.get(str(options.get("team") or ""))
+    if team is None:
+        raise ValueError(f"unknown team {options.get('team')!r}; known: {', '.join(sorted(rt.config.teams))}")
+    if str(options.get("format") or "csv") != "csv":
+        raise ValueError("pulse exports are written as csv (--format csv)")
+    wanted = options.get("instrument")
+    with rt.db.session() as session:
+        keys = (
+            [str(wanted)]
+            if wanted
+            else list(
+                dict.fromkeys(
+                    session.scalars(
+                        select(PulseRun.instrument).where(PulseRun.team == team.key).order_by(PulseRun.instrument)
+                    )
+                )
+            )
+        )
+        rows = []
+        for key in keys:
+            rows += export_rows(team_results(session, team.key, team.min_group_size, key, with_comments=False))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+# --- results as a message: the post, the command and App Home all start here ----------------------------------
+
+
+def not_enough(rt: Runtime, run: RunResults) -> str:
+    return rt.templates.render("pulse/not_enough.md.j2", minimum=run.minimum)
+
+
+def results_message(rt: Runtime, team: Team, results: TeamResults) -> Message:
+    latest = results.latest
+    if latest is None:
+        return Message.text(f"{team.name} has no closed pulse yet.")
+    title = f"{latest.instrument.name}: results"
+    if not latest.shown:
+        text = not_enough(rt, latest)
+        return Message((Header(title), Text(text)), f"{team.name}: {text}")
+    labels = [(r.closed_at or r.opened_at).astimezone(rt.config.team_tz(team)).strftime("%b %-d") for r in results.runs]
+    series = {
+        latest.instrument.construct_name(c): [r.mean_of(c) if r.shown else None for r in results.runs]
+        for c in latest.instrument.construct_order()
+    }
+    scale = latest.instrument.scale
+    chart = trend_chart(
+        labels, series, title=f"{team.name}: {latest.instrument.name}", y_range=(scale.first, scale.last)
+    )
+    text = rt.templates.render("pulse/results.md.j2", team=team, run=latest, scale=scale)
+    return Message(
+        (
+            Header(title),
+            Text(text),
+            Image(chart, alt=f"Trend of {latest.instrument.name} across {len(results.runs)} runs", title="Trend"),
+            Context(
+                f"Anonymous: no group under {latest.minimum} people is shown, and nobody can see who answered what. "
+                "Co-chairs see exactly what you see."
+            ),
+        ),
+        f"{team.name}: {latest.instrument.name} results",
+    )

@@ -1,5 +1,5 @@
-"""Charts as PNG bytes (matplotlib, Agg backend): a trend of several named series across labelled points in time.
-Shared by the routines; knows nothing about surveys, wording or chat platforms. Same input, same bytes.
+"""The pulse's trend chart as PNG bytes (matplotlib, Agg backend): several named series across labelled points in
+time. Knows nothing about surveys, wording or chat platforms. Same input, same bytes.
 """
 
 from __future__ import annotations

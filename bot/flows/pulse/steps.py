@@ -1,0 +1,260 @@
+"""The pulse's scheduled side: when runs open, remind and close (PulseFlow.due) and what each step does: open a run
+and invite privately, remind non-respondents, close and post results. Commands and buttons live in commands.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.addresses import OutboxKey
+from bot.anonymity import minimum
+from bot.config import Config, Team
+from bot.delivery import direct_message, post_to_team
+from bot.flows.api import Due, Flow, per_team_this_tick
+from bot.flows.pulse.instruments import Instrument, configured_instruments
+from bot.flows.pulse.results import count_answers, results_message, side_counts, team_results, visible_sides
+from bot.flows.pulse.settings import MAX_REMINDERS, PulseSettings, parse_reminder
+from bot.flows.pulse.state import (
+    PulseParticipation,
+    PulseRun,
+    instrument_of,
+    latest_followup,
+    lock_run,
+    open_run_of,
+    reshuffle_run,
+)
+from bot.meetings import cadence_times, closure
+from bot.messages import Button, Buttons, Context, Header, Message, Text
+from bot.outbox import enqueue_update
+from bot.runtime import Runtime
+from bot.schedule import localize
+from bot.store.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+def local_time(rt: Runtime, team: Team, instant: datetime) -> str:
+    return instant.astimezone(rt.config.team_tz(team)).strftime("%a %b %-d at %-I:%M %p")
+
+
+def run_key(team: Team, step: str, run: PulseRun) -> OutboxKey:
+    """The key of what a step posts about one run (`/{member}` added for private messages)."""
+    return OutboxKey(team.key, "pulse", step, f"run{run.id}")
+
+
+OPEN_RUNS = select(PulseRun).where(PulseRun.status == "open")
+
+
+class PulseFlow(Flow[PulseSettings]):
+    name = "pulse"
+    settings_model = PulseSettings
+    default_grace = timedelta(hours=12)
+
+    def due(self, rt: Runtime, team: Team, settings: PulseSettings, start: datetime, end: datetime) -> Iterable[Due]:
+        if settings.cadence:
+            times = cadence_times(
+                rt.config, team, settings.cadence, start, end, skip_closures=settings.skip_school_closures
+            )
+            for at in times:
+                subject = f"{settings.instrument}@{at:%Y-%m-%dT%H:%MZ}"
+                yield Due(team.key, self.name, "open", subject, at, self.grace(settings))
+        for run in per_team_this_tick(rt, "pulse.open-runs", OPEN_RUNS).get(team.key, []):
+            for number, stamp in enumerate(run.reminders.get("at", []), start=1):
+                at = datetime.fromisoformat(stamp)
+                if start < at <= end and at < run.closes_at:
+                    yield Due(team.key, self.name, "remind", f"run{run.id}.{number}", at, run.closes_at - at)
+            # A close is due whenever it is past, however long the bot was down: a run never stays open for ever.
+            if run.closes_at <= end:
+                yield Due(team.key, self.name, "close", f"run{run.id}", run.closes_at, timedelta(days=365))
+
+    def run(self, rt: Runtime, session: Session, due: Due, settings: PulseSettings) -> None:
+        team = rt.config.teams[due.team]
+        if due.step == "open":
+            instrument = configured_instruments(rt.config).get(settings.instrument)
+            if instrument is None:
+                raise LookupError(f"team {team.key}: no instrument {settings.instrument!r} in surveys.yaml")
+            if open_run_of(session, team.key) is not None:
+                log.info("team %s already has an open pulse; the scheduled %s is skipped", team.key, due.subject)
+                return
+            open_run(rt, session, team, instrument, settings, due.at, settings.open_days, due.subject, "schedule")
+        elif due.step == "remind":
+            run_id, number = due.subject.removeprefix("run").split(".")
+            send_reminders(rt, session, team, int(run_id), int(number))
+        elif due.step == "close":
+            run = session.get(PulseRun, int(due.subject.removeprefix("run")))
+            if run is not None and run.status == "open":
+                close_run(rt, session, team, run)
+
+
+FLOW = PulseFlow()
+
+
+def _closing_day(config: Config, team: Team, opened: date, days: int) -> date:
+    """`days` after opening, moved back to the last school day (results land on a day people read them), but
+    never back onto the opening day: then forward to the next school day instead."""
+    target = opened + timedelta(days=days)
+    for back in range(days):
+        day = target - timedelta(days=back)
+        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
+            return day
+    for ahead in range(1, 31):
+        day = target + timedelta(days=ahead)
+        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
+            return day
+    return target
+
+
+def _reminder_times(rt: Runtime, team: Team, settings: PulseSettings, opened: datetime, closes: datetime) -> list[str]:
+    tz = rt.config.team_tz(team)
+    times = []
+    for text in settings.reminders[:MAX_REMINDERS]:
+        offset, at = parse_reminder(text)
+        if at is None:
+            instant = opened + offset
+        else:
+            instant = localize(datetime.combine(opened.astimezone(tz).date() + offset, at), tz)
+        if opened < instant < closes:
+            times.append(instant.isoformat())
+    return sorted(set(times))
+
+
+def open_run(
+    rt: Runtime,
+    session: Session,
+    team: Team,
+    instrument: Instrument,
+    settings: PulseSettings,
+    opened: datetime,
+    days: int,
+    subject: str,
+    opened_by: str,
+) -> PulseRun:
+    """Freeze the instrument into a new run, list who is asked, and invite each of them privately."""
+    tz = rt.config.team_tz(team)
+    local_open = opened.astimezone(tz)
+    closing_day = _closing_day(rt.config, team, local_open.date(), days) if settings.skip_school_closures else None
+    closes = localize(datetime.combine(closing_day or local_open.date() + timedelta(days=days), local_open.time()), tz)
+    members = sorted(team.members)
+    run = PulseRun(
+        team=team.key,
+        instrument=instrument.key,
+        subject=subject,
+        snapshot=instrument.snapshot(),
+        side_breakdown=settings.side_breakdown and instrument.side_breakdown,
+        status="open",
+        opened_by=opened_by,
+        opened_at=opened,
+        closes_at=closes,
+        reminders={"at": _reminder_times(rt, team, settings, opened, closes)},
+        invited=len(members),
+        respondents=0,
+        shuffles=0,
+        followup="",
+        followup_by="",
+    )
+    session.add(run)
+    session.flush()
+    session.add_all(PulseParticipation(run_id=run.id, member=m, status="invited", reminders_sent=0) for m in members)
+    session.flush()
+    until = local_time(rt, team, closes)
+    text = rt.templates.render(
+        "pulse/invitation.md.j2",
+        team=team,
+        instrument=instrument,
+        followup=latest_followup(session, team.key, run.id),
+        minimum=minimum(team.min_group_size),
+    )
+    message = Message(
+        (
+            Header(f"{instrument.name}: a short anonymous pulse"),
+            Text(text),
+            answer_buttons(run.id),
+            Context(f"{len(instrument.items)} questions, about two minutes. Closes {until}."),
+        ),
+        f"{team.name}: {instrument.name}, closes {until}",
+    )
+    invite = run_key(team, "invite", run)
+    for member in members:
+        direct_message(rt, session, team, member, invite / member, message)
+    return run
+
+
+def answer_buttons(run_id: int) -> Buttons:
+    return Buttons(
+        (
+            Button("Answer", "pulse.answer", str(run_id), "primary"),
+            Button("Not this time", "pulse.decline", str(run_id)),
+        )
+    )
+
+
+def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, number: int) -> int:
+    """Remind, privately, each member who has neither answered nor declined; never more than twice, never naming
+    anyone. Returns how many reminders were queued."""
+    run = session.get(PulseRun, run_id)
+    if run is None or run.status != "open" or number > MAX_REMINDERS:
+        return 0
+    instrument = instrument_of(run)
+    waiting = session.scalars(
+        select(PulseParticipation).where(
+            PulseParticipation.run_id == run_id,
+            PulseParticipation.status == "invited",
+            PulseParticipation.reminders_sent < number,
+        )
+    ).all()
+    text = rt.templates.render(
+        "pulse/reminder.md.j2", team=team, instrument=instrument, closes=local_time(rt, team, run.closes_at)
+    )
+    message = Message(
+        (Header(f"Reminder: {instrument.name}"), Text(text), answer_buttons(run.id)),
+        f"Reminder: {instrument.name} closes {local_time(rt, team, run.closes_at)}",
+    )
+    remind = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.{number}")
+    for row in waiting:
+        row.reminders_sent = number
+        direct_message(rt, session, team, row.member, remind / row.member, message)
+    return len(waiting)
+
+
+def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
+    """Close a run: keep sides only where they may be shown, post the results, and ask the co-chairs to follow up."""
+    run = lock_run(session, run.id) or run
+    run.status = "closed"
+    run.closed_at = rt.clock.now()
+    instrument = instrument_of(run)
+    # Data minimisation: a side that results may never show is not kept either (rewritten in the same shuffle).
+    by_side = side_counts(instrument, count_answers(session, [run.id])[run.id])
+    reshuffle_run(session, run.id, [], [], keep_sides=visible_sides(by_side, team.min_group_size))
+    session.flush()
+    results = team_results(session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed)
+    post_to_team(rt, session, team, run_key(team, "results", run), results_message(rt, team, results))
+    prompt = Message(
+        (
+            Text(rt.templates.render("pulse/followup_prompt.md.j2", team=team, instrument=instrument)),
+            Buttons((Button("Write the follow-up", "pulse.followup", str(run.id), "primary"),)),
+        ),
+        f"{team.name}: close the loop on the {instrument.name} results",
+    )
+    followup_prompt = run_key(team, "followup-prompt", run)
+    for chair in team.co_chairs:
+        direct_message(rt, session, team, chair, followup_prompt / chair, prompt)
+    # Invitations and reminders lose their buttons, so nobody taps into a closed run.
+    closed = Message.text(f"The *{instrument.name}* pulse has closed. Results are in the team channel.")
+    invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
+    reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
+    asked = session.scalars(
+        select(OutboxItem.key).where(
+            OutboxItem.kind == "post",
+            or_(
+                OutboxItem.key.like(invites.like_prefix(), escape="\\"),
+                OutboxItem.key.like(reminders.like_prefix(), escape="\\"),
+            ),
+        )
+    ).all()
+    for key in asked:
+        enqueue_update(session, f"{key}|closed", key, closed, now=rt.clock.now())
