@@ -3,11 +3,11 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.store.deliverables  # registers its tables on Base.metadata, as do the next five
+import bot.flows.norms.state  # registers its tables on Base.metadata, as do the next five
+import bot.flows.roles.state
+import bot.store.deliverables
 import bot.store.inbound
-import bot.store.norms
 import bot.store.pulse
-import bot.store.roles
 import bot.store.summary  # noqa: F401
 from bot.store.db import database_url, normalise_url
 from bot.store.models import Base

@@ -1,458 +1,31 @@
-"""Rotating meeting roles: the line-up announced before each meeting, confirmations, swaps, "can't make it",
-reminders, the facilitator's brief, and the /partner roles commands. Every change is a role event.
-
-Who gets which role is decided by the pure function in bot/flows/lineup.py; this file gathers its inputs (config,
-role events) and stores its output. Norm wording for the brief comes from the norms routine.
+"""The roles routine's chat side: the buttons of an ask (confirm, swap, can't make it) and of a swap request, the
+/partner roles commands (line-up, history, swap, skip) and the home view's upcoming roles. Every change is a role event.
 """
 
 from __future__ import annotations
 
 import re
-import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Config, Member, RoutineSettings, Team
-from bot.config.models import known_member
-from bot.delivery import direct_message, next_working_moment, post_to_team
-from bot.flows.api import (
-    ActionInvocation,
-    Due,
-    Flow,
-    Invocation,
-    Refused,
-    Routine,
-    UsageError,
-    action,
-    command,
-    home_section,
-)
-from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, replan
-from bot.flows.norms import spotlight_for
+from bot.addresses import OutboxKey
+from bot.config import Member, Team
+from bot.delivery import direct_message
+from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
+from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
+from bot.flows.roles.lineup import FACILITATOR, Candidate, replan
+from bot.flows.roles.seats import lineup_fields, seats
+from bot.flows.roles.settings import fixed_members
+from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
+from bot.flows.roles.steps import FLOW, ask, meeting_of, plan_lineup, send_brief, when
 from bot.identity import member_from_config
 from bot.inbound import Reply
-from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_between, next_meeting
+from bot.meetings import HeldMeeting, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
 from bot.runtime import Runtime
 from bot.schedule import parse_relative, relative_time
-from bot.store.roles import ACTIVE, RoleAssignment, RoleEvent
-
-DEFAULT_ROLES = ("facilitator", "note-taker", "timekeeper")
-WHOLE_MEETING = "*"  # the role of an event about the whole meeting (skipped or away before any assignment)
-OUTSIDE = "outside:"
-REMIND_GAP = timedelta(hours=12)  # an assignee is reminded only if they were asked at least this long before
-
-
-class RoleSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str
-    rotate: bool = True
-    fixed: str | None = Field(default=None, description='a member key, or "outside: Name" for a non-member')
-
-    @field_validator("fixed")
-    @classmethod
-    def _member(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is None or value.startswith(OUTSIDE):
-            return value
-        return known_member(value, info)
-
-
-class RolesSettings(RoutineSettings):
-    roles: list[RoleSpec] = Field(
-        default_factory=lambda: [RoleSpec(name=r) for r in DEFAULT_ROLES],
-        description="role names, or {name, rotate, fixed}; leave a role out to not use it",
-    )
-    window: int = Field(default=12, ge=1, description="how many past meetings count for fairness")
-    alternate_sides: bool = Field(default=True, description="facilitation alternates labor and management")
-    announce: str = Field(default="2 days before at 09:00", description="when the line-up is posted")
-    remind: str = Field(default="1 day before at 09:00", description="reminder, co-chairs' line-up, brief")
-
-    @field_validator("roles", mode="before", json_schema_input_type=list[str | RoleSpec])
-    @classmethod
-    def _names(cls, value: Any) -> Any:
-        # A bare name is a rotating role: `- facilitator` means `- {name: facilitator}`.
-        return [{"name": v} if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
-
-    @field_validator("roles")
-    @classmethod
-    def _distinct(cls, value: list[RoleSpec]) -> list[RoleSpec]:
-        names = [spec.name for spec in value]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"each role may be listed once ({', '.join(twice)} is listed twice)")
-        return value
-
-    @field_validator("announce", "remind")
-    @classmethod
-    def _relative(cls, value: str) -> str:
-        parse_relative(value)
-        return value
-
-    def specs(self) -> list[RoleSpec]:
-        return list(self.roles)
-
-    def rotating(self) -> list[str]:
-        return [s.name for s in self.specs() if s.rotate and not s.fixed]
-
-
-def settings_for(rt: Runtime, team: Team) -> RolesSettings:
-    return RolesSettings.model_validate(rt.config.routine_settings(team, "roles") or {})
-
-
-# --- facts -> state ----------------------------------------------------------------------------------------------
-
-
-def replay(events: Iterable[RoleEvent]) -> dict[tuple[str, str], str | None]:
-    """(meeting, role) -> who holds it after these events, in order."""
-    holders: dict[tuple[str, str], str | None] = {}
-    for event in events:
-        if event.role == WHOLE_MEETING:
-            continue
-        slot = (event.meeting, event.role)
-        if event.kind in ("assigned", "swapped"):
-            holders[slot] = event.member
-        elif event.kind in ("declined", "skipped") and holders.get(slot) == event.member:
-            holders[slot] = None
-    return holders
-
-
-def team_events(session: Session, team: str, before: datetime | None = None) -> list[RoleEvent]:
-    query = select(RoleEvent).where(RoleEvent.team == team)
-    if before is not None:
-        query = query.where(RoleEvent.meeting_start < before)
-    return list(session.scalars(query.order_by(RoleEvent.meeting_start, RoleEvent.id)))
-
-
-def role_history(config: Config, team: Team, events: list[RoleEvent], window: int) -> RoleHistory:
-    """Counts over the last `window` meetings that had roles, from the facts alone."""
-    starts = sorted({e.meeting_start for e in events})[-window:]
-    index = {start: i for i, start in enumerate(starts)}
-    meeting_start = {e.meeting: e.meeting_start for e in events}
-    counts: dict[str, dict[str, int]] = {}
-    last_held: dict[str, dict[str, int]] = {}
-    last_side: tuple[int, str] | None = None
-    for (meeting, role), member in replay(events).items():
-        i = index.get(meeting_start[meeting])
-        if member is None or i is None:
-            continue
-        counts.setdefault(role, {})[member] = counts.get(role, {}).get(member, 0) + 1
-        last_held.setdefault(role, {})[member] = max(i, last_held.get(role, {}).get(member, -1))
-        if role == FACILITATOR and member in config.members and (last_side is None or i > last_side[0]):
-            last_side = (i, config.members[member].side)
-    return RoleHistory(counts, last_held, last_side[1] if last_side else None)
-
-
-def unavailable_for(config: Config, team: Team, meeting: HeldMeeting, events: list[RoleEvent]) -> set[str]:
-    """Away on the meeting's date (config), not yet joined, or said "can't make it" (or skipped by a co-chair)
-    for this meeting."""
-    day = meeting.start.astimezone(config.team_tz(team)).date()
-    away = {m.key for m in config.team_members(team) if m.away_on(day) or (m.joined and m.joined > day)}
-    return away | {e.member for e in events if e.meeting == meeting.subject and e.kind in ("declined", "skipped")}
-
-
-def newcomers_at(config: Config, team: Team, meeting: HeldMeeting) -> set[str]:
-    """Members for whom this is their first meeting: the first held meeting on or after their `joined` date, or
-    the team's first meeting when they have no joined date."""
-    tz = config.team_tz(team)
-    earliest = [s.starts for s in team.meetings if s.starts] + [m.joined for m in config.team_members(team) if m.joined]
-    if not earliest:
-        return set()
-    since = datetime.combine(min(earliest), datetime.min.time(), tzinfo=tz) - timedelta(seconds=1)
-    held = meetings_between(config, team, since, meeting.start)
-    team_first = min((s.starts for s in team.meetings if s.starts), default=None)
-    found = set()
-    for member in config.team_members(team):
-        joined = member.joined or team_first
-        if joined is None:
-            continue
-        first = next((m for m in held if m.start.astimezone(tz).date() >= joined), None)
-        if first is not None and first.subject == meeting.subject:
-            found.add(member.key)
-    return found
-
-
-@dataclass(frozen=True)
-class Seat:
-    """One line of a line-up: a role and who holds it (a member key, an outside name, or nobody yet)."""
-
-    role: str
-    member: str | None
-    outside: str = ""
-    status: str = ""
-
-
-def fixed_holders(settings: RolesSettings) -> dict[str, str]:
-    return {s.name: s.fixed for s in settings.specs() if s.fixed}
-
-
-def fixed_members(config: Config, team: Team, settings: RolesSettings) -> dict[str, str]:
-    """Roles always held by a member of the team (a fixed key that is not on the team is ignored)."""
-    return {role: key for role, key in fixed_holders(settings).items() if key in team.members}
-
-
-def plan_lineup(
-    rt: Runtime, session: Session, team: Team, settings: RolesSettings, meeting: HeldMeeting
-) -> dict[str, str | None]:
-    """Who would hold each rotating role at `meeting`, given everything recorded before it."""
-    events = team_events(session, team.key)
-    before = [e for e in events if e.meeting_start < meeting.start]
-    return assign_roles(
-        settings.rotating(),
-        [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
-        role_history(rt.config, team, before, settings.window),
-        unavailable=unavailable_for(rt.config, team, meeting, events),
-        newcomers=newcomers_at(rt.config, team, meeting),
-        taken=set(fixed_members(rt.config, team, settings).values()),
-        alternate_sides=settings.alternate_sides,
-        stand_ins=team.co_chairs,
-    )
-
-
-def assignments(session: Session, team: str, meeting: str) -> list[RoleAssignment]:
-    return list(
-        session.scalars(
-            select(RoleAssignment)
-            .where(RoleAssignment.team == team, RoleAssignment.meeting == meeting)
-            .order_by(RoleAssignment.id)
-        )
-    )
-
-
-def record(
-    session: Session,
-    now: datetime,
-    meeting: HeldMeeting | RoleAssignment,
-    role: str,
-    member: str,
-    kind: str,
-    actor: str = "partnerbot",
-    **detail: Any,
-) -> RoleEvent:
-    team = meeting.team
-    subject = meeting.subject if isinstance(meeting, HeldMeeting) else meeting.meeting
-    start = meeting.start if isinstance(meeting, HeldMeeting) else meeting.meeting_start
-    event = RoleEvent(
-        team=team,
-        meeting=subject,
-        meeting_start=start,
-        role=role,
-        member=member,
-        kind=kind,
-        actor=actor,
-        at=now,
-        detail=detail,
-    )
-    session.add(event)
-    session.flush()
-    return event
-
-
-def ensure_lineup(
-    rt: Runtime, session: Session, team: Team, settings: RolesSettings, meeting: HeldMeeting
-) -> list[RoleAssignment]:
-    """The meeting's stored assignments, making them (and their `assigned` events) the first time."""
-    existing = assignments(session, team.key, meeting.subject)
-    if existing:
-        return existing
-    now = rt.clock.now()
-    plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
-    plan |= plan_lineup(rt, session, team, settings, meeting)
-    for spec in settings.specs():
-        member = plan.get(spec.name)
-        if member is None:
-            continue
-        session.add(
-            RoleAssignment(
-                team=team.key,
-                meeting=meeting.subject,
-                meeting_start=meeting.start,
-                role=spec.name,
-                member=member,
-                status="assigned",
-                updated_at=now,
-            )
-        )
-        record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
-    session.flush()
-    return assignments(session, team.key, meeting.subject)
-
-
-def seats(settings: RolesSettings, stored: list[RoleAssignment]) -> list[Seat]:
-    by_role = {a.role: a for a in stored}
-    lineup = []
-    for spec in settings.specs():
-        if spec.fixed and spec.fixed.startswith(OUTSIDE):
-            lineup.append(Seat(spec.name, None, spec.fixed[len(OUTSIDE) :].strip(), "fixed"))
-            continue
-        if not spec.rotate and not spec.fixed:
-            lineup.append(Seat(spec.name, None, status="by the team"))
-            continue
-        row = by_role.get(spec.name)
-        active = row is not None and (row.status in ACTIVE or row.status == "planned")  # planned: a preview
-        lineup.append(Seat(spec.name, row.member if active else None, status=row.status if row else ""))
-    return lineup
-
-
-def lineup_fields(config: Config, lineup: list[Seat]) -> Fields:
-    pairs = []
-    for seat in lineup:
-        if seat.outside:
-            who = f"{seat.outside} (outside note-taker)" if seat.role == "note-taker" else f"{seat.outside} (outside)"
-        elif seat.member:
-            who = config.members[seat.member].name + (" (confirmed)" if seat.status == "confirmed" else "")
-        elif seat.status == "by the team":
-            who = "chosen by the team at the meeting"
-        else:
-            who = "open: nobody available yet"
-        pairs.append((seat.role.capitalize(), who))
-    return Fields(tuple(pairs))
-
-
-def meeting_of(rt: Runtime, team: Team, subject: str, start: datetime) -> HeldMeeting:
-    key = subject.split("@", 1)[0]
-    series = next((s for s in team.meetings if s.key == key), team.meetings[0])
-    return HeldMeeting(team.key, series, start, start + timedelta(minutes=series.duration_minutes))
-
-
-def when(rt: Runtime, team: Team, start: datetime) -> str:
-    return start.astimezone(rt.config.team_tz(team)).strftime("%a %b %-d at %-I:%M %p")
-
-
-# --- messages ------------------------------------------------------------------------------------------------
-
-
-def _slot(a: RoleAssignment) -> str:
-    return f"{a.team}|{a.meeting}|{a.role}"
-
-
-def ask_message(
-    rt: Runtime, team: Team, a: RoleAssignment, *, reminder: bool = False, replaces: str = "", moved_from: str = ""
-) -> Message:
-    text = rt.templates.render(
-        "roles_assignment.md.j2",
-        member=rt.config.members[a.member],
-        role=a.role,
-        team=team,
-        when=when(rt, team, a.meeting_start),
-        reminder=reminder,
-        replaces=rt.config.members[replaces].name if replaces in rt.config.members else "",
-        moved_from=moved_from,
-    )
-    buttons = Buttons(
-        (
-            Button("Confirm", "roles.confirm", _slot(a), "primary"),
-            Button("Swap with a colleague", "roles.swap", _slot(a)),
-            Button("Can't make it", "roles.decline", _slot(a), "danger"),
-        )
-    )
-    return Message((Text(text), buttons), f"You're {a.role} for {team.name} on {when(rt, team, a.meeting_start)}")
-
-
-def _ask(rt: Runtime, session: Session, team: Team, a: RoleAssignment, key: str, **kw: Any) -> None:
-    direct_message(rt, session, team, a.member, key, ask_message(rt, team, a, **kw))
-
-
-@dataclass(frozen=True)
-class Step:
-    """What the announce and remind steps of one meeting work from."""
-
-    team: Team
-    settings: RolesSettings
-    meeting: HeldMeeting
-    stored: list[RoleAssignment]
-    key: str
-
-    def unconfirmed(self) -> list[RoleAssignment]:
-        # A swap counts as confirmed: both people chose it.
-        return [a for a in self.stored if a.status == "assigned" and a.role in self.settings.rotating()]
-
-
-class RolesFlow(Flow):
-    name = "roles"
-    settings_model = RolesSettings
-
-    def due(self, rt: Runtime, team: Team, settings: RolesSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        for step in ("announce", "remind"):
-            relative = parse_relative(getattr(settings, step))
-            for meeting, at in dues_relative_to_meetings(rt.config, team, relative, start, end):
-                grace = self.grace(settings, default=max(meeting.start - at, timedelta(0)))
-                yield Due(team.key, self.name, step, meeting.subject, at, grace, {"meeting": meeting})
-
-    def run(self, rt: Runtime, session: Session, due: Due, settings: RolesSettings) -> None:
-        team = rt.config.teams[due.team]
-        meeting: HeldMeeting = due.data["meeting"]
-        stored = ensure_lineup(rt, session, team, settings, meeting)
-        step = Step(team, settings, meeting, stored, due.routine_key)
-        if due.step == "announce":
-            self._announce(rt, session, step)
-        else:
-            self._remind(rt, session, step)
-
-    def _announce(self, rt: Runtime, session: Session, step: Step) -> None:
-        team, meeting = step.team, step.meeting
-        message = Message(
-            (
-                Header(f"Roles for {when(rt, team, meeting.start)}"),
-                lineup_fields(rt.config, seats(step.settings, step.stored)),
-                Context("Each person named gets a private message to confirm, swap or say they can't make it."),
-            ),
-            f"Roles for the {team.name} meeting on {when(rt, team, meeting.start)}",
-        )
-        post_to_team(rt, session, team, step.key, message)
-        for a in step.unconfirmed():
-            _ask(rt, session, team, a, f"{step.key}/{a.role}/{a.member}")
-
-    def _remind(self, rt: Runtime, session: Session, step: Step) -> None:
-        """One reminder to whoever has not confirmed, the final line-up to the co-chairs, the facilitator's brief."""
-        team, settings, meeting, stored, key = step.team, step.settings, step.meeting, step.stored, step.key
-        asked = {
-            (e.role, e.member): e.at
-            for e in team_events(session, team.key)
-            if e.meeting == meeting.subject and e.kind == "assigned"
-        }
-        now = rt.clock.now()
-        for a in step.unconfirmed():
-            # The first ask may have waited for working hours; a reminder an hour after it would only nag.
-            reached = next_working_moment(rt, a.member, asked.get((a.role, a.member), now))
-            if now - reached >= REMIND_GAP:
-                _ask(rt, session, team, a, f"{key}/{a.role}/{a.member}", reminder=True)
-        lineup = seats(settings, stored)
-        for chair in team.co_chairs:
-            message = Message(
-                (
-                    Header(f"Final line-up for {when(rt, team, meeting.start)}"),
-                    lineup_fields(rt.config, lineup),
-                    Context("Co-chairs: `/partner roles skip NAME` asks the next fair person instead."),
-                ),
-                f"Final roles line-up for {team.name}",
-            )
-            direct_message(rt, session, team, chair, f"{key}/lineup/{chair}", message)
-        send_brief(rt, session, team, meeting, lineup, key)
-
-
-def send_brief(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, lineup: list[Seat], key: str) -> None:
-    """The facilitator's brief: the norm of the meeting, the agenda, and how to hold the role."""
-    facilitator = next((s.member for s in lineup if s.role == FACILITATOR and s.member), None)
-    if facilitator is None:
-        return
-    brief = rt.templates.render(
-        "roles_facilitator_brief.md.j2",
-        member=rt.config.members[facilitator],
-        team=team,
-        when=when(rt, team, meeting.start),
-        spotlight=spotlight_for(rt, session, team, meeting),
-        agenda_url=meeting.series.agenda_url,
-        lineup=[(s.role, rt.config.members[s.member].name if s.member else s.outside) for s in lineup],
-    )
-    message = Message((Header("Your facilitator brief"), Text(brief)), "Your facilitator brief")
-    direct_message(rt, session, team, facilitator, f"{key}/brief/{facilitator}", message)
-
 
 # --- changes: confirm, can't make it, skip, swap ------------------------------------------------------------------
 
@@ -487,7 +60,7 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
 
     Roles that people have confirmed or swapped stay put; the others may be re-dealt when that is the only way to
     stay fair (everyone moved gets a message). Returns who now holds the role, or None when nobody is left."""
-    settings = settings_for(rt, team)
+    settings = FLOW.settings_or_defaults(rt.config, team)
     now = rt.clock.now()
     leaving, role = row.member, row.role
     record(session, now, row, role, leaving, kind, actor)
@@ -532,12 +105,12 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
         slot.member, slot.status, slot.updated_at = new, "assigned", now
         record(session, now, slot, slot_role, new, "assigned", actor, replaces=old or "")
         moved_from = next((r for r, k in current.items() if k == new and r != slot_role), "")
-        _ask(
+        ask(
             rt,
             session,
             team,
             slot,
-            f"{team.key}/roles.ask/{row.meeting}/{slot_role}/{new}",
+            OutboxKey(team.key, "roles", "ask", row.meeting, slot_role, new),
             replaces=leaving,
             moved_from=moved_from,
         )
@@ -547,14 +120,14 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
     if now >= remind_at and plan.get(FACILITATOR) != current.get(FACILITATOR):
         # The brief went out with the reminder; a facilitator who comes in later still needs it.
         lineup = seats(settings, assignments(session, team.key, row.meeting))
-        send_brief(rt, session, team, meeting, lineup, f"{team.key}/roles.remind/{row.meeting}")
+        send_brief(rt, session, team, meeting, lineup, OutboxKey(team.key, "roles", "remind", row.meeting))
     return plan.get(role)
 
 
 def _tell_chairs_open(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, role: str, leaving: str) -> None:
     text = f"Nobody is left to take the *{role}* role on {when(rt, team, meeting.start)}: please ask someone there."
     for chair in team.co_chairs:
-        key = f"{team.key}/roles.open/{meeting.subject}/{role}/{leaving}/{chair}"
+        key = OutboxKey(team.key, "roles", "open", meeting.subject, role, leaving, chair)
         direct_message(rt, session, team, chair, key, Message.text(text))
 
 
@@ -617,7 +190,7 @@ def request_swap(
         (a for a in assignments(session, team.key, row.meeting) if a.member == colleague and a.status in ACTIVE), None
     )
     text = rt.templates.render(
-        "roles_swap_request.md.j2",
+        "roles/swap_request.md.j2",
         requester=rt.config.members[requester],
         colleague=rt.config.members[colleague],
         role=row.role,
@@ -635,7 +208,7 @@ def request_swap(
         session,
         team,
         colleague,
-        f"{team.key}/roles.swap/{event.id}",
+        OutboxKey(team.key, "roles", "swap", str(event.id)),
         Message((Text(text), buttons), f"{rt.config.members[requester].name} asks to swap the {row.role} role"),
     )
     return Reply.say(
@@ -686,7 +259,9 @@ def swap_accept(rt: Runtime, inv: ActionInvocation) -> Reply:
             record(session, inv.now, a, a.role, new, "swapped", colleague, request=request.id)
         text = f"*{rt.config.members[colleague].name}* accepted: they are now {row.role}"
         text += f", and you take {theirs.role}." if theirs else "."
-        direct_message(rt, session, team, requester, f"{team.key}/roles.swapped/{request.id}", Message.text(text))
+        direct_message(
+            rt, session, team, requester, OutboxKey(team.key, "roles", "swapped", str(request.id)), Message.text(text)
+        )
         mine = f"You're now *{row.role}* for {when(rt, team, row.meeting_start)}. Thank you!"
     return Reply(update=Message.text(mine))
 
@@ -701,7 +276,7 @@ def swap_refuse(rt: Runtime, inv: ActionInvocation) -> Reply:
             session,
             team,
             row.member,
-            f"{team.key}/roles.refused/{request.id}",
+            OutboxKey(team.key, "roles", "refused", str(request.id)),
             Message.text(f"{inv.member.name} can't take the *{row.role}* role this time; you still hold it."),
         )
     return Reply(update=Message.text("No problem: I've let them know."))
@@ -733,17 +308,11 @@ def _next(rt: Runtime, team: Team, now: datetime) -> HeldMeeting:
     return meeting
 
 
-def _routine_on(rt: Runtime, team: Team) -> RolesSettings:
-    if rt.config.routine_settings(team, "roles") is None:
-        raise Refused(f"{team.name} does not rotate meeting roles (no `roles` routine in its config).")
-    return settings_for(rt, team)
-
-
 @command("roles", help="the next meeting's roles line-up")
 def show_roles(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(f"`/partner roles` takes no arguments (got `{' '.join(inv.args)}`).")
-    settings = _routine_on(rt, inv.team)
+    settings = FLOW.require(rt.config, inv.team)
     meeting = _next(rt, inv.team, inv.now)
     with rt.db.session() as session:
         stored = assignments(session, inv.team.key, meeting.subject)
@@ -769,7 +338,7 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
 def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(f"`/partner roles history` takes no arguments (got `{' '.join(inv.args)}`).")
-    settings = _routine_on(rt, inv.team)
+    settings = FLOW.require(rt.config, inv.team)
     with rt.db.session() as session:
         events = team_events(session, inv.team.key, before=inv.now)
     history = role_history(rt.config, inv.team, events, settings.window)
@@ -782,7 +351,7 @@ def roles_history(rt: Runtime, inv: Invocation) -> Reply:
             by_side.setdefault(m.side, {}).setdefault(role, 0)
             by_side[m.side][role] += history.count(role, m.key)
     text = rt.templates.render(
-        "roles_history.md.j2",
+        "roles/history.md.j2",
         team=inv.team,
         roles=roles,
         members=members,
@@ -809,7 +378,7 @@ def roles_swap(rt: Runtime, inv: Invocation) -> Reply:
     colleague = _member_arg(rt, inv)
     if colleague.key == inv.member.key:
         raise UsageError("Name a colleague, not yourself.")
-    _routine_on(rt, inv.team)
+    FLOW.require(rt.config, inv.team)
     meeting = _next(rt, inv.team, inv.now)
     with rt.db.session() as session:
         mine = next(
@@ -834,7 +403,7 @@ def roles_swap(rt: Runtime, inv: Invocation) -> Reply:
 )
 def roles_skip(rt: Runtime, inv: Invocation) -> Reply:
     member = _member_arg(rt, inv)
-    settings = _routine_on(rt, inv.team)
+    settings = FLOW.require(rt.config, inv.team)
     meeting = _next(rt, inv.team, inv.now)
     with rt.db.session() as session:
         held = [
@@ -877,10 +446,3 @@ def upcoming_roles(rt: Runtime, member: Member, now: datetime) -> list[Block]:
         for a in rows
     )
     return [Header("Your upcoming roles"), Fields(pairs)]
-
-
-ROUTINE = Routine(
-    RolesFlow(),
-    "rotating facilitator, note-taker and timekeeper, fair across people and parties",
-    declared_in=(sys.modules[__name__],),
-)
