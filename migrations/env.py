@@ -3,12 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.flows.pulse.state  # registers its tables on Base.metadata, as do the next five
-import bot.store.deliverables
-import bot.store.inbound
-import bot.store.norms
-import bot.store.roles
-import bot.store.summary  # noqa: F401
+import bot.flows.catalog  # every routine's tables (each routine's state.py) register on Base.metadata
+import bot.store.inbound  # noqa: F401  (and the core's own)
 from bot.store.db import database_url, normalise_url
 from bot.store.models import Base
 

@@ -9,11 +9,11 @@ from typing import Any
 from bot.app import Handlers
 from bot.config import Config
 from bot.flows.catalog import CATALOG
+from bot.flows.roles.state import RoleAssignment
 from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
-from bot.store.roles import RoleAssignment
 from bot.ticker import Ticker
 from tests.harness import Workspace
 from tests.support import build_config, member, runtime

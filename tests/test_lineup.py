@@ -10,7 +10,7 @@ from itertools import pairwise
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from bot.flows.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, facilitator_side, replan
+from bot.flows.roles.lineup import FACILITATOR, Candidate, RoleHistory, assign_roles, facilitator_side, replan
 
 ROLES = ("facilitator", "note-taker", "timekeeper")
 

@@ -44,7 +44,8 @@ async def test_opening_reminder_reaches_the_terminal_and_commands_answer(sqlite_
 async def test_an_admin_template_override_changes_the_wording(sqlite_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from bot.render import Templates
 
-    (tmp_path / "norms_opening.md.j2").write_text("Our own opening words. Today: {{ spotlight.name }}.")
+    (tmp_path / "norms").mkdir()
+    (tmp_path / "norms" / "opening.md.j2").write_text("Our own opening words. Today: {{ spotlight.name }}.")
     config = ten_member_team({"norms": {}})
     rt = runtime(config, sqlite_db, datetime(2026, 12, 8, 23, 21, tzinfo=UTC))
     rt.templates = Templates(tmp_path)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import inspect, select
 
+from bot.flows.norms.state import NormRating, NormSetVersion
 from bot.inbound import Action
 from bot.store.db import Database
-from bot.store.norms import NormRating, NormSetVersion
 from tests.harness import Workspace, workspace
 from tests.test_roles import START, district
 

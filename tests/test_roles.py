@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.flows.roles.state import ACTIVE, RoleAssignment, RoleEvent, role_holder
 from bot.store.db import Database
-from bot.store.roles import ACTIVE, RoleAssignment, RoleEvent, role_holder
 from tests.harness import workspace
 from tests.support import build_config, member
 
@@ -146,6 +146,7 @@ async def test_cant_make_it_swap_confirm_and_skip_keep_history_right(db: Databas
     assert any("A reminder" in p.message.plain() for p in ws.posts(f"@{replacement}"))
     brief = ws.last(f"@{colleague}").message.plain()
     assert "facilitator brief" in brief and "https://example.org/agenda" in brief and "neutral" in brief
+    assert "Norm of the meeting:" in brief  # the norms routine offers it
     assert any("Final line-up" in p.message.plain() for p in ws.posts("@l1"))
 
     # After the meeting, history counts what people actually held.
@@ -217,7 +218,7 @@ def test_role_settings_name_members_and_roles_once() -> None:
     import pytest
     from pydantic import ValidationError
 
-    from bot.flows.roles import RolesSettings
+    from bot.flows.roles.settings import RolesSettings
 
     keys = {"member_keys": {"maria", "david"}}
     with pytest.raises(ValidationError, match="unknown member 'mariaa'; did you mean 'maria'"):
@@ -249,3 +250,22 @@ async def test_an_ask_held_for_working_hours_is_not_chased_an_hour_later(db: Dat
     assert asked.at == datetime(2026, 8, 10, 14, 30, tzinfo=UTC)  # the 06:00 ask waited for Monday 07:30 PDT
     assert not any("A reminder" in p.message.plain() for p in dms)
     assert any("facilitator brief" in p.message.plain() for p in dms)
+
+
+async def test_without_the_norms_routine_the_brief_leaves_the_norm_out(db: Database) -> None:
+    from datetime import timedelta
+
+    from bot.flows import roles
+    from bot.flows.api import Catalog
+    from bot.flows.catalog import CATALOG
+    from bot.ticker import Ticker
+
+    # A bot whose catalog has no norms routine: nobody offers NORM_OF_THE_MEETING, and the brief says the rest.
+    ws = workspace(district({"roles": {}}), db, START)
+    ws.rt.catalog = Catalog((roles.ROUTINE,), core=CATALOG.core)
+    ws.ticker = Ticker(ws.rt, ws.rt.catalog.flows, lookahead=timedelta(days=2))
+    await ws.advance(datetime(2026, 8, 10, 16, 1, tzinfo=UTC))  # after the day-before reminder of the Aug 11 meeting
+    facilitator = lineups(db)[0][1]["facilitator"]
+    brief = next(p for p in ws.posts(f"@{facilitator}") if "facilitator brief" in p.message.plain()).message.plain()
+    assert "Norm of the meeting" not in brief
+    assert "https://example.org/agenda" in brief and "neutral" in brief and "Line-up:" in brief

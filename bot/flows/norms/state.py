@@ -1,8 +1,8 @@
 """Norm check-in state: adopted norm set versions (who changed what, when), closing checks, who has answered
 (participation) kept apart from what was answered (ratings, focus votes), and revisit rounds with proposals.
 
-Ratings and focus votes carry no member id and no time of their own; the norms routine (bot/flows/norms.py)
-rewrites a meeting's ratings in sorted order on every submission, so row order cannot be matched to participation.
+Ratings and focus votes carry no member id and no time of their own; rewrite_sorted() rewrites a meeting's
+ratings in sorted order on every submission, so row order cannot be matched to participation.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.flows.norms.library import Norm
 from bot.store.models import Base
 
 
@@ -114,3 +115,43 @@ class NormProposal(Base):
     proposed_by: Mapped[str] = mapped_column(String(100))
     proposed_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | adopted | set_aside
+
+
+# --- queries ------------------------------------------------------------------------------------------------------
+
+
+def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] | None:
+    """(version, norms) of the team's latest adopted version, or None when it has adopted none (version 1 is the
+    config's set)."""
+    row = session.scalar(
+        select(NormSetVersion).where(NormSetVersion.team == team).order_by(NormSetVersion.version.desc()).limit(1)
+    )
+    if row is None:
+        return None
+    return row.version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in row.norms["norms"])
+
+
+def closing_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
+    return session.scalar(select(ClosingCheck).where(ClosingCheck.team == team, ClosingCheck.meeting == meeting))
+
+
+def open_round(session: Session, team: str) -> RevisitRound | None:
+    return session.scalar(select(RevisitRound).where(RevisitRound.team == team, RevisitRound.status == "open").limit(1))
+
+
+def rewrite_sorted(
+    session: Session,
+    model: type[NormRating] | type[NormFocusVote],
+    team: str,
+    meeting: str,
+    version: int,
+    new: list[tuple[str, int]],
+) -> None:
+    """Replace a meeting's anonymous rows with old + new, in sorted order: row ids and physical order then say
+    nothing about who answered when."""
+    columns = (model.norm, model.value) if model is NormRating else (model.norm,)  # type: ignore[union-attr]
+    existing = [tuple(r) for r in session.execute(select(*columns).where(model.team == team, model.meeting == meeting))]
+    session.execute(delete(model).where(model.team == team, model.meeting == meeting))
+    for row in sorted(existing + [r[: len(columns)] for r in new]):
+        values = dict(zip(("norm", "value"), row, strict=False))
+        session.add(model(team=team, meeting=meeting, version=version, **values))

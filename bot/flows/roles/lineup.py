@@ -1,6 +1,6 @@
 """Fair assignment of meeting roles as a pure function: who holds each rotating role at one meeting, given the
-eligible members, what they have held before and who is away. No database, no clock: the roles routine
-(bot/flows/roles.py) gathers the inputs from role events and config, and stores what this returns.
+eligible members, what they have held before and who is away. No database, no clock: the roles routine's steps
+gather the inputs from role events and config (history.py), and store what this returns.
 """
 
 from __future__ import annotations

@@ -1,0 +1,325 @@
+"""The norms routine's chat side: the closing check's answers (the `norms.rate` form), /partner norms, its report,
+and revisit rounds (proposals by members, adoption by the co-chairs as a new version). Scheduled posts are in steps.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from bot.addresses import OutboxKey
+from bot.delivery import post_to_team
+from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command
+from bot.flows.norms.library import Norm
+from bot.flows.norms.results import shown_ratings, trends
+from bot.flows.norms.state import (
+    ClosingCheck,
+    ClosingParticipation,
+    NormFocusVote,
+    NormProposal,
+    NormRating,
+    NormSetVersion,
+    RevisitRound,
+    open_round,
+    rewrite_sorted,
+)
+from bot.flows.norms.steps import FLOW, active_norms
+from bot.inbound import Reply
+from bot.messages import Context, Form, FormField, Header, Message, Text
+from bot.runtime import Runtime
+
+# --- closing check answers ---------------------------------------------------------------------------------------
+
+
+@action("norms.rate")
+def rate(rt: Runtime, inv: ActionInvocation) -> Reply:
+    team_key, _, subject = inv.action.value.partition("|")
+    team = rt.config.teams.get(team_key)
+    if team is None or inv.member.key not in team.members:
+        raise Refused("This norm check belongs to a team you are not on.")
+    with rt.db.session() as session:
+        # Locking the check row serialises submissions, so two rewrites of the same meeting cannot interleave.
+        check = session.scalar(
+            select(ClosingCheck).where(ClosingCheck.team == team.key, ClosingCheck.meeting == subject).with_for_update()
+        )
+        if check is None:
+            raise Refused("I can't find that norm check any more.")
+        if inv.now > check.closes_at:
+            raise Refused(
+                "This norm check has closed. Thanks all the same: there will be another after the next meeting."
+            )
+        answered = session.scalar(
+            select(ClosingParticipation).where(
+                ClosingParticipation.team == team.key,
+                ClosingParticipation.meeting == subject,
+                ClosingParticipation.member == inv.member.key,
+            )
+        )
+        if answered is not None:
+            return Reply.say(
+                "You've already rated this meeting, thank you. Only one answer per person counts, so I kept the first."
+            )
+        norms = check.asked["norms"]
+        errors: dict[str, str] = {}
+        ratings: list[tuple[str, int]] = []
+        for i, name in enumerate(norms, 1):
+            raw = (inv.action.form.get(f"n{i}") or "").strip()
+            if raw not in {"1", "2", "3", "4", "5"}:
+                errors[f"n{i}"] = "choose a number from 1 to 5"
+            else:
+                ratings.append((name, int(raw)))
+        focus_key = (inv.action.form.get("focus") or "").strip()
+        focus_names = {f"n{i}": name for i, name in enumerate(norms, 1)}
+        if focus_key and focus_key not in focus_names:
+            errors["focus"] = "pick one of the norms, or leave it empty"
+        if errors:
+            return Reply(errors=errors)
+        session.add(ClosingParticipation(team=team.key, meeting=subject, member=inv.member.key))
+        rewrite_sorted(session, NormRating, team.key, subject, check.version, ratings)
+        if focus_key:
+            rewrite_sorted(session, NormFocusVote, team.key, subject, check.version, [(focus_names[focus_key], 0)])
+    return Reply(update=Message.text("Thanks: your ratings are in, anonymously. Results are shared as team averages."))
+
+
+# --- commands ---------------------------------------------------------------------------------------------------
+
+
+@command("norms", help="show the team's norms")
+def show_norms(rt: Runtime, inv: Invocation) -> Reply:
+    if inv.args:
+        raise UsageError(f"`/partner norms` takes no arguments (got `{' '.join(inv.args)}`).")
+    with rt.db.session() as session:
+        version, norms = active_norms(rt, session, inv.team)
+    lines = "\n".join(f"- *{n.name}*{': ' + n.gist if n.gist else ''}" for n in norms)
+    return Reply(
+        private=Message(
+            (Header(f"{inv.team.name}: our norms"), Text(lines), Context(f"Version {version}.")),
+            f"{inv.team.name} norms",
+        )
+    )
+
+
+@command(
+    "norms report",
+    "[MEETINGS]",
+    help="how well we kept each norm lately, with trends",
+    example="/partner norms report 6",
+)
+def norms_report(rt: Runtime, inv: Invocation) -> Reply:
+    settings = FLOW.settings_or_defaults(rt.config, inv.team)
+    count = settings.report_meetings
+    if inv.args:
+        if len(inv.args) > 1 or not inv.args[0].isdigit() or not 2 <= int(inv.args[0]) <= 50:
+            raise UsageError("Give the number of recent meetings to look at, from 2 to 50.")
+        count = int(inv.args[0])
+    with rt.db.session() as session:
+        _, norms = active_norms(rt, session, inv.team)
+        shown = shown_ratings(session, inv.team, inv.now, count)
+    rows = trends([n.name for n in norms], shown.ratings) if shown.checks else []
+    text = rt.templates.render(
+        "norms/report.md.j2",
+        team=inv.team,
+        rows=rows,
+        meetings=len(shown.checks),
+        hidden=shown.hidden,
+        minimum=inv.team.min_group_size,
+        focus=shown.focus.most_common(1)[0][0] if shown.focus else "",
+    )
+    return Reply(private=Message((Header(f"{inv.team.name}: norm check trends"), Text(text)), text))
+
+
+def proposal_form(norms: Sequence[Norm], round_id: int) -> Form:
+    return Form(
+        "Propose a change to our norms",
+        "norms.propose",
+        (
+            FormField(
+                "change",
+                "What kind of change?",
+                "choice",
+                (("add", "Add a norm"), ("change", "Change a norm"), ("remove", "Remove a norm")),
+            ),
+            FormField(
+                "norm",
+                "Which norm (to change or remove)?",
+                "choice",
+                tuple((n.name, n.name) for n in norms),
+                required=False,
+            ),
+            FormField("name", "New name (to add or rename)", required=False),
+            FormField("gist", "What it means, in a sentence", "multiline", required=False),
+            FormField("why", "Why (optional)", "multiline", required=False),
+        ),
+        str(round_id),
+        "Propose",
+    )
+
+
+@command("norms revisit", who="co-chair", help="open a round for proposals to add, change or remove norms")
+def norms_revisit(rt: Runtime, inv: Invocation) -> Reply:
+    if inv.args:
+        raise UsageError(f"`/partner norms revisit` takes no arguments (got `{' '.join(inv.args)}`).")
+    with rt.db.session() as session:
+        if open_round(session, inv.team.key) is not None:
+            raise Refused("A revisit round is already open. Adopt its proposals with `/partner norms adopt`.")
+        version, norms = active_norms(rt, session, inv.team)
+        round_ = RevisitRound(team=inv.team.key, opened_by=inv.member.key, opened_at=inv.now, status="open")
+        session.add(round_)
+        session.flush()
+        text = rt.templates.render("norms/revisit.md.j2", team=inv.team, norms=norms, opener=inv.member)
+        message = Message(
+            (Header("Let's revisit our norms"), Text(text), proposal_form(norms, round_.id)),
+            f"{inv.team.name} is revisiting its norms: propose a change",
+        )
+        post_to_team(rt, session, inv.team, OutboxKey(inv.team.key, "norms", "revisit", str(round_.id)), message)
+    return Reply.say(f"Revisit round opened in the team channel (norms version {version}).")
+
+
+@action("norms.propose")
+def propose(rt: Runtime, inv: ActionInvocation) -> Reply:
+    form = {k: (v or "").strip() for k, v in inv.action.form.items()}
+    with rt.db.session() as session:
+        round_ = session.get(RevisitRound, int(inv.action.value)) if inv.action.value.isdigit() else None
+        if round_ is None or round_.status != "open":
+            raise Refused("That revisit round has closed.")
+        team = rt.config.teams[round_.team]
+        if inv.member.key not in team.members:
+            raise Refused(f"Only members of {team.name} can propose changes to its norms.")
+        _, norms = active_norms(rt, session, team)
+        names = {n.name for n in norms}
+        errors = {}
+        kind = form.get("change", "")
+        if kind not in ("add", "change", "remove"):
+            errors["change"] = "choose add, change or remove"
+        if kind in ("change", "remove") and form.get("norm") not in names:
+            errors["norm"] = "choose the norm to " + kind
+        if kind == "add" and not form.get("name"):
+            errors["name"] = "give the new norm a name"
+        if kind == "change" and not (form.get("name") or form.get("gist")):
+            errors["gist"] = "say what should change"
+        if errors:
+            return Reply(errors=errors)
+        proposal = NormProposal(
+            round_id=round_.id,
+            team=team.key,
+            kind=kind,
+            norm=form.get("norm", "") if kind != "add" else "",
+            name=form.get("name", ""),
+            gist=form.get("gist", ""),
+            reason=form.get("why", ""),
+            proposed_by=inv.member.key,
+            proposed_at=inv.now,
+            status="open",
+        )
+        session.add(proposal)
+        session.flush()
+        number = proposal.id
+    return Reply.say(f"Thanks: proposal #{number} is recorded. The co-chairs will bring it to the team.")
+
+
+def apply_proposals(norms: Sequence[Norm], proposals: Sequence[NormProposal]) -> list[Norm]:
+    """The norm set after the proposals, in order; a proposal about a norm no longer there is a usage error."""
+    result = list(norms)
+    for p in proposals:
+        index = next((i for i, n in enumerate(result) if n.name == p.norm), None)
+        if p.kind == "add":
+            result.append(Norm(p.name, p.gist))
+        elif index is None:
+            raise UsageError(f"Proposal #{p.id} is about *{p.norm}*, which an earlier proposal already changed.")
+        elif p.kind == "remove":
+            del result[index]
+        else:
+            old = result[index]
+            result[index] = Norm(p.name or old.name, p.gist or old.gist, old.tip if not p.name else "")
+    if not result:
+        raise UsageError("That would leave the team with no norms at all.")
+    return result
+
+
+def _describe(p: NormProposal) -> str:
+    if p.kind == "add":
+        return f"add *{p.name}*" + (f": {p.gist}" if p.gist else "")
+    if p.kind == "remove":
+        return f"remove *{p.norm}*"
+    return f"change *{p.norm}*" + (f" to *{p.name}*" if p.name else "") + (f": {p.gist}" if p.gist else "")
+
+
+@command(
+    "norms adopt",
+    "[NUMBERS|all|none]",
+    who="co-chair",
+    help="adopt proposals from the revisit round as a new version of the norms",
+    example="/partner norms adopt 3 5",
+)
+def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
+    with rt.db.session() as session:
+        round_ = open_round(session, inv.team.key)
+        if round_ is None:
+            raise Refused("No revisit round is open. Start one with `/partner norms revisit`.")
+        proposals = list(
+            session.scalars(select(NormProposal).where(NormProposal.round_id == round_.id).order_by(NormProposal.id))
+        )
+        listing = (
+            "\n".join(f"- #{p.id}: {_describe(p)} (by {rt.config.members[p.proposed_by].name})" for p in proposals)
+            or "- (no proposals yet)"
+        )
+        if not inv.args:
+            raise UsageError(f"Open proposals:\n{listing}\nName the numbers to adopt, `all`, or `none` to close.")
+        words = [a.lstrip("#").lower() for a in inv.args]
+        if words == ["none"]:
+            chosen: list[NormProposal] = []
+        elif words == ["all"]:
+            chosen = proposals
+        elif all(w.isdigit() for w in words):
+            by_id = {p.id: p for p in proposals}
+            missing = [w for w in words if int(w) not in by_id]
+            if missing:
+                raise UsageError(f"No proposal #{', #'.join(missing)} in this round. Open proposals:\n{listing}")
+            chosen = [by_id[int(w)] for w in words]
+        else:
+            raise UsageError(f"Name proposal numbers, `all` or `none`. Open proposals:\n{listing}")
+        version, norms = active_norms(rt, session, inv.team)
+        round_.status, round_.closed_at = "closed", inv.now
+        for p in proposals:
+            p.status = "adopted" if p in chosen else "set_aside"
+        if not chosen:
+            return Reply.say("Revisit round closed with no changes: the norms stay as they are.")
+        new = apply_proposals(norms, chosen)
+        session.add(
+            NormSetVersion(
+                team=inv.team.key,
+                version=version + 1,
+                changed_by=inv.member.key,
+                changed_at=inv.now,
+                norms={"norms": [{"name": n.name, "gist": n.gist, "tip": n.tip} for n in new]},
+                changes={
+                    "changes": [
+                        {
+                            "kind": p.kind,
+                            "norm": p.norm,
+                            "name": p.name,
+                            "gist": p.gist,
+                            "proposal": p.id,
+                            "proposed_by": p.proposed_by,
+                        }
+                        for p in chosen
+                    ]
+                },
+            )
+        )
+        text = rt.templates.render(
+            "norms/adopted.md.j2",
+            team=inv.team,
+            version=version + 1,
+            changes=[_describe(p) for p in chosen],
+            norms=new,
+            by=inv.member,
+        )
+        message = Message(
+            (Header(f"Our norms, version {version + 1}"), Text(text)), f"{inv.team.name} adopted new norms"
+        )
+        post_to_team(rt, session, inv.team, OutboxKey(inv.team.key, "norms", "adopted", str(version + 1)), message)
+    return Reply.say(
+        f"Adopted {len(chosen)} change(s): the norms are now version {version + 1}, and the team has been told."
+    )

@@ -1,0 +1,114 @@
+"""Norm check results: the ratings that may be shown (anonymity thresholds asked of bot/anonymity.py, never decided
+here) and the trends and flags computed from them. The report command and the co-chairs' nudge read these.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import mean
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.anonymity import can_show
+from bot.config import Team
+from bot.flows.norms.state import ClosingCheck, ClosingParticipation, NormFocusVote, NormRating
+
+# --- trends: a pure summary of stored ratings ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NormTrend:
+    norm: str
+    mean: float | None  # over the shown meetings
+    ratings: int
+    latest: float | None  # the most recent shown meeting
+    earlier: float | None  # the shown meetings before it
+
+    @property
+    def arrow(self) -> str:
+        if self.latest is None or self.earlier is None:
+            return "–"
+        change = self.latest - self.earlier
+        return "↑" if change > 0.25 else "↓" if change < -0.25 else "→"
+
+
+def trends(norms: Sequence[str], meetings: Sequence[dict[str, list[int]]]) -> list[NormTrend]:
+    """Per norm, from ratings grouped by meeting (oldest first): the pooled mean, the latest meeting's mean and the
+    mean of the meetings before it."""
+    result = []
+    for name in norms:
+        per_meeting = [m.get(name, []) for m in meetings]
+        pooled = [v for values in per_meeting for v in values]
+        rated = [values for values in per_meeting if values]
+        earlier = [v for values in rated[:-1] for v in values]
+        result.append(
+            NormTrend(
+                name,
+                mean(pooled) if pooled else None,
+                len(pooled),
+                mean(rated[-1]) if rated else None,
+                mean(earlier) if earlier else None,
+            )
+        )
+    return result
+
+
+def flagged(trend: NormTrend, threshold: float, drop: float) -> str | None:
+    """Why a norm needs the co-chairs' attention after its latest meeting, or None."""
+    if trend.latest is None:
+        return None
+    if trend.latest < threshold:
+        return f"rated {trend.latest:.1f} at the last meeting, below {threshold:.1f}"
+    if trend.earlier is not None and trend.earlier - trend.latest > drop:
+        return f"fell from an average of {trend.earlier:.1f} to {trend.latest:.1f}"
+    return None
+
+
+@dataclass(frozen=True)
+class ShownRatings:
+    checks: list[ClosingCheck]  # oldest first, only meetings whose answers may be shown
+    hidden: int  # meetings left out because too few people answered
+    ratings: list[dict[str, list[int]]]
+    focus: Counter[str]
+
+
+def shown_ratings(session: Session, team: Team, until: datetime, count: int) -> ShownRatings:
+    """The ratings of the last `count` closing checks up to `until`. A meeting where fewer people answered than the
+    team's minimum group size is left out of every figure, so no choice of window can isolate it."""
+    checks = list(
+        session.scalars(
+            select(ClosingCheck)
+            .where(ClosingCheck.team == team.key, ClosingCheck.meeting_start <= until)
+            .order_by(ClosingCheck.meeting_start.desc())
+            .limit(count)
+        )
+    )[::-1]
+    answered = dict(
+        session.execute(
+            select(ClosingParticipation.meeting, func.count())
+            .where(ClosingParticipation.team == team.key, ClosingParticipation.meeting.in_([c.meeting for c in checks]))
+            .group_by(ClosingParticipation.meeting)
+        ).all()
+    )
+    shown = [c for c in checks if can_show(answered.get(c.meeting, 0), team.min_group_size)]
+    ratings: list[dict[str, list[int]]] = []
+    focus: Counter[str] = Counter()
+    for check in shown:
+        per_norm: dict[str, list[int]] = {}
+        for norm, value in session.execute(
+            select(NormRating.norm, NormRating.value).where(
+                NormRating.team == team.key, NormRating.meeting == check.meeting
+            )
+        ):
+            per_norm.setdefault(norm, []).append(value)
+        ratings.append(per_norm)
+        focus.update(
+            session.scalars(
+                select(NormFocusVote.norm).where(NormFocusVote.team == team.key, NormFocusVote.meeting == check.meeting)
+            )
+        )
+    return ShownRatings(shown, len(checks) - len(shown), ratings, focus)

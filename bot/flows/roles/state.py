@@ -1,0 +1,104 @@
+"""Meeting roles as stored facts: the current holder of each role per meeting, every event that led there, and
+the queries on them. Other routines read them only through role_holder(), offered as MEETING_ROLE_HOLDER.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from bot.meetings import HeldMeeting
+from bot.store.models import Base
+
+ACTIVE = ("assigned", "confirmed", "swapped")  # statuses that mean "this person holds the role"
+WHOLE_MEETING = "*"  # the role of an event about the whole meeting (skipped or away before any assignment)
+
+
+class RoleAssignment(Base):
+    __tablename__ = "role_assignments"
+    __table_args__ = (UniqueConstraint("team", "meeting", "role", name="uq_role_per_meeting"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), index=True)
+    meeting: Mapped[str] = mapped_column(String(200))  # HeldMeeting.subject
+    meeting_start: Mapped[datetime]
+    role: Mapped[str] = mapped_column(String(50))
+    member: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))  # assigned | confirmed | swapped | declined | skipped
+    updated_at: Mapped[datetime]
+
+
+class RoleEvent(Base):
+    """One fact about a role: assigned, confirmed, swap requested, swapped, declined, skipped."""
+
+    __tablename__ = "role_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team: Mapped[str] = mapped_column(String(100), index=True)
+    meeting: Mapped[str] = mapped_column(String(200))
+    meeting_start: Mapped[datetime]
+    role: Mapped[str] = mapped_column(String(50))
+    member: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]]
+
+
+def role_holder(session: Session, team: str, meeting: str, role: str) -> str | None:
+    """The member who holds `role` at `meeting` (HeldMeeting.subject), or None when nobody does."""
+    row = session.scalar(
+        select(RoleAssignment).where(
+            RoleAssignment.team == team, RoleAssignment.meeting == meeting, RoleAssignment.role == role
+        )
+    )
+    return row.member if row is not None and row.status in ACTIVE else None
+
+
+def team_events(session: Session, team: str, before: datetime | None = None) -> list[RoleEvent]:
+    query = select(RoleEvent).where(RoleEvent.team == team)
+    if before is not None:
+        query = query.where(RoleEvent.meeting_start < before)
+    return list(session.scalars(query.order_by(RoleEvent.meeting_start, RoleEvent.id)))
+
+
+def assignments(session: Session, team: str, meeting: str) -> list[RoleAssignment]:
+    return list(
+        session.scalars(
+            select(RoleAssignment)
+            .where(RoleAssignment.team == team, RoleAssignment.meeting == meeting)
+            .order_by(RoleAssignment.id)
+        )
+    )
+
+
+def record(
+    session: Session,
+    now: datetime,
+    meeting: HeldMeeting | RoleAssignment,
+    role: str,
+    member: str,
+    kind: str,
+    actor: str = "partnerbot",
+    **detail: Any,
+) -> RoleEvent:
+    team = meeting.team
+    subject = meeting.subject if isinstance(meeting, HeldMeeting) else meeting.meeting
+    start = meeting.start if isinstance(meeting, HeldMeeting) else meeting.meeting_start
+    event = RoleEvent(
+        team=team,
+        meeting=subject,
+        meeting_start=start,
+        role=role,
+        member=member,
+        kind=kind,
+        actor=actor,
+        at=now,
+        detail=detail,
+    )
+    session.add(event)
+    session.flush()
+    return event

@@ -1,0 +1,226 @@
+"""The roles routine's scheduled steps: the line-up announced before each meeting (made the first time it is needed)
+and the asks to its holders; the reminder, the co-chairs' final line-up and the facilitator's brief the day before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.addresses import OutboxKey
+from bot.config import Team
+from bot.delivery import direct_message, next_working_moment, post_to_team
+from bot.flows.api import NORM_OF_THE_MEETING, Due, Flow
+from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
+from bot.flows.roles.lineup import FACILITATOR, Candidate, assign_roles
+from bot.flows.roles.seats import Seat, lineup_fields, seats
+from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
+from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
+from bot.meetings import HeldMeeting, dues_relative_to_meetings
+from bot.messages import Button, Buttons, Context, Header, Message, Text
+from bot.runtime import Runtime
+from bot.schedule import parse_relative
+
+REMIND_GAP = timedelta(hours=12)  # an assignee is reminded only if they were asked at least this long before
+
+
+def plan_lineup(
+    rt: Runtime, session: Session, team: Team, settings: RolesSettings, meeting: HeldMeeting
+) -> dict[str, str | None]:
+    """Who would hold each rotating role at `meeting`, given everything recorded before it."""
+    events = team_events(session, team.key)
+    before = [e for e in events if e.meeting_start < meeting.start]
+    return assign_roles(
+        settings.rotating(),
+        [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
+        role_history(rt.config, team, before, settings.window),
+        unavailable=unavailable_for(rt.config, team, meeting, events),
+        newcomers=newcomers_at(rt.config, team, meeting),
+        taken=set(fixed_members(rt.config, team, settings).values()),
+        alternate_sides=settings.alternate_sides,
+        stand_ins=team.co_chairs,
+    )
+
+
+def ensure_lineup(
+    rt: Runtime, session: Session, team: Team, settings: RolesSettings, meeting: HeldMeeting
+) -> list[RoleAssignment]:
+    """The meeting's stored assignments, making them (and their `assigned` events) the first time."""
+    existing = assignments(session, team.key, meeting.subject)
+    if existing:
+        return existing
+    now = rt.clock.now()
+    plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
+    plan |= plan_lineup(rt, session, team, settings, meeting)
+    for spec in settings.specs():
+        member = plan.get(spec.name)
+        if member is None:
+            continue
+        session.add(
+            RoleAssignment(
+                team=team.key,
+                meeting=meeting.subject,
+                meeting_start=meeting.start,
+                role=spec.name,
+                member=member,
+                status="assigned",
+                updated_at=now,
+            )
+        )
+        record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
+    session.flush()
+    return assignments(session, team.key, meeting.subject)
+
+
+def meeting_of(rt: Runtime, team: Team, subject: str, start: datetime) -> HeldMeeting:
+    key = subject.split("@", 1)[0]
+    series = next((s for s in team.meetings if s.key == key), team.meetings[0])
+    return HeldMeeting(team.key, series, start, start + timedelta(minutes=series.duration_minutes))
+
+
+def when(rt: Runtime, team: Team, start: datetime) -> str:
+    return start.astimezone(rt.config.team_tz(team)).strftime("%a %b %-d at %-I:%M %p")
+
+
+# --- messages ------------------------------------------------------------------------------------------------
+
+
+def slot_value(a: RoleAssignment) -> str:
+    """What the buttons of an ask carry: the team, meeting and role of the assignment."""
+    return f"{a.team}|{a.meeting}|{a.role}"
+
+
+def ask_message(
+    rt: Runtime, team: Team, a: RoleAssignment, *, reminder: bool = False, replaces: str = "", moved_from: str = ""
+) -> Message:
+    text = rt.templates.render(
+        "roles/assignment.md.j2",
+        member=rt.config.members[a.member],
+        role=a.role,
+        team=team,
+        when=when(rt, team, a.meeting_start),
+        reminder=reminder,
+        replaces=rt.config.members[replaces].name if replaces in rt.config.members else "",
+        moved_from=moved_from,
+    )
+    buttons = Buttons(
+        (
+            Button("Confirm", "roles.confirm", slot_value(a), "primary"),
+            Button("Swap with a colleague", "roles.swap", slot_value(a)),
+            Button("Can't make it", "roles.decline", slot_value(a), "danger"),
+        )
+    )
+    return Message((Text(text), buttons), f"You're {a.role} for {team.name} on {when(rt, team, a.meeting_start)}")
+
+
+def ask(rt: Runtime, session: Session, team: Team, a: RoleAssignment, key: OutboxKey, **kw: Any) -> None:
+    direct_message(rt, session, team, a.member, key, ask_message(rt, team, a, **kw))
+
+
+@dataclass(frozen=True)
+class Step:
+    """What the announce and remind steps of one meeting work from."""
+
+    team: Team
+    settings: RolesSettings
+    meeting: HeldMeeting
+    stored: list[RoleAssignment]
+    key: OutboxKey
+
+    def unconfirmed(self) -> list[RoleAssignment]:
+        # A swap counts as confirmed: both people chose it.
+        return [a for a in self.stored if a.status == "assigned" and a.role in self.settings.rotating()]
+
+
+class RolesFlow(Flow[RolesSettings]):
+    name = "roles"
+    settings_model = RolesSettings
+    not_run = "{team} does not rotate meeting roles (no `roles` routine in its config)."
+
+    def due(self, rt: Runtime, team: Team, settings: RolesSettings, start: datetime, end: datetime) -> Iterable[Due]:
+        for step in ("announce", "remind"):
+            relative = parse_relative(getattr(settings, step))
+            for meeting, at in dues_relative_to_meetings(rt.config, team, relative, start, end):
+                grace = self.grace(settings, default=max(meeting.start - at, timedelta(0)))
+                yield Due(team.key, self.name, step, meeting.subject, at, grace, {"meeting": meeting})
+
+    def run(self, rt: Runtime, session: Session, due: Due, settings: RolesSettings) -> None:
+        team = rt.config.teams[due.team]
+        meeting: HeldMeeting = due.data["meeting"]
+        stored = ensure_lineup(rt, session, team, settings, meeting)
+        step = Step(team, settings, meeting, stored, due.key)
+        if due.step == "announce":
+            self._announce(rt, session, step)
+        else:
+            self._remind(rt, session, step)
+
+    def _announce(self, rt: Runtime, session: Session, step: Step) -> None:
+        team, meeting = step.team, step.meeting
+        message = Message(
+            (
+                Header(f"Roles for {when(rt, team, meeting.start)}"),
+                lineup_fields(rt.config, seats(step.settings, step.stored)),
+                Context("Each person named gets a private message to confirm, swap or say they can't make it."),
+            ),
+            f"Roles for the {team.name} meeting on {when(rt, team, meeting.start)}",
+        )
+        post_to_team(rt, session, team, step.key, message)
+        for a in step.unconfirmed():
+            ask(rt, session, team, a, step.key / a.role / a.member)
+
+    def _remind(self, rt: Runtime, session: Session, step: Step) -> None:
+        """One reminder to whoever has not confirmed, the final line-up to the co-chairs, the facilitator's brief."""
+        team, settings, meeting, stored, key = step.team, step.settings, step.meeting, step.stored, step.key
+        asked = {
+            (e.role, e.member): e.at
+            for e in team_events(session, team.key)
+            if e.meeting == meeting.subject and e.kind == "assigned"
+        }
+        now = rt.clock.now()
+        for a in step.unconfirmed():
+            # The first ask may have waited for working hours; a reminder an hour after it would only nag.
+            reached = next_working_moment(rt, a.member, asked.get((a.role, a.member), now))
+            if now - reached >= REMIND_GAP:
+                ask(rt, session, team, a, key / a.role / a.member, reminder=True)
+        lineup = seats(settings, stored)
+        for chair in team.co_chairs:
+            message = Message(
+                (
+                    Header(f"Final line-up for {when(rt, team, meeting.start)}"),
+                    lineup_fields(rt.config, lineup),
+                    Context("Co-chairs: `/partner roles skip NAME` asks the next fair person instead."),
+                ),
+                f"Final roles line-up for {team.name}",
+            )
+            direct_message(rt, session, team, chair, key / "lineup" / chair, message)
+        send_brief(rt, session, team, meeting, lineup, key)
+
+
+def send_brief(
+    rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, lineup: list[Seat], key: OutboxKey
+) -> None:
+    """The facilitator's brief: the norm of the meeting (when the catalog has the norms routine), the agenda,
+    and how to hold the role."""
+    facilitator = next((s.member for s in lineup if s.role == FACILITATOR and s.member), None)
+    if facilitator is None:
+        return
+    spotlight = rt.catalog.service(NORM_OF_THE_MEETING)
+    brief = rt.templates.render(
+        "roles/facilitator_brief.md.j2",
+        member=rt.config.members[facilitator],
+        team=team,
+        when=when(rt, team, meeting.start),
+        spotlight=spotlight(rt, session, team, meeting) if spotlight else None,
+        agenda_url=meeting.series.agenda_url,
+        lineup=[(s.role, rt.config.members[s.member].name if s.member else s.outside) for s in lineup],
+    )
+    message = Message((Header("Your facilitator brief"), Text(brief)), "Your facilitator brief")
+    direct_message(rt, session, team, facilitator, key / "brief" / facilitator, message)
+
+
+FLOW = RolesFlow()
+"""The routine's one flow: commands ask it for the team's settings."""
