@@ -22,6 +22,7 @@ from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.models import known_member
 from bot.delivery import direct_message, next_working_moment, post_to_team
 from bot.flows.api import (
+    MEETING_ROLE_HOLDER,
     ActionInvocation,
     Due,
     Flow,
@@ -41,7 +42,7 @@ from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_betwee
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
 from bot.runtime import Runtime
 from bot.schedule import parse_relative, relative_time
-from bot.store.roles import ACTIVE, RoleAssignment, RoleEvent
+from bot.store.roles import ACTIVE, RoleAssignment, RoleEvent, role_holder
 
 DEFAULT_ROLES = ("facilitator", "note-taker", "timekeeper")
 WHOLE_MEETING = "*"  # the role of an event about the whole meeting (skipped or away before any assignment)
@@ -883,4 +884,5 @@ ROUTINE = Routine(
     RolesFlow(),
     "rotating facilitator, note-taker and timekeeper, fair across people and parties",
     declared_in=(sys.modules[__name__],),
+    provides={MEETING_ROLE_HOLDER: role_holder},
 )
