@@ -3,12 +3,12 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-import bot.store.deliverables  # registers its tables on Base.metadata, as do the next five
+import bot.flows.deliverables.state  # registers its tables on Base.metadata, as do the next five
+import bot.flows.summary.state
 import bot.store.inbound
 import bot.store.norms
 import bot.store.pulse
-import bot.store.roles
-import bot.store.summary  # noqa: F401
+import bot.store.roles  # noqa: F401
 from bot.store.db import database_url, normalise_url
 from bot.store.models import Base
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.flows.summary.state import MeetingSummary
 from bot.store.db import Database
-from bot.store.summary import MeetingSummary
 from tests.summary_fixture import (
     CLEAN,
     FILLED,
