@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.deliverables import escalation_days, reminder_days
+from bot.flows.deliverables.steps import escalation_days, reminder_days
 from bot.store.db import Database
 from tests.summary_fixture import partnership, world
 

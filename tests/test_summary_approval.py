@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.flows.summary.state import MeetingSummary
 from bot.store.db import Database
-from bot.store.summary import MeetingSummary
 from tests.summary_fixture import (
     CLEAN,
     FILLED,
@@ -130,3 +130,26 @@ async def test_deliverables_done_since_the_last_meeting_appear_in_the_next_summa
     await write_and_approve(w, "maria")
     post = w.posts("#district")[-1].message.plain()
     assert "*Done since the last meeting*\n- Parent guide to co-teaching" in post
+
+
+async def test_without_the_roles_and_deliverables_routines_the_summary_still_runs(db: Database) -> None:
+    """Summary imports neither routine: with both absent from the catalog, the note-taker the roles table names is not
+    asked (the co-chairs write it), and the published action items create no deliverables."""
+    from bot.flows import summary
+    from bot.flows.api import Catalog
+    from bot.flows.deliverables.state import Deliverable
+
+    w = world(partnership(), db, datetime(2026, 12, 9, 0, 0, tzinfo=UTC))
+    w.rt.catalog = Catalog((summary.ROUTINE,))
+    assign_note_taker(w.rt, "ana")
+    await w.run_until(AFTER_PROMPT)
+    assert not w.posts("@ana") and w.posts("@maria") and w.posts("@robert")
+    await w.say("as maria: press 1")
+    assert "Sent to both co-chairs" in await w.say(submit_line("maria", CLEAN))
+    await w.tick()
+    await w.say("as maria: press 1")
+    await w.say("as robert: press 1")
+    await w.tick()
+    assert "Draft the co-teaching survey" in w.posts("#district")[-1].message.plain()
+    with db.session() as session:
+        assert session.scalars(select(Deliverable)).all() == []

@@ -55,7 +55,8 @@ async def test_export_refuses_what_it_cannot_write_and_members_read_it_in_chat(d
 
 
 async def test_admins_override_the_talking_points_template(db: Database, tmp_path: Path) -> None:
-    (tmp_path / "summary_talking_points.md.j2").write_text(
+    (tmp_path / "summary").mkdir()
+    (tmp_path / "summary" / "talking_points.md.j2").write_text(
         "Share with {{ constituency }}:{% for p in points %} [{{ p.text }}]{% endfor %}", encoding="utf-8"
     )
     w = await _published(db, Templates(tmp_path))
@@ -69,8 +70,8 @@ async def test_admins_override_the_talking_points_template(db: Database, tmp_pat
 def test_the_export_command_writes_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """`partnerbot export summary` on the example config, against a database holding one published summary."""
     from bot.cli import main
+    from bot.flows.summary.state import MeetingSummary
     from bot.store.db import open_database, upgrade
-    from bot.store.summary import MeetingSummary
 
     url = f"sqlite:///{tmp_path / 'bot.sqlite3'}"
     db = open_database(url)

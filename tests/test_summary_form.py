@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.flows.summary_form import attributions, parse_summary, role_wording
+from bot.flows.summary.form import attributions, parse_summary, role_wording
 from tests.summary_fixture import partnership
 
 CONFIG = partnership()

@@ -297,6 +297,10 @@ MEETING_ROLE_HOLDER = "meeting_role_holder"
 ADD_DELIVERABLE = "add_deliverable"
 """(rt, session, team_key, *, title, owners, due, description, source, source_ref) -> the new item or None."""
 
+DELIVERABLES_DONE = "deliverables_done"
+"""(session, team_keys, since, until) -> the deliverables (with `.title`) of those teams done in (since, until],
+in the order they were done."""
+
 
 @dataclass(frozen=True)
 class Routine:

@@ -1,14 +1,15 @@
 """Meeting summaries as stored facts: one row per team meeting with the note-taker's raw form text, its status and
-each co-chair's approval. Parsing, the attribution check and publishing live in bot/flows/summary.py.
+each co-chair's approval, and the queries on them. Parsing is in form.py, publishing in results.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.store.models import Base
 
@@ -38,3 +39,29 @@ class MeetingSummary(Base):
     updated_at: Mapped[datetime]
     submitted_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
+
+
+IN_REVIEW = select(MeetingSummary).where(MeetingSummary.status == "review")
+
+
+def summary_of(session: Session, team: str, meeting: str) -> MeetingSummary | None:
+    """The summary of one meeting (HeldMeeting.subject), if it was started."""
+    return session.scalar(select(MeetingSummary).where(MeetingSummary.team == team, MeetingSummary.meeting == meeting))
+
+
+def unsent(session: Session, team: str) -> Sequence[MeetingSummary]:
+    """The team's summaries still with the note-taker (drafts, or sent back), latest meeting first."""
+    return session.scalars(
+        select(MeetingSummary)
+        .where(MeetingSummary.team == team, MeetingSummary.status.in_(("draft", "changes")))
+        .order_by(MeetingSummary.meeting_start.desc())
+    ).all()
+
+
+def published(session: Session, team: str) -> Sequence[MeetingSummary]:
+    """The team's published summaries, latest meeting first."""
+    return session.scalars(
+        select(MeetingSummary)
+        .where(MeetingSummary.team == team, MeetingSummary.status == "published")
+        .order_by(MeetingSummary.meeting_start.desc())
+    ).all()

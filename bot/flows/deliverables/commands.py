@@ -1,196 +1,28 @@
-"""Committee deliverables: items from YAML, `/partner deliverables add` and published summaries; reminders to the
-owners before the due date, an overdue nudge and escalation to the co-chairs, a weekly digest, status buttons with a
-recorded history, a celebration and a reflection when done. Meeting summaries themselves are in summary.py.
+"""What people do with deliverables: `/partner deliverables` (list, mine, show, add, status, edit), the status
+buttons and forms, the reflection when done, and the member's home section; with the one permission rule.
 """
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.config import Config, Member, RoutineSettings, Team
-from bot.config.models import known_member
+from bot.addresses import OutboxKey
+from bot.config import Config, Member, Team
 from bot.delivery import direct_message, post_to_team
-from bot.flows.api import (
-    ActionInvocation,
-    Due,
-    Flow,
-    Invocation,
-    Refused,
-    Routine,
-    UsageError,
-    action,
-    command,
-    home_section,
-    per_team_this_tick,
-)
-from bot.flows.summary_form import find_member
+from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
+from bot.flows.deliverables.state import STATUS_LABELS, Deliverable, DeliverableEvent, add_deliverable
+from bot.flows.deliverables.steps import FLOW, describe, local_day, name_of, names_of, status_buttons, sync_yaml_items
 from bot.inbound import Reply
-from bot.meetings import cadence_times
-from bot.messages import Block, Button, Buttons, Context, Form, FormField, Header, Message, Text
+from bot.messages import Block, Context, Form, FormField, Header, Message, Text
+from bot.people import find_member
 from bot.runtime import Runtime
-from bot.schedule import localize, parse_rule
-from bot.store.deliverables import STATUS_LABELS, Deliverable, DeliverableEvent
 from bot.store.models import AuditEntry
 
-REMINDER_GRACE = timedelta(hours=12)
-DIGEST_GRACE = timedelta(hours=6)
-
-
-class DeliverableItem(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    title: str
-    owners: list[str] = Field(min_length=1, description="member keys")
-    due: date
-    description: str = ""
-
-    @field_validator("owners")
-    @classmethod
-    def _members(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        return [known_member(key, info) for key in value]
-
-
-class DeliverablesSettings(RoutineSettings):
-    reminders: list[int] = Field(default=[14, 7, 1], description="days before the due date to remind the owners")
-    at: str = Field(default="09:00", description="time of day (team time) for reminders, nudges and escalations")
-    digest: str = Field(default="weekly on Monday at 08:30", description="when the committee digest is posted")
-    items: list[DeliverableItem] = Field(default_factory=list, description="the committee's planned deliverables")
-    escalate_every_days: int = Field(default=7, ge=1, description="how often, at most, an overdue item is escalated")
-    due_soon_days: int = Field(default=14, ge=1, description="what the digest counts as due soon")
-
-    @field_validator("at")
-    @classmethod
-    def _clock_time(cls, value: str) -> str:
-        time.fromisoformat(value)
-        return value
-
-    @field_validator("digest")
-    @classmethod
-    def _rule(cls, value: str) -> str:
-        parse_rule(value)
-        return value
-
-    @field_validator("reminders")
-    @classmethod
-    def _positive(cls, value: list[int]) -> list[int]:
-        if any(days < 1 for days in value):
-            raise ValueError("reminder lead times are whole days before the due date, 1 or more")
-        return sorted(set(value), reverse=True)
-
-
-def settings_for(config: Config, team: Team) -> DeliverablesSettings:
-    return DeliverablesSettings.model_validate(config.routine_settings(team, "deliverables") or {})
-
-
-# --- when things fall due -----------------------------------------------------------------------------------------
-
-
-def reminder_days(config: Config, due_day: date, leads: Iterable[int]) -> list[tuple[int, date]]:
-    """(lead, day) for each lead time, moved to the last school day on or before; two leads on one day remind once."""
-    seen: set[date] = set()
-    found = []
-    nudge_day = config.calendar.last_school_day_on_or_before(due_day)  # the due-date nudge has that day
-    for lead in sorted(set(leads), reverse=True):
-        day = config.calendar.last_school_day_on_or_before(due_day - timedelta(days=lead))
-        if day < nudge_day and day not in seen:
-            seen.add(day)
-            found.append((lead, day))
-    return found
-
-
-def next_school_day_after(config: Config, day: date) -> date:
-    for _ in range(400):
-        day += timedelta(days=1)
-        if config.calendar.is_school_day(day):
-            return day
-    return day
-
-
-def escalation_days(config: Config, due_day: date, every_days: int, until: date) -> list[date]:
-    """From the first school day after the due date, then every `every_days` days (moved forward to a school day,
-    so escalations are never closer together than that)."""
-    days = []
-    day = next_school_day_after(config, due_day)
-    while day <= until and len(days) < 60:
-        days.append(day)
-        day = next_school_day_after(config, day + timedelta(days=every_days - 1))
-    return days
-
-
-def _instant(config: Config, team: Team, day: date, at: str) -> datetime:
-    return localize(datetime.combine(day, time.fromisoformat(at)), config.team_tz(team))
-
-
-def _local_day(config: Config, team: Team, instant: datetime) -> date:
-    return instant.astimezone(config.team_tz(team)).date()
-
-
-# --- storing and changing ----------------------------------------------------------------------------------------
-
-
-def add_deliverable(
-    rt: Runtime,
-    session: Session,
-    team_key: str,
-    *,
-    title: str,
-    owners: list[str],
-    due: date,
-    description: str = "",
-    source: str,
-    source_ref: str,
-    actor: str = "",
-) -> Deliverable | None:
-    """Create a deliverable once per (team, source_ref); None when it already exists."""
-    existing = session.scalar(
-        select(Deliverable).where(Deliverable.team == team_key, Deliverable.source_ref == source_ref)
-    )
-    if existing is not None:
-        return None
-    now = rt.clock.now()
-    item = Deliverable(
-        team=team_key,
-        title=title,
-        owners=list(owners),
-        due=due,
-        description=description,
-        status="open",
-        status_note="",
-        status_changed_at=now,
-        source=source,
-        source_ref=source_ref,
-        created_at=now,
-    )
-    session.add(item)
-    session.flush()
-    session.add(
-        DeliverableEvent(
-            deliverable_id=item.id, at=now, actor=actor, kind="created", to_status="open", note=source, detail={}
-        )
-    )
-    return item
-
-
-def sync_yaml_items(rt: Runtime, session: Session, team: Team, settings: DeliverablesSettings) -> None:
-    """The committee's planned items from YAML become rows the first time they are seen (keyed by title)."""
-    for entry in settings.items:
-        add_deliverable(
-            rt,
-            session,
-            team.key,
-            title=entry.title,
-            owners=entry.owners,
-            due=entry.due,
-            description=entry.description,
-            source="yaml",
-            source_ref=f"yaml:{entry.title}",
-        )
+# --- changing an item ----------------------------------------------------------------------------------------------
 
 
 def may_change(config: Config, item: Deliverable, member_key: str) -> bool:
@@ -234,24 +66,15 @@ def change_status(rt: Runtime, session: Session, item: Deliverable, status: str,
         _ask_co_chairs_for_help(rt, session, team, item, actor, note)
 
 
-def _name(config: Config, key: str) -> str:
-    member = config.members.get(key)
-    return member.name if member else key
-
-
-def _names(config: Config, keys: Iterable[str]) -> str:
-    return ", ".join(_name(config, k) for k in keys)
-
-
 def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, actor: str) -> None:
     text = rt.templates.render(
-        "deliverables_done.md.j2",
+        "deliverables/done.md.j2",
         item=item,
         team=team,
-        owners=_names(rt.config, item.owners),
-        by=_name(rt.config, actor),
+        owners=names_of(rt.config, item.owners),
+        by=name_of(rt.config, actor),
     )
-    post_to_team(rt, session, team, f"{team.key}/deliverables.done/{item.id}", Message.text(text))
+    post_to_team(rt, session, team, OutboxKey(team.key, "deliverables", "done", str(item.id)), Message.text(text))
     form = Form(
         f"Reflection: {item.title}",
         "deliverables.reflect",
@@ -268,145 +91,21 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
         f"Reflection on {item.title}",
     )
     for owner in item.owners:
-        direct_message(rt, session, team, owner, f"{team.key}/deliverables.reflection/{item.id}", ask)
+        direct_message(rt, session, team, owner, OutboxKey(team.key, "deliverables", "reflection", str(item.id)), ask)
 
 
 def _ask_co_chairs_for_help(
     rt: Runtime, session: Session, team: Team, item: Deliverable, actor: str, note: str
 ) -> None:
-    text = f"{_name(rt.config, actor)} asked for help with *{item.title}* (due {item.due:%a %b %-d})."
+    text = f"{name_of(rt.config, actor)} asked for help with *{item.title}* (due {item.due:%a %b %-d})."
     if note:
         text += f"\n> {note}"
     message = Message((Text(text), status_buttons(item)), f"Help asked: {item.title}")
     stamp = f"{rt.clock.now():%Y%m%dT%H%M%S}"
     for chair in team.co_chairs:
-        direct_message(rt, session, team, chair, f"{team.key}/deliverables.help/{item.id}/{stamp}", message)
-
-
-def status_buttons(item: Deliverable) -> Buttons:
-    return Buttons(
-        (
-            Button("On track", "deliverables.status", f"{item.id}:on_track", "primary"),
-            Button("At risk (add a note)", "deliverables.at_risk", str(item.id)),
-            Button("Done", "deliverables.status", f"{item.id}:done", "primary"),
-            Button("Need help", "deliverables.status", f"{item.id}:need_help", "danger"),
+        direct_message(
+            rt, session, team, chair, OutboxKey(team.key, "deliverables", "help", str(item.id), stamp), message
         )
-    )
-
-
-def describe(config: Config, item: Deliverable, today: date) -> str:
-    days = (item.due - today).days
-    plural = "" if abs(days) == 1 else "s"
-    when = "today" if days == 0 else f"in {days} day{plural}" if days > 0 else f"{-days} day{plural} overdue"
-    if item.status == "done":
-        when = "done"
-    status = STATUS_LABELS.get(item.status, item.status)
-    return f"`#{item.id}` *{item.title}*: due {item.due:%a %b %-d} ({when}), {_names(config, item.owners)}, {status}"
-
-
-# --- the routine ---------------------------------------------------------------------------------------------------
-
-
-OPEN_ITEMS = select(Deliverable).where(Deliverable.status != "done")
-
-
-class DeliverablesFlow(Flow):
-    name = "deliverables"
-    settings_model = DeliverablesSettings
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._synced: tuple[object, object] | None = None  # the (config, database) whose YAML items are in
-
-    def due(
-        self, rt: Runtime, team: Team, settings: DeliverablesSettings, start: datetime, end: datetime
-    ) -> Iterable[Due]:
-        self._sync_yaml(rt)
-        items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
-        grace = self.grace(settings, REMINDER_GRACE)
-        config = rt.config
-        for item in items:
-            # Subjects name the due date they are about, so a new due date brings fresh reminders.
-            about = f"{item.id}@{item.due:%Y-%m-%d}"
-            found: list[tuple[str, str, datetime, dict[str, object]]] = []
-            for lead, day in reminder_days(config, item.due, settings.reminders):
-                found.append(("reminder", f"{about}-{lead}d", _instant(config, team, day, settings.at), {"lead": lead}))
-            nudge_day = config.calendar.last_school_day_on_or_before(item.due)
-            found.append(("due", about, _instant(config, team, nudge_day, settings.at), {}))
-            # Escalations stop once somebody changes the status after the due date: the co-chairs have an answer.
-            if _local_day(config, team, item.status_changed_at) <= item.due:
-                until = _local_day(config, team, end)
-                for k, day in enumerate(escalation_days(config, item.due, settings.escalate_every_days, until)):
-                    found.append(("escalation", f"{about}-{k + 1}", _instant(config, team, day, settings.at), {}))
-            for step, subject, at, data in found:
-                # An item added late gets only the reminders still ahead of it.
-                if start < at <= end and at > item.created_at:
-                    yield Due(team.key, self.name, step, subject, at, grace, {"id": item.id, **data})
-        for at in cadence_times(config, team, settings.digest, start, end, skip_closures=settings.skip_school_closures):
-            yield Due(team.key, self.name, "digest", f"{at:%Y-%m-%d}", at, self.grace(settings, DIGEST_GRACE))
-
-    def _sync_yaml(self, rt: Runtime) -> None:
-        """YAML items become rows once per config and database (not at every tick)."""
-        synced = self._synced
-        if synced is not None and synced[0] is rt.config and synced[1] is rt.db:
-            return
-        with rt.db.session() as session:
-            for team in rt.config.teams.values():
-                settings = self.settings(rt.config, team)
-                if isinstance(settings, DeliverablesSettings):
-                    sync_yaml_items(rt, session, team, settings)
-        self._synced = (rt.config, rt.db)
-
-    def run(self, rt: Runtime, session: Session, due: Due, settings: DeliverablesSettings) -> None:
-        team = rt.config.teams[due.team]
-        if due.step == "digest":
-            self._digest(rt, session, team, due, settings)
-            return
-        item = session.get(Deliverable, due.data["id"])
-        if item is None or item.status == "done":
-            return  # done (or removed) since the tick saw it: nothing to remind about
-        today = _local_day(rt.config, team, due.at)
-        if due.step in ("reminder", "due"):
-            template = "deliverables_reminder.md.j2"
-            text = rt.templates.render(template, item=item, team=team, days=(item.due - today).days, today=today)
-            head = "Due today" if due.step == "due" else f"Coming up: due {item.due:%a %b %-d}"
-            message = Message((Header(head), Text(text), status_buttons(item)), f"{head}: {item.title}")
-            for owner in item.owners:
-                direct_message(rt, session, team, owner, due.routine_key, message)
-        elif due.step == "escalation":
-            if _local_day(rt.config, team, item.status_changed_at) > item.due:
-                return
-            text = rt.templates.render(
-                "deliverables_escalation.md.j2",
-                item=item,
-                team=team,
-                owners=_names(rt.config, item.owners),
-                overdue=(today - item.due).days,
-                status=STATUS_LABELS.get(item.status, item.status),
-            )
-            message = Message(
-                (Header("Overdue deliverable"), Text(text), status_buttons(item)), f"Overdue: {item.title}"
-            )
-            for chair in team.co_chairs:
-                direct_message(rt, session, team, chair, due.routine_key, message)
-
-    def _digest(self, rt: Runtime, session: Session, team: Team, due: Due, settings: DeliverablesSettings) -> None:
-        today = _local_day(rt.config, team, due.at)
-        items = session.scalars(select(Deliverable).where(Deliverable.team == team.key)).all()
-        open_items = sorted((i for i in items if i.status != "done"), key=lambda i: (i.due, i.id))
-        week_ago = due.at - timedelta(days=7)
-        groups = {
-            "overdue": [i for i in open_items if i.due < today],
-            "due_soon": [i for i in open_items if today <= i.due <= today + timedelta(days=settings.due_soon_days)],
-            "at_risk": [i for i in open_items if i.status in ("at_risk", "need_help")],
-            "done": [i for i in items if i.done_at is not None and i.done_at > week_ago],
-        }
-        if not any(groups.values()):
-            return  # a digest with nothing in it is noise
-        lines = {name: [describe(rt.config, i, today) for i in group] for name, group in groups.items()}
-        text = rt.templates.render("deliverables_digest.md.j2", team=team, today=today, **lines)
-        message = Message((Header(f"{team.name}: deliverables this week"), Text(text)), f"{team.name} weekly digest")
-        post_to_team(rt, session, team, due.routine_key, message)
 
 
 # --- commands and buttons ----------------------------------------------------------------------------------------
@@ -600,8 +299,8 @@ def reflect(rt: Runtime, inv: ActionInvocation) -> Reply:
 def list_open(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(f"`/partner deliverables` takes no arguments here (got `{' '.join(inv.args)}`).")
-    settings = settings_for(rt.config, inv.team)
-    today = _local_day(rt.config, inv.team, inv.now)
+    settings = FLOW.settings_or_defaults(rt.config, inv.team)
+    today = local_day(rt.config, inv.team, inv.now)
     with rt.db.session() as session:
         sync_yaml_items(rt, session, inv.team, settings)
         items = session.scalars(
@@ -658,15 +357,15 @@ def show(rt: Runtime, inv: Invocation) -> Reply:
         team = rt.config.teams.get(item.team)
         tz = rt.config.team_tz(team) if team else None
         text = rt.templates.render(
-            "deliverables_show.md.j2",
+            "deliverables/show.md.j2",
             item=item,
             team_name=team.name if team else item.team,
-            owners=_names(rt.config, item.owners),
+            owners=names_of(rt.config, item.owners),
             status=STATUS_LABELS.get(item.status, item.status),
             labels=STATUS_LABELS,
             sources=SOURCE_LABELS,
             events=[
-                (e, e.at.astimezone(tz) if tz else e.at, _name(rt.config, e.actor) if e.actor else "") for e in events
+                (e, e.at.astimezone(tz) if tz else e.at, name_of(rt.config, e.actor) if e.actor else "") for e in events
             ],
         )
     return Reply(private=Message((Header(f"#{item.id} {item.title}"), Text(text)), f"Deliverable #{item.id}"))
@@ -739,7 +438,7 @@ def add_submitted(rt: Runtime, inv: ActionInvocation) -> Reply:
             actor=inv.member.key,
         )
         assert item is not None
-        today = _local_day(rt.config, team, inv.now)
+        today = local_day(rt.config, team, inv.now)
         line = describe(rt.config, item, today)
     return Reply.say(f"Added {line}. Owners get reminders before the due date.")
 
@@ -750,10 +449,3 @@ def my_deliverables(rt: Runtime, member: Member, now: datetime) -> list[Block]:
     if not lines:
         return []
     return [Header("Your deliverables"), Text("\n".join(lines))]
-
-
-ROUTINE = Routine(
-    DeliverablesFlow(),
-    "committee deliverables: reminders before due dates, escalation when overdue, celebration when done",
-    declared_in=(sys.modules[__name__],),
-)

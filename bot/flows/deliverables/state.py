@@ -1,15 +1,17 @@
 """Committee deliverables as stored facts: the items (from YAML, a command or a published summary) and every
-change of their status, with who and when. Reminders, escalations and permissions live in bot/flows/deliverables.py.
+change of their status, with who and when; creating one, and the queries. Reminders and permissions live beside.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.runtime import Runtime
 from bot.store.models import Base
 
 STATUSES = ("open", "on_track", "at_risk", "need_help", "done")
@@ -55,3 +57,63 @@ class DeliverableEvent(Base):
     to_status: Mapped[str] = mapped_column(String(20), default="")
     note: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]]
+
+
+OPEN_ITEMS = select(Deliverable).where(Deliverable.status != "done")
+
+
+def add_deliverable(
+    rt: Runtime,
+    session: Session,
+    team_key: str,
+    *,
+    title: str,
+    owners: list[str],
+    due: date,
+    description: str = "",
+    source: str,
+    source_ref: str,
+    actor: str = "",
+) -> Deliverable | None:
+    """Create a deliverable once per (team, source_ref); None when it already exists."""
+    existing = session.scalar(
+        select(Deliverable).where(Deliverable.team == team_key, Deliverable.source_ref == source_ref)
+    )
+    if existing is not None:
+        return None
+    now = rt.clock.now()
+    item = Deliverable(
+        team=team_key,
+        title=title,
+        owners=list(owners),
+        due=due,
+        description=description,
+        status="open",
+        status_note="",
+        status_changed_at=now,
+        source=source,
+        source_ref=source_ref,
+        created_at=now,
+    )
+    session.add(item)
+    session.flush()
+    session.add(
+        DeliverableEvent(
+            deliverable_id=item.id, at=now, actor=actor, kind="created", to_status="open", note=source, detail={}
+        )
+    )
+    return item
+
+
+def done_between(session: Session, teams: Iterable[str], since: datetime, until: datetime) -> Sequence[Deliverable]:
+    """The deliverables of `teams` done in (since, until], in the order they were done (a summary lists them)."""
+    return session.scalars(
+        select(Deliverable)
+        .where(
+            Deliverable.team.in_(list(teams)),
+            Deliverable.done_at.is_not(None),
+            Deliverable.done_at > since,
+            Deliverable.done_at <= until,
+        )
+        .order_by(Deliverable.done_at, Deliverable.id)
+    ).all()

@@ -1,5 +1,5 @@
 """The meeting-summary form: its fields, the one-item-per-line syntax the note-taker writes, a strict parser that
-reports problems by field and line, and the attribution check. Storing, approving and publishing are in summary.py.
+reports problems by field and line, and the attribution check; pure (no storing, approving or publishing here).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from datetime import date
 from bot.config import Config, Member, Team
 from bot.identity import known_handles
 from bot.messages import Form, FormField
+from bot.people import find_member
 
 MAX_TALKING_POINTS = 5
 
@@ -142,16 +143,6 @@ def _items(
 def _names(value: str, *, split_and: bool = True) -> list[str]:
     """Comma-separated names; people may also be joined by "and" (constituency labels may contain it)."""
     return [v.strip() for v in re.split(r",|\band\b" if split_and else ",", value) if v.strip()]
-
-
-def find_member(config: Config, text: str) -> Member | None:
-    """A member by key, full name or unambiguous first name, case-insensitive."""
-    wanted = text.strip().lstrip("@").lower()
-    for member in config.members.values():
-        if wanted in (member.key.lower(), member.name.lower()):
-            return member
-    firsts = [m for m in config.members.values() if m.name.split()[0].lower() == wanted]
-    return firsts[0] if len(firsts) == 1 else None
 
 
 def known_constituencies(config: Config, team: Team, extra: Iterable[str] = ()) -> list[str]:
