@@ -4,8 +4,8 @@ channels. The one place that maps config channel bindings and member ids onto th
 
 from __future__ import annotations
 
+from bot.addresses import Destination
 from bot.config import ChannelBindings, Config, Team
-from bot.platforms.base import Destination
 
 
 def _binding(bindings: ChannelBindings, platform: str, fallback_local: str) -> str | None:

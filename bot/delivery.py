@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.addresses import Destination
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
 from bot.identity import learned_timezone
 from bot.messages import Message
 from bot.outbox import enqueue
-from bot.platforms.base import Destination
 from bot.runtime import Runtime
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows import FLOWS
-from bot.inbound import SentRef
 from bot.messages import Message
-from bot.platforms.base import Destination, Pacing, Platform
+from bot.platforms.base import Pacing, Platform
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import Action, Command, Reply, SentRef
+from bot.inbound import Action, Command, Reply
 from bot.messages import Buttons, ChoiceScale, Form, Message
-from bot.platforms.base import Destination, Inbound, Pacing, Platform
+from bot.platforms.base import Inbound, Pacing, Platform
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +235,7 @@ class LocalWorkspace(Platform):
 
 
 def _numbered_controls(message: Message) -> dict[int, tuple[str, str] | Form]:
-    """The same numbering as bot.render.plain_text: buttons, scale points and forms in order."""
+    """The same numbering as bot.messages.plain_text: buttons, scale points and forms in order."""
     controls: dict[int, tuple[str, str] | Form] = {}
     number = 0
     for block in message.blocks:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.addresses import Destination
 from bot.handlers.registry import (
     ACTIONS,
     COMMANDS,
@@ -24,7 +25,6 @@ from bot.handlers.registry import (
 )
 from bot.inbound import Event, Reply
 from bot.messages import Button, Buttons, Form, FormField, Message, Text
-from bot.platforms.base import Destination
 from bot.platforms.slack.blocks import render
 from bot.runtime import Runtime
 from bot.store.models import MemberIdentity

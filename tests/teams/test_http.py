@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from bot.addresses import Destination
 from bot.app import Handlers
 from bot.config import Config
 from bot.flows import FLOWS
@@ -19,7 +20,7 @@ from bot.handlers.registry import ACTIONS, COMMANDS, ActionInvocation, Invocatio
 from bot.inbound import Reply
 from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue, enqueue_update
-from bot.platforms.base import Destination, PermanentError, Platform, TransientError
+from bot.platforms.base import PermanentError, Platform, TransientError
 from bot.platforms.teams import from_env
 from bot.runtime import Runtime
 from bot.sender import Sender

@@ -23,10 +23,11 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import Action, Command, Event, Reply, SentRef
+from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
-from bot.platforms.base import Destination, Inbound, Pacing, Platform
+from bot.platforms.base import Inbound, Pacing, Platform
 from bot.platforms.slack import blocks
 from bot.platforms.slack.manifest import COMMAND, EVENTS
 from bot.platforms.slack.outbound import SlackOutbound, WorkspaceLimit

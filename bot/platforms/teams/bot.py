@@ -16,8 +16,9 @@ from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ChannelAccount
 from msrest.serialization import Model
 
+from bot.addresses import SentRef
 from bot.identity import remember_identity
-from bot.inbound import Action, Command, Event, Reply, SentRef
+from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
 from bot.platforms.teams import cards
 from bot.platforms.teams.platform import TeamsPlatform, outgoing_activity, reference_from

@@ -29,10 +29,10 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.addresses import Destination, SentRef
 from bot.delivery import direct_message
-from bot.inbound import SentRef
 from bot.messages import Message, Text
-from bot.platforms.base import Destination, Inbound, Pacing, PermanentError, Platform, TransientError
+from bot.platforms.base import Inbound, Pacing, PermanentError, Platform, TransientError
 from bot.platforms.teams import cards
 from bot.platforms.teams.references import (
     CHANNEL,
