@@ -13,7 +13,8 @@ import sys
 from datetime import date
 
 from bot.config.loader import ConfigError, config_schema_json, load_config, summary
-from bot.platforms import teams_package
+from bot.platforms.registry import PLATFORM_NAMES
+from bot.platforms.teams import install as teams_install
 
 
 def _config_dir(arg: str | None) -> str:
@@ -22,7 +23,7 @@ def _config_dir(arg: str | None) -> str:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     try:
-        config = load_config(_config_dir(args.config))
+        config = load_config(_config_dir(args.config), platforms=PLATFORM_NAMES)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         print(f"\n{len(error.problems)} problem(s) found; nothing was changed.", file=sys.stderr)
@@ -32,7 +33,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:
-    print(config_schema_json(), end="")
+    print(config_schema_json(PLATFORM_NAMES), end="")
     return 0
 
 
@@ -40,7 +41,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from bot.simulate import format_posts, simulate
 
     try:
-        config = load_config(_config_dir(args.config))
+        config = load_config(_config_dir(args.config), platforms=PLATFORM_NAMES)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -139,7 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--config")
     export.set_defaults(func=cmd_export)
 
-    teams_package.add_cli(sub)
+    teams_install.add_cli(sub)
     return parser
 
 

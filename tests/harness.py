@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.app import Handlers
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows import FLOWS
+from bot.handlers.port import InboundPort
 from bot.platforms.local import LocalPost, LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -54,5 +54,5 @@ class Workspace:
 def workspace(config: Config, db: Database, start: datetime) -> Workspace:
     rt = runtime(config, db, start)
     local = LocalWorkspace(rt.clock, echo=False)
-    local.inbound = Handlers(rt)
+    local.inbound = InboundPort(rt)
     return Workspace(rt, local, Ticker(rt, FLOWS, lookahead=timedelta(days=2)), Sender(db, {"local": local}, rt.clock))

@@ -8,7 +8,6 @@ from bot.config.errors import ConfigError, Problem
 from bot.config.loader import load_config, summary
 from bot.config.models import (
     Calendar,
-    ChannelBindings,
     Config,
     DateRange,
     Meeting,
@@ -22,7 +21,6 @@ from bot.config.schema import config_schema, config_schema_json
 
 __all__ = [
     "Calendar",
-    "ChannelBindings",
     "Config",
     "ConfigError",
     "DateRange",

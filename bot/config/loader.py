@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,11 +35,15 @@ _REFERENCE = re.compile(r"\$(\$?)\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _SECRET_KEY = re.compile(r"(?:^|[^a-z])(?:token|secret|password)s?(?:$|[^a-z])")
 
 
-def load_config(folder: str | Path, *, env: Mapping[str, str] | None = None) -> Config:
-    """Read, check and assemble the config in `folder`. `env` (default os.environ) resolves ${VAR} references."""
+def load_config(
+    folder: str | Path, *, env: Mapping[str, str] | None = None, platforms: Collection[str] | None = None
+) -> Config:
+    """Read, check and assemble the config in `folder`. `env` (default os.environ) resolves ${VAR} references.
+    `platforms` are the platform names that members' `ids` and teams' `channels` may use (the caller passes the
+    platform registry's names; bot.config knows no platform); None leaves those names unchecked."""
     reader = _Reader(Path(folder), os.environ if env is None else env)
     data = reader.read()
-    config = _assemble(data, reader) if reader.files else None
+    config = _assemble(data, reader, platforms) if reader.files else None
     if reader.problems or config is None:
         raise ConfigError(sorted(reader.problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     return config
@@ -206,7 +210,7 @@ def _display(path: Path) -> str:
 # --- assembling the parts ------------------------------------------------------------------------------------
 
 
-def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
+def _assemble(data: dict[str, Any], reader: _Reader, platforms: Collection[str] | None) -> Config | None:
     for key in data:
         if key not in TOP_LEVEL:
             hint = did_you_mean(str(key), TOP_LEVEL) or f"the top-level keys are {', '.join(TOP_LEVEL)}"
@@ -222,6 +226,7 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
     calendar = _validate(Calendar, data.get("calendar", {}), ("calendar",), reader)
     members_raw = _mapping(data.get("members", {}), "members", reader)
     teams_raw = {key: _prepare_team(raw, key, reader) for key, raw in _mapping(data.get("teams", {}), "teams", reader)}
+    members_raw = [(key, _old_platform_ids(raw, key, reader)) for key, raw in members_raw]
     members = {key: m for key, raw in members_raw if (m := _validate_keyed(Member, raw, "members", key, reader))}
     teams = {key: t for key, raw in teams_raw.items() if (t := _validate_keyed(Team, raw, "teams", key, reader))}
     surveys = data.get("surveys", {})
@@ -236,7 +241,9 @@ def _assemble(data: dict[str, Any], reader: _Reader) -> Config | None:
                 reader.issue(issue)
 
     if not reader.unreadable:
-        parts = Parts(organisation, members, teams, [k for k, _ in members_raw], list(teams_raw), list(surveys))
+        parts = Parts(
+            organisation, members, teams, [k for k, _ in members_raw], list(teams_raw), list(surveys), platforms
+        )
         for issue in cross_checks(parts):
             reader.issue(issue)
     if calendar is not None:
@@ -284,6 +291,22 @@ def _validate_keyed(model: type[M], raw: Any, section: str, key: str, reader: _R
             reader.issue(Issue((section, key, "key"), "unknown key 'key'", expected, at_key=True))
         raw = {**raw, "key": key}
     return _validate(model, raw, (section, key), reader)
+
+
+# Before platform ids became a mapping, members had one field per platform.
+_OLD_ID_FIELDS = {"slack_id": "slack", "teams_id": "teams"}
+
+
+def _old_platform_ids(raw: Any, key: str, reader: _Reader) -> Any:
+    """`slack_id:` / `teams_id:` are reported with the new spelling (and left out, so that is the only problem)."""
+    if not isinstance(raw, dict) or not any(name in raw for name in _OLD_ID_FIELDS):
+        return raw
+    for name, platform in _OLD_ID_FIELDS.items():
+        if name in raw:
+            found = f"{name!r} is no longer a member field"
+            expected = f"platform ids are one mapping now: write 'ids: {{{platform}: {raw[name]}}}'"
+            reader.issue(Issue(("members", key, name), found, expected, at_key=True))
+    return {name: value for name, value in raw.items() if name not in _OLD_ID_FIELDS}
 
 
 def _mapping(raw: Any, section: str, reader: _Reader) -> list[tuple[str, Any]]:

@@ -5,6 +5,7 @@ editors (docs/config.schema.json) and `partnerbot schema`. Loading and validatin
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel
@@ -15,9 +16,10 @@ from bot.config.surveys import Instrument
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
-def config_schema() -> dict[str, Any]:
+def config_schema(platforms: Collection[str] = ()) -> dict[str, Any]:
     """One document for the whole config. Every top-level key is optional because each YAML file holds only some
-    of them and editors validate file by file; the loader checks that the required ones are present somewhere."""
+    of them and editors validate file by file; the loader checks that the required ones are present somewhere.
+    `platforms` (the platform registry's names, given by the caller) are the keys members' ids and channels take."""
     # Imported here: bot.flows imports bot.config, so a module-level import would be circular.
     from bot.flows import FLOWS
 
@@ -42,6 +44,11 @@ def config_schema() -> dict[str, Any]:
         "properties": routines,
         "additionalProperties": False,
     }
+    if platforms:
+        names = {"enum": list(platforms)}
+        defs["Member"]["properties"]["ids"]["propertyNames"] = names
+        defs["Team"]["properties"]["channels"]["propertyNames"] = names
+        defs["Team"]["properties"]["constituency_channels"]["additionalProperties"]["propertyNames"] = names
     return {
         "$schema": DIALECT,
         **schema,
@@ -61,6 +68,6 @@ def _define(defs: dict[str, Any], model: type[BaseModel]) -> str:
     return f"#/$defs/{schema['title']}"
 
 
-def config_schema_json() -> str:
+def config_schema_json(platforms: Collection[str] = ()) -> str:
     """The schema as committed in docs/config.schema.json (stable key order, trailing newline)."""
-    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(config_schema(platforms), indent=2, ensure_ascii=False) + "\n"

@@ -7,7 +7,6 @@ role events) and stores its output. Norm wording for the brief comes from the no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,7 +31,6 @@ from bot.handlers.registry import (
     command,
     home_section,
 )
-from bot.identity import member_from_config
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_between, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
@@ -706,13 +704,10 @@ def swap_refuse(rt: Runtime, inv: ActionInvocation) -> Reply:
 
 # --- commands ------------------------------------------------------------------------------------------------
 
-_MENTION = re.compile(r"^<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>$")
-
 
 def find_member(rt: Runtime, team: Team, platform: str, text: str) -> Member:
-    """`@key`, `key`, a first name, or a platform mention, among the team's members."""
-    mention = _MENTION.match(text)
-    wanted = (member_from_config(rt.config, platform, mention[1]) or "") if mention else text.lstrip("@").lower()
+    """`@key`, `key` or a first name among the team's members (adapters turn platform mentions into `@key`)."""
+    wanted = text.lstrip("@").lower()
     members = rt.config.team_members(team)
     found = [m for m in members if m.key.lower() == wanted.lower()] or [
         m for m in members if m.name.split()[0].lower() == wanted.lower()

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from bot.messages import Button, Buttons, ChoiceScale, Form, FormField, Header, Message, Text
-from bot.platforms.slack.blocks import MAX_BLOCKS, form_values, modal, neutral_action_id, pack_form, render, unpack_form
+from bot.platforms.slack.renderer import (
+    MAX_BLOCKS,
+    form_values,
+    modal,
+    neutral_action_id,
+    pack_form,
+    render,
+    unpack_form,
+)
 
 
 def test_buttons_sharing_an_action_get_distinct_slack_ids_that_map_back() -> None:

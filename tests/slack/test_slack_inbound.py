@@ -25,7 +25,7 @@ from bot.handlers.registry import (
 )
 from bot.inbound import Event, Reply
 from bot.messages import Button, Buttons, Form, FormField, Message, Text
-from bot.platforms.slack.blocks import render
+from bot.platforms.slack.renderer import render
 from bot.runtime import Runtime
 from bot.store.models import MemberIdentity
 from tests.slack.conftest import CHANNEL, SLACK_USERS, SlackBot, start_bot
