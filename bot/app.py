@@ -21,7 +21,8 @@ from bot.clock import Clock, SystemClock
 from bot.flows import FLOWS
 from bot.handlers.port import InboundPort
 from bot.metrics import count, set_gauge
-from bot.platforms.base import Platform, PlatformEntry, PlatformSetup
+from bot.platforms.base import Platform, PlatformSetup
+from bot.platforms.entry import PlatformEntry
 from bot.platforms.local import LocalWorkspace
 from bot.platforms.registry import registry
 from bot.render import Templates
@@ -110,7 +111,7 @@ def build_app(
     for fallback in (False, True):
         for entry in known.values():
             if entry.fallback == fallback and not (fallback and platforms):
-                platform = entry.build(setup)
+                platform: Platform | None = entry.load_factory()(setup)
                 if platform is not None:
                     platforms[entry.name] = platform
     runtime.platforms = tuple(platforms)

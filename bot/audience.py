@@ -1,6 +1,6 @@
 """Who hears a message, on which platform: a team's channels, a member's direct messages, a constituency's
 channels. The one place that maps config channel bindings and member ids onto the platforms that are live; what
-each platform defaults to or can reach is its registry entry's (bot/platforms/base.py PlatformEntry).
+each platform defaults to or can reach is its registry entry's (bot/platforms/entry.py).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from bot.addresses import Destination
 from bot.config import Config, Team
-from bot.platforms.base import PlatformEntry
+from bot.platforms.entry import PlatformEntry
 
 
 def constituency_slug(constituency: str) -> str:

@@ -1,7 +1,7 @@
 """Who is this platform user? Config ids first (a member's `ids`, or a local name), then ids learned at run time
 (for example from Slack's users.lookupByEmail), stored in member_identities.
 
-What a platform's ids look like is its registry entry's business (bot/platforms/base.py PlatformEntry); here only
+What a platform's ids look like is its registry entry's business (bot/platforms/entry.py); here only
 the look-ups, for any platform.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.config import Config, Member
-from bot.platforms.base import PlatformEntry
+from bot.platforms.entry import PlatformEntry
 from bot.store.db import Database
 from bot.store.models import MemberIdentity
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
-from bot.platforms.base import PlatformEntry
+from bot.platforms.entry import PlatformEntry
 from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.store.db import Database

@@ -1,5 +1,5 @@
-"""The port every chat platform implements, the errors it reports to the outbox sender, and the registry entry
-(PlatformEntry) that says what the rest of the bot may know about a platform without importing it.
+"""The port every chat platform implements, the errors it reports to the outbox sender, what a platform's factory
+is given (PlatformSetup), and how every platform shows the private parts of a Reply.
 
 A platform must: translate what people do into neutral Commands, Actions and Events (its adapter), render neutral
 Messages (its renderer), deliver and update them and sort its failures (its outbound part), say how fast it may send,
@@ -9,7 +9,6 @@ retry: permissions live in bot/handlers, scheduling in bot/ticker, retries and p
 
 from __future__ import annotations
 
-import importlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Form, Message
 
 if TYPE_CHECKING:
-    from bot.config import Member
     from bot.runtime import Runtime
 
 
@@ -134,7 +132,7 @@ def private_parts(reply: Reply, *, form_opens: bool = False) -> list[Message]:
     return parts
 
 
-# --- the registry entry ------------------------------------------------------------------------------------------
+# --- what a platform factory gets --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -147,50 +145,6 @@ class PlatformSetup:
     echo: bool | None = None  # terminal platforms: print posts (None: when standard output is a terminal)
 
 
+# What a registry entry's factory is (bot/platforms/entry.py): it returns None when the environment does not enable
+# the platform.
 PlatformFactory = Callable[[PlatformSetup], "Platform | None"]
-
-
-@dataclass(frozen=True)
-class PlatformEntry:
-    """One line of the platform registry: the platform's name, a lazy factory, and the neutral facts the rest of
-    the bot needs about it, so that nothing outside bot/platforms asks `if platform == "slack"`.
-
-    `factory` is "module:function" (imported only when the platform is built, so listing the platforms imports no
-    SDK) or the function itself; it returns the live Platform, or None when the environment does not enable it.
-    """
-
-    name: str
-    factory: str | PlatformFactory
-    reaches_by_email: bool = False  # a member with only an e-mail in the config can be found (Slack, Teams)
-    names_are_ids: bool = False  # a person is named by member key or first name (a terminal has no accounts)
-    default_channel: str = ""  # a binding used when the config gives none, "{key}" the team or constituency slug
-    fallback: bool = False  # live only when no other platform is (the local workspace)
-
-    def build(self, setup: PlatformSetup) -> Platform | None:
-        factory = self.factory
-        if isinstance(factory, str):
-            module, _, function = factory.partition(":")
-            factory = getattr(importlib.import_module(module), function)
-        return factory(setup)  # type: ignore[operator]
-
-    # --- people --------------------------------------------------------------------------------------------------
-
-    def user_id(self, member: Member) -> str | None:
-        """The member's id on this platform as the config gives it."""
-        return member.key if self.names_are_ids else member.ids.get(self.name)
-
-    def is_user(self, member: Member, user_id: str) -> bool:
-        """Whether the config says `user_id` on this platform is `member`."""
-        if self.names_are_ids:
-            return user_id.lower() in (member.key.lower(), member.name.split()[0].lower())
-        return member.ids.get(self.name) == user_id
-
-    def can_reach(self, member: Member) -> bool:
-        """Whether a direct message can find the member here: a configured id, or an e-mail the platform looks up."""
-        return bool(self.user_id(member) or (self.reaches_by_email and member.email))
-
-    # --- conversations -------------------------------------------------------------------------------------------
-
-    def channel(self, bindings: Mapping[str, str], slug: str) -> str | None:
-        """The conversation bound on this platform in `bindings` (platform -> id), else the default one."""
-        return bindings.get(self.name) or (self.default_channel.format(key=slug) if self.default_channel else None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from bot.platforms.base import PlatformEntry
+from bot.platforms.entry import PlatformEntry
 
 PLATFORMS: tuple[PlatformEntry, ...] = (
     PlatformEntry("slack", "bot.platforms.slack:create", reaches_by_email=True),

@@ -94,3 +94,11 @@ def test_a_follow_up_form_keeps_where_it_came_from_but_submits_its_own_action() 
     follow_up = Form("Why late?", "deliverables.reason", (FormField("why", "Why"),), value="d-12")
     second = json.loads(modal(follow_up, first)["private_metadata"])
     assert second == {"channel": "C1", "ts": "1.2", "action_id": "deliverables.reason", "value": "d-12"}
+
+
+def test_mentions_of_known_members_become_their_member_keys() -> None:
+    from bot.platforms.slack.adapter import MENTION, normalise_mentions
+
+    text = "roles swap <@UTOM|tom> with <@ULEE> not <@UNOBODY|x>"
+    members = {user: {"UTOM": "tom", "ULEE": "lee"}.get(user) for user in MENTION.findall(text)}
+    assert normalise_mentions(text, members) == "roles swap @tom with @lee not <@UNOBODY|x>"

@@ -67,3 +67,17 @@ def test_the_mention_of_the_bot_is_removed_and_other_mentions_keep_their_names()
     )
     assert command_text(activity) == "roles swap Maria Lopez"
     assert command_text(Activity(type="message", text="/partner help")) == "help"
+
+
+def test_mentions_of_members_become_their_member_keys() -> None:
+    activity = Activity(
+        type="message",
+        text="<at>Partnerbot</at> roles swap <at>Maria Lopez</at>",
+        recipient=ChannelAccount(id="28:partnerbot"),
+        entities=[
+            Mention(type="mention", text="<at>Partnerbot</at>", mentioned=ChannelAccount(id="28:partnerbot")),
+            Mention(type="mention", text="<at>Maria Lopez</at>", mentioned=ChannelAccount(id="29:maria")),
+        ],
+    )
+    assert command_text(activity, {"29:maria": "maria"}.get) == "roles swap @maria"
+    assert command_text(activity, lambda _user: None) == "roles swap Maria Lopez"  # not a member: the name stays
