@@ -30,7 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.flows.api import ActionInvocation, action
 from bot.inbound import Reply
-from bot.platforms.slack.app import SlackPlatform
+from bot.platforms.slack.adapter import SlackPlatform
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry
 from bot.web import build_web_app

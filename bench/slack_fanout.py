@@ -19,9 +19,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from bot.addresses import Destination
 from bot.messages import ChoiceScale, Context, Header, Message, Text
 from bot.outbox import enqueue
-from bot.platforms.base import Destination
 from bot.store.models import OutboxItem
 from tests.slack.mock_api import MockSlack
 from tests.slack.workspace import district, numbered_members, sqlite_app

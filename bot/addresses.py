@@ -1,18 +1,41 @@
-"""Where messages go and how they are named: neutral addresses shared by routines, the outbox and platforms.
+"""Neutral addresses: where a message goes (Destination), where a delivered one lives (SentRef), and how an
+outbound message is named (OutboxKey, the one type that builds and parses outbox idempotency keys).
 
-OutboxKey is the one type that builds and parses outbox idempotency keys; nothing else formats or splits them.
+Nothing here knows a platform's API; platforms, the outbox and routines all speak these types.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 
-class _Addressed(Protocol):
+@dataclass(frozen=True)
+class Destination:
+    """Where a message goes. A channel alone: a post. A member alone: a direct message.
+    Both: a message in that channel that only that member sees (Slack ephemeral; a personal message elsewhere).
+    """
+
     platform: str
-    channel: str | None
-    member: str | None
+    channel: str | None = None  # the platform's conversation id (local: "#team-key")
+    member: str | None = None  # a configured member key
+
+    def __post_init__(self) -> None:
+        if not self.channel and not self.member:
+            raise ValueError("a Destination needs a channel, a member, or both")
+
+    def describe(self) -> str:
+        if self.channel and self.member:
+            return f"{self.platform}:{self.channel} (only {self.member})"
+        return f"{self.platform}:{self.channel}" if self.channel else f"{self.platform}:@{self.member}"
+
+
+@dataclass(frozen=True)
+class SentRef:
+    """Where a delivered message lives on its platform, so it can be updated later."""
+
+    platform: str
+    conversation: str
+    message_id: str
 
 
 @dataclass(frozen=True)
@@ -47,7 +70,7 @@ class OutboxKey:
         """`key / member` names one more level of the subject (one message per member of a step)."""
         return OutboxKey(self.team, self.routine, self.step, *self.subject, str(part), destination=self.destination)
 
-    def to(self, destination: _Addressed) -> OutboxKey:
+    def to(self, destination: Destination) -> OutboxKey:
         """The key of this message at one destination (a step posts on every live platform)."""
         where = destination.channel or "@" + (destination.member or "")
         return OutboxKey(

@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -20,16 +20,12 @@ from sqlalchemy import func, select
 from bot.clock import Clock, SystemClock
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
-from bot.handlers.actions import dispatch_action
-from bot.handlers.commands import dispatch_command
-from bot.handlers.events import dispatch_event, home_view
-from bot.identity import resolve_member
-from bot.inbound import Action, Command, Event, Reply
-from bot.messages import Message
+from bot.handlers.port import InboundPort
 from bot.metrics import count, set_gauge
-from bot.platforms import slack, teams
-from bot.platforms.base import Inbound, Platform
+from bot.platforms.base import Platform, PlatformSetup
+from bot.platforms.entry import PlatformEntry
 from bot.platforms.local import LocalWorkspace
+from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -43,44 +39,11 @@ log = logging.getLogger("partnerbot")
 TICK_SECONDS = 30
 
 
-class Handlers(Inbound):
-    """The single implementation of the inbound port: runs the neutral dispatchers off the event loop."""
-
-    def __init__(self, rt: Runtime) -> None:
-        self.rt = rt
-
-    async def command(self, command: Command) -> Reply:
-        count("partnerbot_commands_total", "slash commands handled", platform=command.platform)
-        return await asyncio.to_thread(dispatch_command, self.rt, command)
-
-    async def action(self, action: Action) -> Reply:
-        count("partnerbot_actions_total", "button presses and form submissions handled", platform=action.platform)
-        return await asyncio.to_thread(dispatch_action, self.rt, action)
-
-    async def event(self, event: Event) -> Reply | None:
-        return await asyncio.to_thread(dispatch_event, self.rt, event)
-
-    def member_for(self, platform: str, user_id: str) -> str | None:
-        return resolve_member(self.rt.config, self.rt.db, platform, user_id)
-
-    def team_for_channel(self, platform: str, channel: str | None) -> str | None:
-        if not channel:
-            return None
-        for team in self.rt.config.teams.values():
-            bound = team.channels.local or f"#{team.key}" if platform == "local" else getattr(team.channels, platform)
-            if bound == channel:
-                return team.key
-        return None
-
-    async def home(self, member: str) -> Message:
-        return await asyncio.to_thread(home_view, self.rt, member)
-
-
 @dataclass
 class App:
     runtime: Runtime
     platforms: dict[str, Platform]
-    handlers: Handlers
+    handlers: InboundPort
     ticker: Ticker
     sender: Sender
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -102,7 +65,9 @@ class App:
         from bot.config.loader import ConfigError
 
         try:
-            self.runtime.config = load_config(self.runtime.config.folder, self.runtime.catalog)
+            self.runtime.config = load_config(
+                self.runtime.config.folder, self.runtime.catalog, platforms=tuple(self.runtime.registry)
+            )
         except ConfigError as error:
             log.error("config reload refused; still running the previous config:\n%s", error)
             return False
@@ -131,26 +96,30 @@ def build_app(
     database: Database | None = None,
     echo: bool | None = None,
     catalog: Catalog = CATALOG,
+    extra_platforms: Sequence[PlatformEntry] = (),
 ) -> App:
+    """`catalog` is the routine set (a test may add its own routine); `extra_platforms` are registry entries beyond
+    bot/platforms/registry.py (a test's own platform)."""
     from bot.assembly import load_config
 
     env = dict(os.environ if env is None else env)
     clock = clock or SystemClock()
-    config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config", catalog)
+    known = registry(extra_platforms)
+    config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config", catalog, platforms=tuple(known))
     db = database or open_database(env.get("DATABASE_URL"))
     templates = Templates(os.path.join(config.folder, "templates"))
-    runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog)
-    handlers = Handlers(runtime)
+    runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog, registry=known)
+    handlers = InboundPort(runtime)
 
+    # Every platform the environment enables; a fallback one (the local workspace) only when no other is.
+    setup = PlatformSetup(env, runtime, handlers, echo)
     platforms: dict[str, Platform] = {}
-    for from_env in (slack.from_env, teams.from_env):
-        platform = from_env(env, runtime, handlers)
-        if platform is not None:
-            platforms[platform.name] = platform
-    if not platforms:
-        local = LocalWorkspace(clock, echo=echo, timezone=config.organisation.timezone)
-        local.inbound = handlers
-        platforms["local"] = local
+    for fallback in (False, True):
+        for entry in known.values():
+            if entry.fallback == fallback and not (fallback and platforms):
+                platform: Platform | None = entry.load_factory()(setup)
+                if platform is not None:
+                    platforms[entry.name] = platform
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
     sender = Sender(db, platforms, clock)

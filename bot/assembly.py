@@ -4,6 +4,7 @@ for what needs both before any bot runs: loading and validating a config folder,
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from bot.config import Config, Extensions
@@ -11,17 +12,22 @@ from bot.config.loader import load_config as _load_config
 from bot.config.schema import config_schema_json as _config_schema_json
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
-
-PLATFORM_NAMES = ("local", "slack", "teams")  # replaced by the platform registry's names
-
-
-def extensions(catalog: Catalog = CATALOG) -> Extensions:
-    return catalog.extensions(PLATFORM_NAMES)
+from bot.platforms.registry import PLATFORM_NAMES
 
 
-def load_config(folder: str | Path, catalog: Catalog = CATALOG, *, env: dict[str, str] | None = None) -> Config:
-    """The config in `folder`, checked against `catalog`'s routines and the registry's platforms."""
-    return _load_config(folder, extensions(catalog), env=env)
+def extensions(catalog: Catalog = CATALOG, platforms: Collection[str] = PLATFORM_NAMES) -> Extensions:
+    return catalog.extensions(platforms)
+
+
+def load_config(
+    folder: str | Path,
+    catalog: Catalog = CATALOG,
+    *,
+    platforms: Collection[str] = PLATFORM_NAMES,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """The config in `folder`, checked against `catalog`'s routines and the `platforms` names (the registry's)."""
+    return _load_config(folder, extensions(catalog, platforms), env=env)
 
 
 def config_schema_json(catalog: Catalog = CATALOG) -> str:

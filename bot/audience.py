@@ -1,57 +1,65 @@
 """Who hears a message, on which platform: a team's channels, a member's direct messages, a constituency's
-channels. The one place that maps config channel bindings and member ids onto the platforms that are live.
+channels. The one place that maps config channel bindings and member ids onto the platforms that are live; what
+each platform defaults to or can reach is its registry entry's (bot/platforms/entry.py).
 """
 
 from __future__ import annotations
 
-from bot.config import ChannelBindings, Config, Team
-from bot.platforms.base import Destination
+from collections.abc import Sequence
+
+from bot.addresses import Destination
+from bot.config import Config, Team
+from bot.platforms.entry import PlatformEntry
 
 
-def _binding(bindings: ChannelBindings, platform: str, fallback_local: str) -> str | None:
-    if platform == "local":
-        return bindings.local or fallback_local
-    return getattr(bindings, platform, None)
+def constituency_slug(constituency: str) -> str:
+    """A constituency label as a channel name: "Teachers' union" -> "teachers-union"."""
+    return "-".join(constituency.lower().replace("'", "").split())
 
 
-def team_channels(config: Config, team: Team, platforms: tuple[str, ...]) -> list[Destination]:
+def team_channel(team: Team, platform: PlatformEntry) -> str | None:
+    """The team's conversation on one platform, bound in the config or the platform's default."""
+    return platform.channel(team.channels, team.key)
+
+
+def team_channels(config: Config, team: Team, platforms: Sequence[PlatformEntry]) -> list[Destination]:
     """The team's conversation on every live platform it is bound to."""
     found = []
     for platform in platforms:
-        channel = _binding(team.channels, platform, f"#{team.key}")
+        channel = team_channel(team, platform)
         if channel:
-            found.append(Destination(platform, channel=channel))
+            found.append(Destination(platform.name, channel=channel))
     return found
 
 
 def constituency_channels(
-    config: Config, team: Team, constituency: str, platforms: tuple[str, ...]
+    config: Config, team: Team, constituency: str, platforms: Sequence[PlatformEntry]
 ) -> list[Destination]:
     bindings = team.constituency_channels.get(constituency)
     if bindings is None:
         return []
-    slug = "#" + "-".join(constituency.lower().replace("'", "").split())
-    return [Destination(p, channel=c) for p in platforms if (c := _binding(bindings, p, slug)) is not None]
+    slug = constituency_slug(constituency)
+    return [Destination(p.name, channel=c) for p in platforms if (c := p.channel(bindings, slug)) is not None]
 
 
-def member_platform(config: Config, team: Team | None, member_key: str, platforms: tuple[str, ...]) -> str | None:
+def member_platform(
+    config: Config, team: Team | None, member_key: str, platforms: Sequence[PlatformEntry]
+) -> PlatformEntry | None:
     """The live platform on which to reach a member directly: the first one the team uses where the member
-    has an identity (a Slack id or e-mail, a Teams id). The local workspace reaches everyone."""
+    can be reached (an id, or an e-mail the platform can look up)."""
     member = config.members.get(member_key)
     if member is None:
         return None
     for platform in platforms:
-        if team is not None and platform != "local" and getattr(team.channels, platform, None) is None:
+        if team is not None and team_channel(team, platform) is None:
             continue
-        if platform == "local":
-            return platform
-        if platform == "slack" and (member.slack_id or member.email):
-            return platform
-        if platform == "teams" and (member.teams_id or member.email):
+        if platform.can_reach(member):
             return platform
     return None
 
 
-def member_dm(config: Config, team: Team | None, member_key: str, platforms: tuple[str, ...]) -> Destination | None:
+def member_dm(
+    config: Config, team: Team | None, member_key: str, platforms: Sequence[PlatformEntry]
+) -> Destination | None:
     platform = member_platform(config, team, member_key, platforms)
-    return Destination(platform, member=member_key) if platform else None
+    return Destination(platform.name, member=member_key) if platform else None

@@ -15,7 +15,7 @@ from datetime import date
 from bot.assembly import config_schema_json, load_config
 from bot.config.loader import ConfigError, summary
 from bot.flows.catalog import CATALOG
-from bot.platforms import teams_package
+from bot.platforms.teams import install as teams_install
 
 
 def _config_dir(arg: str | None) -> str:
@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--config")
     export.set_defaults(func=cmd_export)
 
-    teams_package.add_cli(sub)
+    teams_install.add_cli(sub)
     return parser
 
 

@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.addresses import Destination
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
 from bot.identity import learned_timezone
 from bot.messages import Message
 from bot.outbox import enqueue
-from bot.platforms.base import Destination
 from bot.runtime import Runtime
 
 
@@ -27,7 +27,7 @@ def post_to_team(
 ) -> list[str]:
     """Post to the team's channel on each live platform; returns the outbox keys used."""
     keys = []
-    for destination in team_channels(rt.config, team, rt.platforms):
+    for destination in team_channels(rt.config, team, rt.live_platforms()):
         item_key = _key(key, destination)
         enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=not_before)
         keys.append(item_key)
@@ -38,7 +38,7 @@ def post_to_constituency(
     rt: Runtime, session: Session, team: Team, constituency: str, key: str, message: Message
 ) -> list[str]:
     keys = []
-    for destination in constituency_channels(rt.config, team, constituency, rt.platforms):
+    for destination in constituency_channels(rt.config, team, constituency, rt.live_platforms()):
         item_key = _key(key, destination)
         enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key)
         keys.append(item_key)
@@ -55,7 +55,7 @@ def direct_message(
     not_before: datetime | None = None,
 ) -> str | None:
     """Message one member privately on the platform that reaches them; None when no live platform does."""
-    destination = member_dm(rt.config, team, member_key, rt.platforms)
+    destination = member_dm(rt.config, team, member_key, rt.live_platforms())
     if destination is None:
         return None
     held = next_working_moment(rt, member_key, not_before or rt.clock.now())

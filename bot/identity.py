@@ -1,5 +1,8 @@
-"""Who is this platform user? Config ids first (slack_id, teams_id, a local name), then ids learned at run time
+"""Who is this platform user? Config ids first (a member's `ids`, or a local name), then ids learned at run time
 (for example from Slack's users.lookupByEmail), stored in member_identities.
+
+What a platform's ids look like is its registry entry's business (bot/platforms/entry.py); here only
+the look-ups, for any platform.
 """
 
 from __future__ import annotations
@@ -7,34 +10,31 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.config import Config, Member
+from bot.platforms.entry import PlatformEntry
 from bot.store.db import Database
 from bot.store.models import MemberIdentity
 
 
-def member_from_config(config: Config, platform: str, user_id: str) -> str | None:
+def member_from_config(config: Config, platform: PlatformEntry, user_id: str) -> str | None:
     for member in config.members.values():
-        if platform == "slack" and member.slack_id == user_id:
-            return member.key
-        if platform == "teams" and member.teams_id == user_id:
-            return member.key
-        if platform == "local" and user_id.lower() in (member.key.lower(), member.name.split()[0].lower()):
+        if platform.is_user(member, user_id):
             return member.key
     return None
 
 
 def known_handles(member: Member) -> set[str]:
     """Every way a member may be written as a handle in chat: the config key and the platform ids (an @-mention
-    in Slack arrives as the user id). Used to catch names in text that must carry no personal attributions."""
-    return {handle for handle in (member.key, member.slack_id, member.teams_id) if handle}
+    arrives as the user id). Used to catch names in text that must carry no personal attributions."""
+    return {handle for handle in (member.key, *member.ids.values()) if handle}
 
 
-def resolve_member(config: Config, db: Database, platform: str, user_id: str) -> str | None:
+def resolve_member(config: Config, db: Database, platform: PlatformEntry, user_id: str) -> str | None:
     found = member_from_config(config, platform, user_id)
     if found:
         return found
     with db.session() as session:
         row = session.scalar(
-            select(MemberIdentity).where(MemberIdentity.platform == platform, MemberIdentity.user_id == user_id)
+            select(MemberIdentity).where(MemberIdentity.platform == platform.name, MemberIdentity.user_id == user_id)
         )
         return row.member if row and row.member in config.members else None
 
@@ -50,17 +50,17 @@ def remember_identity(db: Database, platform: str, user_id: str, member: str, ti
             row.member, row.timezone = member, timezone or row.timezone
 
 
-def platform_user_id(config: Config, db: Database, platform: str, member_key: str) -> str | None:
+def platform_user_id(config: Config, db: Database, platform: PlatformEntry, member_key: str) -> str | None:
     """The reverse look-up, for direct messages: config id first, then a learned one."""
     member = config.members.get(member_key)
     if member is None:
         return None
-    configured = {"slack": member.slack_id, "teams": member.teams_id, "local": member.key}.get(platform)
+    configured = platform.user_id(member)
     if configured:
         return configured
     with db.session() as session:
         row = session.scalar(
-            select(MemberIdentity).where(MemberIdentity.platform == platform, MemberIdentity.member == member_key)
+            select(MemberIdentity).where(MemberIdentity.platform == platform.name, MemberIdentity.member == member_key)
         )
         return row.user_id if row else None
 

@@ -9,16 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from bot.addresses import SentRef
 from bot.messages import Form, Message
-
-
-@dataclass(frozen=True)
-class SentRef:
-    """Where a delivered message lives on its platform, so it can be updated later."""
-
-    platform: str
-    conversation: str
-    message_id: str
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The neutral message vocabulary that flows build and platform renderers translate.
+"""The neutral message vocabulary that flows build and platform renderers translate, and its plain-text view.
 
 A Message is a tuple of blocks plus a plain-text fallback. No block knows about Block Kit or Adaptive Cards.
 """
@@ -119,9 +119,47 @@ class Message:
 
     def plain(self) -> str:
         """A readable plain-text rendering, used by logs, the simulator and the local workspace."""
-        from bot.render import plain_text
-
         return plain_text(self)
+
+
+def plain_text(message: Message) -> str:
+    """Render a message as readable text; buttons are numbered in order so a person can `press N`."""
+    lines: list[str] = []
+    number = 0
+    for block in message.blocks:
+        match block:
+            case Header(text):
+                lines.append(f"== {text} ==")
+            case Text(markdown):
+                lines.append(markdown)
+            case Fields(pairs):
+                lines.extend(f"  {label}: {value}" for label, value in pairs)
+            case Context(text):
+                lines.append(f"  ({text})")
+            case Divider():
+                lines.append("  ----")
+            case Buttons(buttons):
+                labels = []
+                for button in buttons:
+                    number += 1
+                    labels.append(f"[{number}] {button.label}")
+                lines.append("  " + "  ".join(labels))
+            case ChoiceScale(question, _, points, labels, _):
+                options = []
+                for i, point in enumerate(points):
+                    number += 1
+                    label = f" {labels[i]}" if labels else ""
+                    options.append(f"[{number}]{label or ' ' + str(point)}")
+                lines.append(f"  {question}")
+                lines.append("    " + " ".join(options))
+            case Image(_, alt, title):
+                lines.append(f"  [image: {title or alt}]")
+            case Form(title, _, fields, _, submit_label, intro):
+                number += 1
+                lines.append(f"  [{number}] {submit_label}: {title} ({len(fields)} fields)")
+                if intro:
+                    lines.append(f"  {intro}")
+    return "\n".join(lines)
 
 
 # --- storage codec: messages are stored in the outbox as JSON ------------------------------------------

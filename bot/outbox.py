@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.addresses import Destination
 from bot.messages import Message, message_to_json
-from bot.platforms.base import Destination
 from bot.store.models import OutboxItem
 
 

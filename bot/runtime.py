@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.platforms.entry import PlatformEntry
+from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.store.db import Database
 
@@ -25,9 +27,18 @@ class Runtime:
     templates: Templates
     catalog: Catalog  # the routines this bot runs
     platforms: tuple[str, ...] = ("local",)  # the platforms that are live; destinations are resolved among them
+    # Every known platform by name (bot/platforms/registry.py, plus any the composition root was given).
+    registry: Mapping[str, PlatformEntry] = field(default_factory=registry, repr=False)
     seed: int = 0  # for anything that shuffles (free-text answers): seeded, never the global random
     # Filled during one reconcile tick and emptied after it: lets a flow load its state for every team at once.
     tick_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def platform(self, name: str) -> PlatformEntry:
+        """The registry entry of a platform, by name."""
+        return self.registry[name]
+
+    def live_platforms(self) -> tuple[PlatformEntry, ...]:
+        return tuple(self.registry[name] for name in self.platforms)
 
     def once_per_tick(self, key: str, load: Callable[[], T]) -> T:
         """`load()` once per tick (outside a tick, every time): the ticker asks 1,000 teams, the database once."""

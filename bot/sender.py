@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import SentRef
 from bot.messages import message_from_json
-from bot.platforms.base import Destination, PermanentError, Platform, TransientError
+from bot.platforms.base import PermanentError, Platform, TransientError
 from bot.store.db import Database
 from bot.store.models import OutboxItem
 

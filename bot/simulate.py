@@ -12,14 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.addresses import OutboxKey
+from bot.addresses import Destination, OutboxKey, SentRef
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
-from bot.inbound import SentRef
 from bot.messages import Message
-from bot.platforms.base import Destination, Pacing, Platform
+from bot.platforms.base import Pacing, Platform
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender

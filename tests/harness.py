@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.app import Handlers
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows.catalog import CATALOG
+from bot.handlers.port import InboundPort
 from bot.platforms.local import LocalPost, LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -54,7 +54,7 @@ class Workspace:
 def workspace(config: Config, db: Database, start: datetime) -> Workspace:
     rt = runtime(config, db, start)
     local = LocalWorkspace(rt.clock, echo=False)
-    local.inbound = Handlers(rt)
+    local.inbound = InboundPort(rt)
     return Workspace(
         rt, local, Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2)), Sender(db, {"local": local}, rt.clock)
     )

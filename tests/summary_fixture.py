@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.app import Handlers
 from bot.config import Config
 from bot.flows.catalog import CATALOG
 from bot.flows.roles.state import RoleAssignment
+from bot.handlers.port import InboundPort
 from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -89,7 +89,7 @@ class World(Workspace):
 def world(config: Config, db: Database, start: datetime) -> World:
     rt = runtime(config, db, start)
     local = LocalWorkspace(rt.clock, echo=False)
-    local.inbound = Handlers(rt)
+    local.inbound = InboundPort(rt)
     ticker = Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2))
     return World(rt, local, ticker, Sender(db, {"local": local}, rt.clock))
 

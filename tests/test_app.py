@@ -41,7 +41,7 @@ def test_slack_and_teams_live_together_each_team_posts_where_it_is_bound(tmp_pat
 
     data = example_config_data()
     for key, person in data["members"].items():
-        person["teams_id"] = f"aad-{key}"
+        person["ids"] = {"teams": f"aad-{key}"}
     data["teams"]["district"]["channels"]["teams"] = "19:district@thread.tacv2"  # the district is on both
     folder = write_config_data(tmp_path / "both", data)
     env = {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": "s", "PARTNERBOT_TEAMS": "emulator"}

@@ -33,7 +33,7 @@ def example_config_everywhere() -> dict[str, Any]:
     """The example config with every member known on Slack and Teams and every team bound to a channel on both."""
     data = example_config_data()
     for key, person in data["members"].items():
-        person |= {"slack_id": f"U{key.upper()}", "teams_id": f"aad-{key}"}
+        person |= {"ids": {"slack": f"U{key.upper()}", "teams": f"aad-{key}"}}
     for key, team in data["teams"].items():
         team["channels"] |= {"slack": f"C{key.upper()}", "teams": f"19:{key}@thread.tacv2"}
     return data

@@ -13,6 +13,7 @@ import pytest
 
 from bot.assembly import config_schema_json, extensions, load_config
 from bot.config import ConfigError, DateRange, Problem, config_schema, summary
+from bot.platforms.registry import PLATFORM_NAMES
 from bot.schedule import parse_rule
 
 REPO = Path(__file__).resolve().parent.parent
@@ -341,10 +342,64 @@ def test_committed_schema_is_up_to_date() -> None:
     committed = (REPO / "docs" / "config.schema.json").read_text(encoding="utf-8")
     assert json.loads(committed) == config_schema(extensions()), (
         "docs/config.schema.json is out of date; regenerate it with: "
-        ".venv/bin/python -c 'from bot.assembly import config_schema_json as s; print(s(), end=\"\")' "
-        "> docs/config.schema.json"
+        ".venv/bin/partnerbot schema > docs/config.schema.json"
     )
     assert committed == config_schema_json()
+
+
+def test_schema_names_the_platforms_ids_and_channels_may_use() -> None:
+    defs = config_schema(extensions())["$defs"]
+    names = {"enum": ["slack", "teams", "local"]}
+    assert defs["Member"]["properties"]["ids"]["propertyNames"] == names
+    assert defs["Team"]["properties"]["channels"]["propertyNames"] == names
+    assert defs["Team"]["properties"]["constituency_channels"]["additionalProperties"]["propertyNames"] == names
+
+
+# --- platform ids and channels -------------------------------------------------------------------------------
+
+
+def test_old_slack_id_and_teams_id_say_how_to_write_ids(tmp_path: Path) -> None:
+    members = MINIMAL["members.yaml"].replace(
+        "    name: Maria Hernandez\n", "    name: Maria Hernandez\n    slack_id: U123\n    teams_id: aad-maria\n"
+    )
+    problems = problems_in(write_config(tmp_path, {"members.yaml": members}))
+    assert len(problems) == 2
+    slack, teams = at(problems, "members.maria.slack_id"), at(problems, "members.maria.teams_id")
+    assert where(slack) == ("members.yaml", 4, 5) and where(teams) == ("members.yaml", 5, 5)
+    assert "write 'ids: {slack: U123}'" in slack.expected
+    assert "write 'ids: {teams: aad-maria}'" in teams.expected
+
+
+def test_platform_ids_and_channels_are_checked_against_the_platforms(tmp_path: Path) -> None:
+    members = MINIMAL["members.yaml"].replace(
+        "    name: Maria Hernandez\n", "    name: Maria Hernandez\n    ids: {slak: U123, teams: aad-maria}\n"
+    )
+    teams = MINIMAL["teams.yaml"].replace(
+        "    co_chairs: [maria, david]\n",
+        "    co_chairs: [maria, david]\n    channels: {slack: C1, mattermost: town-square}\n"
+        "    constituency_channels:\n      principals: {lokal: '#principals'}\n",
+    )
+    problems = problems_in(write_config(tmp_path, {"members.yaml": members, "teams.yaml": teams}))
+    assert len(problems) == 3
+    ids = at(problems, "members.maria.ids.slak")
+    assert ids.found == "unknown platform 'slak'" and ids.expected == "did you mean 'slack'?"
+    assert where(ids) == ("members.yaml", 4, 11)
+    channel = at(problems, "teams.district.channels.mattermost")
+    assert channel.expected == "the platforms are slack, teams, local"
+    constituency = at(problems, "teams.district.constituency_channels.principals.lokal")
+    assert constituency.expected == "did you mean 'local'?"
+
+
+def test_platform_names_are_whatever_the_caller_passes(tmp_path: Path) -> None:
+    teams = MINIMAL["teams.yaml"].replace(
+        "    co_chairs: [maria, david]\n", "    co_chairs: [maria, david]\n    channels: {echo: '#echo'}\n"
+    )
+    folder = write_config(tmp_path, {"teams.yaml": teams})
+    assert load_config(folder, env={}, platforms=(*PLATFORM_NAMES, "echo")).teams["district"].channels == {
+        "echo": "#echo"
+    }
+    with pytest.raises(ConfigError, match="unknown platform 'echo'"):
+        load_config(folder, env={})
 
 
 def test_survey_instruments_and_the_pulse_instrument_are_checked_with_their_place(tmp_path: Path) -> None:

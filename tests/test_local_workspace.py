@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime
 
-from bot.app import Handlers
 from bot.flows.catalog import CATALOG
+from bot.handlers.port import InboundPort
 from bot.platforms.local import LocalWorkspace
 from bot.sender import Sender
 from bot.store.db import Database
@@ -20,7 +20,7 @@ async def test_opening_reminder_reaches_the_terminal_and_commands_answer(sqlite_
     rt = runtime(config, sqlite_db, datetime(2026, 12, 8, 23, 21, tzinfo=UTC))
     out = io.StringIO()
     local = LocalWorkspace(rt.clock, echo=True, out=out)
-    local.inbound = Handlers(rt)
+    local.inbound = InboundPort(rt)
     Ticker(rt, CATALOG.flows).reconcile()
     await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
 
@@ -51,7 +51,7 @@ async def test_an_admin_template_override_changes_the_wording(sqlite_db: Databas
     rt.templates = Templates(tmp_path)
     out = io.StringIO()
     local = LocalWorkspace(rt.clock, echo=True, out=out, timezone="America/Los_Angeles")
-    local.inbound = Handlers(rt)
+    local.inbound = InboundPort(rt)
     Ticker(rt, CATALOG.flows).reconcile()
     await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
     assert "Our own opening words. Today: Paying attention to self and others." in out.getvalue()

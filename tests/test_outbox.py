@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
-from bot.inbound import SentRef
 from bot.messages import Message
 from bot.outbox import enqueue, enqueue_update
-from bot.platforms.base import Destination, Pacing, PermanentError, Platform, TransientError
+from bot.platforms.base import Pacing, PermanentError, Platform, TransientError
 from bot.sender import Sender
 from bot.store.db import Database
 from bot.store.models import OutboxItem

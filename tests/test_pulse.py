@@ -12,11 +12,11 @@ from typing import Any
 from ruamel.yaml import YAML
 from sqlalchemy import func, select
 
-from bot.app import Handlers
 from bot.config import Config
 from bot.flows.catalog import CATALOG
 from bot.flows.pulse.results import export_pulse
 from bot.flows.pulse.state import PulseAnswer, PulseParticipation, PulseRun
+from bot.handlers.port import InboundPort
 from bot.messages import Image, Message
 from bot.platforms.local import LocalWorkspace
 from bot.runtime import Runtime
@@ -75,7 +75,7 @@ class Workspace:
         self.rt = rt
         self.out = io.StringIO()
         self.local = LocalWorkspace(rt.clock, echo=True, out=self.out)
-        self.handlers = Handlers(rt)
+        self.handlers = InboundPort(rt)
         self.local.inbound = self.handlers
         self.ticker = Ticker(rt, CATALOG.flows)
 

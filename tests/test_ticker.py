@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.addresses import Destination
 from bot.config import RoutineSettings, Team
 from bot.flows.api import Due, Flow
 from bot.meetings import cadence_times
 from bot.messages import Message
 from bot.outbox import enqueue
-from bot.platforms.base import Destination
 from bot.runtime import Runtime
 from bot.store.db import Database
 from bot.store.models import Occurrence, OutboxItem

@@ -10,7 +10,6 @@ from bot.config.extensions import ConfigSection, Extensions
 from bot.config.loader import load_config, summary
 from bot.config.models import (
     Calendar,
-    ChannelBindings,
     Config,
     DateRange,
     Meeting,
@@ -24,7 +23,6 @@ from bot.config.schema import config_schema, config_schema_json
 
 __all__ = [
     "Calendar",
-    "ChannelBindings",
     "Config",
     "ConfigError",
     "ConfigSection",

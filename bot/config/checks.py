@@ -1,5 +1,6 @@
 """Rules across config objects: team members and co-chairs exist, co-chairs pair labor with management, parents form
-a tree, admins are members, routines name known routines with valid settings. Single-object rules are in models.py.
+a tree, admins are members, platform ids and channels name known platforms, routines name known routines with valid
+settings. Single-object rules are in models.py.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ class Parts:
     teams: Mapping[str, Team]
     member_keys: Collection[str]
     team_keys: Collection[str]
-    extensions: Extensions
+    extensions: Extensions  # routines' settings models and sections, and the platform names
     section_keys: Mapping[str, Collection[str]]  # context name ("survey") -> the keys of that section
 
 
 def cross_checks(parts: Parts) -> list[Issue]:
-    issues: list[Issue] = []
+    issues: list[Issue] = _platform_names(parts)
     if parts.organisation is not None:
         for index, key in enumerate(parts.organisation.admins):
             issues += _unknown_member(("organisation", "admins", index), key, parts.member_keys)
@@ -42,6 +43,24 @@ def cross_checks(parts: Parts) -> list[Issue]:
             issues.append(Issue(("teams", team.key, "parent"), f"unknown team {team.parent!r}", hint))
         issues += _routines(team, parts)
     issues += _parent_loops(parts.teams)
+    return issues
+
+
+def _platform_names(parts: Parts) -> list[Issue]:
+    """Members' `ids` and teams' `channels` are keyed by platform: each key must name a platform that exists."""
+    known = list(parts.extensions.platforms)
+    keyed: list[tuple[tuple[str | int, ...], str]] = []
+    for member in parts.members.values():
+        keyed += [(("members", member.key, "ids", name), name) for name in member.ids]
+    for team in parts.teams.values():
+        keyed += [(("teams", team.key, "channels", name), name) for name in team.channels]
+        for label, bindings in team.constituency_channels.items():
+            keyed += [(("teams", team.key, "constituency_channels", label, name), name) for name in bindings]
+    issues = []
+    for loc, name in keyed:
+        if name not in known:
+            hint = did_you_mean(name, known) or f"the platforms are {', '.join(known)}"
+            issues.append(Issue(loc, f"unknown platform {name!r}", hint, at_key=True))
     return issues
 
 

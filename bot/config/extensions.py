@@ -31,4 +31,4 @@ class ConfigSection:
 class Extensions:
     routines: Mapping[str, type[BaseModel]] = field(default_factory=dict)  # routine name -> settings model
     sections: tuple[ConfigSection, ...] = ()
-    platforms: Collection[str] = ()  # the platform names that channel and identity mappings may use
+    platforms: Collection[str] = ()  # the platform names that members' ids and teams' channels may use

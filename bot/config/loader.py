@@ -35,8 +35,8 @@ _SECRET_KEY = re.compile(r"(?:^|[^a-z])(?:token|secret|password)s?(?:$|[^a-z])")
 
 
 def load_config(folder: str | Path, extensions: Extensions, *, env: Mapping[str, str] | None = None) -> Config:
-    """Read, check and assemble the config in `folder` for the routines and platforms in `extensions` (see
-    bot/assembly.py for this build's). `env` (default os.environ) resolves ${VAR} references."""
+    """Read, check and assemble the config in `folder` for the routines, their sections and the platform names in
+    `extensions` (bot/assembly.py gives this build's). `env` (default os.environ) resolves ${VAR} references."""
     reader = _Reader(Path(folder), os.environ if env is None else env)
     data = reader.read()
     config = _assemble(data, reader, extensions) if reader.files else None
@@ -223,6 +223,7 @@ def _assemble(data: dict[str, Any], reader: _Reader, extensions: Extensions) -> 
     calendar = _validate(Calendar, data.get("calendar", {}), ("calendar",), reader)
     members_raw = _mapping(data.get("members", {}), "members", reader)
     teams_raw = {key: _prepare_team(raw, key, reader) for key, raw in _mapping(data.get("teams", {}), "teams", reader)}
+    members_raw = [(key, _old_platform_ids(raw, key, reader)) for key, raw in members_raw]
     members = {key: m for key, raw in members_raw if (m := _validate_keyed(Member, raw, "members", key, reader))}
     teams = {key: t for key, raw in teams_raw.items() if (t := _validate_keyed(Team, raw, "teams", key, reader))}
     sections = {section.key: _section(section, data.get(section.key, {}), reader) for section in extensions.sections}
@@ -293,6 +294,22 @@ def _validate_keyed(model: type[M], raw: Any, section: str, key: str, reader: _R
             reader.issue(Issue((section, key, "key"), "unknown key 'key'", expected, at_key=True))
         raw = {**raw, "key": key}
     return _validate(model, raw, (section, key), reader)
+
+
+# Before platform ids became a mapping, members had one field per platform.
+_OLD_ID_FIELDS = {"slack_id": "slack", "teams_id": "teams"}
+
+
+def _old_platform_ids(raw: Any, key: str, reader: _Reader) -> Any:
+    """`slack_id:` / `teams_id:` are reported with the new spelling (and left out, so that is the only problem)."""
+    if not isinstance(raw, dict) or not any(name in raw for name in _OLD_ID_FIELDS):
+        return raw
+    for name, platform in _OLD_ID_FIELDS.items():
+        if name in raw:
+            found = f"{name!r} is no longer a member field"
+            expected = f"platform ids are one mapping now: write 'ids: {{{platform}: {raw[name]}}}'"
+            reader.issue(Issue(("members", key, name), found, expected, at_key=True))
+    return {name: value for name, value in raw.items() if name not in _OLD_ID_FIELDS}
 
 
 def _mapping(raw: Any, section: str, reader: _Reader) -> list[tuple[str, Any]]:

@@ -140,8 +140,11 @@ class Member(Strict):
     constituency: str = Field(default="", description='for example "teachers\' union" or "principals"')
     role: str = Field(default="", description="job title used instead of the name in summaries")
     email: str | None = None
-    slack_id: str | None = None
-    teams_id: str | None = Field(default=None, description="Azure AD object id of the person")
+    ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="platform -> the person's id there, e.g. {slack: U123, teams: <Entra object id>}; "
+        "without one, Slack and Teams find the member by e-mail",
+    )
     timezone: str | None = None
     away: list[DateRange] = Field(default_factory=list)
     joined: date | None = Field(default=None, description="first meeting date; newcomers are not made facilitator")
@@ -150,14 +153,6 @@ class Member(Strict):
 
     def away_on(self, day: date) -> bool:
         return any(period.contains(day) for period in self.away)
-
-
-class ChannelBindings(Strict):
-    """The team's conversation on each platform. Local channels default to '#<team key>'."""
-
-    slack: str | None = None
-    teams: str | None = None
-    local: str | None = None
 
 
 class Meeting(Strict):
@@ -198,9 +193,13 @@ class Team(Strict):
     kind: TeamKind
     parent: str | None = None
     timezone: str | None = None
-    channels: ChannelBindings = ChannelBindings()
-    constituency_channels: dict[str, ChannelBindings] = Field(
-        default_factory=dict, description="constituency label -> where its talking points are shared"
+    channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="platform -> the team's conversation there (Slack channel id, Teams conversation id, "
+        "local '#name'); the local workspace defaults to '#<team key>'",
+    )
+    constituency_channels: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="constituency label -> platform -> where its talking points are shared"
     )
     members: list[str]
     co_chairs: list[str] = Field(description="two member keys: one labor, one management")

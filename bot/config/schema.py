@@ -18,7 +18,8 @@ DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 def config_schema(extensions: Extensions) -> dict[str, Any]:
     """One document for the whole config. Every top-level key is optional because each YAML file holds only some
-    of them and editors validate file by file; the loader checks that the required ones are present somewhere."""
+    of them and editors validate file by file; the loader checks that the required ones are present somewhere.
+    The extensions' platform names are the keys members' ids and channels take."""
     schema = Config.model_json_schema(mode="validation")
     schema.pop("required", None)
     defs: dict[str, Any] = schema.setdefault("$defs", {})
@@ -41,6 +42,11 @@ def config_schema(extensions: Extensions) -> dict[str, Any]:
         "properties": routines,
         "additionalProperties": False,
     }
+    if extensions.platforms:
+        names = {"enum": list(extensions.platforms)}
+        defs["Member"]["properties"]["ids"]["propertyNames"] = names
+        defs["Team"]["properties"]["channels"]["propertyNames"] = names
+        defs["Team"]["properties"]["constituency_channels"]["additionalProperties"]["propertyNames"] = names
     return {
         "$schema": DIALECT,
         **schema,

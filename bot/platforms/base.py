@@ -1,6 +1,8 @@
-"""The port every chat platform implements, and the errors it reports to the outbox sender.
+"""The port every chat platform implements, the errors it reports to the outbox sender, what a platform's factory
+is given (PlatformSetup), and how every platform shows the private parts of a Reply.
 
-A platform must: deliver a neutral Message to a Destination, update a delivered message, say how fast it may send,
+A platform must: translate what people do into neutral Commands, Actions and Events (its adapter), render neutral
+Messages (its renderer), deliver and update them and sort its failures (its outbound part), say how fast it may send,
 and (optionally) find a message it delivered before a crash. It must not check permissions, schedule anything or
 retry: permissions live in bot/handlers, scheduling in bot/ticker, retries and pacing in bot/outbox.
 """
@@ -8,31 +10,16 @@ retry: permissions live in bot/handlers, scheduling in bot/ticker, retries and p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.inbound import Action, Command, Event, Reply, SentRef
-from bot.messages import Message
+from bot.addresses import Destination, SentRef
+from bot.inbound import Action, Command, Event, Reply
+from bot.messages import Form, Message
 
-
-@dataclass(frozen=True)
-class Destination:
-    """Where a message goes. A channel alone: a post. A member alone: a direct message.
-    Both: a message in that channel that only that member sees (Slack ephemeral; a personal message elsewhere).
-    """
-
-    platform: str
-    channel: str | None = None  # the platform's conversation id (local: "#team-key")
-    member: str | None = None  # a configured member key
-
-    def __post_init__(self) -> None:
-        if not self.channel and not self.member:
-            raise ValueError("a Destination needs a channel, a member, or both")
-
-    def describe(self) -> str:
-        if self.channel and self.member:
-            return f"{self.platform}:{self.channel} (only {self.member})"
-        return f"{self.platform}:{self.channel}" if self.channel else f"{self.platform}:@{self.member}"
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -117,3 +104,47 @@ class Inbound(ABC):
     @abstractmethod
     async def home(self, member: str) -> Message:
         """The member's home view: upcoming roles, open surveys, deliverables, next meeting."""
+
+
+# --- showing a Reply: what every platform does the same way ---------------------------------------------------
+
+
+def problems_message(errors: Mapping[str, str], intro: str = "Please fix:") -> Message:
+    """Form problems a platform could not show beside the fields, as one private message."""
+    return Message.text(intro + "\n" + "\n".join(f"- {name}: {problem}" for name, problem in errors.items()))
+
+
+def form_offer(form: Form) -> Message:
+    """A form a platform cannot open right now (no trigger, or no modals): a message whose button opens it."""
+    return Message((form,), form.title)
+
+
+def private_parts(reply: Reply, *, form_opens: bool = False) -> list[Message]:
+    """The parts of `reply` only the person sees, in the order every platform shows them: problems, the form (as
+    a message that opens it, unless the platform opens it itself), then the private answer."""
+    parts: list[Message] = []
+    if reply.errors:
+        parts.append(problems_message(reply.errors))
+    if reply.form is not None and not form_opens:
+        parts.append(form_offer(reply.form))
+    if reply.private is not None:
+        parts.append(reply.private)
+    return parts
+
+
+# --- what a platform factory gets --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformSetup:
+    """What a platform factory may use to build its platform."""
+
+    env: Mapping[str, str]
+    runtime: Runtime
+    inbound: Inbound
+    echo: bool | None = None  # terminal platforms: print posts (None: when standard output is a terminal)
+
+
+# What a registry entry's factory is (bot/platforms/entry.py): it returns None when the environment does not enable
+# the platform.
+PlatformFactory = Callable[[PlatformSetup], "Platform | None"]

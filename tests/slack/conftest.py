@@ -14,8 +14,8 @@ from aiohttp import ClientSession
 
 from bot.app import build_app
 from bot.clock import Clock, FakeClock
-from bot.platforms.slack.app import SlackPlatform
-from bot.platforms.slack.manifest import API_SCOPES
+from bot.platforms.slack.adapter import SlackPlatform
+from bot.platforms.slack.install import API_SCOPES
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
@@ -33,11 +33,11 @@ START = datetime(2026, 12, 8, 23, 21, tzinfo=UTC)
 def district_config() -> dict[str, Any]:
     """The config as the YAML files would hold it (written to a folder and read by the real loader)."""
     members = {
-        "maria": member("Maria Lopez", "labor", slack_id="UMARIA"),
-        "tom": member("Tom Reyes", "management", slack_id="UTOM"),
-        "lee": member("Lee Park", "labor", slack_id="ULEE"),
+        "maria": member("Maria Lopez", "labor", ids={"slack": "UMARIA"}),
+        "tom": member("Tom Reyes", "management", ids={"slack": "UTOM"}),
+        "lee": member("Lee Park", "labor", ids={"slack": "ULEE"}),
         "ana": member("Ana Cruz", "labor", email="ana@district.example.org"),
-        "kim": member("Kim Ode", "management", slack_id="UKIM", timezone="America/New_York"),
+        "kim": member("Kim Ode", "management", ids={"slack": "UKIM"}, timezone="America/New_York"),
     }
     config = district(members, CHANNEL)
     config["teams"]["district"]["meetings"] = [{"rule": "monthly on the 2nd Tuesday at 15:30", "starts": "2026-08-01"}]

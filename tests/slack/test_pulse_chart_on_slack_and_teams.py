@@ -7,9 +7,9 @@ import base64
 import json
 from pathlib import Path
 
+from bot.addresses import Destination
 from bot.messages import Image, Message
 from bot.outbox import enqueue
-from bot.platforms.base import Destination
 from bot.runtime import Runtime
 from bot.store.db import Database
 from tests.slack.conftest import CHANNEL as SLACK_CHANNEL

@@ -6,7 +6,15 @@ from __future__ import annotations
 import pytest
 
 from bot.messages import Button, Buttons, ChoiceScale, Form, FormField, Header, Message, Text
-from bot.platforms.slack.blocks import MAX_BLOCKS, form_values, modal, neutral_action_id, pack_form, render, unpack_form
+from bot.platforms.slack.renderer import (
+    MAX_BLOCKS,
+    form_values,
+    modal,
+    neutral_action_id,
+    pack_form,
+    render,
+    unpack_form,
+)
 
 
 def test_buttons_sharing_an_action_get_distinct_slack_ids_that_map_back() -> None:
@@ -86,3 +94,11 @@ def test_a_follow_up_form_keeps_where_it_came_from_but_submits_its_own_action() 
     follow_up = Form("Why late?", "deliverables.reason", (FormField("why", "Why"),), value="d-12")
     second = json.loads(modal(follow_up, first)["private_metadata"])
     assert second == {"channel": "C1", "ts": "1.2", "action_id": "deliverables.reason", "value": "d-12"}
+
+
+def test_mentions_of_known_members_become_their_member_keys() -> None:
+    from bot.platforms.slack.adapter import MENTION, normalise_mentions
+
+    text = "roles swap <@UTOM|tom> with <@ULEE> not <@UNOBODY|x>"
+    members = {user: {"UTOM": "tom", "ULEE": "lee"}.get(user) for user in MENTION.findall(text)}
+    assert normalise_mentions(text, members) == "roles swap @tom with @lee not <@UNOBODY|x>"

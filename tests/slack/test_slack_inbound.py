@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.addresses import Destination
 from bot.flows.api import (
     ActionInvocation,
     Invocation,
@@ -21,8 +22,7 @@ from bot.flows.api import (
 )
 from bot.inbound import Event, Reply
 from bot.messages import Button, Buttons, Form, FormField, Message, Text
-from bot.platforms.base import Destination
-from bot.platforms.slack.blocks import render
+from bot.platforms.slack.renderer import render
 from bot.runtime import Runtime
 from bot.store.models import MemberIdentity
 from tests.slack.conftest import CHANNEL, SLACK_USERS, SlackBot, start_bot

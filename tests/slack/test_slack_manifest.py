@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.platforms.slack.manifest import COMMAND, EVENTS, build_manifest, main, manifest_yaml
+from bot.platforms.slack.install import COMMAND, EVENTS, build_manifest, main, manifest_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_committed_manifests_are_what_the_code_generates() -> None:
     http = (ROOT / "slack" / "manifest.yaml").read_text()
     socket = (ROOT / "slack" / "manifest-socket-mode.yaml").read_text()
-    regenerate = "regenerate with: python -m bot.platforms.slack.manifest [--socket-mode] > slack/manifest....yaml"
+    regenerate = "regenerate with: python -m bot.platforms.slack.install [--socket-mode] > slack/manifest....yaml"
     assert http == manifest_yaml(build_manifest()), regenerate
     assert socket == manifest_yaml(build_manifest(socket_mode=True)), regenerate
 

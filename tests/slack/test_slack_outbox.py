@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.addresses import Destination
 from bot.clock import FakeClock, SystemClock
 from bot.delivery import direct_message
 from bot.flows.catalog import CATALOG
 from bot.messages import Header, Image, Message, Text
 from bot.outbox import enqueue, enqueue_update
-from bot.platforms.base import Destination
 from bot.sender import LEASE, Sender
 from bot.store.db import Database
 from bot.store.models import MemberIdentity, OutboxItem

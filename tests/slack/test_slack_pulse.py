@@ -28,7 +28,11 @@ OPENING = datetime(2026, 11, 2, 16, 30, tzinfo=UTC)  # Monday 08:30 in Los Angel
 @pytest.fixture
 async def pulse_bot(sqlite_db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
     members = {
-        f"{side}{i}": {"name": f"{side.capitalize()}{i} Person", "side": side, "slack_id": f"U{side[0].upper()}{i}"}
+        f"{side}{i}": {
+            "name": f"{side.capitalize()}{i} Person",
+            "side": side,
+            "ids": {"slack": f"U{side[0].upper()}{i}"},
+        }
         for side in ("labor", "management")
         for i in range(1, 4)
     }

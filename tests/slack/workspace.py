@@ -35,7 +35,7 @@ def district(members: dict[str, dict[str, Any]], channel: str, **organisation: A
 def numbered_members(count: int) -> dict[str, dict[str, Any]]:
     """m0..mN, labor and management alternating, each with a Slack id."""
     return {
-        f"m{i}": {"name": f"Member {i}", "side": "labor" if i % 2 else "management", "slack_id": f"U{i:05d}"}
+        f"m{i}": {"name": f"Member {i}", "side": "labor" if i % 2 else "management", "ids": {"slack": f"U{i:05d}"}}
         for i in range(count)
     }
 

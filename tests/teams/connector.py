@@ -16,9 +16,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.app import Handlers
 from bot.clock import Clock
-from bot.platforms.teams import TeamsPlatform, from_env
+from bot.handlers.port import InboundPort
+from bot.platforms.teams import from_env
+from bot.platforms.teams.adapter import TeamsPlatform
 from bot.runtime import Runtime
 from bot.web import build_web_app
 
@@ -127,7 +128,7 @@ async def connector() -> AsyncIterator[MockConnector]:
 @asynccontextmanager
 async def bot_server(rt: Runtime, env: dict[str, str] | None = None) -> AsyncIterator[tuple[str, TeamsPlatform]]:
     """The bot's web server as bot/app.py wires it (Handlers, Teams platform from the environment, build_web_app)."""
-    platform = from_env(env or {"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt))
+    platform = from_env(env or {"PARTNERBOT_TEAMS": "emulator"}, rt, InboundPort(rt))
     assert platform is not None
     async with serve(build_web_app([platform], lambda: {})) as url:
         yield url, platform

@@ -24,7 +24,7 @@ from bot.messages import (
     Message,
     Text,
 )
-from bot.platforms.teams import cards
+from bot.platforms.teams import renderer as cards
 
 # "Input.Text" -> TextInput, "Action.Submit" -> SubmitAction, ... straight from the package's models.
 TYPED: dict[str, type[core.SerializableObject]] = {

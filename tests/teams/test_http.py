@@ -12,14 +12,15 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.app import Handlers
+from bot.addresses import Destination
 from bot.config import Config
 from bot.flows.api import ActionInvocation, Invocation, action, command
 from bot.flows.catalog import CATALOG
+from bot.handlers.port import InboundPort
 from bot.inbound import Reply
 from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue, enqueue_update
-from bot.platforms.base import Destination, PermanentError, Platform, TransientError
+from bot.platforms.base import PermanentError, Platform, TransientError
 from bot.platforms.teams import from_env
 from bot.runtime import Runtime
 from bot.sender import Sender
@@ -38,7 +39,7 @@ def teams_config() -> Config:
     """The ten-member district team, its members known by Entra object id and its channel bound in Teams."""
     data = ten_member_team({"norms": {}}).model_dump()
     for key, person in data["members"].items():
-        person["teams_id"] = f"aad-{key}"
+        person["ids"] = {"teams": f"aad-{key}"}
     data["teams"]["district"]["channels"]["teams"] = CHANNEL
     return Config.model_validate(data)
 
@@ -240,19 +241,19 @@ async def test_with_an_app_id_an_activity_without_authorization_gets_401(rt: Run
 
 
 def test_teams_is_off_without_app_id_or_emulator_flag(rt: Runtime) -> None:
-    assert from_env({}, rt, Handlers(rt)) is None
-    assert from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt)) is not None
+    assert from_env({}, rt, InboundPort(rt)) is None
+    assert from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, InboundPort(rt)) is not None
 
 
 def test_single_tenant_without_its_tenant_is_refused_at_start(rt: Runtime) -> None:
     env = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001", "MICROSOFT_APP_TYPE": "SingleTenant"}
     with pytest.raises(ValueError, match="MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"):
-        from_env(env, rt, Handlers(rt))
+        from_env(env, rt, InboundPort(rt))
 
 
 async def test_emulator_mode_warns_loudly(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level("WARNING"):
-        from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt))
+        from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, InboundPort(rt))
     assert any("WITHOUT AUTHENTICATION" in r.getMessage() and r.levelname == "WARNING" for r in caplog.records)
 
 

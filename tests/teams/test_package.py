@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bot.platforms import teams_package
+from bot.platforms.teams import install as teams_install
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
 
@@ -23,7 +23,7 @@ REQUIRED_DEVELOPER = {"name", "websiteUrl", "privacyUrl", "termsOfUseUrl"}
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="partnerbot")
-    teams_package.add_cli(parser.add_subparsers(dest="command", required=True))
+    teams_install.add_cli(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["teams-package", *argv])
     return int(args.func(args))
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from botbuilder.core.adapters import TestAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount, ConversationReference, Mention
 
-from bot.app import Handlers
+from bot.handlers.port import InboundPort
 from bot.platforms.teams import from_env
-from bot.platforms.teams.bot import command_text
+from bot.platforms.teams.adapter import command_text
 from bot.store.db import Database
 from tests.support import runtime
 from tests.teams.test_http import teams_config
@@ -28,7 +28,7 @@ def personal_chat(user: str, aad: str) -> ConversationReference:
 
 def adapter_for(db: Database, user: str, aad: str) -> TestAdapter:
     rt = runtime(teams_config(), db, datetime(2026, 12, 1, 17, tzinfo=UTC), platforms=("teams",))
-    platform = from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, Handlers(rt))
+    platform = from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, InboundPort(rt))
     assert platform is not None
     return TestAdapter(platform.bot.on_turn, personal_chat(user, aad))
 
@@ -67,3 +67,17 @@ def test_the_mention_of_the_bot_is_removed_and_other_mentions_keep_their_names()
     )
     assert command_text(activity) == "roles swap Maria Lopez"
     assert command_text(Activity(type="message", text="/partner help")) == "help"
+
+
+def test_mentions_of_members_become_their_member_keys() -> None:
+    activity = Activity(
+        type="message",
+        text="<at>Partnerbot</at> roles swap <at>Maria Lopez</at>",
+        recipient=ChannelAccount(id="28:partnerbot"),
+        entities=[
+            Mention(type="mention", text="<at>Partnerbot</at>", mentioned=ChannelAccount(id="28:partnerbot")),
+            Mention(type="mention", text="<at>Maria Lopez</at>", mentioned=ChannelAccount(id="29:maria")),
+        ],
+    )
+    assert command_text(activity, {"29:maria": "maria"}.get) == "roles swap @maria"
+    assert command_text(activity, lambda _user: None) == "roles swap Maria Lopez"  # not a member: the name stays

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
 from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
 from bot.flows.roles.steps import FLOW, ask, meeting_of, plan_lineup, send_brief, when
-from bot.identity import member_from_config
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
@@ -284,13 +282,10 @@ def swap_refuse(rt: Runtime, inv: ActionInvocation) -> Reply:
 
 # --- commands ------------------------------------------------------------------------------------------------
 
-_MENTION = re.compile(r"^<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>$")
-
 
 def find_member(rt: Runtime, team: Team, platform: str, text: str) -> Member:
-    """`@key`, `key`, a first name, or a platform mention, among the team's members."""
-    mention = _MENTION.match(text)
-    wanted = (member_from_config(rt.config, platform, mention[1]) or "") if mention else text.lstrip("@").lower()
+    """`@key`, `key` or a first name among the team's members (adapters turn platform mentions into `@key`)."""
+    wanted = text.lstrip("@").lower()
     members = rt.config.team_members(team)
     found = [m for m in members if m.key.lower() == wanted.lower()] or [
         m for m in members if m.name.split()[0].lower() == wanted.lower()

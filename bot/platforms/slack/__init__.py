@@ -1,8 +1,10 @@
 """Slack, on slack-bolt: live when SLACK_BOT_TOKEN is set. HTTP (POST /slack/events, SLACK_SIGNING_SECRET) and/or
 Socket Mode (SLACK_APP_TOKEN); SLACK_API_URL points the Web API client elsewhere (a local mock, staging).
 
-The package is the only code that knows Slack: app.py (bolt wiring), blocks.py (Block Kit), outbound.py (sending),
-people.py (identities), errors.py (failure kinds), manifest.py (the app manifest).
+The package is the only code that knows Slack, in the layout every platform has: adapter.py (bolt wiring: requests
+in as neutral Commands, Actions and Events, mentions normalised; Replies shown), renderer.py (Block Kit),
+outbound.py (sending for the outbox), install.py (the app manifest); and people.py (identities) and errors.py
+(failure kinds), which the adapter and outbound share.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from bot.platforms.base import Inbound
+from bot.platforms.base import Inbound, PlatformSetup
 from bot.runtime import Runtime
 
 if TYPE_CHECKING:
-    from bot.platforms.slack.app import SlackPlatform
+    from bot.platforms.slack.adapter import SlackPlatform
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -31,7 +33,7 @@ def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> Slac
             "(for Socket Mode) is: see docs/install-slack.md"
         )
     api_url = env.get("SLACK_API_URL") or DEFAULT_API_URL
-    from bot.platforms.slack.app import SlackPlatform  # here, so `python -m ...slack.manifest` stays light
+    from bot.platforms.slack.adapter import SlackPlatform  # here, so `python -m ...slack.install` stays light
 
     return SlackPlatform(
         token=token,
@@ -44,4 +46,9 @@ def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> Slac
     )
 
 
-__all__ = ["from_env"]
+def create(setup: PlatformSetup) -> SlackPlatform | None:
+    """The registry's factory (bot/platforms/registry.py)."""
+    return from_env(setup.env, setup.runtime, setup.inbound)
+
+
+__all__ = ["create", "from_env"]

@@ -14,12 +14,12 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.inbound import SentRef
+from bot.addresses import Destination, SentRef
 from bot.messages import Message
-from bot.platforms.base import Destination, PermanentError
-from bot.platforms.slack.blocks import images, render
+from bot.platforms.base import PermanentError
 from bot.platforms.slack.errors import sorted_errors
 from bot.platforms.slack.people import SlackDirectory
+from bot.platforms.slack.renderer import images, render
 
 PLATFORM = "slack"
 METADATA_EVENT = "partnerbot_outbox"

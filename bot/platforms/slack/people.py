@@ -65,7 +65,9 @@ class SlackDirectory:
 
     async def user_id_for(self, member_key: str) -> str:
         """The Slack user id of a member; raises PermanentError when Slack does not know them."""
-        known = await asyncio.to_thread(platform_user_id, self.rt.config, self.rt.db, PLATFORM, member_key)
+        known = await asyncio.to_thread(
+            platform_user_id, self.rt.config, self.rt.db, self.rt.platform(PLATFORM), member_key
+        )
         member = self.rt.config.members.get(member_key)
         if known:
             if member is not None and member.timezone is None and known not in self._timezones_checked:

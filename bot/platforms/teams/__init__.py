@@ -2,31 +2,28 @@
 
 Teams is live when MICROSOFT_APP_ID is set (incoming activities are then authenticated by the SDK: a request
 without a valid token gets 401), or when PARTNERBOT_TEAMS=emulator for local development with the Bot Framework
-Emulator (authentication OFF, said loudly at start-up). The pieces: platform.py (endpoint, delivery), bot.py
-(activities in, replies out), cards.py (Adaptive Cards), references.py (stored conversation references).
+Emulator (authentication OFF, said loudly at start-up). The layout every platform has: adapter.py (the endpoint;
+activities in as neutral Commands, Actions and Events, mentions normalised; Replies shown), renderer.py (Adaptive
+Cards), outbound.py (proactive delivery for the outbox), install.py (the app package); and settings.py
+(credentials) and references.py (stored conversation references).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from bot.platforms.base import Inbound
-from bot.platforms.teams.platform import TeamsPlatform, TeamsSettings
+from bot.platforms.base import Inbound, PlatformSetup
+from bot.platforms.teams.settings import TeamsSettings, settings_from_env
 from bot.runtime import Runtime
+
+if TYPE_CHECKING:
+    from bot.platforms.teams.adapter import TeamsPlatform
 
 log = logging.getLogger(__name__)
 
 EMULATOR = "emulator"
-
-
-def settings_from_env(env: Mapping[str, str]) -> TeamsSettings:
-    return TeamsSettings(
-        APP_ID=env.get("MICROSOFT_APP_ID", "").strip(),
-        APP_PASSWORD=env.get("MICROSOFT_APP_PASSWORD", ""),
-        APP_TYPE=env.get("MICROSOFT_APP_TYPE", "").strip() or "MultiTenant",
-        APP_TENANTID=env.get("MICROSOFT_APP_TENANT_ID", "").strip(),
-    )
 
 
 def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> TeamsPlatform | None:
@@ -54,7 +51,14 @@ def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> Team
             settings.APP_ID,
             settings.APP_TYPE,
         )
+    from bot.platforms.teams.adapter import TeamsPlatform  # here, so deciding and packaging load no Bot Framework
+
     return TeamsPlatform(runtime, inbound, settings)
 
 
-__all__ = ["TeamsPlatform", "TeamsSettings", "from_env", "settings_from_env"]
+def create(setup: PlatformSetup) -> TeamsPlatform | None:
+    """The registry's factory (bot/platforms/registry.py)."""
+    return from_env(setup.env, setup.runtime, setup.inbound)
+
+
+__all__ = ["TeamsSettings", "create", "from_env", "settings_from_env"]

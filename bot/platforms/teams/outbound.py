@@ -1,8 +1,6 @@
-"""The Teams platform: Bot Framework CloudAdapter behind POST /api/messages, and proactive delivery and updates
-through stored conversation references.
-
-It renders (cards.py), sends, and maps Bot Connector errors to TransientError / PermanentError. Pacing and retries
-belong to the outbox sender; reading activities and answering people belongs to bot.py.
+"""Sending to Teams for the outbox sender: proactive delivery and updates through stored conversation references,
+private answers in personal chats (opened when needed), and Bot Connector errors sorted into TransientError /
+PermanentError. Pacing and retries belong to the outbox sender; reading activities belongs to adapter.py.
 """
 
 from __future__ import annotations
@@ -11,17 +9,13 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
-    ActivityTypes,
-    Attachment,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
@@ -29,11 +23,10 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
+from bot.addresses import Destination, SentRef
 from bot.delivery import direct_message
-from bot.inbound import SentRef
-from bot.messages import Message, Text
-from bot.platforms.base import Destination, Inbound, Pacing, PermanentError, Platform, TransientError
-from bot.platforms.teams import cards
+from bot.messages import Message
+from bot.platforms.base import PermanentError, TransientError
 from bot.platforms.teams.references import (
     CHANNEL,
     MEMBER,
@@ -42,41 +35,16 @@ from bot.platforms.teams.references import (
     reference_for_conversation,
     save_reference,
 )
+from bot.platforms.teams.renderer import outgoing_activity
+from bot.platforms.teams.settings import TeamsSettings
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+PLATFORM = "teams"
 CHANNEL_ID = "msteams"
 TRANSIENT_STATUSES = {412, 429, 502, 504}  # throttled, conflicting, gateway trouble: try again later
 PERMANENT_STATUSES = {400, 401, 403, 404}  # bad payload or credentials, bot removed, conversation gone
-
-
-@dataclass(frozen=True)
-class TeamsSettings:
-    """The names ConfigurationBotFrameworkAuthentication reads, filled from MICROSOFT_APP_* variables."""
-
-    APP_ID: str = ""
-    APP_PASSWORD: str = ""
-    APP_TYPE: str = "MultiTenant"
-    APP_TENANTID: str = ""
-
-    @property
-    def authenticated(self) -> bool:
-        return bool(self.APP_ID)
-
-
-def outgoing_activity(message: Message) -> Activity:
-    """One paragraph of text goes as a chat message; anything richer as an Adaptive Card."""
-    if cards.is_plain(message):
-        block = message.blocks[0]
-        assert isinstance(block, Text)
-        return Activity(type=ActivityTypes.message, text=cards.teams_markdown(block.markdown), text_format="markdown")
-    card = cards.render_card(message)
-    return Activity(
-        type=ActivityTypes.message,
-        summary=message.fallback,
-        attachments=[Attachment(content_type=cards.CARD_CONTENT_TYPE, content=card)],
-    )
 
 
 def reference_from(activity: Activity, conversation_id: str | None = None) -> dict[str, Any]:
@@ -123,36 +91,13 @@ def _retry_after(response: Any) -> float | None:
         return None
 
 
-class TeamsPlatform(Platform):
-    name = "teams"
-    # Teams allows about 7 messages a second and 60 per 30 seconds into one conversation.
-    pacing = Pacing(interval=1 / 7, window=30, window_limit=60)
+class TeamsOutbound:
+    """Proactive sending through the Bot Framework adapter the platform also receives with."""
 
-    def __init__(self, runtime: Runtime, inbound: Inbound, settings: TeamsSettings) -> None:
-        from bot.platforms.teams.bot import PartnerbotActivityHandler
-
+    def __init__(self, runtime: Runtime, adapter: CloudAdapter, settings: TeamsSettings) -> None:
         self.rt = runtime
-        self.inbound = inbound
+        self.adapter = adapter
         self.settings = settings
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
-        self.adapter.on_turn_error = self._on_turn_error
-        self.bot = PartnerbotActivityHandler(self)
-
-    # --- HTTP --------------------------------------------------------------------------------------------
-
-    def add_routes(self, router: Any) -> None:
-        router.add_post("/api/messages", self._messages)
-
-    async def _messages(self, request: web.Request) -> web.StreamResponse:
-        response = await self.adapter.process(request, self.bot)
-        return response if response is not None else web.Response(status=201)
-
-    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
-        log.error("Teams turn failed (%s)", context.activity.type, exc_info=error)
-        with contextlib.suppress(Exception):
-            await context.send_activity("Something went wrong on my side; the error is logged. Please try again.")
-
-    # --- outbound (the outbox sender calls these) ---------------------------------------------------------
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
         if destination.member:
@@ -173,7 +118,7 @@ class TeamsPlatform(Platform):
                 )
         conversation_id = reference["conversation"]["id"]
         activity_id = await self.send(reference, outgoing_activity(message))
-        return SentRef(self.name, conversation_id, activity_id)
+        return SentRef(PLATFORM, conversation_id, activity_id)
 
     async def update(self, ref: SentRef, message: Message) -> None:
         reference = await asyncio.to_thread(reference_for_conversation, self.rt.db, ref.conversation)

@@ -1,7 +1,7 @@
 """`partnerbot teams-package`: the Teams app package (manifest.json, color.png, outline.png, zipped) that an admin
 uploads to Teams. The bot's commands are listed from the routine catalog, so the package cannot drift from help.
 
-Only the package lives here; the running bot is bot/platforms/teams/. Installation steps: docs/install-teams.md.
+Only the package lives here; the running bot is the rest of bot/platforms/teams/. Steps: docs/install-teams.md.
 """
 
 from __future__ import annotations

@@ -1,27 +1,38 @@
-"""Reads Bot Framework activities and answers people: /partner commands after an @mention (or plainly in a personal
-chat), card submissions, installation and conversation updates (which store conversation references).
+"""The Teams platform's inbound side: the Bot Framework CloudAdapter behind POST /api/messages, reading activities
+and answering people: /partner commands after an @mention (or plainly in a personal chat), card submissions,
+installation and conversation updates (which store conversation references).
 
-Turns activities into neutral Command / Action / Event objects for the inbound port and shows its Reply the Teams
-way. No permissions or routine logic here: those are the neutral handlers'.
+Turns activities into neutral Command / Action / Event objects for the inbound port (people's @mentions become
+`@member-key`) and shows its Reply the Teams way. No permissions or routine logic here: those are the neutral
+handlers'. Sending for the outbox is outbound.py's.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
+from aiohttp import web
 from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ChannelAccount
 from msrest.serialization import Model
 
+from bot.addresses import Destination, SentRef
 from bot.identity import remember_identity
-from bot.inbound import Action, Command, Event, Reply, SentRef
+from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
-from bot.platforms.teams import cards
-from bot.platforms.teams.platform import TeamsPlatform, outgoing_activity, reference_from
+from bot.platforms.base import Inbound, Pacing, Platform, private_parts
+from bot.platforms.teams import renderer
+from bot.platforms.teams.outbound import TeamsOutbound, reference_from
 from bot.platforms.teams.references import CHANNEL, MEMBER, forget_reference, save_reference
+from bot.platforms.teams.renderer import outgoing_activity
+from bot.platforms.teams.settings import TeamsSettings
+from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +57,20 @@ class _InvokeMessage(Model):
 _MENTION_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
 
-def command_text(activity: Activity) -> str:
-    """The /partner grammar typed after the bot's @mention: mention removed, an optional "/partner" dropped."""
+def command_text(activity: Activity, member_of: Callable[[str], str | None] = lambda _user: None) -> str:
+    """The /partner grammar typed after the bot's @mention: mention removed, an optional "/partner" dropped, and
+    people's mentions as `@<member key>` (`member_of` maps a Teams user id to a member), else as their names."""
     text = activity.text or ""
     bot_id = activity.recipient.id if activity.recipient else None
     for entity in activity.entities or []:
         mentioned, mention_text = _mention(entity)
-        if entity.type == "mention" and mentioned == bot_id and mention_text:
+        if entity.type != "mention" or not mention_text:
+            continue
+        if mentioned == bot_id:
             text = text.replace(mention_text, " ")
-    text = _MENTION_TAG.sub(lambda m: m.group(1), text)  # other people's mentions stay as their names
+        elif mentioned and (member := member_of(mentioned)):
+            text = text.replace(mention_text, f"@{member}")
+    text = _MENTION_TAG.sub(lambda m: m.group(1), text)  # people who are not members stay as their names
     text = text.replace("&nbsp;", " ").strip()
     if text.lower().startswith("/partner"):
         text = text[len("/partner") :]
@@ -92,11 +108,48 @@ def is_personal(activity: Activity) -> bool:
     return not conversation.is_group and channel_of(activity) is None
 
 
+class TeamsPlatform(Platform):
+    name = "teams"
+    # Teams allows about 7 messages a second and 60 per 30 seconds into one conversation.
+    pacing = Pacing(interval=1 / 7, window=30, window_limit=60)
+
+    def __init__(self, runtime: Runtime, inbound: Inbound, settings: TeamsSettings) -> None:
+        self.rt = runtime
+        self.inbound = inbound
+        self.settings = settings
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(settings))
+        self.adapter.on_turn_error = self._on_turn_error
+        self.outbound = TeamsOutbound(runtime, self.adapter, settings)
+        self.bot = PartnerbotActivityHandler(runtime, inbound, self.outbound)
+
+    # --- HTTP --------------------------------------------------------------------------------------------
+
+    def add_routes(self, router: Any) -> None:
+        router.add_post("/api/messages", self._messages)
+
+    async def _messages(self, request: web.Request) -> web.StreamResponse:
+        response = await self.adapter.process(request, self.bot)
+        return response if response is not None else web.Response(status=201)
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams turn failed (%s)", context.activity.type, exc_info=error)
+        with contextlib.suppress(Exception):
+            await context.send_activity("Something went wrong on my side; the error is logged. Please try again.")
+
+    # --- outbound: in outbound.py -------------------------------------------------------------------------
+
+    async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+        return await self.outbound.deliver(destination, message, key)
+
+    async def update(self, ref: SentRef, message: Message) -> None:
+        await self.outbound.update(ref, message)
+
+
 class PartnerbotActivityHandler(ActivityHandler):
-    def __init__(self, platform: TeamsPlatform) -> None:
-        self.platform = platform
-        self.inbound = platform.inbound
-        self.rt = platform.rt
+    def __init__(self, runtime: Runtime, inbound: Inbound, outbound: TeamsOutbound) -> None:
+        self.rt = runtime
+        self.inbound = inbound
+        self.outbound = outbound
 
     # --- who and where -----------------------------------------------------------------------------------
 
@@ -129,10 +182,11 @@ class PartnerbotActivityHandler(ActivityHandler):
         await self._remember_conversation(activity, member)
         channel = channel_of(activity)
         team = self.inbound.team_for_channel("teams", channel)
-        if isinstance(activity.value, dict) and activity.value.get(cards.ACTION_KEY):
+        if isinstance(activity.value, dict) and activity.value.get(renderer.ACTION_KEY):
             await self._submission(turn_context, activity.value, member, channel, team)
             return
-        command = Command("teams", activity.from_property.id, member, command_text(activity), channel, team)
+        text = await asyncio.to_thread(command_text, activity, lambda user: self.inbound.member_for("teams", user))
+        command = Command("teams", activity.from_property.id, member, text, channel, team)
         reply = await self.inbound.command(command)
         await self._show(turn_context, reply, member)
 
@@ -156,9 +210,9 @@ class PartnerbotActivityHandler(ActivityHandler):
             "teams",
             activity.from_property.id,
             member,
-            str(data.get(cards.ACTION_KEY)),
-            cards.submitted_value(data),
-            cards.form_values(data),
+            str(data.get(renderer.ACTION_KEY)),
+            renderer.submitted_value(data),
+            renderer.form_values(data),
             message=SentRef("teams", activity.conversation.id, carrier) if carrier else None,
             channel=channel,
             team=team,
@@ -176,14 +230,7 @@ class PartnerbotActivityHandler(ActivityHandler):
             await turn_context.update_activity(replacement)
         if reply.public is not None:
             await turn_context.send_activity(outgoing_activity(reply.public))
-        private: list[Message] = []
-        if reply.errors:
-            problems = "\n".join(f"- {field}: {problem}" for field, problem in reply.errors.items())
-            private.append(Message.text(f"Please fix:\n{problems}"))
-        if reply.form is not None:
-            private.append(Message((reply.form,), reply.form.title))
-        if reply.private is not None:
-            private.append(reply.private)
+        private = private_parts(reply)
         for message in private:
             await self._say_privately(turn_context, message, member)
 
@@ -193,7 +240,7 @@ class PartnerbotActivityHandler(ActivityHandler):
             # Already private (or a stranger we cannot reach elsewhere): answer right here.
             await turn_context.send_activity(outgoing_activity(message))
             return
-        if not await self.platform.send_personal(member, activity, message):
+        if not await self.outbound.send_personal(member, activity, message):
             note = self.rt.templates.render("teams_private_undelivered.md.j2")
             await turn_context.send_activity(outgoing_activity(Message.text(note)))
 

@@ -3,7 +3,7 @@ neutral Commands, Actions and Events, shows the neutral Replies, and serves HTTP
 
 Every listener acknowledges first and works after, in a tracked background task that also yields to requests still
 waiting for their acknowledgement, so Slack always gets its answer within 3 seconds, even in a burst.
-Sending for the outbox is in outbound.py, Block Kit in blocks.py, identities in people.py.
+Sending for the outbox is in outbound.py, Block Kit in renderer.py, identities in people.py.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import Action, Command, Event, Reply, SentRef
+from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
-from bot.platforms.base import Destination, Inbound, Pacing, Platform
-from bot.platforms.slack import blocks
-from bot.platforms.slack.manifest import COMMAND, EVENTS
+from bot.platforms.base import Inbound, Pacing, Platform, private_parts, problems_message
+from bot.platforms.slack import renderer
+from bot.platforms.slack.install import COMMAND, EVENTS
 from bot.platforms.slack.outbound import SlackOutbound, WorkspaceLimit
 from bot.platforms.slack.people import SlackDirectory
 from bot.runtime import Runtime
@@ -46,6 +47,14 @@ HANDLER_CONCURRENCY = 1
 FOLLOW_UP_CONCURRENCY = 8  # enough to overlap Slack's network latency, few enough to leave the loop to acks
 ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of requests to be acknowledged
 QUIET = 0.02  # ...that is, for this long without a new request
+
+
+MENTION = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
+
+
+def normalise_mentions(text: str, members: Mapping[str, str | None]) -> str:
+    """Slack user mentions in `text` as `@<member key>`, for the users `members` maps to a member."""
+    return MENTION.sub(lambda m: f"@{members[m[1]]}" if members.get(m[1]) else m[0], text)
 
 
 class Once:
@@ -214,7 +223,7 @@ class SlackPlatform(Platform):
     def _register(self) -> None:
         self.bolt.command(COMMAND)(self._on_command)
         self.bolt.action(re.compile(".*"))(self._on_action)
-        self.bolt.view_submission(blocks.FORM_CALLBACK)(self._on_view_submission)
+        self.bolt.view_submission(renderer.FORM_CALLBACK)(self._on_view_submission)
         event_listeners: Mapping[str, Callable[..., Awaitable[None]]] = {
             "app_home_opened": self._on_home_opened,
             "member_joined_channel": self._on_member_joined,
@@ -231,10 +240,20 @@ class SlackPlatform(Platform):
     async def _command(self, text: str, where: Where) -> None:
         member = await self.directory.member_for(where.user)
         team = self.inbound.team_for_channel(PLATFORM, where.channel)
+        text = await self._normalise_mentions(text.strip())
         reply = await self._handled(
-            self.inbound.command(Command(PLATFORM, where.user, member, text.strip(), where.channel, team))
+            self.inbound.command(Command(PLATFORM, where.user, member, text, where.channel, team))
         )
         await self._show(reply, where)
+
+    async def _normalise_mentions(self, text: str) -> str:
+        """Routines never see Slack's mention syntax: `<@U123|maria>` becomes `@<member key>` when the person is a
+        known member (otherwise it stays as Slack wrote it)."""
+        users = set(MENTION.findall(text))
+        if not users:
+            return text
+        members = {user: await asyncio.to_thread(self.inbound.member_for, PLATFORM, user) for user in users}
+        return normalise_mentions(text, members)
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
@@ -243,7 +262,7 @@ class SlackPlatform(Platform):
         container = body.get("container") or {}
         message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
-        action_id = blocks.neutral_action_id(pressed["action_id"])
+        action_id = renderer.neutral_action_id(pressed["action_id"])
         value = pressed.get("value") or (pressed.get("selected_option") or {}).get("value") or ""
         place = channel or container.get("view_id") or ""
         if not self._double_clicks.first(f"press:{user}:{place}:{message_ts}:{action_id}:{value}"):
@@ -258,8 +277,8 @@ class SlackPlatform(Platform):
             ephemeral=bool(container.get("is_ephemeral")),
             home=(body.get("view") or {}).get("type") == "home",
         )
-        if action_id == blocks.OPEN_FORM:
-            self._spawn(self._once(delivery, self._open_form(blocks.unpack_form(value), where)))
+        if action_id == renderer.OPEN_FORM:
+            self._spawn(self._once(delivery, self._open_form(renderer.unpack_form(value), where)))
             return
         self._spawn(self._once(delivery, self._action(action_id, value, {}, where)))
 
@@ -276,7 +295,7 @@ class SlackPlatform(Platform):
 
     async def _open_form(self, form: Any, where: Where) -> None:
         context = {"channel": where.channel or "", "ts": where.message_ts or "", "response_url": where.response_url}
-        view = blocks.modal(form, {k: v for k, v in context.items() if v})
+        view = renderer.modal(form, {k: v for k, v in context.items() if v})
         await self.client.views_open(trigger_id=where.trigger_id, view=view)
 
     async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -287,7 +306,7 @@ class SlackPlatform(Platform):
             return
         meta = json.loads(view.get("private_metadata") or "{}")
         where = Where(user, meta.get("channel") or None, meta.get("response_url"), None, meta.get("ts") or None)
-        values = blocks.form_values((view.get("state") or {}).get("values") or {})
+        values = renderer.form_values((view.get("state") or {}).get("values") or {})
         action = await self._neutral_action(meta.get("action_id", ""), meta.get("value", ""), values, where)
         handled = self._spawn(self._handled(self.inbound.action(action)), after_acks=False)  # this request waits for it
         try:
@@ -302,10 +321,10 @@ class SlackPlatform(Platform):
         if reply.errors:
             # The person fixes the fields and submits this view again, under the same key.
             await asyncio.to_thread(forget_delivery, self.rt.db, f"slack:{once_key}")
-            await ack(response_action="errors", errors=blocks.modal_errors(reply.errors))
+            await ack(response_action="errors", errors=renderer.modal_errors(reply.errors))
             return
         if reply.form is not None:
-            await ack(response_action="update", view=blocks.modal(reply.form, meta))
+            await ack(response_action="update", view=renderer.modal(reply.form, meta))
             reply = replace(reply, form=None)
         else:
             await ack()
@@ -314,8 +333,7 @@ class SlackPlatform(Platform):
     async def _show_later(self, handled: asyncio.Task[Reply | None], where: Where) -> None:
         reply = await handled
         if reply is not None:
-            problems = "\n".join(f"- {name}: {problem}" for name, problem in reply.errors.items())
-            private = Message.text(f"Your form was not saved:\n{problems}") if problems else reply.private
+            private = problems_message(reply.errors, "Your form was not saved:") if reply.errors else reply.private
             await self._show(replace(reply, errors={}, form=None, private=private), where)
 
     async def _on_home_opened(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -326,7 +344,7 @@ class SlackPlatform(Platform):
     async def _publish_home(self, user: str) -> None:
         member = await self.directory.member_for(user)
         view = await self._handled(self.inbound.home(member or ""))
-        await self.client.views_publish(user_id=user, view=blocks.home(view))
+        await self.client.views_publish(user_id=user, view=renderer.home(view))
 
     async def _on_member_joined(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
@@ -367,16 +385,10 @@ class SlackPlatform(Platform):
             parts.append(self._replace(reply.update, where))
         if reply.public is not None:
             parts.append(self._post(reply.public, where))
-        if reply.form is not None:
-            if where.trigger_id:
-                parts.append(self._open_form(reply.form, where))
-            else:  # no trigger to open a modal with: offer a button that opens it
-                parts.append(self._private(Message((reply.form,), reply.form.title), where))
-        if reply.errors:
-            problems = "\n".join(f"- {name}: {problem}" for name, problem in reply.errors.items())
-            parts.append(self._private(Message.text(f"Please fix:\n{problems}"), where))
-        if reply.private is not None:
-            parts.append(self._private(reply.private, where))
+        if reply.form is not None and where.trigger_id:
+            parts.append(self._open_form(reply.form, where))
+        # Without a trigger to open a modal with, the form comes as a private message whose button opens it.
+        parts += [self._private(message, where) for message in private_parts(reply, form_opens=bool(where.trigger_id))]
         for part in parts:
             try:
                 await part
@@ -390,7 +402,7 @@ class SlackPlatform(Platform):
             await self._respond(where.response_url, message, replace_original=True)
         elif where.channel and where.message_ts:
             await self.client.chat_update(
-                channel=where.channel, ts=where.message_ts, text=message.fallback, blocks=blocks.render(message)
+                channel=where.channel, ts=where.message_ts, text=message.fallback, blocks=renderer.render(message)
             )
 
     async def _post(self, message: Message, where: Where) -> None:
@@ -398,14 +410,14 @@ class SlackPlatform(Platform):
             await self._respond(where.response_url, message, replace_original=False, public=True)
             return
         channel = where.channel or await self.directory.dm_channel(where.user)
-        await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=blocks.render(message))
+        await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=renderer.render(message))
 
     async def _private(self, message: Message, where: Where) -> None:
         if where.response_url:
             await self._respond(where.response_url, message, replace_original=False)
         elif where.channel:
             await self.client.chat_postEphemeral(
-                channel=where.channel, user=where.user, text=message.fallback, blocks=blocks.render(message)
+                channel=where.channel, user=where.user, text=message.fallback, blocks=renderer.render(message)
             )
         else:
             await self._post(message, Where(where.user))
@@ -417,7 +429,7 @@ class SlackPlatform(Platform):
         webhook = AsyncWebhookClient(response_url, timeout=10, session=self._session)
         response = await webhook.send(
             text=message.fallback,
-            blocks=blocks.render(message),
+            blocks=renderer.render(message),
             response_type="in_channel" if public else "ephemeral",
             replace_original=replace_original,
         )

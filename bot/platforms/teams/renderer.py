@@ -1,6 +1,7 @@
-"""Adaptive Cards (schema 1.5) from the neutral message model: what a Teams person sees and taps.
+"""Adaptive Cards (schema 1.5) from the neutral message model: what a Teams person sees and taps, and the message
+activity that carries them (`outgoing_activity`).
 
-Only rendering lives here: no HTTP, no Bot Framework objects. Every button is an Action.Submit whose data carries
+Only rendering lives here: no HTTP and no sending. Every button is an Action.Submit whose data carries
 {"partnerbot_action": action_id, "value": value}; form inputs arrive beside it, keyed "input.<field name>".
 """
 
@@ -9,6 +10,8 @@ from __future__ import annotations
 import base64
 import re
 from typing import Any
+
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.messages import (
     Block,
@@ -52,6 +55,19 @@ def submit_data(action_id: str, value: str = "") -> dict[str, str]:
 def is_plain(message: Message) -> bool:
     """A message that is one paragraph of text reads better as a chat message than as a card."""
     return len(message.blocks) == 1 and isinstance(message.blocks[0], Text)
+
+
+def outgoing_activity(message: Message) -> Activity:
+    """One paragraph of text goes as a chat message; anything richer as an Adaptive Card."""
+    if is_plain(message):
+        block = message.blocks[0]
+        assert isinstance(block, Text)
+        return Activity(type=ActivityTypes.message, text=teams_markdown(block.markdown), text_format="markdown")
+    return Activity(
+        type=ActivityTypes.message,
+        summary=message.fallback,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(message))],
+    )
 
 
 def render_card(message: Message) -> dict[str, Any]:

@@ -1,5 +1,5 @@
-"""The local workspace: the bot without Slack or Teams. Posts are printed to the terminal (or logged when no
-terminal is attached), and a person types as any member: `as maria: /partner help`, `as maria: press 2`.
+"""The local workspace's inbound side: a person types as any member (`as maria: /partner help`, `as maria: press
+2`) and each line becomes a neutral Command or Action; the Reply is shown as text. Posts are kept by outbound.py.
 
 Tests drive the same class through `handle_line`, so the local workspace is a real platform, not a mock.
 """
@@ -7,18 +7,18 @@ Tests drive the same class through `handle_line`, so the local workspace is a re
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import shlex
 import sys
-from dataclasses import dataclass, field
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from typing import TextIO
 
+from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import Action, Command, Reply, SentRef
-from bot.messages import Buttons, ChoiceScale, Form, Message
-from bot.platforms.base import Destination, Inbound, Pacing, Platform
+from bot.inbound import Action, Command, Reply
+from bot.messages import Form, Message
+from bot.platforms.base import Inbound, Pacing, Platform
+from bot.platforms.local.outbound import LocalOutbound, LocalPost
+from bot.platforms.local.renderer import describe_form, numbered_controls, post_list
 
 log = logging.getLogger(__name__)
 
@@ -31,67 +31,34 @@ USAGE = """Type as any member:
   help                               this text"""
 
 
-@dataclass
-class LocalPost:
-    id: int
-    at: datetime
-    conversation: str  # "#channel" or "@member"
-    message: Message
-    only_for: str | None = None  # member key for a private (ephemeral) message in a channel
-    history: list[Message] = field(default_factory=list)
-
-
 class LocalWorkspace(Platform):
     name = "local"
     pacing = Pacing(interval=0.0)
 
-    def __init__(  # type: ignore[no-untyped-def]
-        self, clock: Clock, *, echo: bool | None = None, out=None, timezone: str = "UTC"
+    def __init__(
+        self, clock: Clock, *, echo: bool | None = None, out: TextIO | None = None, timezone: str = "UTC"
     ) -> None:
-        self.clock = clock
-        self.tz = ZoneInfo(timezone)
-        self.posts: list[LocalPost] = []
-        self._ids = itertools.count(1)
-        self.inbound: Inbound | None = None
-        self.echo = sys.stdout.isatty() if echo is None else echo
         self.out = out or sys.stdout
+        self.outbound = LocalOutbound(
+            clock, echo=sys.stdout.isatty() if echo is None else echo, out=self.out, timezone=timezone
+        )
+        self.inbound: Inbound | None = None
         self._open_forms: dict[str, tuple[Form, LocalPost | None]] = {}
 
-    # --- outbound -------------------------------------------------------------------------------------------
+    # --- outbound: kept in outbound.py ------------------------------------------------------------------------
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
-        conversation = destination.channel or f"@{destination.member}"
-        only_for = destination.member if destination.channel else None
-        post = self._add(conversation, message, only_for)
-        return SentRef(self.name, conversation, str(post.id))
+        return await self.outbound.deliver(destination, message, key)
 
     async def update(self, ref: SentRef, message: Message) -> None:
-        post = self.post(int(ref.message_id))
-        post.history.append(post.message)
-        post.message = message
-        self._show(post, updated=True)
+        await self.outbound.update(ref, message)
 
-    def _add(self, conversation: str, message: Message, only_for: str | None = None) -> LocalPost:
-        post = LocalPost(next(self._ids), self.clock.now(), conversation, message, only_for)
-        self.posts.append(post)
-        self._show(post)
-        return post
+    @property
+    def posts(self) -> list[LocalPost]:
+        return self.outbound.posts
 
     def post(self, post_id: int) -> LocalPost:
-        for post in self.posts:
-            if post.id == post_id:
-                return post
-        raise KeyError(post_id)
-
-    def _show(self, post: LocalPost, updated: bool = False) -> None:
-        where = post.conversation + (f" (only {post.only_for})" if post.only_for else "")
-        when = post.at.astimezone(self.tz)
-        head = f"--- [msg {post.id}] {where} {when:%a %Y-%m-%d %H:%M %Z}{' (updated)' if updated else ''}"
-        text = f"{head}\n{post.message.plain()}\n"
-        if self.echo:
-            print(text, file=self.out, flush=True)
-        else:
-            log.info("posted %s: %s", where, post.message.fallback)
+        return self.outbound.post(post_id)
 
     # --- inbound ---------------------------------------------------------------------------------------------
 
@@ -104,8 +71,7 @@ class LocalWorkspace(Platform):
             return USAGE
         if line.startswith("show"):
             channel = line[4:].strip() or None
-            shown = [p for p in self.posts if channel is None or p.conversation == channel][-10:]
-            return "\n\n".join(f"[msg {p.id}] {p.conversation}\n{p.message.plain()}" for p in shown) or "(nothing)"
+            return post_list([p for p in self.posts if channel is None or p.conversation == channel][-10:])
         if not line.startswith("as ") or ":" not in line:
             return f"I did not understand {line!r}.\n{USAGE}"
         who, _, rest = line[3:].partition(":")
@@ -126,11 +92,7 @@ class LocalWorkspace(Platform):
         return f"I did not understand {rest!r}.\n{USAGE}"
 
     def visible_to(self, member: str, channels: set[str]) -> list[LocalPost]:
-        return [
-            p
-            for p in self.posts
-            if p.conversation == f"@{member}" or (p.conversation in channels and p.only_for in (None, member))
-        ]
+        return self.outbound.visible_to(member, channels)
 
     async def _press(self, member: str, who: str, rest: str) -> str:
         words = rest.split()
@@ -140,12 +102,12 @@ class LocalWorkspace(Platform):
         post = self._target_post(member, int(words[3]) if len(words) >= 4 and words[3].isdigit() else None)
         if post is None:
             return "There is no message with buttons for you to press."
-        target = _numbered_controls(post.message).get(number)
+        target = numbered_controls(post.message).get(number)
         if target is None:
             return f"Message {post.id} has no button {number}."
         if isinstance(target, Form):
             self._open_forms[member] = (target, post)
-            return _describe_form(target)
+            return describe_form(target)
         action_id, value = target
         assert self.inbound is not None
         team = self.inbound.team_for_channel(self.name, post.conversation)
@@ -178,7 +140,7 @@ class LocalWorkspace(Platform):
             values[name] = value.replace("\\n", "\n")  # a typed \n starts a new line in multiline fields
         unknown = set(values) - {f.name for f in form.fields}
         if unknown:
-            return f"This form has no field {', '.join(sorted(unknown))}.\n{_describe_form(form)}"
+            return f"This form has no field {', '.join(sorted(unknown))}.\n{describe_form(form)}"
         assert self.inbound is not None
         ref = SentRef(self.name, post.conversation, str(post.id)) if post else None
         action = Action(self.name, who, member, form.action_id, form.value, values, message=ref)
@@ -196,7 +158,7 @@ class LocalWorkspace(Platform):
         assert self.inbound is not None
         channels = {p.conversation for p in self.posts if self.inbound.team_for_channel(self.name, p.conversation)}
         for post in reversed(self.visible_to(member, channels)):
-            if _numbered_controls(post.message):
+            if numbered_controls(post.message):
                 return post
         return None
 
@@ -209,10 +171,10 @@ class LocalWorkspace(Platform):
             post.message = reply.update
             shown.append(f"(message {post.id} updated)\n{reply.update.plain()}")
         if reply.public is not None:
-            self._add(post.conversation if post else f"@{member}", reply.public)
+            self.outbound.add(post.conversation if post else f"@{member}", reply.public)
         if reply.form is not None:
             self._open_forms[member] = (reply.form, post)
-            shown.append(_describe_form(reply.form))
+            shown.append(describe_form(reply.form))
         if reply.private is not None:
             shown.append(f"(only you see this)\n{reply.private.plain()}")
         return "\n".join(shown)
@@ -231,36 +193,3 @@ class LocalWorkspace(Platform):
                 answer = f"Something went wrong: {error}"
             if answer:
                 print(answer, file=self.out, flush=True)
-
-
-def _numbered_controls(message: Message) -> dict[int, tuple[str, str] | Form]:
-    """The same numbering as bot.render.plain_text: buttons, scale points and forms in order."""
-    controls: dict[int, tuple[str, str] | Form] = {}
-    number = 0
-    for block in message.blocks:
-        if isinstance(block, Buttons):
-            for button in block.buttons:
-                number += 1
-                controls[number] = (button.action_id, button.value)
-        elif isinstance(block, ChoiceScale):
-            for point in block.points:
-                number += 1
-                controls[number] = (block.action_id, f"{block.value_prefix}{point}")
-        elif isinstance(block, Form):
-            number += 1
-            controls[number] = block
-    return controls
-
-
-def _describe_form(form: Form) -> str:
-    lines = [f"Form: {form.title}"]
-    if form.intro:
-        lines.append(form.intro)
-    for f in form.fields:
-        shown = [v if label in ("", v) else f"{v}={label}" for v, label in f.options]
-        options = f" (one of: {', '.join(shown)})" if f.options else ""
-        required = "" if f.required else " [optional]"
-        initial = f" [now: {f.initial}]" if f.initial else ""
-        lines.append(f"  {f.name}: {f.label}{options}{required}{initial}")
-    lines.append('Reply with: as NAME: submit field=value field2="several words" ...')
-    return "\n".join(lines)
