@@ -23,6 +23,16 @@ class Destination:
         if not self.channel and not self.member:
             raise ValueError("a Destination needs a channel, a member, or both")
 
+    @property
+    def address(self) -> str:
+        """The conversation on its platform: the channel id, or "@member" for a direct message."""
+        return self.channel or f"@{self.member}"
+
+    @property
+    def conversation(self) -> str:
+        """The conversation across platforms, "{platform}:{address}": what pacing and outbox keys are per."""
+        return f"{self.platform}:{self.address}"
+
     def describe(self) -> str:
         if self.channel and self.member:
             return f"{self.platform}:{self.channel} (only {self.member})"
@@ -72,10 +82,7 @@ class OutboxKey:
 
     def to(self, destination: Destination) -> OutboxKey:
         """The key of this message at one destination (a step posts on every live platform)."""
-        where = destination.channel or "@" + (destination.member or "")
-        return OutboxKey(
-            self.team, self.routine, self.step, *self.subject, destination=f"{destination.platform}:{where}"
-        )
+        return OutboxKey(self.team, self.routine, self.step, *self.subject, destination=destination.conversation)
 
     def like_prefix(self) -> str:
         """A SQL LIKE pattern matching this key and every key below it, at any destination."""

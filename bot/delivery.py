@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.addresses import Destination
+from bot.addresses import OutboxKey
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
 from bot.identity import learned_timezone
@@ -18,28 +18,24 @@ from bot.outbox import enqueue
 from bot.runtime import Runtime
 
 
-def _key(base: str, destination: Destination) -> str:
-    return f"{base}|{destination.platform}:{destination.channel or '@' + (destination.member or '')}"
-
-
 def post_to_team(
-    rt: Runtime, session: Session, team: Team, key: str, message: Message, not_before: datetime | None = None
+    rt: Runtime, session: Session, team: Team, key: OutboxKey, message: Message, not_before: datetime | None = None
 ) -> list[str]:
     """Post to the team's channel on each live platform; returns the outbox keys used."""
     keys = []
     for destination in team_channels(rt.config, team, rt.live_platforms()):
-        item_key = _key(key, destination)
+        item_key = str(key.to(destination))
         enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=not_before)
         keys.append(item_key)
     return keys
 
 
 def post_to_constituency(
-    rt: Runtime, session: Session, team: Team, constituency: str, key: str, message: Message
+    rt: Runtime, session: Session, team: Team, constituency: str, key: OutboxKey, message: Message
 ) -> list[str]:
     keys = []
     for destination in constituency_channels(rt.config, team, constituency, rt.live_platforms()):
-        item_key = _key(key, destination)
+        item_key = str(key.to(destination))
         enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key)
         keys.append(item_key)
     return keys
@@ -50,7 +46,7 @@ def direct_message(
     session: Session,
     team: Team | None,
     member_key: str,
-    key: str,
+    key: OutboxKey,
     message: Message,
     not_before: datetime | None = None,
 ) -> str | None:
@@ -60,7 +56,7 @@ def direct_message(
         return None
     held = next_working_moment(rt, member_key, not_before or rt.clock.now())
     not_before = held if held != (not_before or rt.clock.now()) else not_before
-    item_key = _key(key, destination)
+    item_key = str(key.to(destination))
     enqueue(
         session,
         item_key,
@@ -73,7 +69,7 @@ def direct_message(
     return item_key
 
 
-def next_working_moment(rt: Runtime, member_key: str, at: datetime) -> datetime:
+def next_working_moment(rt: Runtime, member_key: OutboxKey, at: datetime) -> datetime:
     """`at`, or when the organisation keeps direct prompts inside contract hours, the member's next working
     moment at or after it (weekends and school closures skipped)."""
     hours = rt.config.organisation.working_hours

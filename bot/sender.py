@@ -66,7 +66,7 @@ class Sender:
         self.max_attempts = max_attempts
         self.batch = batch
         self.sleep = sleep
-        self._conversations: dict[tuple[str, str], _Conversation] = defaultdict(_Conversation)
+        self._conversations: dict[str, _Conversation] = defaultdict(_Conversation)
         self._paused_until: dict[str, datetime] = {}  # platform -> Retry-After horizon
 
     # --- the loop -----------------------------------------------------------------------------------------
@@ -121,11 +121,12 @@ class Sender:
                 query = query.with_for_update(skip_locked=True)
             rows = session.execute(query).all()
         chosen: list[tuple[int, str]] = []
-        taken: set[tuple[str, str]] = set()
+        taken: set[str] = set()
         for item_id, platform, channel, member in rows:
-            conversation = (platform, channel or "@" + (member or ""))
+            destination = Destination(platform, channel=channel, member=member)
+            conversation = destination.conversation
             # One message per conversation per pass keeps its order and its pacing.
-            if conversation in taken or not self._may_send(conversation, now):
+            if conversation in taken or not self._may_send(destination, now):
                 continue
             taken.add(conversation)
             chosen.append((item_id, platform))
@@ -160,13 +161,13 @@ class Sender:
 
     # --- pacing --------------------------------------------------------------------------------------------
 
-    def _may_send(self, conversation: tuple[str, str], now: datetime) -> bool:
-        platform = self.platforms.get(conversation[0])
+    def _may_send(self, destination: Destination, now: datetime) -> bool:
+        platform = self.platforms.get(destination.platform)
         if platform is None:
             return False
-        if self._paused(conversation[0], now):
+        if self._paused(destination.platform, now):
             return False
-        state = self._conversations[conversation]
+        state = self._conversations[destination.conversation]
         if state.next_allowed and state.next_allowed > now:
             return False
         pacing = platform.pacing
@@ -182,7 +183,7 @@ class Sender:
         until = self._paused_until.get(platform)
         return until is not None and until > now
 
-    def _note_sent(self, conversation: tuple[str, str], platform: Platform) -> None:
+    def _note_sent(self, conversation: str, platform: Platform) -> None:
         now = self.clock.now()
         state = self._conversations[conversation]
         state.next_allowed = now + timedelta(seconds=platform.pacing.interval)
@@ -202,7 +203,7 @@ class Sender:
             return None
         waits = []
         for platform_name, channel, member, not_before in rows:
-            conversation = (platform_name, channel or "@" + (member or ""))
+            conversation = Destination(platform_name, channel=channel, member=member).conversation
             candidates = [not_before]
             state = self._conversations.get(conversation)
             if state and state.next_allowed:
@@ -221,7 +222,7 @@ class Sender:
     async def _attempt(self, item: OutboxItem) -> None:
         platform = self.platforms[item.platform]
         destination = Destination(item.platform, channel=item.channel, member=item.member)
-        conversation = (item.platform, item.channel or "@" + (item.member or ""))
+        conversation = destination.conversation
         message = message_from_json(item.payload)
         try:
             if item.kind == "update":

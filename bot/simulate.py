@@ -110,7 +110,7 @@ def format_posts(config: Config, posts: list[SimulatedPost]) -> str:
         team = config.teams.get(team_key)
         tz = ZoneInfo(team.timezone or config.organisation.timezone) if team else UTC
         local = post.at.astimezone(tz)
-        where = post.destination.channel or f"@{post.destination.member} (direct message)"
+        where = post.destination.channel or f"{post.destination.address} (direct message)"
         text = "\n".join("    " + line for line in post.message.plain().splitlines())
         chunks.append(f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}")
     return "\n\n".join(chunks) + (f"\n\n{len(posts)} messages." if posts else "No messages in this period.")

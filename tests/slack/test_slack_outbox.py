@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.addresses import Destination
+from bot.addresses import Destination, OutboxKey
 from bot.clock import FakeClock, SystemClock
 from bot.delivery import direct_message
 from bot.flows.catalog import CATALOG
@@ -176,7 +176,7 @@ async def test_a_members_slack_time_zone_keeps_direct_prompts_in_their_working_h
 
         clock.set(datetime(2026, 12, 9, 0, 30, tzinfo=UTC))  # 16:30 in Los Angeles, but 17:30 in Denver
         with bot.rt.db.session() as session:
-            key = direct_message(bot.rt, session, None, "lee", "evening-prompt", POST)
+            key = direct_message(bot.rt, session, None, "lee", OutboxKey("", "test", "evening-prompt"), POST)
         assert key is not None
         # Held for 07:30 Denver time (14:30 UTC) on the next school day, not sent at once.
         assert row(bot, key).not_before == datetime(2026, 12, 9, 14, 30, tzinfo=UTC)

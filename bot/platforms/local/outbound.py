@@ -41,7 +41,7 @@ class LocalOutbound:
         self._ids = itertools.count(1)
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
-        conversation = destination.channel or f"@{destination.member}"
+        conversation = destination.address
         only_for = destination.member if destination.channel else None
         post = self.add(conversation, message, only_for)
         return SentRef(PLATFORM, conversation, str(post.id))

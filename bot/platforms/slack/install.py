@@ -1,5 +1,5 @@
 """The Slack app manifest, derived from what the code registers: the /partner command, the events the bolt app
-listens to, and a scope for every Web API method the adapter calls. Nothing about which routines exist.
+listens to, and a scope for every Web API method the adapter calls. The routines it names come from the catalog.
 
 `python -m bot.platforms.slack.install [--url URL] [--socket-mode]` prints it; slack/manifest.yaml is its output.
 """
@@ -11,8 +11,10 @@ import io
 import sys
 from typing import Any
 
+from bot.flows.api import Catalog
+from bot.flows.catalog import CATALOG
+
 COMMAND = "/partner"
-COMMAND_DESCRIPTION = "Partnership routines: norms, meeting roles, surveys, summaries, deliverables"
 COMMAND_USAGE_HINT = "help | <routine> [subcommand] [--team KEY]"
 EVENTS = ("app_home_opened", "member_joined_channel")
 EXAMPLE_URL = "https://partnerbot.example.org/slack/events"
@@ -47,10 +49,16 @@ def bot_scopes() -> list[str]:
     return sorted(needed)
 
 
-def build_manifest(request_url: str = EXAMPLE_URL, *, socket_mode: bool = False) -> dict[str, Any]:
+def command_description(catalog: Catalog = CATALOG) -> str:
+    return "Partnership routines: " + ", ".join(routine.name for routine in catalog.routines)
+
+
+def build_manifest(
+    request_url: str = EXAMPLE_URL, *, socket_mode: bool = False, catalog: Catalog = CATALOG
+) -> dict[str, Any]:
     command: dict[str, Any] = {
         "command": COMMAND,
-        "description": COMMAND_DESCRIPTION,
+        "description": command_description(catalog),
         "usage_hint": COMMAND_USAGE_HINT,
         "should_escape": False,
     }

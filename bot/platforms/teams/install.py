@@ -16,6 +16,9 @@ import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from bot.flows.api import Catalog
+from bot.flows.catalog import CATALOG
+
 MANIFEST_VERSION = "1.17"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 ACCENT = (46, 94, 78)  # a calm green; also the color icon's background
@@ -23,19 +26,21 @@ MAX_COMMANDS = 10  # Teams shows at most 10 command hints per list
 SHORT_NAME = "Partnerbot"
 FULL_NAME = "Partnerbot for labor-management partnership teams"
 SHORT_DESCRIPTION = "Runs the routines of labor-management partnership teams."
-FULL_DESCRIPTION = (
-    "Partnerbot helps school district labor-management partnership teams keep their routines: norm check-ins, "
-    "rotating meeting roles, anonymous pulse surveys, meeting summaries with talking points and committee "
-    "deliverable reminders. Mention @Partnerbot in your team's channel or chat with it directly; say help to start."
-)
 
 
-def command_hints() -> list[dict[str, str]]:
+def full_description(catalog: Catalog = CATALOG) -> str:
+    """What the Teams app store page says, with the routines of the catalog."""
+    routines = "; ".join(routine.title for routine in catalog.routines)
+    return (
+        f"Partnerbot helps school district labor-management partnership teams keep their routines: {routines}. "
+        "Mention @Partnerbot in your team's channel or chat with it directly; say help to start."
+    )
+
+
+def command_hints(catalog: Catalog = CATALOG) -> list[dict[str, str]]:
     """help first, then every declared /partner subcommand, as Teams bot command hints."""
-    from bot.flows.catalog import CATALOG
-
     hints = [{"title": "help", "description": "Everything Partnerbot can do for you"}]
-    for spec in sorted(CATALOG.commands.values(), key=lambda s: s.words):
+    for spec in sorted(catalog.commands.values(), key=lambda s: s.words):
         title = " ".join(spec.words)
         if title == "help" or len(title) > 32:
             continue
@@ -52,7 +57,7 @@ def build_manifest(app_id: str, website: str, privacy: str, terms: str, app_vers
         "id": app_id,
         "developer": {"name": "Partnerbot", "websiteUrl": website, "privacyUrl": privacy, "termsOfUseUrl": terms},
         "name": {"short": SHORT_NAME, "full": FULL_NAME},
-        "description": {"short": SHORT_DESCRIPTION, "full": FULL_DESCRIPTION},
+        "description": {"short": SHORT_DESCRIPTION, "full": full_description()},
         "icons": {"color": "color.png", "outline": "outline.png"},
         "accentColor": "#{:02X}{:02X}{:02X}".format(*ACCENT),
         "bots": [

@@ -23,7 +23,7 @@ from botbuilder.schema import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.addresses import Destination, SentRef
+from bot.addresses import Destination, OutboxKey, SentRef
 from bot.delivery import direct_message
 from bot.messages import Message
 from bot.platforms.base import PermanentError, TransientError
@@ -236,9 +236,8 @@ class TeamsOutbound:
                 )
                 for chair in team.co_chairs:
                     if chair != member:
-                        direct_message(
-                            self.rt, session, team, chair, f"teams.no-personal-chat/{member}", Message.text(text)
-                        )
+                        key = OutboxKey(team.key, "teams", "no-personal-chat", member)
+                        direct_message(self.rt, session, team, chair, key, Message.text(text))
         log.warning("%s has no personal chat with Partnerbot; co-chairs told", member)
 
 
