@@ -241,7 +241,7 @@ class PartnerbotActivityHandler(ActivityHandler):
             await turn_context.send_activity(outgoing_activity(message))
             return
         if not await self.outbound.send_personal(member, activity, message):
-            note = self.rt.templates.render("teams_private_undelivered.md.j2")
+            note = self.rt.templates.render("teams/private_undelivered.md.j2")
             await turn_context.send_activity(outgoing_activity(Message.text(note)))
 
     # --- installation and membership ----------------------------------------------------------------------

@@ -232,7 +232,7 @@ class TeamsOutbound:
                 return
             for team in config.teams_of(member):
                 text = self.rt.templates.render(
-                    "teams_no_personal_chat.md.j2", member=person.name if person else member, team=team.name
+                    "teams/no_personal_chat.md.j2", member=person.name if person else member, team=team.name
                 )
                 for chair in team.co_chairs:
                     if chair != member:
