@@ -16,7 +16,7 @@ from bot.config import ConfigError
 from bot.flows.catalog import CATALOG
 from bot.simulate import advance
 from bot.store.db import Database
-from tests.routines import checkin
+from tests.routines.checkin import routine as checkin
 from tests.support import example_config_data, write_config_data
 
 WITH_CHECKIN = CATALOG.with_routines(checkin.ROUTINE)

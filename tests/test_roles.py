@@ -255,9 +255,9 @@ async def test_an_ask_held_for_working_hours_is_not_chased_an_hour_later(db: Dat
 async def test_without_the_norms_routine_the_brief_leaves_the_norm_out(db: Database) -> None:
     from datetime import timedelta
 
-    from bot.flows import roles
     from bot.flows.api import Catalog
     from bot.flows.catalog import CATALOG
+    from bot.flows.roles import routine as roles
     from bot.ticker import Ticker
 
     # A bot whose catalog has no norms routine: nobody offers NORM_OF_THE_MEETING, and the brief says the rest.

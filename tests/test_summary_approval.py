@@ -135,9 +135,9 @@ async def test_deliverables_done_since_the_last_meeting_appear_in_the_next_summa
 async def test_without_the_roles_and_deliverables_routines_the_summary_still_runs(db: Database) -> None:
     """Summary imports neither routine: with both absent from the catalog, the note-taker the roles table names is not
     asked (the co-chairs write it), and the published action items create no deliverables."""
-    from bot.flows import summary
     from bot.flows.api import Catalog
     from bot.flows.deliverables.state import Deliverable
+    from bot.flows.summary import routine as summary
 
     w = world(partnership(), db, datetime(2026, 12, 9, 0, 0, tzinfo=UTC))
     w.rt.catalog = Catalog((summary.ROUTINE,))

@@ -1,7 +1,7 @@
 """The routine API: what a routine is, and how it declares its scheduled steps, /partner subcommands, buttons,
 home sections, exports and the services it offers other routines. Nothing here knows a particular routine.
 
-A routine is one folder under bot/flows/ whose __init__.py defines `ROUTINE = Routine(...)`; the catalog
+A routine is one folder under bot/flows/ whose routine.py defines `ROUTINE = Routine(...)`; the catalog
 (bot/flows/catalog.py) lists them. Handlers, the ticker, the config loader and the CLI read routines only through
 a Catalog. Declarations are attached to the functions themselves (no global tables), so a catalog can be built
 from any set of routines, including one defined only in tests.

@@ -5,8 +5,12 @@ the default. Nothing else imports a routine.
 
 from __future__ import annotations
 
-from bot.flows import deliverables, norms, pulse, roles, summary
 from bot.flows.api import Catalog
+from bot.flows.deliverables import routine as deliverables
+from bot.flows.norms import routine as norms
+from bot.flows.pulse import routine as pulse
+from bot.flows.roles import routine as roles
+from bot.flows.summary import routine as summary
 from bot.handlers import home
 
 CATALOG = Catalog(

@@ -1,17 +1,5 @@
 """The deliverables routine: a committee's commitments, reminded before they are due, escalated when overdue,
 celebrated when done. settings, steps, state, commands; other routines add items through ADD_DELIVERABLE.
+
+The catalog entry is in routine.py; importing this package (or a pure helper in it) imports nothing else.
 """
-
-from __future__ import annotations
-
-from bot.flows.api import ADD_DELIVERABLE, DELIVERABLES_DONE, Routine
-from bot.flows.deliverables import commands
-from bot.flows.deliverables.state import add_deliverable, done_between
-from bot.flows.deliverables.steps import FLOW
-
-ROUTINE = Routine(
-    FLOW,
-    "committee deliverables: reminders before due dates, escalation when overdue, celebration when done",
-    declared_in=(commands,),
-    provides={ADD_DELIVERABLE: add_deliverable, DELIVERABLES_DONE: done_between},
-)

@@ -1,16 +1,5 @@
 """Norm check-ins: the norms before each meeting with a norm of the meeting, an anonymous rating after it, trends and
 nudges to the co-chairs, and revisit rounds. settings, steps, state, commands, results; library: built-in sets.
+
+The catalog entry is in routine.py; importing this package (or a pure helper in it) imports nothing else.
 """
-
-from __future__ import annotations
-
-from bot.flows.api import NORM_OF_THE_MEETING, Routine
-from bot.flows.norms import commands
-from bot.flows.norms.steps import FLOW, spotlight_for
-
-ROUTINE = Routine(
-    FLOW,
-    "norm check-ins: the norms before each meeting, a rating at the end, a nudge to revisit one that slips",
-    declared_in=(commands,),
-    provides={NORM_OF_THE_MEETING: spotlight_for},
-)

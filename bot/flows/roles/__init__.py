@@ -1,17 +1,5 @@
 """Rotating meeting roles: a fair line-up before each meeting, confirmations, swaps, "can't make it", reminders and
 the facilitator's brief. settings, steps, state, commands; pure: lineup (who gets which role), history, seats.
+
+The catalog entry is in routine.py; importing this package (or a pure helper in it) imports nothing else.
 """
-
-from __future__ import annotations
-
-from bot.flows.api import MEETING_ROLE_HOLDER, Routine
-from bot.flows.roles import commands
-from bot.flows.roles.state import role_holder
-from bot.flows.roles.steps import FLOW
-
-ROUTINE = Routine(
-    FLOW,
-    "rotating facilitator, note-taker and timekeeper, fair across people and parties",
-    declared_in=(commands,),
-    provides={MEETING_ROLE_HOLDER: role_holder},
-)
