@@ -63,7 +63,7 @@ def bench_config() -> Config:
         for n in range(TEAMS)
     }
     return Config.model_validate(
-        {"organisation": {"name": "Bench"}, "members": members, "teams": teams, "surveys": load_surveys()}
+        {"organisation": {"name": "Bench"}, "members": members, "teams": teams, "sections": {"surveys": load_surveys()}}
     )
 
 

@@ -4,7 +4,8 @@ reaches them. Flows call these; they never pick a platform themselves.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.addresses import OutboxKey
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
-from bot.identity import learned_timezone
+from bot.identity import learned_timezone, learned_timezones
 from bot.messages import Message
 from bot.outbox import enqueue
 from bot.runtime import Runtime
@@ -76,9 +77,7 @@ def next_working_moment(rt: Runtime, member_key: OutboxKey, at: datetime) -> dat
     member = rt.config.members.get(member_key)
     if hours is None or member is None:
         return at
-    from bot.schedule import localize
-
-    learned = None if member.timezone else learned_timezone(rt.db, member_key)
+    learned = None if member.timezone else _learned_timezone(rt, member_key)
     tz = ZoneInfo(learned) if learned else rt.config.member_tz(member)  # config first, then the platform's
     local = at.astimezone(tz)
     day = local.date()
@@ -87,11 +86,24 @@ def next_working_moment(rt: Runtime, member_key: OutboxKey, at: datetime) -> dat
         # Holidays and breaks hold prompts; the summer does not (a summer prompt waits hours, not months).
         off = any(item.contains(day) for item in (*calendar.holidays, *calendar.breaks))
         if day.weekday() not in calendar.weekend and not off:
-            opens = localize(datetime.combine(day, hours[0]), tz)
-            closes = localize(datetime.combine(day, hours[1]), tz)
+            opens, closes = _working_day(day, hours, tz)
             if at < opens:
                 return opens
             if at < closes:
                 return at
         day += timedelta(days=1)
     return at
+
+
+def _learned_timezone(rt: Runtime, member_key: str) -> str | None:
+    if rt.ticking_thread is None:
+        return learned_timezone(rt.db, member_key)
+    return rt.once_per_tick("identity.timezones", lambda: learned_timezones(rt.db)).get(member_key)
+
+
+@lru_cache(maxsize=4096)
+def _working_day(day: date, hours: tuple[time, time], tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """When contract hours open and close on `day` in `tz` (a busy tick asks for the same few days 8,000 times)."""
+    from bot.schedule import localize
+
+    return localize(datetime.combine(day, hours[0]), tz), localize(datetime.combine(day, hours[1]), tz)

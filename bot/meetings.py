@@ -4,8 +4,11 @@ or the team has paused. The one place that decides whether a meeting happens.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from bot.config import Config, DateRange, Meeting, Team
 from bot.schedule import DEFAULT_ANCHOR, Relative, expand, localize, parse_rule, reach, relative_time
@@ -129,17 +132,71 @@ def dues_relative_to_meetings(
     config: Config, team: Team, relative: Relative, start: datetime, end: datetime
 ) -> list[tuple[HeldMeeting, datetime]]:
     """(meeting, due instant) for every held meeting whose `relative` time falls in (start, end]."""
-    tz = config.team_tz(team)
     longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
-    pad = reach(relative, longest) + (MAX_SHIFT if relative.at is not None else timedelta(0))
-    result = []
-    for meeting in meetings_between(config, team, start - pad, end + pad):
+    months = _padded_months(relative, longest, start, end)
+    if months is None:  # a long look-up: not worth keeping
+        pad = _pad(relative, longest)
+        instants, timeline = _relative_timeline(
+            config, team, relative, _expand_held(config, team, start - pad, end + pad)
+        )
+    else:
+        instants, timeline = _TIMELINES.get(config, team, relative, *months)
+    return [(meeting, at) for at, meeting in timeline[bisect_right(instants, start) : bisect_right(instants, end)]]
+
+
+def _pad(relative: Relative, longest: timedelta) -> timedelta:
+    """How far from (start, end] a meeting may start whose `relative` time falls inside it."""
+    return reach(relative, longest) + (MAX_SHIFT if relative.at is not None else timedelta(0))
+
+
+@lru_cache(maxsize=4096)
+def _padded_months(
+    relative: Relative, longest: timedelta, start: datetime, end: datetime
+) -> tuple[datetime, datetime] | None:
+    """The month window holding every meeting that may matter for (start, end]; the same for every team of a tick."""
+    pad = _pad(relative, longest)
+    first, last = _month_floor(start - pad), _month_floor(end + pad) + _TWO_MONTHS
+    return None if last - first > _LONGEST_KEPT else (first, last)
+
+
+Timeline = tuple[list[datetime], list[tuple[datetime, HeldMeeting]]]
+
+
+def _relative_timeline(config: Config, team: Team, relative: Relative, meetings: list[HeldMeeting]) -> Timeline:
+    """(due instant, meeting) of `relative` for each of `meetings`, in time order, and the instants alone."""
+    tz = config.team_tz(team)
+    timeline = []
+    for meeting in meetings:
         at = relative_time(relative, meeting.start, meeting.end - meeting.start, tz)
         if relative.at is not None:
             at = _onto_a_school_day(config, team, at, earlier=relative.minutes < 0)
-        if start < at <= end:
-            result.append((meeting, at))
-    return result
+        timeline.append((at, meeting))
+    timeline.sort(key=lambda pair: (pair[0], pair[1].start))
+    return [at for at, _ in timeline], timeline
+
+
+class _TimelineCache:
+    """Each tick asks every team's routines where their steps fall around the same few weeks of meetings; the
+    answer depends only on the config (immutable, replaced whole on reload), so it is worked out once per team,
+    step and month window, and each tick only looks its window up."""
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.entries: dict[tuple[str, Relative, datetime, datetime], Timeline] = {}
+
+    def get(self, config: Config, team: Team, relative: Relative, first: datetime, last: datetime) -> Timeline:
+        if self.config is not config or len(self.entries) > 50_000:
+            self.config, self.entries = config, {}
+        key = (team.key, relative, first, last)
+        found = self.entries.get(key)
+        if found is None:
+            found = self.entries[key] = _relative_timeline(
+                config, team, relative, _HELD.months(config, team, first, last)
+            )
+        return found
+
+
+_TIMELINES = _TimelineCache()
 
 
 MAX_SHIFT = timedelta(days=21)  # the longest closure a day-offset time is moved across (a winter break)
@@ -164,7 +221,17 @@ def cadence_times(
 ) -> list[datetime]:
     """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days."""
     tz = config.team_tz(team)
-    times = expand(parse_rule(rule_text), tz, start, end)
+    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
+    if last - first > _LONGEST_KEPT:
+        times = expand(parse_rule(rule_text), tz, start, end)
+    else:
+        times = [t for t in _cadence_months(rule_text, tz, first, last) if start < t <= end]
     if not skip_closures:
         return [t for t in times if not any(p.contains(t.astimezone(tz).date()) for p in team.paused)]
     return [t for t in times if closure(config, team, t.astimezone(tz).date()) is None]
+
+
+@lru_cache(maxsize=1024)
+def _cadence_months(rule_text: str, tz: ZoneInfo, first: datetime, last: datetime) -> tuple[datetime, ...]:
+    """A cadence over whole months: every team with the same cadence and time zone shares one expansion."""
+    return tuple(expand(parse_rule(rule_text), tz, first - timedelta(seconds=1), last))

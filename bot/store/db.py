@@ -5,14 +5,16 @@ Schema changes go through Alembic migrations in migrations/; nothing here create
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, Row, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 DEFAULT_SQLITE = "sqlite:///var/partnerbot.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -50,10 +52,23 @@ def open_database(url: str | None = None) -> Database:
     url = normalise_url(url or database_url())
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    engine = create_engine(url, future=True, pool_pre_ping=True, json_serializer=_json_text)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+class SerializedJSON(dict[str, Any]):
+    """A JSON value that carries its text: one message queued for a thousand members is serialised once, not once
+    per row (the engine's JSON columns use `.text` when it is there)."""
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        super().__init__(value)
+        self.text = json.dumps(value)
+
+
+def _json_text(value: Any) -> str:
+    return value.text if isinstance(value, SerializedJSON) else json.dumps(value)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -62,6 +77,32 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def insert_ignoring_duplicates(
+    session: Session,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    unique: Sequence[str],
+    returning: Sequence[str] = (),
+) -> list[Row[Any]]:
+    """Insert `rows`, skipping each row whose `unique` columns are already taken (by an earlier insert, or by
+    another replica's: the database decides, not a read before the write). With `returning`, those columns of the
+    rows inserted (in one statement); without, nothing (the rows go as one executemany, which the drivers send in
+    bulk: psycopg pipelines it, so thousands of rows cost neither a round trip nor a huge statement each)."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    if not returning:
+        session.execute(statement, list(rows))
+        return []
+    return list(session.execute(statement.returning(*(table.c[name] for name in returning)), list(rows)).all())
 
 
 def upgrade(db: Database) -> None:

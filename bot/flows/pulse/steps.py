@@ -5,7 +5,7 @@ and invite privately, remind non-respondents, close and post results. Commands a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -26,6 +26,7 @@ from bot.flows.pulse.state import (
     latest_followup,
     lock_run,
     open_run_of,
+    opening_state,
     reshuffle_run,
 )
 from bot.meetings import cadence_times, closure
@@ -33,6 +34,7 @@ from bot.messages import Button, Buttons, Context, Header, Message, Text
 from bot.outbox import enqueue_update
 from bot.runtime import Runtime
 from bot.schedule import localize
+from bot.store.batch import allocate_ids, insert_later
 from bot.store.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,9 @@ def run_key(team: Team, step: str, run: PulseRun) -> OutboxKey:
 
 
 OPEN_RUNS = select(PulseRun).where(PulseRun.status == "open")
+_OPENING = "pulse.opening"  # session.info key: what prepare() found for the teams whose runs open in this batch
+_RUN_IDS = "pulse.run-ids"  # session.info key: ids allocated for the runs opening in this batch
+_LOOK_UP = object()  # open_run(followup=...) not given: it looks the previous run up itself
 
 
 class PulseFlow(Flow[PulseSettings]):
@@ -72,16 +77,37 @@ class PulseFlow(Flow[PulseSettings]):
             if run.closes_at <= end:
                 yield Due(team.key, self.name, "close", f"run{run.id}", run.closes_at, timedelta(days=365))
 
+    def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
+        """Runs opening for many teams at once (a district-wide pulse) look up their open and previous runs in
+        two queries."""
+        opening = [due.team for due in dues if due.step == "open"]
+        if opening:
+            session.info[_OPENING] = opening_state(session, opening)
+            session.info[_RUN_IDS] = allocate_ids(session, PulseRun, len(opening))
+
     def run(self, rt: Runtime, session: Session, due: Due, settings: PulseSettings) -> None:
         team = rt.config.teams[due.team]
         if due.step == "open":
             instrument = configured_instruments(rt.config).get(settings.instrument)
             if instrument is None:
                 raise LookupError(f"team {team.key}: no instrument {settings.instrument!r} in surveys.yaml")
-            if open_run_of(session, team.key) is not None:
+            prepared = session.info.get(_OPENING, {}).get(team.key)
+            already_open, followup = prepared or (open_run_of(session, team.key), _LOOK_UP)
+            if already_open is not None:
                 log.info("team %s already has an open pulse; the scheduled %s is skipped", team.key, due.subject)
                 return
-            open_run(rt, session, team, instrument, settings, due.at, settings.open_days, due.subject, "schedule")
+            open_run(
+                rt,
+                session,
+                team,
+                instrument,
+                settings,
+                due.at,
+                settings.open_days,
+                due.subject,
+                "schedule",
+                followup=followup,
+            )
         elif due.step == "remind":
             run_id, number = due.subject.removeprefix("run").split(".")
             send_reminders(rt, session, team, int(run_id), int(number))
@@ -133,14 +159,19 @@ def open_run(
     days: int,
     subject: str,
     opened_by: str,
+    *,
+    followup: PulseRun | object | None = _LOOK_UP,
 ) -> PulseRun:
-    """Freeze the instrument into a new run, list who is asked, and invite each of them privately."""
+    """Freeze the instrument into a new run, list who is asked, and invite each of them privately. `followup`: the
+    previous run whose follow-up the invitation quotes, when the caller has looked it up already."""
     tz = rt.config.team_tz(team)
     local_open = opened.astimezone(tz)
     closing_day = _closing_day(rt.config, team, local_open.date(), days) if settings.skip_school_closures else None
     closes = localize(datetime.combine(closing_day or local_open.date() + timedelta(days=days), local_open.time()), tz)
     members = sorted(team.members)
+    ids = session.info.get(_RUN_IDS)
     run = PulseRun(
+        id=ids.pop() if ids else None,  # allocated for the batch (prepare): no round trip to learn it
         team=team.key,
         instrument=instrument.key,
         subject=subject,
@@ -158,15 +189,19 @@ def open_run(
         followup_by="",
     )
     session.add(run)
-    session.flush()
-    session.add_all(PulseParticipation(run_id=run.id, member=m, status="invited", reminders_sent=0) for m in members)
-    session.flush()
+    if run.id is None:
+        session.flush()
+    insert_later(
+        session,
+        PulseParticipation,
+        [{"run_id": run.id, "member": m, "status": "invited", "reminders_sent": 0, "touched": 0} for m in members],
+    )
     until = local_time(rt, team, closes)
     text = rt.templates.render(
         "pulse/invitation.md.j2",
         team=team,
         instrument=instrument,
-        followup=latest_followup(session, team.key, run.id),
+        followup=latest_followup(session, team.key, run.id) if followup is _LOOK_UP else followup,
         minimum=minimum(team.min_group_size),
     )
     message = Message(
