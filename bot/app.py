@@ -13,6 +13,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
@@ -29,7 +30,7 @@ from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
-from bot.store.db import Database, open_database, upgrade
+from bot.store.db import Database, expected_revisions, open_database, schema_status, upgrade
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
 from bot.web import build_web_app
@@ -37,6 +38,10 @@ from bot.web import build_web_app
 log = logging.getLogger("partnerbot")
 
 TICK_SECONDS = 30
+SCHEMA_RECHECK_SECONDS = 5.0  # how often a worker waiting for `partnerbot db upgrade` looks again
+
+
+Role = Literal["all", "web", "worker"]
 
 
 @dataclass
@@ -46,17 +51,39 @@ class App:
     handlers: InboundPort
     ticker: Ticker
     sender: Sender
+    role: Role = "all"  # web: HTTP only, never ticks or sends; worker: ticks and sends; all: both
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    expected_schema: tuple[str, ...] = field(default_factory=expected_revisions)
 
     @property
     def local(self) -> LocalWorkspace | None:
         platform = self.platforms.get("local")
         return platform if isinstance(platform, LocalWorkspace) else None
 
+    @property
+    def ticks_and_sends(self) -> bool:
+        return self.role in ("all", "worker")
+
+    @property
+    def answers_people(self) -> bool:
+        return self.role in ("all", "web")
+
     def health(self) -> dict[str, object]:
-        with self.runtime.db.session() as session:
-            pending = session.scalar(select(func.count()).where(OutboxItem.status == "pending")) or 0
-        return {"platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams), "outbox_pending": pending}
+        """Liveness (GET /healthz): this process is up. Touches nothing outside it, the database included."""
+        return {"role": self.role, "platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams)}
+
+    def readiness(self) -> tuple[bool, dict[str, object]]:
+        """Readiness (GET /readyz): the database answers and its schema is this release's."""
+        try:
+            status = schema_status(self.runtime.db, self.expected_schema)
+            detail: dict[str, object] = {"role": self.role, "database": "reachable", "schema": status.explain()}
+            if status.up_to_date:  # (before that, the outbox may not even exist)
+                with self.runtime.db.session() as session:
+                    pending = select(func.count()).where(OutboxItem.status == "pending")
+                    detail["outbox_pending"] = session.scalar(pending)
+        except Exception as error:  # whatever the driver raises, the answer is the same: not ready
+            return False, {"role": self.role, "database": f"unreachable ({type(error).__name__})"}
+        return status.up_to_date, detail
 
     def reload_config(self) -> bool:
         """Re-read the config folder (SIGHUP). A bad config is reported and the running one kept; state lives in
@@ -97,6 +124,7 @@ def build_app(
     echo: bool | None = None,
     catalog: Catalog = CATALOG,
     extra_platforms: Sequence[PlatformEntry] = (),
+    role: Role = "all",
 ) -> App:
     """`catalog` is the routine set (a test may add its own routine); `extra_platforms` are registry entries beyond
     bot/platforms/registry.py (a test's own platform)."""
@@ -123,19 +151,22 @@ def build_app(
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
     sender = Sender(db, platforms, clock)
-    return App(runtime, platforms, handlers, ticker, sender)
+    return App(runtime, platforms, handlers, ticker, sender, role)
 
 
 async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
-    """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
+    """Run until SIGINT/SIGTERM, doing what the process's role says: web (the HTTP server with the platforms'
+    routes, platform connections, the local terminal), worker (ticker and outbox sender, and /healthz, /readyz,
+    /metrics), or all of it."""
     from aiohttp import web
 
-    upgrade(app.runtime.db)
-    web_app = build_web_app(app.platforms.values(), app.health)
+    if app.role == "all":
+        upgrade(app.runtime.db)  # one process on its own: bring the schema up at start, as `make run` expects
+    web_app = build_web_app(app.platforms.values() if app.answers_people else (), app.health, app.readiness)
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
-    log.info("serving on http://%s:%d (platforms: %s)", host, port, ", ".join(app.platforms))
+    log.info("%s serving on http://%s:%d (platforms: %s)", app.role, host, port, ", ".join(app.platforms))
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -145,6 +176,52 @@ async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
     with contextlib.suppress(NotImplementedError, AttributeError):
         loop.add_signal_handler(signal.SIGHUP, app.reload_config)
 
+    tasks: list[asyncio.Task[None]] = []
+    scheduler: AsyncIOScheduler | None = None
+    if app.ticks_and_sends and await _schema_is_current(app, stop):
+        scheduler = _start_ticking(app)
+        tasks.append(asyncio.create_task(app.sender.run(stop)))
+    if app.answers_people:
+        for platform in app.platforms.values():
+            await platform.start()
+        local = app.local
+        if local is not None and sys.stdin.isatty():
+            tasks.append(asyncio.create_task(_until_eof(local, stop)))
+        elif local is not None:
+            log.info("local workspace running headless (no terminal): posts are logged")
+    await stop.wait()
+    log.info("stopping")
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    if app.answers_people:
+        for platform in app.platforms.values():
+            await platform.stop()
+    for task in tasks:
+        task.cancel()
+    await runner.cleanup()
+
+
+async def _schema_is_current(app: App, stop: asyncio.Event) -> bool:
+    """A worker ticks and sends only against the schema it was built for: it waits (and says why) until
+    `partnerbot db upgrade` has run. False when asked to stop meanwhile."""
+    said = ""
+    while not stop.is_set():
+        try:
+            status = await asyncio.to_thread(schema_status, app.runtime.db, app.expected_schema)
+            problem = "" if status.up_to_date else status.explain()
+        except Exception as error:
+            problem = f"the database does not answer ({type(error).__name__}: {error})"
+        if not problem:
+            return True
+        if problem != said:
+            log.warning("not ticking or sending yet: %s", problem)
+            said = problem
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=SCHEMA_RECHECK_SECONDS)
+    return False
+
+
+def _start_ticking(app: App) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
 
     async def tick() -> None:
@@ -164,22 +241,7 @@ async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
         next_run_time=datetime.now(UTC),
     )
     scheduler.start()
-    tasks = [asyncio.create_task(app.sender.run(stop))]
-    for platform in app.platforms.values():
-        await platform.start()
-    local = app.local
-    if local is not None and sys.stdin.isatty():
-        tasks.append(asyncio.create_task(_until_eof(local, stop)))
-    elif local is not None:
-        log.info("local workspace running headless (no terminal): posts are logged")
-    await stop.wait()
-    log.info("stopping")
-    scheduler.shutdown(wait=False)
-    for platform in app.platforms.values():
-        await platform.stop()
-    for task in tasks:
-        task.cancel()
-    await runner.cleanup()
+    return scheduler
 
 
 def _arm_wake_up(scheduler: AsyncIOScheduler, app: App, tick) -> None:  # type: ignore[no-untyped-def]

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 from datetime import date
 
+from bot import logs
 from bot.assembly import config_schema_json, load_config
 from bot.config.loader import ConfigError, summary
 from bot.flows.catalog import CATALOG
 from bot.platforms.teams import install as teams_install
+
+# What a `partnerbot run` process does (bot/app.py `serve`): "web" and "worker" split "all" across processes.
+ROLES = ("all", "web", "worker")
 
 
 def _config_dir(arg: str | None) -> str:
@@ -64,7 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import build_app, serve
 
     try:
-        app = build_app(config_dir=_config_dir(args.config))
+        app = build_app(config_dir=_config_dir(args.config), role=args.role)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -109,6 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="serve the bot (Slack, Teams, or the local workspace)")
     run.add_argument("config", nargs="?", help="config folder (default $PARTNERBOT_CONFIG or config/)")
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default=os.environ.get("PARTNERBOT_ROLE") or "all",
+        help="web: answer Slack and Teams (HTTP, health pages) and never tick or send; worker: tick and send "
+        "(serves only /healthz, /readyz and /metrics); all: both, in one process (default $PARTNERBOT_ROLE or all). "
+        "Run any number of each against one PostgreSQL database (docs/deploy.md)",
+    )
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config folder and report every problem")
@@ -148,12 +159,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        # One line per migration and two per tick are noise on every start and in the local workspace's terminal.
-        for chatty in ("alembic", "apscheduler"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(verbose=args.verbose, role=getattr(args, "role", None))
     return int(args.func(args) or 0)

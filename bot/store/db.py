@@ -115,3 +115,40 @@ def upgrade(db: Database) -> None:
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where the database's schema is against the migrations this release ships."""
+
+    current: tuple[str, ...]  # the revisions the database is at (none: never migrated)
+    expected: tuple[str, ...]  # this release's head revisions
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.expected)
+
+    def explain(self) -> str:
+        if self.up_to_date:
+            return f"schema at {', '.join(self.current)}"
+        found = ", ".join(self.current) or "no schema yet"
+        return f"schema at {found}, this release needs {', '.join(self.expected)}: run `partnerbot db upgrade`"
+
+
+def expected_revisions() -> tuple[str, ...]:
+    """The head revisions of the migrations this release ships."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))
+
+
+def schema_status(db: Database, expected: tuple[str, ...] | None = None) -> SchemaStatus:
+    """The database's revisions against this release's (raises when the database cannot be reached)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+    return SchemaStatus(current, expected if expected is not None else expected_revisions())
