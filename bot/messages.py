@@ -5,7 +5,8 @@ A Message is a tuple of blocks plus a plain-text fallback. No block knows about 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import dataclass, field, fields
 from typing import Literal
 
 
@@ -170,14 +171,19 @@ _BLOCK_TYPES: dict[str, type] = {
 }
 
 
-def _encode(value: object) -> object:
-    import base64
-    import dataclasses
+# Field names per block type, looked up once: every outbox row is encoded on the way in and decoded on the way out.
+_FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in _BLOCK_TYPES.values()}
+_SCALARS = (str, int, float, bool, type(None))
 
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+
+def _encode(value: object) -> object:
+    if isinstance(value, _SCALARS):
+        return value
+    names = _FIELDS.get(type(value))
+    if names is not None:
         out: dict[str, object] = {"type": type(value).__name__}
-        for f in dataclasses.fields(value):
-            out[f.name] = _encode(getattr(value, f.name))
+        for name in names:
+            out[name] = _encode(getattr(value, name))
         return out
     if isinstance(value, bytes):
         return {"type": "bytes", "b64": base64.b64encode(value).decode("ascii")}
@@ -187,16 +193,13 @@ def _encode(value: object) -> object:
 
 
 def _decode(value: object) -> object:
-    import base64
-
     if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
+        return tuple([_decode(v) for v in value])
     if isinstance(value, dict):
         kind = value["type"]
         if kind == "bytes":
             return base64.b64decode(value["b64"])
-        cls = _BLOCK_TYPES[kind]
-        return cls(**{k: _decode(v) for k, v in value.items() if k != "type"})
+        return _BLOCK_TYPES[kind](**{k: _decode(v) for k, v in value.items() if k != "type"})
     return value
 
 

@@ -7,6 +7,7 @@ so a message can be updated later. Rendering and the HTTP calls belong to the pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -51,6 +52,24 @@ def enqueue_update(session: Session, key: str, update_of: str, message: Message,
     destination = Destination(original.platform, channel=original.channel, member=original.member)
     row = _row(key, "update", update_of, original.team, destination, now, _payload(session, message))
     return _insert_now(session, row)
+
+
+def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], message: Message, *, now: datetime) -> int:
+    """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
+    takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
+    skipped; returns how many updates were queued."""
+    originals = {
+        row.key: row for row in session.scalars(select(OutboxItem).where(OutboxItem.key.in_({of for _, of in updates})))
+    }
+    payload = _payload(session, message)
+    rows = []
+    for key, update_of in updates:
+        original = originals.get(update_of)
+        if original is not None:
+            where = Destination(original.platform, channel=original.channel, member=original.member)
+            rows.append(_row(key, "update", update_of, original.team, where, now, payload))
+    session.flush()
+    return len(insert_ignoring_duplicates(session, OutboxItem, rows, unique=("key",), returning=("key",)))
 
 
 def _payload(session: Session, message: Message) -> SerializedJSON:

@@ -257,17 +257,21 @@ class Ticker:
         nothing behind but its error, as when each occurrence had a transaction of its own."""
         if not works:
             return
+        failed: _RunFailed | None = None
         try:
             ran = self._claim_and_run(works, now)
-        except _RunFailed as failed:
-            self._run_batch(works[: failed.index], now, report)
-            self._record_failure(works[failed.index], failed.error, now, report)
-            self._run_batch(works[failed.index + 1 :], now, report)
-            return
+        except _RunFailed as error:
+            failed = error
         except Exception:  # the database, not a routine: nothing was claimed; the next tick tries again
             log.exception("could not claim or record %d occurrences of %s", len(works), works[0].due.routine_key)
             return
-        report.ran += [works[i].due.routine_key for i in ran]
+        if failed is None:
+            report.ran += [works[i].due.routine_key for i in ran]
+            return
+        # Outside the except clause, so one failure's traceback is not chained onto the next one's in the log.
+        self._run_batch(works[: failed.index], now, report)
+        self._record_failure(works[failed.index], failed.error, now, report)
+        self._run_batch(works[failed.index + 1 :], now, report)
 
     def _claim_and_run(self, works: list[_Work], now: datetime) -> list[int]:
         with self.rt.db.session() as session, batched(session):

@@ -48,13 +48,14 @@ class Database:
             yield session
 
 
-def open_database(url: str | None = None) -> Database:
+def open_database(url: str | None = None, *, durable: bool = True) -> Database:
+    """`durable=False`: a throwaway SQLite file (the simulator's) that skips the disk syncs of each commit."""
     url = normalise_url(url or database_url())
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True, pool_pre_ping=True, json_serializer=_json_text)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas if durable else _throwaway_sqlite_pragmas)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
 
 
@@ -103,6 +104,13 @@ def insert_ignoring_duplicates(
         session.execute(statement, list(rows))
         return []
     return list(session.execute(statement.returning(*(table.c[name] for name in returning)), list(rows)).all())
+
+
+def _throwaway_sqlite_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
 
 
 def upgrade(db: Database) -> None:

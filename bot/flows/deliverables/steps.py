@@ -22,6 +22,8 @@ from bot.schedule import localize
 
 REMINDER_GRACE = timedelta(hours=12)
 DIGEST_GRACE = timedelta(hours=6)
+ESCALATIONS = 60  # an item is escalated this many times at most
+ESCALATION_HORIZON = timedelta(days=400)  # and never more than this long after its due date
 
 
 # --- when things fall due -----------------------------------------------------------------------------------------
@@ -53,10 +55,48 @@ def escalation_days(config: Config, due_day: date, every_days: int, until: date)
     so escalations are never closer together than that)."""
     days = []
     day = next_school_day_after(config, due_day)
-    while day <= until and len(days) < 60:
+    while day <= until and len(days) < ESCALATIONS:
         days.append(day)
         day = next_school_day_after(config, day + timedelta(days=every_days - 1))
     return days
+
+
+Schedule = list[tuple[str, str, date, datetime, dict[str, object]]]  # (step, subject suffix, day, instant, data)
+
+
+def item_schedule(config: Config, team: Team, settings: DeliverablesSettings, due_day: date) -> Schedule:
+    """An item's reminders, due-date nudge and every escalation it could have (the caller keeps those up to today
+    while the item is still escalating)."""
+    found: Schedule = []
+    for lead, day in reminder_days(config, due_day, settings.reminders):
+        found.append(("reminder", f"-{lead}d", day, _instant(config, team, day, settings.at), {"lead": lead}))
+    nudge_day = config.calendar.last_school_day_on_or_before(due_day)
+    found.append(("due", "", nudge_day, _instant(config, team, nudge_day, settings.at), {}))
+    horizon = due_day + ESCALATION_HORIZON
+    for k, day in enumerate(escalation_days(config, due_day, settings.escalate_every_days, horizon)):
+        found.append(("escalation", f"-{k + 1}", day, _instant(config, team, day, settings.at), {}))
+    return found
+
+
+class _ScheduleCache:
+    """Every tick asks for the schedule of every open item of every committee; it depends only on the config
+    (immutable, replaced whole on reload), the team's settings and the due date, so it is worked out once."""
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.entries: dict[tuple[object, ...], Schedule] = {}
+
+    def get(self, config: Config, team: Team, settings: DeliverablesSettings, due: date) -> Schedule:
+        if self.config is not config or len(self.entries) > 50_000:
+            self.config, self.entries = config, {}
+        key = (team.key, due, settings.at, tuple(settings.reminders), settings.escalate_every_days)
+        found = self.entries.get(key)
+        if found is None:
+            found = self.entries[key] = item_schedule(config, team, settings, due)
+        return found
+
+
+_SCHEDULES = _ScheduleCache()
 
 
 def _instant(config: Config, team: Team, day: date, at: str) -> datetime:
@@ -131,23 +171,18 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
         grace = self.grace(settings, REMINDER_GRACE)
         config = rt.config
+        until = local_day(config, team, end)
         for item in items:
             # Subjects name the due date they are about, so a new due date brings fresh reminders.
             about = f"{item.id}@{item.due:%Y-%m-%d}"
-            found: list[tuple[str, str, datetime, dict[str, object]]] = []
-            for lead, day in reminder_days(config, item.due, settings.reminders):
-                found.append(("reminder", f"{about}-{lead}d", _instant(config, team, day, settings.at), {"lead": lead}))
-            nudge_day = config.calendar.last_school_day_on_or_before(item.due)
-            found.append(("due", about, _instant(config, team, nudge_day, settings.at), {}))
             # Escalations stop once somebody changes the status after the due date: the co-chairs have an answer.
-            if local_day(config, team, item.status_changed_at) <= item.due:
-                until = local_day(config, team, end)
-                for k, day in enumerate(escalation_days(config, item.due, settings.escalate_every_days, until)):
-                    found.append(("escalation", f"{about}-{k + 1}", _instant(config, team, day, settings.at), {}))
-            for step, subject, at, data in found:
+            escalating = local_day(config, team, item.status_changed_at) <= item.due
+            for step, suffix, day, at, data in _SCHEDULES.get(config, team, settings, item.due):
+                if step == "escalation" and (not escalating or day > until):
+                    continue
                 # An item added late gets only the reminders still ahead of it.
                 if start < at <= end and at > item.created_at:
-                    yield Due(team.key, self.name, step, subject, at, grace, {"id": item.id, **data})
+                    yield Due(team.key, self.name, step, about + suffix, at, grace, {"id": item.id, **data})
         for at in cadence_times(config, team, settings.digest, start, end, skip_closures=settings.skip_school_closures):
             yield Due(team.key, self.name, "digest", f"{at:%Y-%m-%d}", at, self.grace(settings, DIGEST_GRACE))
 

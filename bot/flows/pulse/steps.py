@@ -31,7 +31,7 @@ from bot.flows.pulse.state import (
 )
 from bot.meetings import cadence_times, closure
 from bot.messages import Button, Buttons, Context, Header, Message, Text
-from bot.outbox import enqueue_update
+from bot.outbox import enqueue_updates
 from bot.runtime import Runtime
 from bot.schedule import localize
 from bot.store.batch import allocate_ids, insert_later
@@ -284,6 +284,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
     asked = session.scalars(
         select(OutboxItem.key).where(
+            OutboxItem.team == team.key,  # indexed: the key patterns below are read within the team's rows only
             OutboxItem.kind == "post",
             or_(
                 OutboxItem.key.like(invites.like_prefix(), escape="\\"),
@@ -291,5 +292,4 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
             ),
         )
     ).all()
-    for key in asked:
-        enqueue_update(session, f"{key}|closed", key, closed, now=rt.clock.now())
+    enqueue_updates(session, [(f"{key}|closed", key) for key in asked], closed, now=rt.clock.now())
