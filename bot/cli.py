@@ -9,7 +9,9 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import date
+import time
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from bot import logs
 from bot.assembly import config_schema_json, load_config
@@ -42,16 +44,70 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bot.simulate import format_posts, simulate
+    from bot.simulate import format_posts, keep, posts_json, simulate
 
     try:
         config = load_config(_config_dir(args.config))
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
-    start = date.fromisoformat(args.start)
-    print(format_posts(config, simulate(config, start, args.days)))
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        print(f"--from {args.start!r} is not a date; write it as YYYY-MM-DD, e.g. --from 2026-08-01", file=sys.stderr)
+        return 2
+    if args.days < 1:
+        print(f"--days {args.days} simulates nothing; give a number of days of 1 or more", file=sys.stderr)
+        return 2
+    problems = _unknown(args.team, config.teams, "team") + _unknown(args.routine, CATALOG.flows, "routine")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
+    progress = _ProgressBar(start, args.days) if sys.stderr.isatty() else None
+    try:
+        posts = keep(simulate(config, start, args.days, progress=progress), args.team, args.routine)
+    finally:
+        if progress is not None:
+            progress.done()
+    print(posts_json(config, posts) if args.format == "json" else format_posts(config, posts))
     return 0
+
+
+def _unknown(asked: list[str], known: Iterable[str], what: str) -> list[str]:
+    """Actionable errors for the --team / --routine values that name nothing."""
+    from bot.config.errors import did_you_mean
+
+    known = sorted(known)
+    return [
+        f"unknown {what} {name!r}: {did_you_mean(name, known) or f'the {what}s are ' + ', '.join(known)}"
+        for name in asked
+        if name not in known
+    ]
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal's standard error, redrawn at most ten times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, start: date, days: int) -> None:
+        self.start, self.days = start, days
+        self.drawn = 0.0
+
+    def __call__(self, at: datetime, messages: int) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.1:
+            return
+        self.drawn = now
+        done = min(self.days, max(0, (at.date() - self.start).days))
+        filled = round(self.WIDTH * done / self.days)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        sys.stderr.write(f"\rsimulating [{bar}] {done}/{self.days} days, {messages:,} messages ")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r" + " " * (self.WIDTH + 60) + "\r")
+        sys.stderr.flush()
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
@@ -135,6 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="print every message the routines would post, without sending")
     sim.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     sim.add_argument("--days", type=int, default=30)
+    sim.add_argument("--team", action="append", default=[], metavar="KEY", help="only this team's messages (repeat)")
+    sim.add_argument(
+        "--routine",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"only this routine's messages (repeat): {', '.join(CATALOG.flows)}",
+    )
+    sim.add_argument(
+        "--format", choices=["text", "json"], default="text", help="json: an array of messages, for scripts"
+    )
     sim.add_argument("config", nargs="?")
     sim.set_defaults(func=cmd_simulate)
 

@@ -58,9 +58,10 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
     """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
     takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
     skipped; returns how many updates were queued."""
-    originals = {
-        row.key: row for row in session.scalars(select(OutboxItem).where(OutboxItem.key.in_({of for _, of in updates})))
-    }
+    where_posted = select(
+        OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member
+    ).where(OutboxItem.key.in_({of for _, of in updates}))
+    originals = {row.key: row for row in session.execute(where_posted)}
     payload = _payload(session, message)
     rows = []
     for key, update_of in updates:

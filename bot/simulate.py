@@ -198,7 +198,6 @@ def posts_json(config: Config, posts: list[SimulatedPost]) -> str:
             "team": post.team,
             "routine": post.flow,
             "step": OutboxKey.parse(post.routine).step,
-            "occurrence": post.routine,
             "key": post.key,
             "platform": post.destination.platform,
             "channel": post.destination.channel,

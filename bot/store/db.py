@@ -53,7 +53,10 @@ def open_database(url: str | None = None, *, durable: bool = True) -> Database:
     url = normalise_url(url or database_url())
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True, json_serializer=_json_text)
+    # A server may restart under a running bot: check a pooled PostgreSQL connection before use. A SQLite file
+    # cannot go away like that, and the check would cost a statement per transaction.
+    ping = not url.startswith("sqlite")
+    engine = create_engine(url, future=True, pool_pre_ping=ping, json_serializer=_json_text)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas if durable else _throwaway_sqlite_pragmas)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
