@@ -128,7 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return 1
     port = int(os.environ.get("PORT", "3978"))
-    asyncio.run(serve(app, port))
+    asyncio.run(serve(app, port, host=os.environ.get("PARTNERBOT_HOST") or "0.0.0.0"))
     return 0
 
 

@@ -43,7 +43,7 @@ TEAMS = 6
 MEMBERS = 3
 SECRET = "deploy-secret"
 
-pytestmark = pytest.mark.skipif(
+needs_postgres = pytest.mark.skipif(
     not os.environ.get("TEST_DATABASE_URL"), reason="needs PostgreSQL: set TEST_DATABASE_URL (.ci/run starts one)"
 )
 
@@ -135,6 +135,7 @@ def answers(url: str) -> tuple[int, dict[str, Any]] | None:
         return None
 
 
+@needs_postgres
 def test_one_web_and_two_workers_on_postgres_answer_readyz_and_do_the_work_once(tmp_path: Path) -> None:
     config = district_config(tmp_path / "config")
     with empty_schema() as database_url, slack_on_a_thread() as (slack, loop, api_url):
@@ -240,3 +241,37 @@ def test_one_web_and_two_workers_on_postgres_answer_readyz_and_do_the_work_once(
     worker_lines = [json.loads(line) for line in outputs["worker1"].splitlines() if line.startswith("{")]
     assert worker_lines and {line["role"] for line in worker_lines} == {"worker"}, outputs["worker1"][-2000:]
     assert any("partnerbot db upgrade" in line["message"] for line in worker_lines)  # it said why it waited
+
+
+def test_the_deployment_files_run_commands_partnerbot_accepts() -> None:
+    """deploy/compose.yaml, the systemd units and the Dockerfile only ask for things `partnerbot` accepts, and the
+    compose file is the topology docs/deploy.md describes: PostgreSQL, a migration, one web and two workers."""
+    from ruamel.yaml import YAML
+
+    from bot.cli import build_parser
+
+    parser = build_parser()
+    compose = YAML(typ="safe").load((ROOT / "deploy" / "compose.yaml").read_text())
+    services = compose["services"]
+    assert set(services) == {"postgres", "migrate", "web", "worker"}
+    assert services["worker"]["deploy"]["replicas"] == 2
+    assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    for name in ("migrate", "web", "worker"):
+        parser.parse_args(services[name]["command"])
+    assert services["web"]["command"][-1] == "web" and services["worker"]["command"][-1] == "worker"
+    assert "readyz" in " ".join(services["web"]["healthcheck"]["test"])
+
+    units = sorted((ROOT / "deploy" / "systemd").glob("*.service"))
+    assert [u.name for u in units] == ["partnerbot-web.service", "partnerbot-worker@.service", "partnerbot.service"]
+    for unit in units:
+        for line in unit.read_text().splitlines():
+            if line.startswith(("ExecStart=", "ExecStartPre=")):
+                program, *arguments = line.split("=", 1)[1].split()
+                assert program.endswith("/partnerbot")
+                parser.parse_args(arguments)
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert dockerfile.startswith("# ") and "FROM python:3.11-slim" in dockerfile
+    assert "USER partnerbot" in dockerfile and 'ENTRYPOINT ["partnerbot"]' in dockerfile
+    user_at = dockerfile.index("USER partnerbot")
+    assert dockerfile.index("ENTRYPOINT") > user_at and dockerfile.index("pip install --no-deps") < user_at
