@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 DEFAULT_SQLITE = "sqlite:///var/partnerbot.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -45,6 +45,37 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    def forget_history(self) -> bool:
+        """Leave no earlier version of changed rows in the database's files, as far as the engine allows.
+
+        SQLite: fold the write-ahead log into the database file and truncate it to zero bytes (deleted rows are
+        already zeroed there: secure_delete is on for every connection). Returns False when a reader kept the log
+        from being truncated; the next call tries again. PostgreSQL keeps dead row versions until VACUUM: nothing
+        to do per transaction (docs/pulse.md says what that means).
+        """
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=250")  # never hold up the person whose answer just landed
+            try:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            finally:
+                conn.exec_driver_sql("PRAGMA busy_timeout=5000")
+        return not (busy and busy[0])
+
+    def forget_history_after_commit(self, session: Session) -> None:
+        """Call forget_history() once `session`'s outermost transaction has ended (history can only be dropped
+        outside it; a savepoint's release is not the end)."""
+        done = False
+
+        def ended(_session: Session, transaction: SessionTransaction) -> None:
+            nonlocal done
+            if transaction.parent is None and not done:
+                done = True
+                self.forget_history()
+
+        event.listen(session, "after_transaction_end", ended)
+
 
 def open_database(url: str | None = None) -> Database:
     url = normalise_url(url or database_url())
@@ -61,6 +92,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not left in free pages
     cursor.close()
 
 

@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.anonymity import can_show
 from bot.config import Member, Team
 from bot.delivery import post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
@@ -24,7 +23,7 @@ from bot.flows.pulse.state import (
     lock_run,
     open_run_of,
     participation_of,
-    reshuffle_run,
+    seal_submission,
 )
 from bot.flows.pulse.steps import FLOW, answer_buttons, close_run, local_time, open_run, run_key
 from bot.inbound import Reply
@@ -213,19 +212,20 @@ def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
                 raise Refused("You were not asked in this pulse, so I can't record answers from you.")
             raise Refused("You have already answered this pulse. Each person counts once; your first answers stand.")
         run.respondents += 1
-        side = _side_to_keep(rt, team_of_run, inv.member.key) if run.side_breakdown else None
-        reshuffle_run(session, run.id, [(item, value, side) for item, value in answers], comments)
+        group = answer_group(rt, team_of_run, inv.member.key) if run.side_breakdown else None
+        seal_submission(session, rt.key, run.id, [(item, value, group) for item, value in answers], comments)
+        rt.db.forget_history_after_commit(session)
     done = Message.text("Thank you: your answers are in, stored without your name. Results come when the pulse closes.")
     return Reply(update=done, private=done)
 
 
-def _side_to_keep(rt: Runtime, team: Team | None, member_key: str) -> str | None:
-    """A side is kept with an answer only if the team has enough members of that side for it ever to be shown."""
+def answer_group(rt: Runtime, team: Team | None, member_key: str) -> str | None:
+    """The group an answer is sealed with: the member's side. Whether it is ever stored in the clear is decided at
+    closing, from how many answered in each group (steps.close_run)."""
     member = rt.config.members.get(member_key)
     if team is None or member is None:
         return None
-    same_side = sum(1 for m in rt.config.team_members(team) if m.side == member.side)
-    return member.side if can_show(same_side, team.min_group_size) else None
+    return member.side
 
 
 @action("pulse.decline")

@@ -320,7 +320,7 @@ class SlackPlatform(Platform):
             return
         if reply.errors:
             # The person fixes the fields and submits this view again, under the same key.
-            await asyncio.to_thread(forget_delivery, self.rt.db, f"slack:{once_key}")
+            await asyncio.to_thread(forget_delivery, self.rt.db, self.rt.key, f"slack:{once_key}")
             await ack(response_action="errors", errors=renderer.modal_errors(reply.errors))
             return
         if reply.form is not None:
@@ -374,7 +374,7 @@ class SlackPlatform(Platform):
 
     async def _first_delivery_of(self, key: str) -> bool:
         """A redelivery may reach another replica, so the record is the shared database's, not this process's."""
-        return await asyncio.to_thread(first_delivery, self.rt.db, f"slack:{key}", self.rt.clock.now())
+        return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, f"slack:{key}", self.rt.clock.now())
 
     # --- showing a Reply ---------------------------------------------------------------------------------------
 
