@@ -51,6 +51,7 @@ class Copy:
     log: bytes = b""  # PostgreSQL: the server's write-ahead log since the test began (other tests' rows too)
     # PostgreSQL: the transactions that wrote each answer and comment tuple still on a page (live or dead).
     answer_writers: list[int] = field(default_factory=list)
+    box_versions: int = 0  # PostgreSQL: sealed-box tuples on the pages, live or dead (ciphertext, for the record)
 
 
 def tied_below_minimum(version: Version, side_of: Mapping[str, str], minimum: int) -> int:
@@ -213,6 +214,7 @@ class PostgresInspector:
             copy.raw = self._pages(conn)
             copy.log = self._wal(conn)
             copy.answer_writers = self._tuple_writers(conn, ("pulse_answers", "pulse_comments"))
+            copy.box_versions = len(self._tuple_writers(conn, ("sealed_boxes",)))
             return copy
 
     def _relations(self, conn) -> list[str]:  # type: ignore[no-untyped-def]

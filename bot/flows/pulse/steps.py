@@ -37,6 +37,7 @@ from bot.outbox import enqueue_update
 from bot.runtime import Runtime
 from bot.schedule import localize
 from bot.store.models import OutboxItem
+from bot.store.sealed import SealedBox
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +240,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
         answers = [(item, value, group if group in keep else None) for item, value, group in received.answers]
         store_answers(session, run.id, answers, received.comments)
     touch_participation(session, run.id)
-    rt.db.forget_history_after_commit(session)
+    rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
     session.flush()
     results = team_results(session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed)
     post_to_team(rt, session, team, run_key(team, "results", run), results_message(rt, team, results))
