@@ -32,7 +32,7 @@ from bot.flows.pulse.state import (
     touch_participation,
 )
 from bot.meetings import cadence_times, closure
-from bot.messages import Button, Buttons, Context, Header, Message, Text
+from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.outbox import enqueue_update
 from bot.runtime import Runtime
 from bot.schedule import localize
@@ -255,7 +255,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     for chair in team.co_chairs:
         direct_message(rt, session, team, chair, followup_prompt / chair, prompt)
     # Invitations and reminders lose their buttons, so nobody taps into a closed run.
-    closed = Message.text(f"The *{instrument.name}* pulse has closed. Results are in the team channel.")
+    closed = Message.text(md("The *{}* pulse has closed. Results are in the team channel.", instrument.name))
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
     asked = session.scalars(

@@ -402,7 +402,10 @@ class SlackPlatform(Platform):
             await self._respond(where.response_url, message, replace_original=True)
         elif where.channel and where.message_ts:
             await self.client.chat_update(
-                channel=where.channel, ts=where.message_ts, text=message.fallback, blocks=renderer.render(message)
+                channel=where.channel,
+                ts=where.message_ts,
+                text=renderer.fallback_text(message),
+                blocks=renderer.render(message),
             )
 
     async def _post(self, message: Message, where: Where) -> None:
@@ -410,14 +413,19 @@ class SlackPlatform(Platform):
             await self._respond(where.response_url, message, replace_original=False, public=True)
             return
         channel = where.channel or await self.directory.dm_channel(where.user)
-        await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=renderer.render(message))
+        await self.client.chat_postMessage(
+            channel=channel, text=renderer.fallback_text(message), blocks=renderer.render(message)
+        )
 
     async def _private(self, message: Message, where: Where) -> None:
         if where.response_url:
             await self._respond(where.response_url, message, replace_original=False)
         elif where.channel:
             await self.client.chat_postEphemeral(
-                channel=where.channel, user=where.user, text=message.fallback, blocks=renderer.render(message)
+                channel=where.channel,
+                user=where.user,
+                text=renderer.fallback_text(message),
+                blocks=renderer.render(message),
             )
         else:
             await self._post(message, Where(where.user))
@@ -428,7 +436,7 @@ class SlackPlatform(Platform):
         self._connect()
         webhook = AsyncWebhookClient(response_url, timeout=10, session=self._session)
         response = await webhook.send(
-            text=message.fallback,
+            text=renderer.fallback_text(message),
             blocks=renderer.render(message),
             response_type="in_channel" if public else "ephemeral",
             replace_original=replace_original,

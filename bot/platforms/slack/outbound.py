@@ -9,6 +9,7 @@ cap on posts per second, when one is configured, because Slack counts that limit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from typing import Any
 
@@ -19,7 +20,7 @@ from bot.messages import Message
 from bot.platforms.base import PermanentError
 from bot.platforms.slack.errors import sorted_errors
 from bot.platforms.slack.people import SlackDirectory
-from bot.platforms.slack.renderer import images, render
+from bot.platforms.slack.renderer import fallback_text, images, render
 
 PLATFORM = "slack"
 METADATA_EVENT = "partnerbot_outbox"
@@ -30,9 +31,9 @@ def outbox_metadata(key: str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
 
 
-def _blocks(message: Message) -> list[dict[str, Any]]:
+def _blocks(message: Message, mentions: dict[str, str]) -> list[dict[str, Any]]:
     try:
-        return render(message)
+        return render(message, mentions)
     except ValueError as error:  # the same message will never fit: record it instead of retrying
         raise PermanentError(f"cannot render for Slack: {error}") from error
 
@@ -73,8 +74,8 @@ class SlackOutbound:
             await self.limit.wait()
             response = await self.client.chat_postMessage(
                 channel=channel,
-                text=message.fallback,
-                blocks=_blocks(message),
+                text=fallback_text(message),
+                blocks=await self._blocks(message),
                 metadata=outbox_metadata(key),
                 unfurl_links=False,
                 unfurl_media=False,
@@ -94,7 +95,7 @@ class SlackOutbound:
         user = await self.directory.user_id_for(member)
         await self.limit.wait()
         response = await self.client.chat_postEphemeral(
-            channel=channel, user=user, text=message.fallback, blocks=_blocks(message)
+            channel=channel, user=user, text=fallback_text(message), blocks=await self._blocks(message)
         )
         # Ephemeral messages cannot carry metadata or be found again; a crash mid-send may show one twice.
         return SentRef(PLATFORM, channel, str(response.get("message_ts") or ""))
@@ -102,8 +103,19 @@ class SlackOutbound:
     async def update(self, ref: SentRef, message: Message) -> None:
         async with sorted_errors():
             await self.client.chat_update(
-                channel=ref.conversation, ts=ref.message_id, text=message.fallback, blocks=_blocks(message)
+                channel=ref.conversation,
+                ts=ref.message_id,
+                text=fallback_text(message),
+                blocks=await self._blocks(message),
             )
+
+    async def _blocks(self, message: Message) -> list[dict[str, Any]]:
+        """Block Kit for a message, with the members it mentions as Slack mentions (their ids looked up)."""
+        mentions = {}
+        for member in message.mentioned():
+            with contextlib.suppress(PermanentError):  # not on Slack: the renderer names them instead
+                mentions[member] = await self.directory.user_id_for(member)
+        return _blocks(message, mentions)
 
     async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
         if destination.channel and destination.member:

@@ -3,6 +3,10 @@ activity that carries them (`outgoing_activity`).
 
 Only rendering lives here: no HTTP and no sending. Every button is an Action.Submit whose data carries
 {"partnerbot_action": action_id, "value": value}; form inputs arrive beside it, keyed "input.<field name>".
+
+Text is data: chat markup becomes Teams markdown with every literal character that markdown (or the HTML Teams
+reads in messages) would take as syntax backslash-escaped; plain text that lands in a TextBlock or a FactSet is
+escaped whole.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ from bot.messages import (
     Image,
     Message,
     Text,
+    Token,
+    safe_url,
+    tokens,
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -38,14 +45,34 @@ INPUT_PREFIX = "input."
 MAX_SCALE_BUTTONS = 5  # more points than this do not fit a row in Teams; they become a choice set and a button
 
 _STYLES = {"primary": "positive", "danger": "destructive"}
-_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
+_TEAMS_MARKS = {"*": "**", "_": "_", "~": ""}  # Adaptive Cards have no strike-through
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_~\[\]<>#|])")
 
 
-def teams_markdown(markdown: str) -> str:
-    """Our chat markdown (*bold*, _italic_, <url|label>, "- " bullets) in the dialect Teams renders."""
-    text = _LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", markdown)
-    return _BOLD.sub(r"**\1**", text)
+def teams_escape(text: str) -> str:
+    """Literal text for Teams markdown (CommonMark backslash escapes)."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", text)
+
+
+def teams_markdown(markup: str) -> str:
+    """Our chat markup (*bold*, _italic_, `code`, <url|label>, "- " bullets) in the markdown Teams renders."""
+    return "".join(_token(token) for token in tokens(markup))
+
+
+def _token(token: Token) -> str:
+    match token.kind:
+        case "text":
+            return teams_escape(token.text)
+        case "mark":
+            return _TEAMS_MARKS[token.text]
+        case "code":  # a code span's content is literal in markdown; only a backtick could end it early
+            return f"`{token.text.replace('`', 'ˋ')}`"
+        case "link":
+            label = "".join(_token(t) for t in token.label)
+            url = safe_url(token.target)
+            return f"[{label}]({url.replace('(', '%28').replace(')', '%29')})" if url else label
+        case _:
+            return teams_escape(f"@{token.target}")
 
 
 def submit_data(action_id: str, value: str = "") -> dict[str, str]:
@@ -106,7 +133,9 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 def _render_block(block: Block) -> list[dict[str, Any]]:
     match block:
         case Header(text):
-            return [{"type": "TextBlock", "text": text, "size": "Large", "weight": "Bolder", "wrap": True}]
+            return [
+                {"type": "TextBlock", "text": teams_escape(text), "size": "Large", "weight": "Bolder", "wrap": True}
+            ]
         case Text(markdown):
             return [{"type": "TextBlock", "text": teams_markdown(markdown), "wrap": True}]
         case Context(text):
@@ -114,7 +143,8 @@ def _render_block(block: Block) -> list[dict[str, Any]]:
                 {"type": "TextBlock", "text": teams_markdown(text), "isSubtle": True, "size": "Small", "wrap": True}
             ]
         case Fields(pairs):
-            return [{"type": "FactSet", "facts": [{"title": label, "value": value} for label, value in pairs]}]
+            facts = [{"title": teams_escape(label), "value": teams_escape(value)} for label, value in pairs]
+            return [{"type": "FactSet", "facts": facts}]
         case Buttons(buttons):
             actions = []
             for button in buttons:
@@ -133,7 +163,7 @@ def _render_block(block: Block) -> list[dict[str, Any]]:
             uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
             shown: list[dict[str, Any]] = []
             if title:
-                shown.append({"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True})
+                shown.append({"type": "TextBlock", "text": teams_escape(title), "weight": "Bolder", "wrap": True})
             shown.append({"type": "Image", "url": uri, "altText": alt, "size": "Stretch"})
             return shown
         case Form():
@@ -146,7 +176,7 @@ def _scale_label(scale: ChoiceScale, index: int) -> str:
 
 
 def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
-    question = {"type": "TextBlock", "text": teams_markdown(scale.question), "wrap": True}
+    question = {"type": "TextBlock", "text": teams_escape(scale.question), "wrap": True}
     if len(scale.points) <= MAX_SCALE_BUTTONS:
         actions = [
             {
@@ -179,7 +209,9 @@ def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
 
 
 def _render_form_block(form: Form) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "wrap": True}]
+    items: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": teams_escape(form.title), "weight": "Bolder", "wrap": True}
+    ]
     if form.intro:
         items.append({"type": "TextBlock", "text": teams_markdown(form.intro), "wrap": True})
     items.extend(_render_input(field) for field in form.fields)
