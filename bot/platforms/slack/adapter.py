@@ -52,6 +52,12 @@ QUIET = 0.02  # ...that is, for this long without a new request
 MENTION = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
 
 
+def slack_unescape(text: str) -> str:
+    """Text as Slack sends it (`&`, `<` and `>` as entities) back to what the person typed: literal text, which every
+    renderer escapes again on the way out."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def normalise_mentions(text: str, members: Mapping[str, str | None]) -> str:
     """Slack user mentions in `text` as `@<member key>`, for the users `members` maps to a member."""
     return MENTION.sub(lambda m: f"@{members[m[1]]}" if members.get(m[1]) else m[0], text)
@@ -240,7 +246,7 @@ class SlackPlatform(Platform):
     async def _command(self, text: str, where: Where) -> None:
         member = await self.directory.member_for(where.user)
         team = self.inbound.team_for_channel(PLATFORM, where.channel)
-        text = await self._normalise_mentions(text.strip())
+        text = slack_unescape(await self._normalise_mentions(text.strip()))
         reply = await self._handled(
             self.inbound.command(Command(PLATFORM, where.user, member, text, where.channel, team))
         )
