@@ -73,7 +73,7 @@ def claims(service_url: str, **override: Any) -> dict[str, Any]:
 
 def token(service_url: str, *, kid: str = "teams-1", key: str = "teams", alg: str = "RS256", **override: Any) -> str:
     payload = {k: v for k, v in claims(service_url, **override).items() if v is not None}
-    signing: Any = "a-guessed-secret" if alg == "HS256" else _key(key)
+    signing: Any = "a-guessed-secret-long-enough-for-hs256-keys" if alg == "HS256" else _key(key)
     return jwt.encode(payload, signing, algorithm=alg, headers={"kid": kid} if kid else None)
 
 

@@ -53,6 +53,8 @@ from bot.platforms.teams.tokens import (
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# The SDK logs a body that is not an activity as an ERROR before raising; the refusal below is our one line for it.
+logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
 CLAIMS = "claims_identity"  # the SDK's aiohttp request adapter reads the caller's identity under this key

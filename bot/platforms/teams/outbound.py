@@ -42,10 +42,12 @@ from bot.platforms.teams.settings import TeamsSettings
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
+# The SDK logs every answer of the Bot Connector other than 2xx as an ERROR; the outbox sender records and reports
+# what a failure means (retried after Retry-After, or given up), so those lines would only repeat it louder.
+logging.getLogger("microsoft_agents.hosting.core.connector.client.connector_client").setLevel(logging.CRITICAL)
 
 PLATFORM = "teams"
 CHANNEL_ID = "msteams"
-BOT_FRAMEWORK_AUDIENCE = "https://api.botframework.com"
 TRANSIENT_STATUSES = {408, 412, 429}  # timed out, conflicting, throttled: try again later (and every 5xx)
 CALL_SECONDS = 60.0  # one call to the Bot Connector; aiohttp's own default would wait 5 minutes
 
@@ -223,31 +225,21 @@ class TeamsOutbound:
         )
         opened: dict[str, Any] = {}
 
-        async def keep(context: TurnContext) -> None:
-            created = context.activity
+        async def create(context: TurnContext) -> None:
+            connector = context.services.get(ConnectorClientBase)
+            created = await connector.conversations.create_conversation(parameters)
             reference = ConversationReference(
                 channel_id=CHANNEL_ID,
                 service_url=via["serviceUrl"],
                 bot=ChannelAccount.model_validate(bot),
                 user=ChannelAccount(id=user_id),
-                conversation=ConversationAccount(
-                    id=created.conversation.id, conversation_type="personal", tenant_id=tenant
-                ),
+                conversation=ConversationAccount(id=created.id, conversation_type="personal", tenant_id=tenant),
             )
             opened["reference"] = dump(reference)
 
-        with bot_connector_errors():
-            await asyncio.wait_for(
-                self.adapter.create_conversation(
-                    self.settings.app_id,
-                    CHANNEL_ID,
-                    via["serviceUrl"],
-                    BOT_FRAMEWORK_AUDIENCE,
-                    parameters,
-                    keep,
-                ),
-                CALL_SECONDS,
-            )
+        # In a turn on a conversation the bot already has (the SDK's own create_conversation leaves its client open
+        # when Teams refuses), so one client makes the call and is closed whatever happens.
+        await self.proactive(via, create)
         if "reference" not in opened:
             raise TransientError(f"Teams opened no personal chat for {member}")
         await asyncio.to_thread(save_reference, self.rt.db, MEMBER, member, opened["reference"], self.rt.clock.now())

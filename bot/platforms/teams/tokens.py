@@ -3,7 +3,8 @@ Agents SDK's authentication configuration for the app type in use.
 
 The SDK's JwtTokenValidator checks the signature against Microsoft's published keys, the audience, the issuer and
 the tenant binding; around it this module makes every failure a refusal with one reason (never an exception, never
-a traceback), requires an expiry, and fails closed when the identity provider cannot be reached. Reading the
+a traceback), requires an expiry, accepts only the issuers Teams uses (the Bot Framework's and the app's own
+tenant's, not the Emulator's), and fails closed when the identity provider cannot be reached. Reading the
 activity is adapter.py's.
 """
 
@@ -104,6 +105,10 @@ class TokenCheck:
             return Refusal(401, f"invalid token: {_describe(error)}")
         if "exp" not in identity.claims:
             return Refusal(401, "invalid token: it has no expiry")
+        issuer = str(identity.claims.get("iss", ""))
+        if issuer.lower() not in {accepted.lower() for accepted in self.config.ISSUERS}:
+            # The SDK also trusts Microsoft's first-party tenants, the Emulator's among them; Teams never uses them.
+            return Refusal(401, f"invalid token: issued by {issuer[:80]!r}, not the Bot Framework or this tenant")
         return identity
 
 
