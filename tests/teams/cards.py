@@ -39,9 +39,10 @@ def card_validator() -> Draft6Validator:
 
 
 def _deepest(error: ValidationError) -> ValidationError:
-    """Inside an anyOf of element types, the error of the branch that got furthest."""
+    """Inside an anyOf of element types, the error of the branch for the element's own type."""
     while error.context:
-        error = max(error.context, key=lambda e: (len(e.absolute_path), -len(e.context or ())))
+        own = [e for e in error.context if not (e.absolute_path and e.absolute_path[-1] == "type")]
+        error = max(own or error.context, key=lambda e: (len(e.absolute_path), -len(e.context or ())))
     return error
 
 
