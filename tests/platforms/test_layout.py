@@ -26,7 +26,7 @@ def test_every_platform_package_has_the_same_layout() -> None:
 def test_listing_the_platforms_imports_no_sdk() -> None:
     code = (
         "import sys; from bot.platforms.registry import PLATFORM_NAMES; import bot.config, bot.identity, "
-        "bot.audience; print(PLATFORM_NAMES, [m for m in ('slack_bolt', 'slack_sdk', 'botbuilder', 'aiohttp') "
+        "bot.audience; print(PLATFORM_NAMES, [m for m in ('slack_bolt', 'slack_sdk', 'microsoft_agents', 'aiohttp') "
         "if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
@@ -35,7 +35,7 @@ def test_listing_the_platforms_imports_no_sdk() -> None:
 
 def test_the_sdk_contract_covers_every_module_outside_the_edge() -> None:
     contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-    sdk = next(c for c in contracts if "botbuilder" in c["forbidden_modules"])
+    sdk = next(c for c in contracts if "microsoft_agents" in c["forbidden_modules"])
     tops = {f"bot.{p.stem}" for p in (REPO / "bot").iterdir() if p.suffix == ".py" and p.stem != "__init__"}
     tops |= {f"bot.{p.name}" for p in (REPO / "bot").iterdir() if (p / "__init__.py").is_file()}
     assert tops - SDK_HOMES == set(sdk["source_modules"])

@@ -74,9 +74,7 @@ async def test_the_results_chart_is_served_to_teams_from_a_signed_address(sqlite
         queue(rt, Destination("teams", channel=TEAMS_CHANNEL), post)
         await paced_sender(rt, platform).drain_until_empty()
         [sent] = mock.sent(TEAMS_CHANNEL)  # the stand-in checked it: valid card, under Teams' size limit
-        [image] = [
-            e for e in sent.body["attachments"][0]["content"]["body"] if e["type"] == "Image"
-        ]
+        [image] = [e for e in sent.body["attachments"][0]["content"]["body"] if e["type"] == "Image"]
         address = image["url"]
         assert address.startswith(PUBLIC + "/teams/images/") and "base64" not in json.dumps(sent.body)
         async with aiohttp.ClientSession() as session:

@@ -22,6 +22,7 @@ from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue, enqueue_update
 from bot.platforms.base import PermanentError, Platform, TransientError
 from bot.platforms.teams import from_env
+from bot.platforms.teams.references import save_reference
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
@@ -29,6 +30,7 @@ from bot.store.models import ConversationRef
 from bot.ticker import Ticker
 from tests.support import runtime, ten_member_team
 from tests.teams.connector import BOT_ID, Activities, bot_server, connector
+from tests.teams.identity import ENV, OutboundToken, PublishedKeys
 
 CHANNEL = "19:district@thread.tacv2"
 # 2026-12-08 is the 2nd Tuesday; the meeting starts 15:30 PST (23:30 UTC); the norms reminder is due at 15:20.
@@ -412,3 +414,20 @@ async def test_a_private_answer_that_cannot_be_delivered_is_mentioned_briefly_in
     [note] = [c for c in mock.sent() if c.conversation.startswith(CHANNEL)]
     assert "couldn't send you my answer privately" in note.text and "Partnerbot commands" not in note.text
     assert ("member", "l2") not in refs(rt.db)
+
+
+async def test_a_refused_client_secret_is_retried_later_and_says_why(rt: Runtime) -> None:
+    class RefusedSecret(OutboundToken):
+        async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+            raise ValueError(
+                "Failed to acquire token. {'error': 'invalid_client', 'error_description': "
+                "'AADSTS7000215: Invalid client secret provided.'}"
+            )
+
+    wiring = {"signing_keys": PublishedKeys(), "token_provider": RefusedSecret()}
+    async with connector() as mock, bot_server(rt, ENV, **wiring) as (_, platform):
+        reference = {"serviceUrl": mock.url, "conversation": {"id": CHANNEL}, "channelId": "msteams"}
+        save_reference(rt.db, "channel", CHANNEL, reference, rt.clock.now())
+        with pytest.raises(TransientError, match="AADSTS7000215: Invalid client secret"):
+            await platform.deliver(Destination("teams", channel=CHANNEL), Message.text("hi"), "k")
+    assert not mock.calls

@@ -157,7 +157,9 @@ class TeamsPlatform(Platform):
         else:
             provider = lambda _config: EmulatorToken()  # noqa: E731
             # Without an app id the SDK warns on every turn that its (unused) user-token client has none.
-            logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(logging.ERROR)
+            logging.getLogger("microsoft_agents.hosting.core.connector.client.user_token_client").setLevel(
+                logging.ERROR
+            )
         connections = ConnectionManager(provider, connections_configurations={"SERVICE_CONNECTION": config})
         self.adapter = CloudAdapter(connection_manager=connections)
         self.adapter.on_turn_error = self._on_turn_error  # the SDK's default would post the exception into the chat

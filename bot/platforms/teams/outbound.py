@@ -96,8 +96,10 @@ def bot_connector_errors() -> Iterator[None]:
         raise PermanentError(f"Bot Connector answered {status}: {_detail(error.message)}") from error
     except (aiohttp.ClientError, TimeoutError) as error:
         raise TransientError(f"Bot Connector unreachable: {type(error).__name__} {error}".strip()) from error
-    except ValueError as error:
-        if "acquire token" not in str(error).lower():
+    except OSError as error:  # MSAL's own HTTP calls (requests) when Microsoft Entra ID cannot be reached
+        raise TransientError(f"Microsoft Entra ID unreachable: {_detail(str(error))}") from error
+    except ValueError as error:  # MSAL: a refused client secret, an unknown app or tenant, no authority
+        if not any(word in str(error).lower() for word in ("acquire token", "authority")):
             raise
         raise TransientError(f"no token from Microsoft Entra ID: {_detail(str(error))}") from error
 
@@ -111,7 +113,7 @@ def _retry_after(headers: Any) -> float | None:
 
 
 def _detail(text: str) -> str:
-    return " ".join(str(text).split())[:200]
+    return " ".join(str(text).split())[:300]
 
 
 class TeamsOutbound:
