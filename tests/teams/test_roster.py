@@ -183,9 +183,12 @@ async def test_someone_the_roster_has_not_matched_yet_is_recognised_by_their_tea
         teams = Activities(mock.url, CHANNEL, team=TEAM_ID)
         assert await post(url, mock, teams.personal("message", "29:management3", "aad-x", text="help")) == 202
         assert await post(url, mock, teams.personal("message", "29:stranger", "aad-y", text="norms")) == 202
+        looked_up = len(mock.of("member"))
+        assert await post(url, mock, teams.personal("message", "29:stranger", "aad-y", text="norms")) == 202
+        assert len(mock.of("member")) == looked_up  # asked once an hour at most
     [known] = mock.sent("a:chat-29:management3")
     assert "Partnerbot commands" in known.text
-    [stranger] = mock.sent("a:chat-29:stranger")
+    stranger, _ = mock.sent("a:chat-29:stranger")
     assert "isn't linked to a member" in stranger.text
     with rt.db.session() as session:
         assert session.scalar(select(MemberIdentity.member).where(MemberIdentity.user_id == "29:management3")) == (

@@ -16,6 +16,7 @@ import logging
 import re
 import warnings
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("microsoft_agents.activity.activity").setLevel(logging.CRITICAL)
 
 INVOKE_MESSAGE = "application/vnd.microsoft.activity.message"
+LOOK_UP_AGAIN_AFTER = timedelta(hours=1)  # a stranger's e-mail may be added to members.yaml meanwhile
 CLAIMS = "claims_identity"  # the SDK's aiohttp request adapter reads the caller's identity under this key
 _MENTION_TAG = re.compile(r"<at[^>]*>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 
@@ -247,6 +249,7 @@ class PartnerbotActivityHandler(ActivityHandler):
         self.inbound = inbound
         self.outbound = outbound
         self.roster = roster
+        self._strangers: dict[str, datetime] = {}  # Teams user id -> when their e-mail matched nobody
 
     # --- who and where -----------------------------------------------------------------------------------
 
@@ -259,9 +262,20 @@ class PartnerbotActivityHandler(ActivityHandler):
         if member is None and person.id:
             member = self.inbound.member_for("teams", person.id)
         if member is None and person.id and turn_context.activity.service_url:
-            return await identify(turn_context, self.rt, person.id)
+            return await self._identify(turn_context, person.id)
         if member is not None and person.id:
             await asyncio.to_thread(remember_identity, self.rt.db, "teams", person.id, member)
+        return member
+
+    async def _identify(self, turn_context: TurnContext, user_id: str) -> str | None:
+        """Look a stranger up by their Teams e-mail, at most once an hour each (they may write often)."""
+        now = self.rt.clock.now()
+        asked = self._strangers.get(user_id)
+        if asked is not None and now - asked < LOOK_UP_AGAIN_AFTER:
+            return None
+        member = await identify(turn_context, self.rt, user_id)
+        if member is None:
+            self._strangers[user_id] = now
         return member
 
     async def _remember_conversation(self, activity: Activity, member: str | None) -> None:
