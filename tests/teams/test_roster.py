@@ -223,7 +223,8 @@ async def test_a_group_chat_is_a_roster_too(rt: Runtime) -> None:
     assert [c.text for c in mock.sent(chat)] == ["Hello"]
 
 
-async def test_the_daily_sync_reads_each_team_once_a_day(rt: Runtime) -> None:
+async def test_the_daily_sync_reads_each_team_once_a_day(db: Database) -> None:
+    rt = runtime(email_only_config(), db, OPENING, platforms=("teams",))
     async with connector() as mock, bot_server(rt, identity.ENV, **wiring(rt)) as (url, platform):
         mock.rosters[TEAM_ID] = roster(*EVERYONE)
         teams = Activities(mock.url, CHANNEL, team=TEAM_ID)

@@ -55,7 +55,7 @@ class HostedImages:
         with self.rt.db.session() as session:
             session.execute(delete(HostedImage).where(HostedImage.created_at < now - KEEP))
             for image in images:
-                digest = hashlib.sha256(image.data).hexdigest()
+                digest = digest_of(image)
                 stored = session.get(HostedImage, digest)
                 if stored is None:
                     session.add(HostedImage(digest=digest, content_type=PNG, data=image.data, created_at=now))

@@ -276,11 +276,6 @@ def outgoing_activity(message: Message, image_url: ImageUrl | None = None) -> Ac
     )
 
 
-def message_size(activity: Activity) -> int:
-    """The bytes Teams counts for a message: its JSON as sent."""
-    return len(json.dumps(activity.model_dump(mode="json", by_alias=True, exclude_none=True)).encode())
-
-
 def render_card(message: Message, image_url: ImageUrl | None = None) -> dict[str, Any]:
     """The Adaptive Card for a message (its `content`; wrap with `attachment`), under Teams' size limit."""
     body = _body(message, image_url, embed=True)

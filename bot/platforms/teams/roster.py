@@ -14,13 +14,13 @@ import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiohttp
 from microsoft_agents.activity.teams import TeamsChannelAccount
 from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.addresses import Destination, OutboxKey
 from bot.audience import team_channel
@@ -57,7 +57,8 @@ class Outcome:
     people: int = 0
     matched: dict[str, str] = field(default_factory=dict)  # member -> Teams user id
     opened: list[str] = field(default_factory=list)  # personal chats opened now
-    unreachable: dict[str, str] = field(default_factory=dict)  # member -> why no personal chat
+    unreachable: dict[str, str] = field(default_factory=dict)  # member -> why Teams refused a personal chat
+    postponed: dict[str, str] = field(default_factory=dict)  # member -> why opening their chat must wait
     reported: list[str] = field(default_factory=list)  # configured teams whose co-chairs were told
 
 
@@ -137,14 +138,14 @@ class Roster:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), CHECK_EVERY)
 
-    def _last_synced(self) -> dict[str, Any]:
+    def _last_synced(self) -> dict[str, datetime]:
         with self.rt.db.session() as session:
-            rows = session.execute(select(AuditEntry.actor, AuditEntry.at).where(AuditEntry.action == SYNCED)).all()
-        last: dict[str, Any] = {}
-        for actor, at in rows:
-            if actor not in last or at > last[actor]:
-                last[actor] = at
-        return last
+            rows = session.execute(
+                select(AuditEntry.actor, func.max(AuditEntry.at))
+                .where(AuditEntry.action == SYNCED)
+                .group_by(AuditEntry.actor)
+            ).all()
+        return {actor: at for actor, at in rows}  # max() keeps the column's type: aware UTC datetimes
 
     # --- one sync ------------------------------------------------------------------------------------------
 
@@ -170,8 +171,8 @@ class Roster:
                 outcome.opened.append(key)
             except PermanentError as error:
                 outcome.unreachable[key] = str(error)
-            except TransientError as error:
-                outcome.unreachable[key] = f"Teams was busy ({error}); Partnerbot tries again tomorrow"
+            except TransientError as error:  # not a finding: tomorrow's sync (or the first message) tries again
+                outcome.postponed[key] = str(error)
         served = [team for team in config.teams.values() if team_channel(team, self.rt.platform(PLATFORM)) in channels]
         chats = {chair for team in served for chair in team.co_chairs}
         with_chat = {c for c in chats if await asyncio.to_thread(load_reference, self.rt.db, MEMBER, c) is not None}
