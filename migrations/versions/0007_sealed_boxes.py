@@ -1,15 +1,15 @@
 """Sealed boxes (ciphertext under the server's secret) for the answers of open pulse runs; inbound deliveries keep
 only a keyed hash of what arrived, and only for the dedupe window.
 
-Revision ID: 0006_sealed_boxes
-Revises: 0005_inbound_deliveries
+Revision ID: 0007_sealed_boxes
+Revises: 0006_hosted_images
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_sealed_boxes"
-down_revision = "0005_inbound_deliveries"
+revision = "0007_sealed_boxes"
+down_revision = "0006_hosted_images"
 branch_labels = None
 depends_on = None
 
