@@ -44,14 +44,19 @@ def pulse_config(
     surveys: dict[str, Any] | None = None,
     calendar: dict[str, Any] | None = None,
     min_group_size: int = 5,
+    sides_of: dict[str, str] | None = None,
 ) -> Config:
-    """A team with `sides` members per side (keys like labor1, management2); co-chairs labor1 and management1."""
+    """A team with `sides` members per side (keys like labor1, management2); co-chairs labor1 and management1.
+    Or `sides_of`: member key -> side, named "Person <key>"; the first of each side are the co-chairs."""
     members = {
         f"{side}{i}": member(f"{side.capitalize()}{i} Person", side)
         for side, n in sides.items()
         for i in range(1, n + 1)
     }
     chairs = [k for k in ("labor1", "management1") if k in members]
+    if sides_of:
+        members = {key: member(f"Person {key}", side) for key, side in sides_of.items()}
+        chairs = [next(k for k, s in sides_of.items() if s == side) for side in ("labor", "management")]
     config = build_config(
         members,
         {

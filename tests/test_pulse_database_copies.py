@@ -21,44 +21,21 @@ from sqlalchemy import event
 from bot.config import Config
 from bot.store.db import Database
 from tests.dbcopies import Copy, PostgresInspector, copy_sqlite, read_sqlite_copy, tied_below_minimum
-from tests.support import build_config, member, runtime
-from tests.test_pulse import OPENING, Workspace
+from tests.support import runtime
+from tests.test_pulse import OPENING, Workspace, pulse_config
+from tests.test_pulse_anonymity import WIDE
 
 # The fault suite's size knob: `make faults` (PARTNERBOT_FAULTS=full) copies at every commit of all eight
 # submissions; `make test` at every commit of the first three (a manager answers first) and after every submission.
 FULL = os.environ.get("PARTNERBOT_FAULTS", "").lower() == "full"
 EVERY_COMMIT_OF = 8 if FULL else 3
 SIDES = (b"labor", b"management")
-# An instrument with a ten-point scale, so each of eight people can give values nobody else gives.
-WIDE = {
-    "name": "Wide test scale",
-    "purpose": "A test instrument whose scale is wide enough to tell eight people apart.",
-    "who_sees": "Only this test.",
-    "source": "partnerbot test",
-    "scale": {"labels": [f"point {n}" for n in range(1, 11)]},
-    "items": [{"id": f"w{n}", "construct": "width", "text": f"Statement {n}", "source": "partnerbot"} for n in (1, 2)],
-    "free_text": [{"id": "note", "text": "Anything else?"}],
-}
 
 
 def team(sides: dict[str, str], minimum: int) -> Config:
     """Members p1..p8 (keys and names that never spell a side), so a side's name in a file can only be a side."""
-    members = {key: member(f"Person {key[1:]}", side) for key, side in sides.items()}
-    chairs = [next(k for k, s in sides.items() if s == "labor"), next(k for k, s in sides.items() if s == "management")]
-    config = build_config(
-        members,
-        {
-            "district": {
-                "name": "District Team",
-                "kind": "district",
-                "members": list(members),
-                "co_chairs": chairs,
-                "min_group_size": minimum,
-                "routines": {"pulse": {"instrument": "wide"}},
-            }
-        },
-    )
-    return config.model_copy(update={"sections": {"surveys": {"wide": WIDE}}})
+    surveys = {"wide": WIDE}
+    return pulse_config({}, sides_of=sides, min_group_size=minimum, pulse={"instrument": "wide"}, surveys=surveys)
 
 
 # Both sides kept at closing (5 and 3 respondents, minimum 3); a manager answers first.
@@ -163,7 +140,7 @@ async def test_no_copy_of_the_database_ties_an_answer_or_a_side_to_fewer_than_th
             ws.rt.clock.advance(minutes=23)
             comments[who] = f"remark {marker} {position}"
             copier.moment = f"submission {position} ({who}, {sides[who]})"
-            values = {"w1": position, "w2": 11 - position, "note": comments[who]}
+            values = {"w1": position, "w2": 11 - position, "w3": position, "note": comments[who]}
             if pinned or position > EVERY_COMMIT_OF:
                 assert "your answers are in" in await ws.answer(who, values)
             else:
@@ -199,7 +176,7 @@ async def test_no_copy_of_the_database_ties_an_answer_or_a_side_to_fewer_than_th
 
     closed = copies[-1]
     final = closed.versions[0]
-    assert len(final.answers) == 2 * len(order) and len(final.comments) == len(order)
+    assert len(final.answers) == 3 * len(order) and len(final.comments) == len(order)
     kept = {side for *_, side in final.answers}
     assert kept == ({"labor", "management"} if minimum == 3 else {None})
     if db.is_postgres:

@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Iterator
-from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from markdown_it import MarkdownIt
 
 from bot.messages import (
     Button,
@@ -40,6 +37,7 @@ from bot.messages import (
 from bot.platforms.slack import renderer as slack
 from bot.platforms.teams import renderer as teams
 from bot.render import Templates
+from tests.textcheck import SLACK_CONTROL, live_markdown, mrkdwn_texts, teams_texts
 
 ATTACKS = [
     "<!channel>",
@@ -68,7 +66,6 @@ hostile = st.one_of(
     st.lists(st.sampled_from(ATTACKS), min_size=2, max_size=3).map(" ".join),
     st.text(max_size=30),
 )
-SLACK_CONTROL = re.compile(r"<[^<>]*>")
 TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 OURS = "https://partnerbot.example/agenda"
 
@@ -92,17 +89,6 @@ def every_place(value: str) -> Message:
     )
 
 
-def mrkdwn_texts(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            yield value["text"]
-        for inner in value.values():
-            yield from mrkdwn_texts(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from mrkdwn_texts(inner)
-
-
 @settings(max_examples=150, deadline=None)
 @given(hostile)
 def test_slack_shows_any_text_without_a_control_sequence(value: str) -> None:
@@ -114,32 +100,6 @@ def test_slack_shows_any_text_without_a_control_sequence(value: str) -> None:
     assert len(sequences) == 1
     for text in texts:
         assert re.sub(r"&(amp|lt|gt);", "", text).count("&") == 0, text
-
-
-def teams_texts(card: Any) -> Iterator[str]:
-    """What Teams reads as markdown in a card: TextBlock texts and FactSet titles and values."""
-    if isinstance(card, dict):
-        if card.get("type") == "TextBlock":
-            yield card["text"]
-        if card.get("type") == "FactSet":
-            for fact in card["facts"]:
-                yield fact["title"]
-                yield fact["value"]
-        for inner in card.values():
-            yield from teams_texts(inner)
-    elif isinstance(card, list):
-        for inner in card:
-            yield from teams_texts(inner)
-
-
-def live_markdown(text: str) -> list[str]:
-    """Links, images, autolinks and HTML a CommonMark reader finds in `text`."""
-    found = []
-    for block in MarkdownIt("commonmark").parse(text):
-        for token in [block, *(block.children or [])]:
-            if token.type in ("link_open", "image", "html_inline", "html_block"):
-                found.append(token.attrGet("href") or token.content)
-    return found
 
 
 @settings(max_examples=150, deadline=None)

@@ -6,13 +6,11 @@ or link of theirs is live."""
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
 
 from bot.addresses import Destination
 from bot.clock import FakeClock
@@ -30,30 +28,17 @@ from tests.teams.test_http import CHANNEL as TEAMS_CHANNEL
 from tests.teams.test_http import paced_sender, teams_config
 from tests.teams.test_http import post as post_activity
 from tests.test_pulse import OPENING, Workspace, open_by_command, pulse_config, trust_answers
+from tests.textcheck import SLACK_CONTROL, live_markdown, mrkdwn_texts, teams_texts
 
 TITLE = "<!channel> <http://evil.example/login|Reset your district password>"
 COMMENTS = ("Good start <!here>", "Ask <@UTOM> or <http://evil.example|the survey>", "[click](http://evil.example) &")
-# Slack's control sequences: <!channel>, <!here>, <@U..>, <#C..>, <!subteam^..>, <http..|..>
-CONTROL = re.compile(r"<[^<>]*>")
-
-
-def mrkdwn_texts(value: Any) -> Iterator[str]:
-    """Every string Slack reads as mrkdwn: mrkdwn text objects. (plain_text objects are shown as they are.)"""
-    if isinstance(value, dict):
-        if value.get("type") == "mrkdwn":
-            yield value["text"]
-        for inner in value.values():
-            yield from mrkdwn_texts(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from mrkdwn_texts(inner)
 
 
 def control_sequences(calls: list[Any]) -> list[str]:
     """Control sequences in what Slack parses of these Web API calls: the message text and every mrkdwn object."""
     texts = [text for call in calls for text in [call.args.get("text", ""), *mrkdwn_texts(call.args)]]
     assert len(texts) > len(calls), "the calls carry blocks"
-    return [seq for text in texts for seq in CONTROL.findall(text)]
+    return [seq for text in texts for seq in SLACK_CONTROL.findall(text)]
 
 
 @pytest.fixture
@@ -112,28 +97,6 @@ async def test_anonymous_comments_are_posted_escaped_in_the_slack_results(slack_
     assert "Good start &lt;!here&gt;" in json.dumps(posts[0].args["blocks"])
 
 
-def markdown_links_and_html(text: str) -> list[str]:
-    """What a CommonMark reader (Adaptive Cards use one) would turn into a link, an image or HTML in `text`."""
-    found = []
-    for block in MarkdownIt("commonmark").parse(text):
-        for token in [block, *(block.children or [])]:
-            if token.type in ("link_open", "image", "html_inline", "html_block"):
-                found.append(token.type + ":" + (token.attrGet("href") or token.content))
-    return found
-
-
-def card_texts(value: Any) -> Iterator[str]:
-    if isinstance(value, dict):
-        for key in ("text", "value", "title"):
-            if isinstance(value.get(key), str):
-                yield value[key]
-        for inner in value.values():
-            yield from card_texts(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from card_texts(inner)
-
-
 async def test_anonymous_comments_are_shown_as_text_in_the_teams_results(sqlite_db: Database) -> None:
     post = await hostile_results(sqlite_db)
     rt = runtime(teams_config(), sqlite_db, OPENING, platforms=("teams",))
@@ -145,9 +108,9 @@ async def test_anonymous_comments_are_shown_as_text_in_the_teams_results(sqlite_
         queue(rt, Destination("teams", channel=TEAMS_CHANNEL), post)
         await paced_sender(rt, platform).drain_until_empty()
     [sent] = mock.sent(TEAMS_CHANNEL)
-    texts = list(card_texts(sent.body))
+    texts = list(teams_texts(sent.body))
     assert any("Good start" in text for text in texts)
-    assert [found for text in texts for found in markdown_links_and_html(text)] == []
+    assert [found for text in texts for found in live_markdown(text)] == []
 
 
 def test_slack_command_text_arrives_as_literal_text() -> None:
@@ -162,4 +125,4 @@ def test_templates_escape_config_text() -> None:
         instrument=type("I", (), {"name": "<http://evil.example|Trust>"})(),
         closes="Friday",
     )
-    assert CONTROL.findall(slack_markup(text)) == []
+    assert SLACK_CONTROL.findall(slack_markup(text)) == []
