@@ -100,9 +100,11 @@ def build_app(
     echo: bool | None = None,
     catalog: Catalog = CATALOG,
     extra_platforms: Sequence[PlatformEntry] = (),
+    serving: bool = False,
 ) -> App:
     """`catalog` is the routine set (a test may add its own routine); `extra_platforms` are registry entries beyond
-    bot/platforms/registry.py (a test's own platform)."""
+    bot/platforms/registry.py (a test's own platform). `serving`: the bot will take answers (`partnerbot run`), so
+    on PostgreSQL the server's secret must be configured, the same for every replica."""
     from bot.assembly import load_config
 
     env = dict(os.environ if env is None else env)
@@ -111,7 +113,7 @@ def build_app(
     config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config", catalog, platforms=tuple(known))
     db = database or open_database(env.get("DATABASE_URL"))
     # Replicas on one PostgreSQL must share the secret: a key file each made for itself would differ.
-    key = ServerKey.from_env(env, require_configured=database is None and db.is_postgres)
+    key = ServerKey.from_env(env, require_configured=serving and db.is_postgres)
     templates = Templates(os.path.join(config.folder, "templates"))
     runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog, registry=known, key=key)
     handlers = InboundPort(runtime)

@@ -65,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.keys import SecretError
 
     try:
-        app = build_app(config_dir=_config_dir(args.config))
+        app = build_app(config_dir=_config_dir(args.config), serving=True)
     except (ConfigError, SecretError) as error:
         print(str(error), file=sys.stderr)
         return 1
