@@ -65,6 +65,7 @@ class Planned:
     error: str | None = None
     retry_after: int | None = None
     hang: bool = False
+    after: int = 0  # answer this many calls normally first
 
 
 @dataclass
@@ -106,9 +107,9 @@ class MockSlack:
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None):
         self._plans[method].append(Planned(status, error, retry_after))
 
-    def hang(self, method: str) -> None:
-        """Record the next call of `method`, then never answer it."""
-        self._plans[method].append(Planned(hang=True))
+    def hang(self, method: str, *, after: int = 0) -> None:
+        """Record the next call of `method` (after `after` more), then never answer it."""
+        self._plans[method].append(Planned(hang=True, after=after))
 
     # --- reading what happened --------------------------------------------------------------------------------
 
@@ -169,9 +170,12 @@ class MockSlack:
         self.calls.append(Call(method, args, self.clock()))
         self.received.set()
         plans = self._plans.get(method)
-        if plans:
+        if plans and plans[0].after:
+            plans[0].after -= 1
+        elif plans:
             plan = plans.popleft()
             if plan.hang:  # Slack did the work; the caller never hears back
+                self._post_limited(self._channel(args)) if method == POST_MESSAGE else self._tier_limited(method)
                 self._answer(method, args)
                 await self._released.wait()
                 raise web.HTTPServiceUnavailable()

@@ -224,7 +224,7 @@ class SlackDirectory:
 
     async def member_for(self, user_id: str) -> str | None:
         """The configured member a Slack user is: by id (config or learned), else by their Slack e-mail (from the
-        directory, or users.info for someone it does not have)."""
+        directory, waiting for a read under way, or users.info for someone it does not have)."""
         if self._members_for is not self.rt.config:  # a reloaded config may link people differently
             self._members.clear()
             self._strangers.clear()
@@ -237,6 +237,9 @@ class SlackDirectory:
         if found or user_id in self._strangers:
             return found
         self._ensure_current()
+        if user_id not in self._by_id and self._reading is not None:  # a read under way answers first
+            async with self._changed:
+                await self._changed.wait_for(lambda: user_id in self._by_id or self._reading is None)
         person = self._by_id.get(user_id)
         if person is None:
             try:
