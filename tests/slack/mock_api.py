@@ -50,6 +50,7 @@ CALLS_PER_MINUTE: dict[str, int] = {
 }
 POST_MESSAGE = "chat.postMessage"
 USERS_LIST_MAX_PAGE = 1000
+EPSILON = 1e-6  # seconds: float noise in clock arithmetic never decides a limit
 
 
 @dataclass
@@ -200,7 +201,7 @@ class MockSlack:
             return None
         now = self.clock()
         accepted = self._accepted[method]
-        while accepted and accepted[0] <= now - 60.0:
+        while accepted and accepted[0] <= now - 60.0 + EPSILON:
             accepted.popleft()
         if len(accepted) >= limit:
             return accepted[0] + 60.0 - now
@@ -211,12 +212,12 @@ class MockSlack:
         now = self.clock()
         if self.per_channel_interval:
             last = self._last_post.get(channel)
-            if last is not None and now - last < self.per_channel_interval:
+            if last is not None and now - last < self.per_channel_interval - EPSILON:
                 return last + self.per_channel_interval - now
         if self.workspace_per_second:
             self._tokens = min(self.workspace_burst, self._tokens + (now - self._refilled) * self.workspace_per_second)
             self._refilled = now
-            if self._tokens < 1:
+            if self._tokens < 1 - EPSILON:
                 return (1 - self._tokens) / self.workspace_per_second
             self._tokens -= 1
         self._last_post[channel] = now

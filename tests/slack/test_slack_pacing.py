@@ -59,14 +59,23 @@ async def test_retry_after_holds_its_method_and_no_other() -> None:
         await pacer.call("users.lookupByEmail", None, answered)
 
 
-async def test_posts_keep_a_second_apart_per_channel_and_the_workspace_rate_across_channels() -> None:
+async def test_posts_keep_a_second_apart_in_a_channel() -> None:
     clock = FakeClock(START)
-    pacer = Pacer(clock, messages_per_second=4)
+    pacer = Pacer(clock)
     await pacer.call(POST_MESSAGE, "C1", answered)
-    await pacer.call(POST_MESSAGE, "C2", answered)  # another channel: only the workspace spacing (0.25 s)
-    assert (clock.now() - START).total_seconds() == 0.25
-    await pacer.call(POST_MESSAGE, "C1", answered)  # the same channel: a second after its first post
+    await pacer.call(POST_MESSAGE, "C2", answered)  # another channel: at once
+    assert clock.now() == START
+    await pacer.call(POST_MESSAGE, "C1", answered)
     assert (clock.now() - START).total_seconds() == 1.0
+
+
+async def test_posts_across_the_workspace_keep_to_its_rate_after_a_burst_of_one_second() -> None:
+    clock = FakeClock(START)
+    pacer = Pacer(clock, messages_per_second=10)
+    for n in range(30):
+        await pacer.call(POST_MESSAGE, f"C{n}", answered)
+    # Ten at once less one kept in hand for network delays, then ten a second: (30 - 10 + 1) / 10.
+    assert (clock.now() - START).total_seconds() == pytest.approx(2.1)
 
 
 @pytest.fixture

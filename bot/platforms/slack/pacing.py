@@ -47,6 +47,7 @@ UNLISTED_TIER = 2
 POST_MESSAGE = "chat.postMessage"
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: one message a second per channel
 WINDOW = 60.0  # tiers count calls per minute
+JITTER = 0.1  # seconds by which a post may reach Slack later than the pacer planned it
 
 # How long a call may wait for its slot before giving up with MethodBusy. The outbox sender and people's requests
 # keep the default (a sender that waited a minute for one look-up would hold up every other message); the
@@ -71,10 +72,17 @@ class Pacer:
 
     def __init__(self, clock: Clock, *, messages_per_second: float = 0.0) -> None:
         self.clock = clock
-        self.post_interval = 1.0 / messages_per_second if messages_per_second > 0 else 0.0
+        # The workspace cap on posts, as a token bucket holding one second's worth: Slack allows short bursts, and
+        # a sender slowed for a moment (a slow disk) may catch up instead of losing that time for good.
+        # A post is counted as if it reached Slack up to JITTER later than planned (network delays vary), so the
+        # bucket keeps that much in hand: a constant margin, not a slower rate.
+        self.post_rate = max(0.0, messages_per_second)
+        self.post_burst = max(1.0, messages_per_second)
+        self._post_margin = min(self.post_rate * JITTER, self.post_burst - 1)
+        self._post_tokens = self.post_burst
+        self._post_filled: float | None = None
         self._recent: dict[str, deque[list[float]]] = {}  # method -> its last calls' times, oldest first
         self._held_until: dict[str, float] = {}  # method -> end of a Retry-After
-        self._next_post = 0.0  # workspace: the earliest next chat.postMessage
         self._channel_free: dict[str, float] = {}  # channel -> the earliest next chat.postMessage there
 
     def now(self) -> float:
@@ -100,6 +108,15 @@ class Pacer:
             if method == POST_MESSAGE and channel:
                 self._channel_free[channel] = max(self._channel_free.get(channel, 0.0), answered + CHANNEL_INTERVAL)
 
+    def _post_wait(self, now: float) -> float:
+        """Seconds until the workspace bucket has a post to spare (0 without a cap); refills it first."""
+        if not self.post_rate:
+            return 0.0
+        if self._post_filled is not None:
+            self._post_tokens = min(self.post_burst, self._post_tokens + (now - self._post_filled) * self.post_rate)
+        self._post_filled = now
+        return max(0.0, (1 + self._post_margin - self._post_tokens) / self.post_rate)
+
     def hold(self, method: str, seconds: float) -> None:
         """Slack said Retry-After for this method: no call of it before then (other methods go on)."""
         self._held_until[method] = max(self._held_until.get(method, 0.0), self.now() + seconds)
@@ -108,7 +125,7 @@ class Pacer:
         """The start time of the next call of `method`, recorded at once so concurrent callers queue behind it."""
         start = max(now, self._held_until.get(method, 0.0))
         if method == POST_MESSAGE:  # special: per channel and across the workspace, not per minute
-            start = max(start, self._next_post, self._channel_free.get(channel or "", 0.0))
+            start = max(start, self._channel_free.get(channel or "", 0.0), now + self._post_wait(now))
         else:
             recent = self._recent.get(method)
             if recent is None:
@@ -119,7 +136,8 @@ class Pacer:
             raise MethodBusy(method, start - now)
         slot = [start]
         if method == POST_MESSAGE:
-            self._next_post = start + self.post_interval
+            if self.post_rate:
+                self._post_tokens -= 1  # below zero: posts already promised a later slot
             if channel:
                 self._channel_free[channel] = start + CHANNEL_INTERVAL
                 if len(self._channel_free) > 10_000:  # forget channels whose second has long passed

@@ -60,6 +60,8 @@ class SlackDirectory:
         self._by_id: dict[str, SlackUser] = {}
         self._by_email: dict[str, SlackUser] = {}
         self._stored: dict[str, str] = {}  # Slack user id -> member key, as the read stored it
+        self._ids: dict[str, str] = {}  # member key -> Slack user id learned (stored too), for the config below
+        self._ids_for: object = None
         self._read_at: datetime | None = None
         self._failed_at: datetime | None = None
         self._reading: asyncio.Task[None] | None = None
@@ -159,11 +161,15 @@ class SlackDirectory:
 
     async def user_id_for(self, member_key: str) -> str:
         """The Slack user id of a member; raises PermanentError when Slack does not know them."""
-        known = await asyncio.to_thread(
+        if self._ids_for is not self.rt.config:  # a reloaded config may link people differently
+            self._ids.clear()
+            self._ids_for = self.rt.config
+        known = self._ids.get(member_key) or await asyncio.to_thread(
             platform_user_id, self.rt.config, self.rt.db, self.rt.platform(PLATFORM), member_key
         )
         member = self.rt.config.members.get(member_key)
         if known:
+            self._ids[member_key] = known
             if member is not None and member.timezone is None:
                 await self._learn_timezone(known, member_key)
             return known
@@ -174,6 +180,7 @@ class SlackDirectory:
             if self._stored.get(person.id) != member_key:  # the config changed since the read
                 await asyncio.to_thread(remember_identity, self.rt.db, PLATFORM, person.id, member_key, person.timezone)
                 self._stored[person.id] = member_key
+            self._ids[member_key] = person.id
             return person.id
         return await self._look_up(member_key, member.email)
 
