@@ -70,7 +70,7 @@ def slack_side(conn: Connection, members: int, rate: float, hang_after: int, hun
 
         watcher = asyncio.ensure_future(watch())
         loop = asyncio.get_running_loop()
-        while (command := await loop.run_in_executor(None, conn.recv)) == "stats":
+        while await loop.run_in_executor(None, conn.recv) == "stats":
             conn.send(stats(mock))
         watcher.cancel()
         await mock.stop()
