@@ -184,3 +184,32 @@ async def test_a_restart_in_the_middle_of_a_cold_fan_out_posts_each_invitation_o
             "users.list",
         ]
         assert len(mock.tiered()) / members < 0.05
+
+
+async def test_the_directory_is_read_again_after_a_day_and_finds_who_joined_meanwhile(
+    sqlite_db: Database, tmp_path: Path
+) -> None:
+    mock = MockSlack(users=workspace_people(1))
+    async for bot in running(sqlite_db, tmp_path / "cfg", mock, district(members_by_email(2), CHANNEL)):
+        queue(bot, "first", Destination("slack", member="m0"))
+        await bot.sender.drain_until_empty()
+        mock.users.update(workspace_people(2))  # m1 joins Slack
+        bot.rt.clock.advance(timedelta(days=1, minutes=1))  # type: ignore[attr-defined]
+        queue(bot, "next-day", Destination("slack", member="m1"))
+        await bot.sender.drain_until_empty()
+        assert len(mock.of("users.list")) == 2 and not mock.of("users.lookupByEmail")
+        assert len(posts_per_member(mock)) == 2
+
+
+async def test_when_the_directory_cannot_be_read_people_are_looked_up_one_by_one(
+    sqlite_db: Database, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    mock = MockSlack(users=workspace_people(3))
+    mock.fail("users.list", error="missing_scope")  # an app installed from an older manifest
+    async for bot in running(sqlite_db, tmp_path / "cfg", mock, district(members_by_email(3), CHANNEL)):
+        for i in range(3):
+            queue(bot, f"dm-{i}", Destination("slack", member=f"m{i}"))
+        await bot.sender.drain_until_empty()
+        assert len(mock.of("users.list")) == 1 and len(mock.of("users.lookupByEmail")) == 3
+        assert len(posts_per_member(mock)) == 3
+        assert "reading the workspace directory (users.list) failed: missing_scope" in caplog.text

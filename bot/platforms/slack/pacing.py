@@ -28,7 +28,7 @@ TIER_CALLS_PER_MINUTE = {1: 1, 2: 20, 3: 50, 4: 100}  # the documented floor of 
 # paced as Tier 2, the commonest tier, until someone adds it; tests/slack/test_slack_pacing.py checks the table
 # covers every method in install.API_SCOPES.
 METHOD_TIERS: Mapping[str, int] = {
-    "apps.connections.open": 1,
+    "apps.connections.open": 1,  # listed, but not paced here (UNPACED)
     "users.list": 2,
     "users.lookupByEmail": 3,
     "conversations.open": 3,
@@ -44,6 +44,9 @@ METHOD_TIERS: Mapping[str, int] = {
     "auth.test": 4,  # "special" in Slack's table; generous in practice
 }
 UNLISTED_TIER = 2
+# Socket Mode's reconnections: the SDK's client backs off by itself, and a connection must not wait a minute for a
+# Tier 1 slot because the network dropped twice.
+UNPACED = frozenset({"apps.connections.open"})
 POST_MESSAGE = "chat.postMessage"
 CHANNEL_INTERVAL = 1.0  # chat.postMessage: one message a second per channel
 WINDOW = 60.0  # tiers count calls per minute
@@ -92,6 +95,8 @@ class Pacer:
         return TIER_CALLS_PER_MINUTE[METHOD_TIERS.get(method, UNLISTED_TIER)]
 
     async def call(self, method: str, channel: str | None, send: Callable[[], Awaitable[T]]) -> T:
+        if method in UNPACED:
+            return await send()
         now = self.now()
         slot = self._reserve(method, channel, now, PATIENCE.get())
         if slot[0] > now:

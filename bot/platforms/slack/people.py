@@ -125,11 +125,9 @@ class SlackDirectory:
                     await asyncio.to_thread(remember_identities, self.rt.db, PLATFORM, found)
                     self._stored.update((user_id, key) for user_id, key, _ in found)
                     for person in people:
-                        by_id[person.id] = person
+                        by_id[person.id] = self._by_id[person.id] = person
                         if person.email:
-                            by_email[person.email] = person
-                    self._by_id.update(by_id)
-                    self._by_email.update(by_email)
+                            by_email[person.email] = self._by_email[person.email] = person
                     async with self._changed:
                         self._changed.notify_all()
                     cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
