@@ -1,5 +1,5 @@
 """Who is this platform user? Config ids first (a member's `ids`, or a local name), then ids learned at run time
-(for example from Slack's users.lookupByEmail), stored in member_identities.
+(for example from Slack's workspace directory, users.list), stored in member_identities.
 
 What a platform's ids look like is its registry entry's business (bot/platforms/entry.py); here only
 the look-ups, for any platform.

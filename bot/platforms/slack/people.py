@@ -124,6 +124,7 @@ class SlackDirectory:
                     ]
                     await asyncio.to_thread(remember_identities, self.rt.db, PLATFORM, found)
                     self._stored.update((user_id, key) for user_id, key, _ in found)
+                    self._ids.update((key, user_id) for user_id, key, _ in found)  # a recreated account's new id
                     for person in people:
                         by_id[person.id] = self._by_id[person.id] = person
                         if person.email:
