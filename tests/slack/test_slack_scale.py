@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.addresses import Destination
 from bot.app import build_app
@@ -58,6 +58,11 @@ def queue(bot: SlackBot, key: str, destination: Destination) -> None:
 
 def posts_per_member(mock: MockSlack) -> dict[str, int]:
     return {channel: len(posts) for channel, posts in mock.messages.items() if channel.startswith("D")}
+
+
+def all_sent(db: Database, count: int) -> bool:
+    with db.session() as session:
+        return session.scalar(select(func.count()).where(OutboxItem.status == "sent")) == count
 
 
 def elapsed(bot: SlackBot, since: datetime) -> float:
@@ -168,9 +173,15 @@ async def test_a_restart_in_the_middle_of_a_cold_fan_out_posts_each_invitation_o
             "SLACK_API_URL": mock.url + "/api/",
         }
         restarted = build_app(env, clock=clock, config_dir=str(folder), database=sqlite_db)
+        stop = asyncio.Event()
         sender = Sender(sqlite_db, restarted.platforms, clock, sleep=FakeSleep(clock))
-        sender.recover_abandoned()
-        await sender.drain_until_empty()
+        running_sender = asyncio.ensure_future(sender.run(stop, idle=0.01))  # as `partnerbot run` does
+        for _ in range(3000):
+            if all_sent(sqlite_db, members):
+                break
+            await asyncio.sleep(0.01)
+        stop.set()
+        await running_sender
         await restarted.platforms["slack"].stop()
 
         invited = posts_per_member(mock)

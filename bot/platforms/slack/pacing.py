@@ -118,7 +118,8 @@ class Pacer:
         if not self.post_rate:
             return 0.0
         if self._post_filled is not None:
-            self._post_tokens = min(self.post_burst, self._post_tokens + (now - self._post_filled) * self.post_rate)
+            refill = max(0.0, now - self._post_filled) * self.post_rate  # a clock set back refills nothing
+            self._post_tokens = min(self.post_burst, self._post_tokens + refill)
         self._post_filled = now
         return max(0.0, (1 + self._post_margin - self._post_tokens) / self.post_rate)
 
