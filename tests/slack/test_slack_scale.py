@@ -51,6 +51,18 @@ async def running(db: Database, folder: Path, mock: MockSlack, config: dict[str,
         yield bot
 
 
+async def after_a_directory_read(
+    db: Database, folder: Path, *, configured: int, present: int, joined: int
+) -> AsyncIterator[SlackBot]:
+    """A bot whose directory read (for a first message, to m0) saw `present` people; then `joined` are in Slack."""
+    mock = MockSlack(users=workspace_people(present))
+    async for bot in running(db, folder, mock, district(members_by_email(configured), CHANNEL)):
+        queue(bot, "first", Destination("slack", member="m0"))
+        await bot.sender.drain_until_empty()
+        mock.users.update(workspace_people(joined))
+        yield bot
+
+
 def queue(bot: SlackBot, key: str, destination: Destination) -> None:
     with bot.rt.db.session() as session:
         enqueue(session, key, destination, INVITE, now=bot.rt.clock.now())
@@ -104,11 +116,9 @@ async def test_a_survey_right_after_a_start_is_bounded_by_posting_not_by_look_up
 async def test_people_who_joined_since_the_directory_read_are_looked_up_within_their_tier(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    mock = MockSlack(users=workspace_people(1))
-    async for bot in running(sqlite_db, tmp_path / "cfg", mock, district(members_by_email(61), CHANNEL)):
-        queue(bot, "first", Destination("slack", member="m0"))
-        await bot.sender.drain_until_empty()  # reads the directory: only m0 is in the workspace yet
-        mock.users.update(workspace_people(61))  # sixty people join Slack afterwards
+    # The directory read saw only m0; sixty people join Slack afterwards.
+    async for bot in after_a_directory_read(sqlite_db, tmp_path / "cfg", configured=61, present=1, joined=61):
+        mock = bot.mock
         for i in range(1, 61):
             queue(bot, f"late-{i}", Destination("slack", member=f"m{i}"))
         queue(bot, "team", Destination("slack", channel=CHANNEL))
@@ -124,11 +134,9 @@ async def test_people_who_joined_since_the_directory_read_are_looked_up_within_t
 
 
 async def test_a_retry_after_on_a_look_up_holds_up_only_that_look_up(sqlite_db: Database, tmp_path: Path) -> None:
-    mock = MockSlack(users=workspace_people(2))
-    async for bot in running(sqlite_db, tmp_path / "cfg", mock, district(members_by_email(3), CHANNEL)):
-        queue(bot, "first", Destination("slack", member="m0"))
-        await bot.sender.drain_until_empty()
-        mock.users.update(workspace_people(3))  # m2 joins after the directory read
+    # m2 joins after the directory read.
+    async for bot in after_a_directory_read(sqlite_db, tmp_path / "cfg", configured=3, present=2, joined=3):
+        mock = bot.mock
         mock.fail("users.lookupByEmail", status=429, retry_after=30)
         started = bot.rt.clock.now().timestamp()
         queue(bot, "late", Destination("slack", member="m2"))
@@ -200,11 +208,9 @@ async def test_a_restart_in_the_middle_of_a_cold_fan_out_posts_each_invitation_o
 async def test_the_directory_is_read_again_after_a_day_and_finds_who_joined_meanwhile(
     sqlite_db: Database, tmp_path: Path
 ) -> None:
-    mock = MockSlack(users=workspace_people(1))
-    async for bot in running(sqlite_db, tmp_path / "cfg", mock, district(members_by_email(2), CHANNEL)):
-        queue(bot, "first", Destination("slack", member="m0"))
-        await bot.sender.drain_until_empty()
-        mock.users.update(workspace_people(2))  # m1 joins Slack
+    # m1 joins Slack after the directory read.
+    async for bot in after_a_directory_read(sqlite_db, tmp_path / "cfg", configured=2, present=1, joined=2):
+        mock = bot.mock
         bot.rt.clock.advance(timedelta(days=1, minutes=1))  # type: ignore[attr-defined]
         queue(bot, "next-day", Destination("slack", member="m1"))
         await bot.sender.drain_until_empty()
