@@ -121,10 +121,11 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import build_app, serve
+    from bot.keys import SecretError
 
     try:
-        app = build_app(config_dir=_config_dir(args.config), role=args.role)
-    except ConfigError as error:
+        app = build_app(config_dir=_config_dir(args.config), serving=True, role=args.role)
+    except (ConfigError, SecretError) as error:
         print(str(error), file=sys.stderr)
         return 1
     port = int(os.environ.get("PORT", "3978"))

@@ -114,3 +114,20 @@ def _insert_now(session: Session, row: dict[str, Any]) -> bool:
     the caller's transaction usable."""
     session.flush()  # objects the caller added first (an update's original, a run's own rows) go in before
     return bool(insert_ignoring_duplicates(session, OutboxItem, [row], unique=("key",), returning=("key",)))
+
+
+def direct_conversation(session: Session, platform: str, member: str) -> str | None:
+    """Where the platform put an earlier direct message to `member` (Slack: the DM channel id its post returned),
+    or None: the outbox's own record, so a restarted platform need not ask the platform to open it again."""
+    return session.scalar(
+        select(OutboxItem.sent_conversation)
+        .where(
+            OutboxItem.platform == platform,
+            OutboxItem.member == member,
+            OutboxItem.channel.is_(None),
+            OutboxItem.status == "sent",
+            OutboxItem.sent_conversation.is_not(None),
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+    )

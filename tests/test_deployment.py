@@ -144,6 +144,7 @@ def test_one_web_and_two_workers_on_postgres_answer_readyz_and_do_the_work_once(
             "DATABASE_URL": database_url,
             "PARTNERBOT_CONFIG": str(config),
             "PARTNERBOT_LOG_FORMAT": "json",
+            "PARTNERBOT_SECRET": "the same secret on every replica, 32+ characters",
             "SLACK_BOT_TOKEN": "xoxb-deploy",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": api_url,
