@@ -76,12 +76,14 @@ class Ticker:
         name: str = "main",
         instance: str | None = None,
         lookahead: timedelta = timedelta(minutes=5),
+        batch: int = BATCH,
     ) -> None:
         self.rt = rt
         self.flows = flows
         self.name = name
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.lookahead = lookahead
+        self.batch = max(1, batch)  # occurrences of one step run in one transaction
         self.last_next_due: datetime | None = None  # the earliest occurrence seen ahead at the last tick
 
     def reconcile(self) -> TickReport:
@@ -175,8 +177,8 @@ class Ticker:
             for work in round_:
                 steps.setdefault((work.due.flow, work.due.step), []).append(work)
             for same_step in steps.values():
-                for first in range(0, len(same_step), BATCH):
-                    self._run_batch(same_step[first : first + BATCH], now, report)
+                for first in range(0, len(same_step), self.batch):
+                    self._run_batch(same_step[first : first + self.batch], now, report)
 
     def _already_claimed(self, since: datetime) -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
         """Every claim in this tick's window with its status and start, read once per tick: a claim made meanwhile
