@@ -26,8 +26,11 @@ format: $(STAMP)
 	$(BIN)/ruff format bot tests bench migrations
 	$(BIN)/ruff check --fix bot tests bench migrations
 
+# Several minutes: every benchmark, each beside its anchor, into BENCHMARKS.md (with a throwaway PostgreSQL when one
+# is installed and TEST_DATABASE_URL is not set). pandas, an anchor, comes from the bench extra.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.report
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
