@@ -29,6 +29,8 @@ class Runtime:
     platforms: tuple[str, ...] = ("local",)  # the platforms that are live; destinations are resolved among them
     # Every known platform by name (bot/platforms/registry.py, plus any the composition root was given).
     registry: Mapping[str, PlatformEntry] = field(default_factory=registry, repr=False)
+    public_url: str = "http://localhost:3978"  # where people reach the bot's HTTP server (links it gives out)
+    link_secret: str = ""  # signs dashboard links (bot/links.py); empty: one generated and kept in the database
     seed: int = 0  # for anything that shuffles (free-text answers): seeded, never the global random
     # Filled during one reconcile tick and emptied after it: lets a flow load its state for every team at once.
     tick_cache: dict[str, Any] = field(default_factory=dict, repr=False)

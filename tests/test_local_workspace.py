@@ -19,7 +19,7 @@ async def test_opening_reminder_reaches_the_terminal_and_commands_answer(sqlite_
     # 2026-12-08 is the 2nd Tuesday; the meeting starts 15:30 PST (23:30 UTC); the reminder is due at 15:20.
     rt = runtime(config, sqlite_db, datetime(2026, 12, 8, 23, 21, tzinfo=UTC))
     out = io.StringIO()
-    local = LocalWorkspace(rt.clock, echo=True, out=out)
+    local = LocalWorkspace(rt.db, rt.clock, echo=True, out=out)
     local.inbound = InboundPort(rt)
     Ticker(rt, CATALOG.flows).reconcile()
     await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()
@@ -50,7 +50,7 @@ async def test_an_admin_template_override_changes_the_wording(sqlite_db: Databas
     rt = runtime(config, sqlite_db, datetime(2026, 12, 8, 23, 21, tzinfo=UTC))
     rt.templates = Templates(tmp_path)
     out = io.StringIO()
-    local = LocalWorkspace(rt.clock, echo=True, out=out, timezone="America/Los_Angeles")
+    local = LocalWorkspace(rt.db, rt.clock, echo=True, out=out, timezone="America/Los_Angeles")
     local.inbound = InboundPort(rt)
     Ticker(rt, CATALOG.flows).reconcile()
     await Sender(sqlite_db, {"local": local}, rt.clock).drain_until_empty()

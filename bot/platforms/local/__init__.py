@@ -12,7 +12,8 @@ from bot.platforms.local.outbound import LocalPost
 
 
 def create(setup: PlatformSetup) -> LocalWorkspace:
-    local = LocalWorkspace(setup.runtime.clock, echo=setup.echo, timezone=setup.runtime.config.organisation.timezone)
+    rt = setup.runtime
+    local = LocalWorkspace(rt.db, rt.clock, echo=setup.echo, timezone=rt.config.organisation.timezone)
     local.inbound = setup.inbound
     return local
 

@@ -1,0 +1,294 @@
+"""Neutral messages and health figures as HTML: Jinja2 templates under templates/ with autoescape on, so every text
+from people or config is data; our chat markdown (*bold*, _italic_, `code`, "- " bullets, <url|label>) becomes
+tags only around text that is already escaped. Charts are inline SVG drawn from the numbers, each with a text
+alternative and a table of every value. Pure functions: no HTTP and no database here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from bot.health import Trend
+from bot.messages import (
+    Buttons,
+    ChoiceScale,
+    Context,
+    Divider,
+    Fields,
+    Form,
+    FormField,
+    Header,
+    Image,
+    Message,
+    Text,
+    plain_text,
+)
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+
+_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>\n]+)>|<(https?://[^|>\s]+)>")
+_CODE = re.compile(r"`([^`\n]+)`")
+_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
+_ITALIC = re.compile(r"(?<![_\w])_(?!\s)([^_\n]+?)(?<!\s)_(?![_\w])")
+_BULLET = re.compile(r"^\s*[-•]\s+")
+
+# Every page says where its assets may come from (this server only) and never hands its address to another site.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+# Colour-blind-safe (Okabe-Ito), in a fixed order so a series keeps its colour from chart to chart.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D00", "#000000", "#999999")
+
+
+def _emphasis(escaped: str) -> str:
+    """Bold and italic on text that is already escaped (the markers are not HTML-special, so nothing else can
+    become a tag). Code spans are cut out first, so their content stays literal."""
+    pieces = _CODE.split(escaped)
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            pieces[i] = f"<code>{piece}</code>"
+        else:
+            pieces[i] = _ITALIC.sub(r"<em>\1</em>", _BOLD.sub(r"<strong>\1</strong>", piece))
+    return "".join(pieces)
+
+
+def inline(text: str) -> Markup:
+    """One line of chat markdown as HTML."""
+    out: list[str] = []
+    position = 0
+    for match in _LINK.finditer(text):
+        out.append(_emphasis(str(escape(text[position : match.start()]))))
+        url = match.group(1) or match.group(3)
+        label = match.group(2) or url
+        out.append(f'<a href="{escape(url)}" rel="noopener noreferrer">{_emphasis(str(escape(label)))}</a>')
+        position = match.end()
+    out.append(_emphasis(str(escape(text[position:]))))
+    return Markup("".join(out))
+
+
+def markdown(text: str) -> Markup:
+    """Chat markdown as HTML: paragraphs (a blank line between), line breaks, bullet lists (an indented line after a
+    bullet continues it, as in Markdown), and inline() inside them."""
+    blocks: list[tuple[str, list[str]]] = []  # ("li", lines) or ("p", lines)
+    after_blank = True
+    for raw in text.strip("\n").split("\n"):
+        line = raw.strip()
+        if not line:
+            after_blank = True
+            continue
+        if _BULLET.match(raw):
+            blocks.append(("li", [_BULLET.sub("", raw, count=1)]))
+        elif raw.startswith("  ") and blocks and blocks[-1][0] == "li":
+            blocks[-1][1].append(line)
+        elif not after_blank and blocks and blocks[-1][0] == "p":
+            blocks[-1][1].append(line)
+        else:
+            blocks.append(("p", [line]))
+        after_blank = False
+    html: list[str] = []
+    for kind, group in groupby(blocks, key=lambda block: block[0]):
+        joined = ["<br>".join(str(inline(line)) for line in lines) for _, lines in group]
+        if kind == "li":
+            html.append("<ul>" + "".join(f"<li>{item}</li>" for item in joined) + "</ul>")
+        else:
+            html.extend(f"<p>{paragraph}</p>" for paragraph in joined)
+    return Markup("".join(html))
+
+
+# --- messages ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Control:
+    """A pressable thing in a message: its number (the same numbering as the terminal's `press N`)."""
+
+    number: int
+    label: str
+    style: str = ""
+
+
+def message_view(message: Message) -> list[dict[str, Any]]:
+    """A message's blocks as plain dicts the template draws, with each control numbered in order."""
+    blocks: list[dict[str, Any]] = []
+    number = 0
+    images = 0
+    for block in message.blocks:
+        match block:
+            case Header(text):
+                blocks.append({"kind": "header", "text": text})
+            case Text(text):
+                blocks.append({"kind": "text", "html": markdown(text)})
+            case Fields(pairs):
+                blocks.append({"kind": "fields", "pairs": [(label, inline(value)) for label, value in pairs]})
+            case Context(text):
+                blocks.append({"kind": "context", "html": inline(text)})
+            case Divider():
+                blocks.append({"kind": "divider"})
+            case Buttons(buttons):
+                controls = []
+                for button in buttons:
+                    number += 1
+                    controls.append(Control(number, button.label, button.style or ""))
+                blocks.append({"kind": "buttons", "controls": controls})
+            case ChoiceScale(question, _, points, labels, _):
+                controls = []
+                for i, point in enumerate(points):
+                    number += 1
+                    controls.append(Control(number, labels[i] if labels else str(point)))
+                blocks.append({"kind": "scale", "question": question, "controls": controls})
+            case Image(_, alt, title):
+                blocks.append({"kind": "image", "index": images, "alt": alt, "title": title})
+                images += 1
+            case Form(title, _, fields, _, submit_label, intro):
+                number += 1
+                blocks.append(
+                    {
+                        "kind": "form",
+                        "control": Control(number, submit_label, "primary"),
+                        "title": title,
+                        "intro": intro,
+                        "fields": len(fields),
+                    }
+                )
+            case _:  # a block this renderer does not know yet: its plain text, escaped
+                blocks.append(
+                    {"kind": "text", "html": Markup("<p>") + escape(plain_text(Message((block,), ""))) + Markup("</p>")}
+                )
+    return blocks
+
+
+def image_of(message: Message, index: int) -> Image | None:
+    found = [block for block in message.blocks if isinstance(block, Image)]
+    return found[index] if 0 <= index < len(found) else None
+
+
+def form_view(form: Form, values: Mapping[str, list[str]], errors: Mapping[str, str]) -> list[dict[str, Any]]:
+    """A form's fields for the dialog template, with what was typed before (kept when a submission had errors)."""
+    fields = []
+    for field in form.fields:
+        typed = values.get(field.name)
+        chosen = typed if typed is not None else ([field.initial] if field.initial else [])
+        fields.append(
+            {
+                "field": field,
+                "input": _input_kind(field),
+                "value": chosen[0] if chosen else "",
+                "chosen": set(chosen),
+                "error": errors.get(field.name, ""),
+            }
+        )
+    return fields
+
+
+def _input_kind(field: FormField) -> str:
+    if field.kind in ("scale",):
+        return "radios"
+    if field.kind in ("choice", "member"):
+        return "radios" if len(field.options) <= 5 else "select"
+    if field.kind == "multi_choice":
+        return "checkboxes"
+    return {"multiline": "textarea", "number": "number", "date": "date"}.get(field.kind, "text")
+
+
+# --- charts -----------------------------------------------------------------------------------------------------
+
+WIDTH, HEIGHT = 640, 280
+LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 48
+
+
+def chart_view(trend: Trend) -> dict[str, Any]:
+    """The geometry of a line chart of `trend`: axes, gridlines, one polyline per run of points without gaps."""
+    count = len(trend.labels)
+    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    span = (trend.high - trend.low) or 1.0
+
+    def x(i: int) -> float:
+        return LEFT + (inner_w / 2 if count <= 1 else inner_w * i / (count - 1))
+
+    def y(v: float) -> float:
+        return TOP + inner_h * (1 - (v - trend.low) / span)
+
+    grid = []
+    step = 1.0 if span <= 10 else span / 5
+    tick = trend.low
+    while tick <= trend.high + 1e-9:
+        grid.append({"y": round(y(tick), 1), "label": f"{tick:g}"})
+        tick += step
+    every = max(1, -(-count // 8))  # at most 8 labels on the time axis
+    labels = [{"x": round(x(i), 1), "text": label} for i, label in enumerate(trend.labels) if i % every == 0]
+    series = []
+    for index, (name, values) in enumerate(trend.series):
+        colour = PALETTE[index % len(PALETTE)]
+        segments: list[list[tuple[float, float]]] = [[]]
+        dots = []
+        for i, value in enumerate(values):
+            if value is None:
+                segments.append([])
+                continue
+            point = (round(x(i), 1), round(y(value), 1))
+            segments[-1].append(point)
+            dots.append({"x": point[0], "y": point[1], "text": f"{name}, {trend.labels[i]}: {value:.2f}"})
+        lines = [" ".join(f"{px},{py}" for px, py in seg) for seg in segments if len(seg) > 1]
+        series.append({"name": name, "colour": colour, "lines": lines, "dots": dots, "dash": _DASHES[index % 4]})
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "top": TOP,
+        "bottom": HEIGHT - BOTTOM,
+        "grid": grid,
+        "labels": labels,
+        "series": series,
+    }
+
+
+_DASHES = ("", "6 3", "2 3", "8 3 2 3")  # lines differ by pattern as well as colour
+
+
+# --- the template environment -------------------------------------------------------------------------------------
+
+
+def local_time(instant: datetime | None, tz: Any, fmt: str = "%a %b %-d, %-I:%M %p") -> str:
+    return instant.astimezone(tz).strftime(fmt) if instant is not None else ""
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["markdown"] = markdown
+    env.filters["inline"] = inline
+    env.filters["localtime"] = local_time
+    env.tests["trend"] = lambda part: isinstance(part, Trend)
+    env.globals.update(message_view=message_view, chart_view=chart_view, form_view=form_view)
+    return env
+
+
+_ENV: Environment | None = None
+
+
+def render(template: str, **context: Any) -> str:
+    global _ENV
+    if _ENV is None:
+        _ENV = environment()
+    return _ENV.get_template(template).render(**context)
