@@ -45,7 +45,6 @@ WHY_SKIPPED = (
 )
 
 
-
 # Every browser test module starts with this: skipped (saying why) without chromium, and run on the session's event
 # loop, where the browser lives.
 BROWSER_TESTS = [
@@ -97,7 +96,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[Bot]:
     await running.stop()
 
 
-OpenPage = Callable[..., Awaitable[Page]]
+OpenPage = Callable[..., Awaitable["Page"]]
 
 
 @pytest_asyncio.fixture(loop_scope="session")

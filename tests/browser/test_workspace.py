@@ -12,8 +12,13 @@ from tests.browser.conftest import BROWSER_TESTS, Bot, OpenPage, screenshot
 
 pytestmark = BROWSER_TESTS
 
-ANSWERS = {"maria": "Agree", "david": "Strongly agree", "angela": "Agree", "robert": "Neither agree nor disagree",
-           "linda": "Agree"}
+ANSWERS = {
+    "maria": "Agree",
+    "david": "Strongly agree",
+    "angela": "Agree",
+    "robert": "Neither agree nor disagree",
+    "linda": "Agree",
+}
 
 
 async def act_as(page: Page, member: str) -> None:
@@ -70,3 +75,63 @@ async def test_a_newcomer_runs_a_pulse_to_its_chart(bot: Bot, open_page: OpenPag
     await expect(chart).to_be_visible()
     assert await chart.evaluate("img => img.complete && img.naturalWidth > 300")
     await screenshot(page, "workspace", tmp_path, full_page=False)
+
+
+async def test_a_button_on_the_home_view_opens_its_form(bot: Bot, open_page: OpenPage) -> None:
+    url = await bot.start()
+    page = await open_page()
+    await page.goto(url + "/as/maria/c/district-partnership")
+    await run_command(page, "/partner pulse start")
+    await page.get_by_role("link", name="Home").click()
+    home = page.locator("#posts")
+    await expect(home).to_contain_text("Trust in our partnership is open until")
+    await home.get_by_role("button", name="Answer").click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_be_visible()
+    await dialog.get_by_role("button", name="Send anonymously").click()  # nothing chosen: the browser asks first
+    await expect(dialog).to_be_visible()
+    for fieldset in await dialog.locator("fieldset").all():
+        await fieldset.get_by_label("Agree", exact=True).check()
+    await dialog.get_by_role("button", name="Send anonymously").click()
+    await expect(page.get_by_role("dialog")).to_have_count(0)
+    await expect(home).to_contain_text("you have answered")
+    await expect(home.locator(".post.private")).to_contain_text("your answers are in")
+
+
+async def test_a_restart_keeps_the_posts_and_their_buttons(bot: Bot, open_page: OpenPage) -> None:
+    url = await bot.start()
+    page = await open_page()
+    await page.goto(url + "/as/maria/c/district-partnership")
+    await run_command(page, "/partner pulse start")
+    await page.get_by_role("button", name="Deliver held now").click()
+    await page.goto(url + "/as/david/dm")
+    before = await page.locator(".post-list > li").all_inner_texts()
+    assert any("a short anonymous pulse" in text for text in before)
+
+    await bot.stop()
+    url = await bot.start()
+    await page.goto(url + "/as/david/dm")
+    assert await page.locator(".post-list > li").all_inner_texts() == before
+    await page.locator(".post").filter(has_text="a short anonymous pulse").get_by_role("button", name="Answer").click()
+    dialog = page.get_by_role("dialog")
+    for fieldset in await dialog.locator("fieldset").all():
+        await fieldset.get_by_label("Disagree", exact=True).check()
+    await dialog.get_by_role("button", name="Send anonymously").click()
+    await expect(page.locator(".post").filter(has_text="your answers are in").first).to_be_visible()
+    numbers = [int(n.strip("#")) for n in await page.locator(".post-number").all_inner_texts()]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)  # new posts continue the numbering
+
+
+async def test_the_workspace_fits_a_phone_and_works_from_the_keyboard(bot: Bot, open_page: OpenPage) -> None:
+    url = await bot.start()
+    page = await open_page(390, 844)
+    await page.goto(url + "/as/maria/c/district-partnership")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()
+    await page.get_by_label(re.compile("Type a command")).focus()
+    await page.keyboard.press("End")
+    await page.keyboard.type("help")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".post.private").last).to_contain_text("Partnerbot commands")
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -93,9 +93,9 @@ def markdown(text: str) -> Markup:
             continue
         if _BULLET.match(raw):
             blocks.append(("li", [_BULLET.sub("", raw, count=1)]))
-        elif raw.startswith("  ") and blocks and blocks[-1][0] == "li":
-            blocks[-1][1].append(line)
-        elif not after_blank and blocks and blocks[-1][0] == "p":
+        elif blocks and (
+            (raw.startswith("  ") and blocks[-1][0] == "li") or (not after_blank and blocks[-1][0] == "p")
+        ):
             blocks[-1][1].append(line)
         else:
             blocks.append(("p", [line]))
@@ -208,7 +208,7 @@ def _input_kind(field: FormField) -> str:
 # --- charts -----------------------------------------------------------------------------------------------------
 
 WIDTH, HEIGHT = 640, 280
-LEFT, RIGHT, TOP, BOTTOM = 44, 16, 16, 48
+LEFT, RIGHT, TOP, BOTTOM = 44, 44, 16, 48  # room for the axis labels at both ends
 
 
 def chart_view(trend: Trend) -> dict[str, Any]:

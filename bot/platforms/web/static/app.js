@@ -28,7 +28,7 @@
   function refresh() {
     if (busy) { pending = setTimeout(refresh, 200); return; }
     busy = true;
-    fetch(window.location.href, { credentials: "same-origin", headers: { "X-Partnerbot-Refresh": "1" } })
+    fetch(window.location.href, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (text) {
         if (text === null) return;

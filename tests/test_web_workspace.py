@@ -1,0 +1,89 @@
+"""The web workspace over HTTP without a browser: people's and config text is escaped everywhere, links in messages
+are only http(s), pages name no other host and say so in their Content-Security-Policy, and a form posted from
+another site is refused."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from aiohttp import ClientSession
+
+from bot.app import build_app, start
+from bot.clock import FakeClock
+from bot.messages import Button, Buttons, Context, Fields, Header, Message, Text
+from bot.platforms.web.renderer import inline, markdown
+from bot.store.db import open_database
+from tests.support import example_config_data, write_config_data
+
+HOSTILE = "<script>alert('x')</script> Smith"
+
+
+def test_markdown_becomes_tags_only_around_escaped_text() -> None:
+    html = str(markdown("*Bold* and _it_ with `code <b>`\n- one <i>\n  more\n\n<https://example.org/a?b=1&c=2|a link>"))
+    assert html == (
+        "<p><strong>Bold</strong> and <em>it</em> with <code>code &lt;b&gt;</code></p>"
+        "<ul><li>one &lt;i&gt;<br>more</li></ul>"
+        '<p><a href="https://example.org/a?b=1&amp;c=2" rel="noopener noreferrer">a link</a></p>'
+    )
+    for hostile in (
+        "<javascript:alert(1)|click>",
+        '<https://x.org" onclick="alert(1)|x>',
+        "<img src=x onerror=alert(1)>",
+    ):
+        shown = str(inline(hostile))
+        assert "<a " not in shown or 'href="https://x.org&#34;' in shown, shown
+        assert "<img" not in shown and "javascript:" not in shown.replace("&lt;javascript:", "")
+
+
+async def test_pages_escape_people_and_config_and_load_nothing_from_elsewhere(tmp_path: Path) -> None:
+    data = example_config_data()
+    data["members"]["maria"]["name"] = HOSTILE
+    data["teams"]["district"]["name"] = "District <b>Team</b>"
+    folder = write_config_data(tmp_path / "config", data)
+    db = open_database(f"sqlite:///{tmp_path / 'web.sqlite3'}")
+    clock = FakeClock(datetime(2026, 11, 28, 21, 23, tzinfo=ZoneInfo("America/Los_Angeles")))
+    app = build_app({}, clock=clock, config_dir=str(folder), database=db, echo=False)
+    serving = await start(app, 0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{serving.port}"
+    assert app.local is not None
+    app.local.outbound.add(
+        "#district-partnership",
+        Message(
+            (
+                Header(HOSTILE),
+                Text(f"{HOSTILE} said <javascript:alert(1)|click me>"),
+                Fields(((HOSTILE, "<b>x</b>"),)),
+                Context("<iframe>"),
+                Buttons((Button(HOSTILE, "pulse.answer", "1"),)),
+            ),
+            HOSTILE,
+        ),
+    )
+    try:
+        async with ClientSession() as session:
+            async with session.get(f"{base}/as/maria/c/district-partnership") as response:
+                page = await response.text()
+                assert response.status == 200
+                assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+            assert "<script>alert" not in page and "<b>Team</b>" not in page and "<iframe>" not in page
+            assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; Smith" in page
+            assert 'href="javascript' not in page
+            for url in re.findall(r'(?:src|href|action)="([^"]+)"', page):
+                assert url.startswith(("/", "#")), f"the page names another host: {url}"
+
+            async with session.post(
+                f"{base}/as/maria/command", data={"text": "/partner help"}, headers={"Origin": "https://evil.example"}
+            ) as refused:
+                assert refused.status == 403
+            async with session.post(
+                f"{base}/as/maria/command", data={"text": "/partner help", "view": "dm"}, allow_redirects=False
+            ) as accepted:
+                assert accepted.status == 303 and accepted.headers["Location"] == "/as/maria/dm"
+            async with session.get(f"{base}/static/app.js") as script:
+                assert script.status == 200 and "http" not in (await script.text()).replace("https?", "")
+    finally:
+        await serving.stop()
+        db.engine.dispose()
