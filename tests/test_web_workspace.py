@@ -82,6 +82,12 @@ async def test_pages_escape_people_and_config_and_load_nothing_from_elsewhere(tm
                 f"{base}/as/maria/command", data={"text": "/partner help", "view": "dm"}, allow_redirects=False
             ) as accepted:
                 assert accepted.status == 303 and accepted.headers["Location"] == "/as/maria/dm"
+            async with session.get(f"{base}/as/maria/health/district", allow_redirects=False) as chair:
+                assert chair.status == 303 and chair.headers["Location"].startswith("/dashboard/")
+            async with session.get(f"{base}/as/helen/health/district", allow_redirects=False) as member:
+                assert member.status == 403 and "Only the co-chairs of District &lt;b&gt;Team&lt;/b&gt;" in (
+                    await member.text()
+                )
             async with session.get(f"{base}/static/app.js") as script:
                 assert script.status == 200 and "http" not in (await script.text()).replace("https?", "")
     finally:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.async_api import Page, expect
 
+from bot.messages import Message
 from tests.browser.conftest import BROWSER_TESTS, Bot, OpenPage, screenshot
 
 pytestmark = BROWSER_TESTS
@@ -35,7 +36,7 @@ async def run_command(page: Page, text: str) -> None:
 
 
 async def answer_pulse(page: Page, choice: str) -> None:
-    await page.get_by_role("link", name="Direct messages").click()
+    await page.get_by_role("link", name=re.compile("Direct messages")).click()
     invitation = page.locator(".post").filter(has_text="a short anonymous pulse").last
     await invitation.get_by_role("button", name="Answer").click()
     dialog = page.get_by_role("dialog")
@@ -59,6 +60,10 @@ async def test_a_newcomer_runs_a_pulse_to_its_chart(bot: Bot, open_page: OpenPag
     await expect(page.locator(".post.private").filter(has_text="Opened Trust in our partnership")).to_be_visible()
     # Saturday night: the ten invitations wait for Monday morning, and the workspace says so.
     await expect(page.locator("#clock")).to_contain_text("10 messages held for later")
+    await page.get_by_role("link", name=re.compile("Direct messages")).click()
+    held = page.locator(".post.held").filter(has_text="a short anonymous pulse")
+    await expect(held.locator(".post-meta")).to_have_text("Held until Mon Nov 30, 7:30 AM")
+    await expect(held.get_by_role("button", name="Answer")).to_be_disabled()
     await page.get_by_role("button", name="Deliver held now").click()
     await expect(page.get_by_role("status")).to_contain_text("Delivered 10 held messages")
 
@@ -135,3 +140,10 @@ async def test_the_workspace_fits_a_phone_and_works_from_the_keyboard(bot: Bot, 
     await page.keyboard.press("Enter")
     await expect(page.locator(".post.private").last).to_contain_text("Partnerbot commands")
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    # A post made while the page is open appears in it, without a reload (server-sent events).
+    await expect(page.locator("body")).to_have_attribute("data-live", "yes")
+    await page.evaluate("window.stayed = true")
+    bot.app.local.outbound.add("#district-partnership", Message.text("Agenda for Tuesday is up."))
+    await expect(page.locator(".post").filter(has_text="Agenda for Tuesday is up.")).to_be_visible()
+    assert await page.evaluate("window.stayed === true")

@@ -185,10 +185,7 @@ class WebWorkspace(LocalWorkspace):
     # --- what people do ----------------------------------------------------------------------------------------
 
     async def command(self, request: web.Request) -> web.Response:
-        self._same_origin(request)
-        member = self._member(request)
-        data = await request.post()
-        view = View.parse(str(data.get("view", "home")))
+        member, data, view = await self._posted(request)
         text = str(data.get("text", "")).strip()
         if text.startswith("/partner"):
             text = text[len("/partner") :].strip()
@@ -203,10 +200,7 @@ class WebWorkspace(LocalWorkspace):
         raise web.HTTPSeeOther(self._after(member.key, view, reply, None, conversation, f"/partner {text}"))
 
     async def press(self, request: web.Request) -> web.Response:
-        self._same_origin(request)
-        member = self._member(request)
-        data = await request.post()
-        view = View.parse(str(data.get("view", "home")))
+        member, data, view = await self._posted(request)
         number = str(data.get("control", ""))
         which = str(data.get("post", ""))
         if which == "home":
@@ -223,26 +217,12 @@ class WebWorkspace(LocalWorkspace):
             form_id = open_form(self.db, member.key, target, post.id if post else None, self.clock.now())
             raise web.HTTPSeeOther(self._url(member.key, view, form=form_id))
         action_id, value = target
-        channel = post.conversation if post and post.conversation.startswith("#") else None
-        action = Action(
-            self.name,
-            member.key,
-            member.key,
-            action_id,
-            value,
-            message=SentRef(self.name, post.conversation, str(post.id)) if post else None,
-            channel=channel,
-            team=self.inbound_port.team_for_channel(self.name, channel),
-        )
-        reply = await self.inbound_port.action(action)
+        reply = await self.inbound_port.action(self._action(member.key, action_id, value, post))
         conversation = post.conversation if post else view.conversation(member.key)
         raise web.HTTPSeeOther(self._after(member.key, view, reply, post, conversation))
 
     async def submit(self, request: web.Request) -> web.Response:
-        self._same_origin(request)
-        member = self._member(request)
-        data = await request.post()
-        view = View.parse(str(data.get("view", "home")))
+        member, data, view = await self._posted(request)
         opened = (
             form_of(self.db, member.key, int(request.match_info["form"]))
             if request.match_info["form"].isdigit()
@@ -253,18 +233,7 @@ class WebWorkspace(LocalWorkspace):
         typed = {f.name: [str(v) for v in data.getall(f.name, [])] for f in opened.form.fields}
         values = {name: ",".join(chosen) for name, chosen in typed.items()}
         post = self._visible_post(member.key, opened.post_id) if opened.post_id else None
-        channel = post.conversation if post and post.conversation.startswith("#") else None
-        action = Action(
-            self.name,
-            member.key,
-            member.key,
-            opened.form.action_id,
-            opened.form.value,
-            values,
-            message=SentRef(self.name, post.conversation, str(post.id)) if post else None,
-            channel=channel,
-            team=self.inbound_port.team_for_channel(self.name, channel),
-        )
+        action = self._action(member.key, opened.form.action_id, opened.form.value, post, values)
         reply = await self.inbound_port.action(action)
         if reply.errors:
             return await self._page(request, member, view, form=opened, typed=typed, errors=dict(reply.errors))
@@ -273,14 +242,12 @@ class WebWorkspace(LocalWorkspace):
         raise web.HTTPSeeOther(self._after(member.key, view, reply, post, conversation))
 
     async def cancel(self, request: web.Request) -> web.Response:
-        self._same_origin(request)
-        member = self._member(request)
-        data = await request.post()
+        member, _, view = await self._posted(request)
         if request.match_info["form"].isdigit():
             opened = form_of(self.db, member.key, int(request.match_info["form"]))
             if opened is not None:
                 close_form(self.db, opened.id)
-        raise web.HTTPSeeOther(self._url(member.key, View.parse(str(data.get("view", "home")))))
+        raise web.HTTPSeeOther(self._url(member.key, view))
 
     async def health(self, request: web.Request) -> web.Response:
         """The workspace's link to a team's health page: a fresh signed link, for co-chairs and admins only."""
@@ -377,6 +344,13 @@ class WebWorkspace(LocalWorkspace):
                 found.setdefault(conversation, {"name": conversation, "about": "", "mine": False})
         return sorted(found.values(), key=lambda c: (not c["mine"], c["name"]))
 
+    async def _posted(self, request: web.Request) -> tuple[Member, Any, View]:
+        """What every form post starts with: refused from another site; who acts, what they sent, which view."""
+        self._same_origin(request)
+        member = self._member(request)
+        data = await request.post()
+        return member, data, View.parse(str(data.get("view", "home")))
+
     def _default_member(self) -> str:
         for team in self.config.teams.values():
             for key in team.co_chairs:
@@ -411,6 +385,23 @@ class WebWorkspace(LocalWorkspace):
         if post.conversation == f"@{member}" or (post.conversation.startswith("#") and post.only_for in (None, member)):
             return post
         return None
+
+    def _action(
+        self, member: str, action_id: str, value: str, post: LocalPost | None, form: dict[str, str] | None = None
+    ) -> Action:
+        """A press or a submission by `member`, on the post that carried it (none: the home view)."""
+        channel = post.conversation if post and post.conversation.startswith("#") else None
+        return Action(
+            self.name,
+            member,
+            member,
+            action_id,
+            value,
+            form or {},
+            message=SentRef(self.name, post.conversation, str(post.id)) if post else None,
+            channel=channel,
+            team=self.inbound_port.team_for_channel(self.name, channel),
+        )
 
     def _after(
         self,
