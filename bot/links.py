@@ -89,8 +89,11 @@ def dashboard_link(rt: Runtime, team: str, member: str, lifetime: timedelta = LI
 
 
 def check_link(rt: Runtime, token: str) -> DashboardAccess:
-    """The access a link grants now, for a team still in the config."""
+    """The access a link grants now: for a team still in the config, to someone still its co-chair (or an admin)."""
     access = read_token(link_secret(rt), token, rt.clock.now())
-    if access.team not in rt.config.teams:
+    team = rt.config.teams.get(access.team)
+    if team is None:
         raise LinkError("this link is for a team that is no longer in the config")
+    if not rt.config.is_co_chair(team, access.member):
+        raise LinkError(f"this link was made for someone who is no longer a co-chair of {team.name}")
     return access

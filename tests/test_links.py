@@ -45,3 +45,8 @@ def test_the_generated_secret_is_kept_and_the_environment_one_wins(sqlite_db: Da
     gone = runtime(ten_member_team({}).model_copy(update={"teams": {}}), sqlite_db, NOW)
     with pytest.raises(LinkError, match="no longer in the config"):
         check_link(gone, token)
+    data = config.model_dump()
+    data["teams"]["district"]["co_chairs"] = ["l2", "m1"]
+    stepped_down = runtime(type(config).model_validate(data), sqlite_db, NOW)
+    with pytest.raises(LinkError, match="no longer a co-chair of District Team"):
+        check_link(stepped_down, token)

@@ -93,3 +93,67 @@ async def test_pages_escape_people_and_config_and_load_nothing_from_elsewhere(tm
     finally:
         await serving.stop()
         db.engine.dispose()
+
+
+async def test_answering_in_the_browser_leaves_no_time_of_answering_in_the_database(db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """What the web workspace stores for people's own actions (replies only they see, updated invitations, open
+    forms) carries no time: a copy of the database cannot tell when anyone answered, on SQLite or PostgreSQL."""
+    from datetime import UTC, timedelta
+
+    from bot.simulate import send_what_is_due
+    from tests.test_pulse_anonymity import dump
+
+    folder = write_config_data(tmp_path / "config", example_config_data())
+    clock = FakeClock(datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles")))  # a Tuesday morning
+    app = build_app({}, clock=clock, config_dir=str(folder), database=db, echo=False)
+    serving = await start(app, 0, host="127.0.0.1")
+    base = f"http://127.0.0.1:{serving.port}"
+    assert app.local is not None
+    answered_at = []
+    try:
+        async with ClientSession() as session:
+
+            async def post(path: str, data: dict[str, str]) -> str:
+                async with session.post(base + path, data=data, allow_redirects=False) as response:
+                    assert response.status == 303, await response.text()
+                    return response.headers["Location"]
+
+            await post("/as/maria/command", {"text": "/partner pulse start", "view": "c/district-partnership"})
+            await send_what_is_due(app.sender)
+            for member in ("teresa", "david", "omar", "angela", "helen", "james"):
+                clock.advance(minutes=37)
+                answered_at.append(clock.now())
+                [invitation] = [
+                    p
+                    for p in app.local.outbound.in_conversation(f"@{member}", member)
+                    if "a short anonymous pulse" in p.message.plain()
+                ]
+                where = "home" if member == "omar" else str(invitation.id)  # one answers from the home view
+                opened = await post(f"/as/{member}/press", {"post": where, "control": "1", "view": where})
+                form = opened.split("form=")[1].split("&")[0]
+                answers = {
+                    f"{facet}_{n}": "4"
+                    for facet in ("benevolence", "reliability", "honesty", "openness")
+                    for n in (1, 2)
+                } | {"competence_1": "5", "view": "dm"}
+                await post(f"/as/{member}/forms/{form}", answers)
+            clock.advance(hours=5)
+            await post("/as/maria/command", {"text": "/partner pulse close", "view": "c/district-partnership"})
+            await send_what_is_due(app.sender)
+    finally:
+        await serving.stop()
+
+    window = (answered_at[0] - timedelta(minutes=1), answered_at[-1] + timedelta(minutes=1))
+    for name, (_, rows) in dump(db).items():
+        for row in rows:
+            for value in row:
+                if isinstance(value, str):
+                    try:
+                        value = datetime.fromisoformat(value)  # SQLite hands times back as text
+                    except ValueError:
+                        continue
+                if isinstance(value, datetime):
+                    instant = value if value.tzinfo else value.replace(tzinfo=UTC)
+                    assert not window[0] <= instant <= window[1], f"{name} stores a time from the answering window"
+    shown = [p for p in app.local.posts if p.only_for == "omar"]
+    assert shown and all(p.at is None for p in shown)  # the reply omar saw on his home view, kept without a time

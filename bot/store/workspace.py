@@ -1,6 +1,9 @@
 """The local workspace's own state, kept in the database so a restart shows the same workspace: its posts (with
 their buttons, numbered for good), the forms people have open, and small named values such as the demo clock's
 offset. Nothing here renders or sends; bot/platforms/local and bot/platforms/web read and write these rows.
+
+Nothing here records when a person did something (answered, pressed, opened a form): a reply only they see is kept
+without a time, and an update keeps none. A copy of the database must not tell when someone answered a pulse.
 """
 
 from __future__ import annotations
@@ -26,12 +29,11 @@ class WorkspacePost(Base):
     __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)  # the number people press buttons "on"; never reused
-    at: Mapped[datetime]
+    at: Mapped[datetime | None]  # when it was delivered; None for a reply to one person's own action
     conversation: Mapped[str] = mapped_column(String(200), index=True)  # "#channel" or "@member"
     only_for: Mapped[str | None] = mapped_column(String(100))  # a member key: a private reply in a channel
     message: Mapped[dict[str, Any]] = mapped_column(JSON)  # bot.messages.message_to_json
     history: Mapped[list[Any]] = mapped_column(JSON, default=list)  # earlier versions, oldest first
-    updated_at: Mapped[datetime | None]
 
 
 class WorkspaceForm(Base):
@@ -43,7 +45,6 @@ class WorkspaceForm(Base):
     member: Mapped[str] = mapped_column(String(100), index=True)
     post_id: Mapped[int | None] = mapped_column(Integer)  # the post whose button opened it, if any
     form: Mapped[dict[str, Any]] = mapped_column(JSON)  # bot.messages.form_to_json
-    opened_at: Mapped[datetime]
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -91,12 +92,12 @@ def setting_or_create(db: Database, name: str, make: Callable[[], str]) -> str:
 # --- open forms ---------------------------------------------------------------------------------------------------
 
 
-def open_form(db: Database, member: str, form: Form, post_id: int | None, now: datetime) -> int:
+def open_form(db: Database, member: str, form: Form, post_id: int | None) -> int:
     """Keep `form` open for `member` (one at a time: an earlier open form is closed); returns its id."""
     with db.session() as session:
         for row in session.scalars(select(WorkspaceForm).where(WorkspaceForm.member == member, ~WorkspaceForm.closed)):
             row.closed = True
-        row = WorkspaceForm(member=member, post_id=post_id, form=form_to_json(form), opened_at=now, closed=False)
+        row = WorkspaceForm(member=member, post_id=post_id, form=form_to_json(form), closed=False)
         session.add(row)
         session.flush()
         return row.id

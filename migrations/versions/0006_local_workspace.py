@@ -20,12 +20,11 @@ def upgrade() -> None:
     op.create_table(
         "local_posts",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("at", TS, nullable=False),
+        sa.Column("at", TS),  # none for a reply to a person's own action: no record of when anyone acted
         sa.Column("conversation", sa.String(200), nullable=False, index=True),
         sa.Column("only_for", sa.String(100)),
         sa.Column("message", sa.JSON, nullable=False),
         sa.Column("history", sa.JSON, nullable=False),
-        sa.Column("updated_at", TS),
         sqlite_autoincrement=True,  # a post number is never handed out twice, even after the newest is gone
     )
     op.create_table(
@@ -34,7 +33,6 @@ def upgrade() -> None:
         sa.Column("member", sa.String(100), nullable=False, index=True),
         sa.Column("post_id", sa.Integer),
         sa.Column("form", sa.JSON, nullable=False),
-        sa.Column("opened_at", TS, nullable=False),
         sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.create_table(

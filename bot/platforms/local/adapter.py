@@ -118,7 +118,7 @@ class LocalWorkspace(Platform):
         if target is None:
             return f"Message {post.id} has no button {number}."
         if isinstance(target, Form):
-            open_form(self.db, member, target, post.id, self.clock.now())
+            open_form(self.db, member, target, post.id)
             return describe_form(target)
         action_id, value = target
         assert self.inbound is not None
@@ -190,7 +190,7 @@ class LocalWorkspace(Platform):
         if reply.public is not None:
             self.outbound.add(post.conversation if post else f"@{member}", reply.public)
         if reply.form is not None:
-            open_form(self.db, member, reply.form, post.id if post else None, self.clock.now())
+            open_form(self.db, member, reply.form, post.id if post else None)
             shown.append(describe_form(reply.form))
         if reply.private is not None:
             shown.append(f"(only you see this)\n{reply.private.plain()}")

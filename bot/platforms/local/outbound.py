@@ -33,12 +33,11 @@ class LocalPost:
     """A post as people see it (read from its row; changing this object changes nothing stored)."""
 
     id: int
-    at: datetime
+    at: datetime | None  # None: a reply to a person's own action, kept without a time
     conversation: str  # "#channel" or "@member"
     message: Message
     only_for: str | None = None  # member key for a private (ephemeral) message in a channel
     history: list[Message] = field(default_factory=list)  # earlier versions, oldest first
-    updated_at: datetime | None = None
 
 
 def _post(row: WorkspacePost) -> LocalPost:
@@ -49,7 +48,6 @@ def _post(row: WorkspacePost) -> LocalPost:
         message_from_json(row.message),
         row.only_for,
         [message_from_json(m) for m in row.history or []],
-        row.updated_at,
     )
 
 
@@ -76,10 +74,11 @@ class LocalOutbound:
         except KeyError:
             raise PermanentError(f"local post {ref.message_id} is not in this workspace's database") from None
 
-    def add(self, conversation: str, message: Message, only_for: str | None = None) -> LocalPost:
+    def add(self, conversation: str, message: Message, only_for: str | None = None, *, timed: bool = True) -> LocalPost:
+        """Keep a post. `timed=False` for a reply to one person's own action: no record of when they acted."""
         with self.db.session() as session:
             row = WorkspacePost(
-                at=self.clock.now(),
+                at=self.clock.now() if timed else None,
                 conversation=conversation,
                 only_for=only_for,
                 message=message_to_json(message),
@@ -98,8 +97,7 @@ class LocalOutbound:
             if row is None:
                 raise KeyError(post_id)
             row.history = [*(row.history or []), row.message]
-            row.message = message_to_json(message)
-            row.updated_at = self.clock.now()
+            row.message = message_to_json(message)  # and no time: an update may be someone's answer
             session.flush()
             post = _post(row)
         self._show(post, updated=True)
@@ -155,7 +153,7 @@ class LocalOutbound:
     def _show(self, post: LocalPost, updated: bool = False) -> None:
         where = post.conversation + (f" (only {post.only_for})" if post.only_for else "")
         if self.echo:
-            when = (post.updated_at if updated and post.updated_at else post.at).astimezone(self.tz)
+            when = (post.at or self.clock.now()).astimezone(self.tz)
             print(render_post(post.id, where, when, post.message, updated=updated), file=self.out, flush=True)
         else:
             log.info("posted %s: %s", where, post.message.fallback)

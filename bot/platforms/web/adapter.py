@@ -108,7 +108,7 @@ class WebWorkspace(LocalWorkspace):
         router.add_post("/as/{member}/forms/{form}", self.submit)
         router.add_post("/as/{member}/forms/{form}/cancel", self.cancel)
         router.add_get("/as/{member}/health/{team}", self.health)
-        router.add_static("/static/", STATIC, append_version=True)
+        router.add_static("/static/", STATIC)
 
     # --- pages -------------------------------------------------------------------------------------------------
 
@@ -128,10 +128,7 @@ class WebWorkspace(LocalWorkspace):
         key = request.query.get("member", "")
         if key not in self.config.members:
             return self._problem(f"There is no member called {key!r} in the config.", 404)
-        view = View.parse(request.query.get("view", "home"))
-        if view.kind == "dm":
-            view = View("dm")
-        raise web.HTTPSeeOther(self._url(key, view))
+        raise web.HTTPSeeOther(self._url(key, View.parse(request.query.get("view", "home"))))
 
     async def page(self, request: web.Request) -> web.Response:
         return await self._page(request, self._member(request), self._view(request))
@@ -214,7 +211,7 @@ class WebWorkspace(LocalWorkspace):
         if target is None:
             return self._problem("That button is not on the message any more; the page may be out of date.", 409)
         if isinstance(target, Form):
-            form_id = open_form(self.db, member.key, target, post.id if post else None, self.clock.now())
+            form_id = open_form(self.db, member.key, target, post.id if post else None)
             raise web.HTTPSeeOther(self._url(member.key, view, form=form_id))
         action_id, value = target
         reply = await self.inbound_port.action(self._action(member.key, action_id, value, post))
@@ -419,16 +416,14 @@ class WebWorkspace(LocalWorkspace):
             self.outbound.replace(post.id, reply.update)
         if reply.public is not None:
             self.outbound.add(where, reply.public)
-        form_id = (
-            open_form(self.db, member, reply.form, post.id if post else None, self.clock.now()) if reply.form else None
-        )
+        form_id = open_form(self.db, member, reply.form, post.id if post else None) if reply.form else None
         said = []
         for i, part in enumerate(private_parts(reply, form_opens=True)):
             if part == reply.update and post is not None and post.conversation == where:
                 continue  # the pressed message already says it
             if i == 0 and typed:
                 part = Message((Context(f"You typed {typed}"), *part.blocks), part.fallback)
-            said.append(self.outbound.add(where, part, only_for=member).id)
+            said.append(self.outbound.add(where, part, only_for=member, timed=False).id)
         return self._url(member, view, form=form_id, said=said if view.kind == "home" else None)
 
     def _html(self, body: str, status: int = 200) -> web.Response:

@@ -31,7 +31,7 @@ class Dashboard:
         router.add_get("/dashboard/{token}", self.page)
         router.add_get("/dashboard/{token}/health.csv", self.csv)
         if with_static:  # the web workspace serves /static/ itself in local mode
-            router.add_static("/static/", STATIC, append_version=True)
+            router.add_static("/static/", STATIC)
 
     def _access(self, token: str) -> DashboardAccess | web.Response:
         try:
