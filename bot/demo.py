@@ -25,7 +25,7 @@ from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.simulate import advance, next_held_message, send_what_is_due
 from bot.store.models import OutboxItem
-from bot.store.workspace import read_setting, write_setting
+from bot.store.settings import read_setting, write_setting
 from bot.ticker import Ticker, TickReport
 
 OFFSET_SETTING = "demo_clock_offset_seconds"
@@ -40,12 +40,6 @@ class HeldMessage:
     only_for: str | None  # a member key: a message in a channel that only they will see
     not_before: datetime  # when it goes
     message: Message
-
-
-def restore_offset(db_clock: DemoClock, stored: str | None) -> None:
-    """Give a DemoClock the offset a previous run left (stored in seconds)."""
-    if stored:
-        db_clock.offset = max(db_clock.offset, timedelta(seconds=float(stored)))
 
 
 class DemoTime:
@@ -82,8 +76,9 @@ class DemoTime:
 
     def restore(self) -> None:
         """After the database is migrated: pick up where the last run left the clock."""
-        if isinstance(self.rt.clock, DemoClock):
-            restore_offset(self.rt.clock, read_setting(self.rt.db, OFFSET_SETTING))
+        stored = read_setting(self.rt.db, OFFSET_SETTING)
+        if isinstance(self.rt.clock, DemoClock) and stored:
+            self.rt.clock.offset = max(self.rt.clock.offset, timedelta(seconds=float(stored)))
 
     def held(self) -> list[HeldMessage]:
         with self.rt.db.session() as session:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.runtime import Runtime
-from bot.store.workspace import setting_or_create
+from bot.store.settings import setting_or_create
 
 LIFETIME = timedelta(hours=24)
 SECRET_SETTING = "dashboard_link_secret"

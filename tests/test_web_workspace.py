@@ -144,7 +144,10 @@ async def test_answering_in_the_browser_leaves_no_time_of_answering_in_the_datab
         await serving.stop()
 
     window = (answered_at[0] - timedelta(minutes=1), answered_at[-1] + timedelta(minutes=1))
-    for name, (_, rows) in dump(db).items():
+    tables = dump(db)
+    # The workspace's own tables (the routines' are test_pulse_anonymity's; a tick meanwhile may stamp theirs).
+    for name in ("local_posts", "local_forms", "bot_settings"):
+        _, rows = tables[name]
         for row in rows:
             for value in row:
                 if isinstance(value, str):

@@ -1,6 +1,6 @@
 """The local workspace's own state, kept in the database so a restart shows the same workspace: its posts (with
-their buttons, numbered for good), the forms people have open, and small named values such as the demo clock's
-offset. Nothing here renders or sends; bot/platforms/local and bot/platforms/web read and write these rows.
+their buttons, numbered for good) and the forms people have open. Nothing here renders or sends;
+bot/platforms/local and bot/platforms/web read and write these rows.
 
 Nothing here records when a person did something (answered, pressed, opened a form): a reply only they see is kept
 without a time, and an update keeps none. A copy of the database must not tell when someone answered a pulse.
@@ -8,13 +8,11 @@ without a time, and an update keeps none. A copy of the database must not tell w
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.messages import Form, form_from_json, form_to_json
@@ -46,47 +44,6 @@ class WorkspaceForm(Base):
     post_id: Mapped[int | None] = mapped_column(Integer)  # the post whose button opened it, if any
     form: Mapped[dict[str, Any]] = mapped_column(JSON)  # bot.messages.form_to_json
     closed: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class Setting(Base):
-    """A small named value the bot keeps for itself (the demo clock's offset, a generated link secret)."""
-
-    __tablename__ = "bot_settings"
-
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    value: Mapped[str] = mapped_column(Text)
-
-
-def read_setting(db: Database, name: str) -> str | None:
-    with db.session() as session:
-        row = session.get(Setting, name)
-        return row.value if row is not None else None
-
-
-def write_setting(db: Database, name: str, value: str) -> None:
-    with db.session() as session:
-        row = session.get(Setting, name)
-        if row is None:
-            session.add(Setting(name=name, value=value))
-        else:
-            row.value = value
-
-
-def setting_or_create(db: Database, name: str, make: Callable[[], str]) -> str:
-    """The stored value of `name`, creating it with `make()` the first time; when two processes race, both end
-    up with the value that was stored first."""
-    found = read_setting(db, name)
-    if found is not None:
-        return found
-    try:
-        with db.session() as session:
-            session.add(Setting(name=name, value=make()))
-    except IntegrityError:
-        pass
-    with db.session() as session:
-        stored = session.scalar(select(Setting.value).where(Setting.name == name))
-    assert stored is not None
-    return stored
 
 
 # --- open forms ---------------------------------------------------------------------------------------------------
