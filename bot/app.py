@@ -118,7 +118,7 @@ def build_app(
     templates = Templates(os.path.join(config.folder, "templates"))
     runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog, registry=known)
     runtime.public_url = env.get("PARTNERBOT_PUBLIC_URL") or f"http://localhost:{env.get('PORT') or 3978}"
-    runtime.link_secret = env.get("PARTNERBOT_LINK_SECRET") or ""
+    runtime.link_secret = env.get("PARTNERBOT_URL_SIGNING_KEY") or ""
     handlers = InboundPort(runtime)
 
     # Every platform the environment enables; a fallback one (the local workspace) only when no other is.

@@ -2,7 +2,7 @@
 platform; the bot's own HTTP server (bot/web.py) serves the page to whoever holds a valid link, until it expires.
 
 A link carries the team, the co-chair it was made for and its expiry, signed with HMAC-SHA256. The secret comes
-from PARTNERBOT_LINK_SECRET, or is generated once and kept in the database (bot_settings), so every replica and
+from PARTNERBOT_URL_SIGNING_KEY, or is generated once and kept in the database (bot_settings), so every replica and
 every restart accepts the same links. Changing the secret revokes every link given out.
 """
 
