@@ -1,15 +1,15 @@
 """The local workspace kept in the database (posts with their buttons, open forms) and the bot's own settings
 (the demo clock's offset, a generated dashboard link secret).
 
-Revision ID: 0006_local_workspace
-Revises: 0005_inbound_deliveries
+Revision ID: 0007_local_workspace
+Revises: 0006_teams_roster
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_local_workspace"
-down_revision = "0005_inbound_deliveries"
+revision = "0007_local_workspace"
+down_revision = "0006_teams_roster"
 branch_labels = None
 depends_on = None
 
