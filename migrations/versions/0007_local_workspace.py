@@ -2,14 +2,14 @@
 (the demo clock's offset, a generated dashboard link secret).
 
 Revision ID: 0007_local_workspace
-Revises: 0006_teams_roster
+Revises: 0006_hosted_images
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_local_workspace"
-down_revision = "0006_teams_roster"
+down_revision = "0006_hosted_images"
 branch_labels = None
 depends_on = None
 
