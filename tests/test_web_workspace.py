@@ -101,13 +101,15 @@ async def test_answering_in_the_browser_leaves_no_time_of_answering_in_the_datab
     from datetime import UTC, timedelta
 
     from bot.simulate import send_what_is_due
+    from bot.web import build_web_app
+    from tests.slack.workspace import serve_on_loopback
     from tests.test_pulse_anonymity import dump
 
     folder = write_config_data(tmp_path / "config", example_config_data())
     clock = FakeClock(datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("America/Los_Angeles")))  # a Tuesday morning
     app = build_app({}, clock=clock, config_dir=str(folder), database=db, echo=False)
-    serving = await start(app, 0, host="127.0.0.1")
-    base = f"http://127.0.0.1:{serving.port}"
+    # The web server alone: deliveries happen only when the test sends (none while people answer).
+    runner, base = await serve_on_loopback(build_web_app(app.platforms.values(), app.health, app.runtime))
     assert app.local is not None
     answered_at = []
     try:
@@ -141,7 +143,7 @@ async def test_answering_in_the_browser_leaves_no_time_of_answering_in_the_datab
             await post("/as/maria/command", {"text": "/partner pulse close", "view": "c/district-partnership"})
             await send_what_is_due(app.sender)
     finally:
-        await serving.stop()
+        await runner.cleanup()
 
     window = (answered_at[0] - timedelta(minutes=1), answered_at[-1] + timedelta(minutes=1))
     tables = dump(db)
