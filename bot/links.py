@@ -1,9 +1,9 @@
 """Signed, expiring, read-only links to one team's health page. `/partner dashboard` gives one to a co-chair on any
 platform; the bot's own HTTP server (bot/web.py) serves the page to whoever holds a valid link, until it expires.
 
-A link carries the team, the co-chair it was made for and its expiry, signed with HMAC-SHA256. The secret comes
-from PARTNERBOT_URL_SIGNING_KEY, or is generated once and kept in the database (bot_settings), so every replica and
-every restart accepts the same links. Changing the secret revokes every link given out.
+A link carries the team, the co-chair it was made for and its expiry, signed with HMAC-SHA256 under a key derived
+from the server's secret (bot/keys.py: outside the database, the same on every replica), so every replica and every
+restart accepts the same links and a copy of the database cannot forge one. Changing the secret revokes them all.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from bot.runtime import Runtime
-from bot.store.settings import setting_or_create
 
 LIFETIME = timedelta(hours=24)
-SECRET_SETTING = "dashboard_link_secret"
+KEY_PURPOSE = "dashboard links"
 _PURPOSE = b"partnerbot-dashboard-v1\n"  # a signature made for anything else never verifies here
 
 
@@ -40,8 +38,7 @@ class DashboardAccess:
 
 
 def link_secret(rt: Runtime) -> bytes:
-    secret = rt.link_secret or setting_or_create(rt.db, SECRET_SETTING, lambda: secrets.token_urlsafe(32))
-    return secret.encode("utf-8")
+    return rt.key.derive(KEY_PURPOSE)
 
 
 def _b64(data: bytes) -> str:

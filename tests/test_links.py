@@ -1,5 +1,5 @@
-"""Dashboard links: signed for one team, refused once expired, altered or signed with another secret; the secret
-comes from the environment or is generated once and kept, so a restart accepts the links given out before."""
+"""Dashboard links: signed for one team, refused once expired, altered or signed with another secret; signed with a
+key derived from the server's secret, so a restart accepts the links given out before and a new secret revokes them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.keys import ServerKey
 from bot.links import DashboardAccess, LinkError, LinkExpired, check_link, dashboard_link, make_token, read_token
 from bot.store.db import Database
 from tests.support import runtime, ten_member_team
@@ -31,22 +32,25 @@ def test_a_token_grants_one_team_until_it_expires() -> None:
             read_token(b"secret", garbage, NOW)
 
 
-def test_the_generated_secret_is_kept_and_the_environment_one_wins(sqlite_db: Database) -> None:
+def test_links_outlive_a_restart_and_die_with_the_secret(sqlite_db: Database) -> None:
     config = ten_member_team({})
     first = runtime(config, sqlite_db, NOW)
     link, expires = dashboard_link(first, "district", "l1")
     assert link.startswith("http://localhost:3978/dashboard/") and expires == NOW + timedelta(hours=24)
     token = link.rsplit("/", 1)[1]
     restarted = runtime(config, sqlite_db, NOW + timedelta(hours=1))
+    restarted.key = first.key  # the same server secret (bot/keys.py), as every restart and replica has
     assert check_link(restarted, token).team == "district"
-    restarted.link_secret = "from-the-environment"
+    restarted.key = ServerKey.ephemeral()
     with pytest.raises(LinkError):
         check_link(restarted, token)  # changing the secret revokes every link given out
     gone = runtime(ten_member_team({}).model_copy(update={"teams": {}}), sqlite_db, NOW)
+    gone.key = first.key
     with pytest.raises(LinkError, match="no longer in the config"):
         check_link(gone, token)
     data = config.model_dump()
     data["teams"]["district"]["co_chairs"] = ["l2", "m1"]
     stepped_down = runtime(type(config).model_validate(data), sqlite_db, NOW)
+    stepped_down.key = first.key
     with pytest.raises(LinkError, match="no longer a co-chair of District Team"):
         check_link(stepped_down, token)

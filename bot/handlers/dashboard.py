@@ -7,7 +7,7 @@ from __future__ import annotations
 from bot.flows.api import Invocation, UsageError, command
 from bot.inbound import Reply
 from bot.links import dashboard_link
-from bot.messages import Context, Message, Text
+from bot.messages import Context, Message, Text, link, md
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry
 
@@ -19,16 +19,15 @@ from bot.store.models import AuditEntry
 )
 def dashboard(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner dashboard` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner dashboard` takes no arguments (got `{}`).", " ".join(inv.args)))
     url, expires = dashboard_link(rt, inv.team.key, inv.member.key)
     until = expires.astimezone(rt.config.team_tz(inv.team)).strftime("%a %b %-d at %-I:%M %p")
     with rt.db.session() as session:
         session.add(AuditEntry(at=inv.now, team=inv.team.key, actor=inv.member.key, action="dashboard.link", detail={}))
-    text = f"<{url}|Open the {inv.team.name} health page>"
     return Reply(
         private=Message(
             (
-                Text(text),
+                Text(link(url, f"Open the {inv.team.name} health page")),
                 Context(
                     f"Only for you: anyone holding this link can read the page until {until}. "
                     "It shows what the team sees in chat, with the same minimum group sizes."

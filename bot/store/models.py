@@ -107,7 +107,7 @@ class AuditEntry(Base):
 
 
 class MemberIdentity(Base):
-    """A platform user id learned at run time (for example through Slack's users.lookupByEmail)."""
+    """A platform user id learned at run time (for example from Slack's workspace directory, by e-mail)."""
 
     __tablename__ = "member_identities"
     __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identity"),)

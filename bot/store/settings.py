@@ -1,13 +1,10 @@
-"""Small named values the bot keeps for itself in the database (bot_settings): the local workspace's demo clock
-offset, a generated dashboard link secret. Shared by every replica and kept across restarts.
+"""Small named values the bot keeps for itself in the database (bot_settings), such as the local workspace's demo
+clock offset: kept across restarts. Never a secret: secrets stay outside the database (bot/keys.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from sqlalchemy import String, Text, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.store.db import Database
@@ -15,7 +12,7 @@ from bot.store.models import Base
 
 
 class Setting(Base):
-    """A small named value the bot keeps for itself (the demo clock's offset, a generated link secret)."""
+    """A small named value the bot keeps for itself (the demo clock's offset)."""
 
     __tablename__ = "bot_settings"
 
@@ -36,20 +33,3 @@ def write_setting(db: Database, name: str, value: str) -> None:
             session.add(Setting(name=name, value=value))
         else:
             row.value = value
-
-
-def setting_or_create(db: Database, name: str, make: Callable[[], str]) -> str:
-    """The stored value of `name`, creating it with `make()` the first time; when two processes race, both end
-    up with the value that was stored first."""
-    found = read_setting(db, name)
-    if found is not None:
-        return found
-    try:
-        with db.session() as session:
-            session.add(Setting(name=name, value=make()))
-    except IntegrityError:
-        pass
-    with db.session() as session:
-        stored = session.scalar(select(Setting.value).where(Setting.name == name))
-    assert stored is not None
-    return stored

@@ -28,7 +28,7 @@ from bot.config import Config, Member
 from bot.demo import DemoTime
 from bot.inbound import Action, Command, Reply
 from bot.links import dashboard_path
-from bot.messages import Context, Form, Message
+from bot.messages import Context, Form, Message, md
 from bot.platforms.base import private_parts
 from bot.platforms.local.adapter import LocalWorkspace
 from bot.platforms.local.outbound import LocalOutbound, LocalPost
@@ -127,7 +127,7 @@ class WebWorkspace(LocalWorkspace):
         """The "acting as" switcher (a plain GET form): the same view, as someone else."""
         key = request.query.get("member", "")
         if key not in self.config.members:
-            return self._problem(f"There is no member called {key!r} in the config.", 404)
+            return self._problem(md("There is no member called `{}` in the config.", key), 404)
         raise web.HTTPSeeOther(self._url(key, View.parse(request.query.get("view", "home"))))
 
     async def page(self, request: web.Request) -> web.Response:
@@ -153,6 +153,7 @@ class WebWorkspace(LocalWorkspace):
         body = render(
             "workspace.html.j2",
             org=self.config.organisation.name,
+            names={key: m.name for key, m in self.config.members.items()},
             tz=ZoneInfo(self.config.organisation.timezone),
             now=self.rt.clock.now(),
             member=member,
@@ -187,7 +188,7 @@ class WebWorkspace(LocalWorkspace):
         if text.startswith("/partner"):
             text = text[len("/partner") :].strip()
         elif text.startswith("/"):
-            return self._problem("This box takes `/partner` commands, for example `/partner help`.", 400)
+            return self._problem(md("This box takes `/partner` commands, for example `/partner help`."), 400)
         if not text:
             raise web.HTTPSeeOther(self._url(member.key, view))
         conversation = view.conversation(member.key)
@@ -253,7 +254,7 @@ class WebWorkspace(LocalWorkspace):
         if team is None:
             return self._problem("There is no such team in the config.", 404)
         if not self.config.is_co_chair(team, member.key):
-            return self._problem(f"Only the co-chairs of {team.name} and admins can see its health page.", 403)
+            return self._problem(md("Only the co-chairs of {} and admins can see its health page.", team.name), 403)
         path, _ = dashboard_path(self.rt, team.key, member.key)
         raise web.HTTPSeeOther(path)
 

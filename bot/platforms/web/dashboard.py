@@ -16,6 +16,7 @@ from aiohttp import web
 from bot.anonymity import minimum
 from bot.health import health_csv, team_health
 from bot.links import DashboardAccess, LinkError, LinkExpired, check_link
+from bot.messages import md
 from bot.platforms.web.renderer import SECURITY_HEADERS, STATIC, render
 from bot.runtime import Runtime
 
@@ -38,10 +39,10 @@ class Dashboard:
             return check_link(self.rt, token)
         except LinkExpired as expired:
             return self._problem(
-                f"This health page link has expired ({expired}). Type `/partner dashboard` for a new one.", 403
+                md("This health page link has expired ({}). Type `/partner dashboard` for a new one.", expired), 403
             )
         except LinkError as error:
-            return self._problem(f"This link does not open a health page: {error}.", 404)
+            return self._problem(md("This link does not open a health page: {}.", error), 404)
 
     async def page(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]

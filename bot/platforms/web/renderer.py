@@ -28,20 +28,22 @@ from bot.messages import (
     FormField,
     Header,
     Image,
+    Markdown,
     Message,
     Text,
+    Token,
+    as_markup,
     plain_text,
+    safe_url,
+    tokens,
 )
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 
-_LINK = re.compile(r"<(https?://[^|>\s]+)\|([^>\n]+)>|<(https?://[^|>\s]+)>")
-_CODE = re.compile(r"`([^`\n]+)`")
-_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
-_ITALIC = re.compile(r"(?<![_\w])_(?!\s)([^_\n]+?)(?<!\s)_(?![_\w])")
 _BULLET = re.compile(r"^\s*[-•]\s+")
+_TAGS = {"*": "strong", "_": "em", "~": "s"}
 
 # Every page says where its assets may come from (this server only) and never hands its address to another site.
 SECURITY_HEADERS = {
@@ -55,38 +57,56 @@ SECURITY_HEADERS = {
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D00", "#000000", "#999999")
 
 
-def _emphasis(escaped: str) -> str:
-    """Bold and italic on text that is already escaped (the markers are not HTML-special, so nothing else can
-    become a tag). Code spans are cut out first, so their content stays literal."""
-    pieces = _CODE.split(escaped)
-    for i, piece in enumerate(pieces):
-        if i % 2:
-            pieces[i] = f"<code>{piece}</code>"
-        else:
-            pieces[i] = _ITALIC.sub(r"<em>\1</em>", _BOLD.sub(r"<strong>\1</strong>", piece))
-    return "".join(pieces)
+def inline(markup: str, names: Mapping[str, str] | None = None) -> Markup:
+    """One line of chat markup (bot/messages.py) as HTML: literal text escaped, marks as tags (an unpaired mark stays
+    literal), code, links only to http(s) or mailto, mentions as the member's name. A plain str is literal text."""
+    return Markup(_tokens_html(tokens(as_markup(markup)), names or {}))
 
 
-def inline(text: str) -> Markup:
-    """One line of chat markdown as HTML."""
+def _tokens_html(found: tuple[Token, ...], names: Mapping[str, str]) -> str:
+    paired: set[int] = set()
+    waiting: dict[str, int] = {}
+    for index, token in enumerate(found):
+        if token.kind == "mark":
+            if token.text in waiting:
+                paired.update((waiting.pop(token.text), index))
+            else:
+                waiting[token.text] = index
     out: list[str] = []
-    position = 0
-    for match in _LINK.finditer(text):
-        out.append(_emphasis(str(escape(text[position : match.start()]))))
-        url = match.group(1) or match.group(3)
-        label = match.group(2) or url
-        out.append(f'<a href="{escape(url)}" rel="noopener noreferrer">{_emphasis(str(escape(label)))}</a>')
-        position = match.end()
-    out.append(_emphasis(str(escape(text[position:]))))
-    return Markup("".join(out))
+    open_tags: list[str] = []  # marks open now, innermost last
+    for index, token in enumerate(found):
+        match token.kind:
+            case "mark" if index in paired and token.text in open_tags:
+                # Close down to this mark and reopen what was opened inside it, so tags always nest.
+                inner = open_tags[open_tags.index(token.text) + 1 :]
+                for mark in reversed(inner):
+                    out.append(f"</{_TAGS[mark]}>")
+                out.append(f"</{_TAGS[token.text]}>")
+                open_tags.remove(token.text)
+                out.extend(f"<{_TAGS[mark]}>" for mark in inner)
+            case "mark" if index in paired:
+                open_tags.append(token.text)
+                out.append(f"<{_TAGS[token.text]}>")
+            case "mark" | "text":
+                out.append(str(escape(token.text)))
+            case "code":
+                out.append(f"<code>{escape(token.text)}</code>")
+            case "link":
+                label = _tokens_html(token.label, names)
+                url = safe_url(token.target)
+                out.append(f'<a href="{escape(url)}" rel="noopener noreferrer">{label}</a>' if url else label)
+            case _:
+                out.append(f'<span class="mention">@{escape(names.get(token.target, token.target))}</span>')
+    out.extend(f"</{_TAGS[mark]}>" for mark in reversed(open_tags))
+    return "".join(out)
 
 
-def markdown(text: str) -> Markup:
-    """Chat markdown as HTML: paragraphs (a blank line between), line breaks, bullet lists (an indented line after a
+def markdown(markup: str, names: Mapping[str, str] | None = None) -> Markup:
+    """Chat markup as HTML: paragraphs (a blank line between), line breaks, bullet lists (an indented line after a
     bullet continues it, as in Markdown), and inline() inside them."""
-    blocks: list[tuple[str, list[str]]] = []  # ("li", lines) or ("p", lines)
+    blocks: list[tuple[str, list[str]]] = []  # ("li", lines) or ("p", lines), each line still markup
     after_blank = True
-    for raw in text.strip("\n").split("\n"):
+    for raw in as_markup(markup).strip("\n").split("\n"):
         line = raw.strip()
         if not line:
             after_blank = True
@@ -102,7 +122,7 @@ def markdown(text: str) -> Markup:
         after_blank = False
     html: list[str] = []
     for kind, group in groupby(blocks, key=lambda block: block[0]):
-        joined = ["<br>".join(str(inline(line)) for line in lines) for _, lines in group]
+        joined = ["<br>".join(str(inline(Markdown(line), names)) for line in lines) for _, lines in group]
         if kind == "li":
             html.append("<ul>" + "".join(f"<li>{item}</li>" for item in joined) + "</ul>")
         else:
@@ -122,8 +142,9 @@ class Control:
     style: str = ""
 
 
-def message_view(message: Message) -> list[dict[str, Any]]:
-    """A message's blocks as plain dicts the template draws, with each control numbered in order."""
+def message_view(message: Message, names: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """A message's blocks as plain dicts the template draws, with each control numbered in order. `names`: member key
+    -> name, for mentions."""
     blocks: list[dict[str, Any]] = []
     number = 0
     images = 0
@@ -132,11 +153,11 @@ def message_view(message: Message) -> list[dict[str, Any]]:
             case Header(text):
                 blocks.append({"kind": "header", "text": text})
             case Text(text):
-                blocks.append({"kind": "text", "html": markdown(text)})
+                blocks.append({"kind": "text", "html": markdown(text, names)})
             case Fields(pairs):
-                blocks.append({"kind": "fields", "pairs": [(label, inline(value)) for label, value in pairs]})
+                blocks.append({"kind": "fields", "pairs": list(pairs)})
             case Context(text):
-                blocks.append({"kind": "context", "html": inline(text)})
+                blocks.append({"kind": "context", "html": markdown(text, names)})
             case Divider():
                 blocks.append({"kind": "divider"})
             case Buttons(buttons):
@@ -161,7 +182,7 @@ def message_view(message: Message) -> list[dict[str, Any]]:
                         "kind": "form",
                         "control": Control(number, submit_label, "primary"),
                         "title": title,
-                        "intro": intro,
+                        "intro": markdown(intro, names) if intro else "",
                         "fields": len(fields),
                     }
                 )

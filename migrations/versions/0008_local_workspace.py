@@ -1,15 +1,15 @@
 """The local workspace kept in the database (posts with their buttons, open forms) and the bot's own settings
-(the demo clock's offset, a generated dashboard link secret).
+(the demo clock's offset).
 
-Revision ID: 0007_local_workspace
-Revises: 0006_hosted_images
+Revision ID: 0008_local_workspace
+Revises: 0007_sealed_boxes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_local_workspace"
-down_revision = "0006_hosted_images"
+revision = "0008_local_workspace"
+down_revision = "0007_sealed_boxes"
 branch_labels = None
 depends_on = None
 
