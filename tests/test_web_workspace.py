@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from aiohttp import ClientSession
+from hypothesis import given, settings
 
 from bot.app import build_app, start
 from bot.clock import FakeClock
 from bot.messages import Button, Buttons, Context, Fields, Header, Markdown, Message, Text, link, md
-from bot.platforms.web.renderer import inline, markdown
+from bot.platforms.web.renderer import inline, markdown, message_html
 from bot.store.db import open_database
 from tests.support import example_config_data, write_config_data
+from tests.test_text_is_data import OURS, every_place, hostile
 
 HOSTILE = "<script>alert('x')</script> Smith"
 
@@ -164,3 +167,34 @@ async def test_answering_in_the_browser_leaves_no_time_of_answering_in_the_datab
                     assert not window[0] <= instant <= window[1], f"{name} stores a time from the answering window"
     shown = [p for p in app.local.posts if p.only_for == "omar"]
     assert shown and all(p.at is None for p in shown)  # the reply omar saw on his home view, kept without a time
+
+
+class _Seen(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+PAGE_TAGS = {"div", "h3", "p", "strong", "em", "s", "code", "a", "ul", "li", "br", "dl", "dt", "dd", "hr", "form",
+             "input", "button", "figure", "figcaption", "img", "span"}  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(hostile)
+def test_the_web_workspace_shows_any_text_without_a_tag_or_link_of_theirs(value: str) -> None:
+    seen = _Seen()
+    seen.feed(message_html(every_place(value), 7, {"maria": value}))
+    assert {tag for tag, _ in seen.tags} <= PAGE_TAGS
+    links = [attrs.get("href") for tag, attrs in seen.tags if tag == "a"]
+    assert sorted(links) == ["/images/7/0.png", OURS], links  # the chart, and the one link we made
+    for _, attrs in seen.tags:
+        assert not any(name.startswith("on") or name in ("style", "srcdoc") for name in attrs)
+        assert all(attrs.get(name, "/").startswith(("/", OURS)) for name in ("src", "href", "action"))
+    assert value.strip() == "" or value.split("\n")[0].strip() in "".join(seen.text)

@@ -28,7 +28,6 @@ from bot.messages import (
     FormField,
     Header,
     Image,
-    Markdown,
     Message,
     Text,
     Token,
@@ -103,18 +102,19 @@ def _tokens_html(found: tuple[Token, ...], names: Mapping[str, str]) -> str:
 
 def markdown(markup: str, names: Mapping[str, str] | None = None) -> Markup:
     """Chat markup as HTML: paragraphs (a blank line between), line breaks, bullet lists (an indented line after a
-    bullet continues it, as in Markdown), and inline() inside them."""
-    blocks: list[tuple[str, list[str]]] = []  # ("li", lines) or ("p", lines), each line still markup
+    bullet continues it, as in Markdown), and inline formatting inside them. The markup is parsed first, so a line
+    break inside a person's text (or a link's label) is only ever text."""
+    blocks: list[tuple[str, list[tuple[Token, ...]]]] = []  # ("li", lines) or ("p", lines)
     after_blank = True
-    for raw in as_markup(markup).strip("\n").split("\n"):
-        line = raw.strip()
-        if not line:
+    for line in _lines(tokens(as_markup(markup))):
+        start = line[0].text if line and line[0].kind == "text" else ""
+        if all(token.kind == "text" and not token.text.strip() for token in line):
             after_blank = True
             continue
-        if _BULLET.match(raw):
-            blocks.append(("li", [_BULLET.sub("", raw, count=1)]))
+        if _BULLET.match(start):
+            blocks.append(("li", [(Token("text", _BULLET.sub("", start, count=1)), *line[1:])]))
         elif blocks and (
-            (raw.startswith("  ") and blocks[-1][0] == "li") or (not after_blank and blocks[-1][0] == "p")
+            (start.startswith("  ") and blocks[-1][0] == "li") or (not after_blank and blocks[-1][0] == "p")
         ):
             blocks[-1][1].append(line)
         else:
@@ -122,12 +122,27 @@ def markdown(markup: str, names: Mapping[str, str] | None = None) -> Markup:
         after_blank = False
     html: list[str] = []
     for kind, group in groupby(blocks, key=lambda block: block[0]):
-        joined = ["<br>".join(str(inline(Markdown(line), names)) for line in lines) for _, lines in group]
+        joined = ["<br>".join(_tokens_html(line, names or {}).strip() for line in lines) for _, lines in group]
         if kind == "li":
             html.append("<ul>" + "".join(f"<li>{item}</li>" for item in joined) + "</ul>")
         else:
             html.extend(f"<p>{paragraph}</p>" for paragraph in joined)
     return Markup("".join(html))
+
+
+def _lines(found: tuple[Token, ...]) -> list[tuple[Token, ...]]:
+    """Parsed markup cut into lines at the line breaks of its text (never inside a code span or a link)."""
+    lines: list[list[Token]] = [[]]
+    for token in found:
+        if token.kind != "text" or "\n" not in token.text:
+            lines[-1].append(token)
+            continue
+        first, *rest = token.text.split("\n")
+        if first:
+            lines[-1].append(Token("text", first))
+        for piece in rest:
+            lines.append([Token("text", piece)] if piece else [])
+    return [tuple(line) for line in lines]
 
 
 # --- messages ---------------------------------------------------------------------------------------------------
@@ -308,8 +323,18 @@ def environment() -> Environment:
 _ENV: Environment | None = None
 
 
-def render(template: str, **context: Any) -> str:
+def _environment() -> Environment:
     global _ENV
     if _ENV is None:
         _ENV = environment()
-    return _ENV.get_template(template).render(**context)
+    return _ENV
+
+
+def render(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def message_html(message: Message, post: int | str | None, names: Mapping[str, str] | None = None) -> str:
+    """One message as a page shows it (the `message` macro of _message.html.j2), pressable when `post` is given."""
+    page = '{% from "_message.html.j2" import message with context %}{{ message(msg, post, "/press", "home") }}'
+    return _environment().from_string(page).render(msg=message, post=post, names=names or {})
