@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from bot.addresses import Destination, OutboxKey, SentRef
-from bot.clock import FakeClock
+from bot.clock import FakeClock, MovableClock
 from bot.config import Config
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
@@ -142,16 +142,24 @@ def next_wake(report: TickReport, db: Database, now: datetime, until: datetime) 
     routine tick every two days at the latest; None once `until` is reached."""
     if now >= until:
         return None
-    upcoming = [t for t in (report.next_due, _next_held_message(db)) if t is not None and t > now]
+    upcoming = [t for t in (report.next_due, next_held_message(db)) if t is not None and t > now]
     return min([*upcoming, now + timedelta(days=2), until])
 
 
-async def advance(ticker: Ticker, sender: Sender, clock: FakeClock, until: datetime) -> None:
+async def advance(
+    ticker: Ticker,
+    sender: Sender,
+    clock: MovableClock,
+    until: datetime,
+    *,
+    reconcile: Callable[[], Awaitable[TickReport]] | None = None,
+) -> None:
     """Move a fake clock to `until` as a running bot lives through it, delivering through the real sender: wake at
     each due occurrence and each held message's send time, tick, and deliver what may go at that moment. The
-    routine tests drive the bot with it."""
+    routine tests drive the bot with it, and the local workspace's demo time (bot/demo.py), which passes its own
+    `reconcile` (off the event loop)."""
     while True:
-        report = ticker.reconcile()
+        report = await reconcile() if reconcile is not None else ticker.reconcile()
         await send_what_is_due(sender)
         wake = next_wake(report, sender.db, clock.now(), until)
         if wake is None:
@@ -165,7 +173,7 @@ async def send_what_is_due(sender: Sender) -> None:
         pass
 
 
-def _next_held_message(db: Database) -> datetime | None:
+def next_held_message(db: Database) -> datetime | None:
     """When the earliest message held back (working hours, a later send time) becomes due."""
     with db.session() as session:
         return session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))

@@ -1,5 +1,6 @@
-"""The one aiohttp server: /healthz, /readyz, /metrics, and whatever routes the live platforms add
-(/slack/events, /api/messages). A worker process serves only the first three.
+"""The one aiohttp server: /healthz, /readyz, /metrics, the co-chairs' health pages behind signed links
+(/dashboard/...), and whatever routes the live platforms add (/slack/events, /api/messages, the web workspace at /).
+A worker process serves only the first three.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from aiohttp import web
 
 from bot.metrics import exposition
 from bot.platforms.base import Platform
+from bot.runtime import Runtime
 
 READY_TIMEOUT = 5.0  # seconds a readiness check may take before it counts as a failure
 
@@ -18,11 +20,13 @@ READY_TIMEOUT = 5.0  # seconds a readiness check may take before it counts as a 
 def build_web_app(
     platforms: Iterable[Platform],
     health: Callable[[], dict[str, object]],
+    runtime: Runtime | None = None,
+    *,
     ready: Callable[[], tuple[bool, dict[str, object]]] | None = None,
 ) -> web.Application:
     """`health()` answers /healthz (liveness: the process serves; it must not touch the database); `ready()`
     answers /readyz (database reachable, schema current), off the event loop so an acknowledgement never waits on
-    it."""
+    it; `runtime`, when given, serves the health pages that `/partner dashboard` links to."""
     app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -43,6 +47,12 @@ def build_web_app(
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics)
+    platforms = list(platforms)
     for platform in platforms:
         platform.add_routes(app.router)
+    if runtime is not None:
+        from bot.platforms.web.dashboard import Dashboard
+
+        serves_static = any(route.resource and route.resource.canonical == "/static" for route in app.router.routes())
+        Dashboard(runtime).add_routes(app.router, with_static=not serves_static)
     return app
