@@ -38,11 +38,11 @@ def test_simulate_lists_what_the_real_sender_delivers_over_the_same_weeks() -> N
         with db.session() as session:
             session.add(TickerState(name="main", reconciled_until=begin))
         rt = runtime(config, db, begin)
-        local = LocalWorkspace(rt.clock, echo=False)
+        local = LocalWorkspace(rt.db, rt.clock, echo=False)
         ticker = Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2))
         asyncio.run(advance(ticker, Sender(db, {"local": local}, rt.clock), rt.clock, begin + timedelta(days=DAYS)))
+        delivered = [(p.at, f"local:{p.conversation}", (p.history or [p.message])[0].plain()) for p in local.posts]
         db.engine.dispose()
-    delivered = [(p.at, f"local:{p.conversation}", (p.history or [p.message])[0].plain()) for p in local.posts]
 
     assert simulated and sorted(simulated) == sorted(delivered)
 
