@@ -17,9 +17,7 @@ Prints the figures (with --json one JSON object per case and line, for BENCHMARK
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import multiprocessing
 import tempfile
 import time
@@ -31,7 +29,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bench.common import peak_mb
+from bench.common import fan_out_main, peak_mb
 from bot.addresses import Destination
 from bot.app import App
 from bot.messages import Button, Buttons, Context, Header, Message, Text
@@ -226,21 +224,8 @@ def describe(result: dict[str, Any]) -> str:
     )
 
 
-async def main_async(cases: list[str], members: int, rate: float, as_json: bool) -> None:
-    for case in cases:
-        result = await run_case(case, members, rate)
-        print(json.dumps(result) if as_json else describe(result), flush=True)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=30.0, help="calls per second per bot")
-    parser.add_argument("--case", choices=("warm", "cold", "all"), default="all")
-    parser.add_argument("--json", action="store_true", help="one JSON object per case and line, nothing else")
-    args = parser.parse_args()
-    cases = ["warm", "cold"] if args.case == "all" else [args.case]
-    asyncio.run(main_async(cases, args.members, args.rate, args.json))
+    fan_out_main(__doc__, run_case, describe, cases=("warm", "cold"), rate=30.0, rate_help="calls per second per bot")
 
 
 if __name__ == "__main__":
