@@ -72,7 +72,7 @@ def bench_config() -> Config:
 
 def fill(db: Database, config: Config) -> int:
     """Insert the runs and answers directly (the submission path is not what is measured)."""
-    trust = validate_surveys(config.surveys)["trust"]
+    trust = validate_surveys(config.sections["surveys"])["trust"]
     rng = random.Random(7)
     start = datetime(2022, 9, 1, 15, 30, tzinfo=UTC)
     runs = []
@@ -181,7 +181,7 @@ def measure_pandas(path: Path, config: Config) -> dict[str, float] | str:
         import pandas as pd
     except ModuleNotFoundError:
         return "pandas is not installed: `pip install -e '.[bench]'` to compare (it is not a dependency)"
-    trust = validate_surveys(config.surveys)["trust"]
+    trust = validate_surveys(config.sections["surveys"])["trust"]
     construct = {item.id: item.measures for item in trust.items}
     reverse = {item.id for item in trust.items if item.reverse}
     low, high = trust.scale.first, trust.scale.last

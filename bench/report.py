@@ -193,7 +193,8 @@ def summary_rows(results: list[dict[str, Any]]) -> list[str]:
         else:
             lines.append(
                 f"| steady tick, {row['teams']:,} teams x {row['routines']} routines ({row['database']}) | < 100 ms | "
-                f"{ms(row['ms'])} | {ms(row['anchor_ms'])} ({row['anchor']}) | {verdict(row['met'])} |"
+                f"{ms(row['ms'])}" + (f" ({ms(row['cpu_ms'])} CPU)" if "cpu_ms" in row else "") + " | "
+                f"{ms(row['anchor_ms'])} ({row['anchor']}) | {verdict(row['met'])} |"
             )
     for row in rows_of(results, "simulate_year"):
         anchor = f"{row['anchor_seconds']} s ({row['anchor']})" if "anchor_seconds" in row else "not run"
@@ -279,9 +280,10 @@ def write(out: Path, results: list[dict[str, Any]], facts: dict[str, str], meta:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` (`python -m bench.report`) on {meta['date']} from commit {meta['commit']}, in "
-        f"{meta['minutes']} minutes. Every figure stands beside its anchor, measured in the same run on the same "
-        "machine. Do not edit by hand: run `make bench` again. The benchmarks themselves are in `bench/` "
+        f"Written by `make bench` (`python -m bench.report`) on {meta['date']}{meta.get('rerun', '')} from commit "
+        f"{meta['commit']}, in {meta['minutes']} minutes. Every figure stands beside its anchor, measured in the same "
+        "run on the same machine. Do not edit by hand: run `make bench` again (`python -m bench.report --only NAME` "
+        "runs one benchmark again and keeps the others' figures). The benchmarks themselves are in `bench/` "
         "(`python -m bench` lists them); each says what it measures and how.",
         "",
         "## The machine",
@@ -360,6 +362,13 @@ def main() -> int:
         facts = machine(database_url)
         chosen = [(n, a) for n, a in benches(bool(database_url)) if not args.only or n.startswith(tuple(args.only))]
         results = [run_bench(name, arguments, log) for name, arguments in chosen]
+    rerun = ""
+    if args.only and RAW.exists():  # one benchmark again: the others' figures stay those of the last full run
+        previous = json.loads(RAW.read_text(encoding="utf-8"))
+        fresh = {result["name"]: result for result in results}
+        results = [fresh.pop(r["name"], r) for r in previous["results"]] + list(fresh.values())
+        rerun = f" ({', '.join(sorted({r['name'] for r in results} & {n for n, _ in chosen}))} run again alone at "
+        rerun += dt.datetime.now(dt.UTC).strftime("%H:%M UTC") + f"; the rest from {previous['date']})"
     meta = {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git_commit(),
@@ -367,6 +376,7 @@ def main() -> int:
         "load_before": load_before,
         "load_after": os.getloadavg()[0],
         "chart": chart(results),
+        "rerun": rerun,
     }
     RAW.write_text(json.dumps({"machine": facts, **meta, "results": results}, indent=1) + "\n", encoding="utf-8")
     write(Path(args.out), results, facts, meta)

@@ -93,8 +93,9 @@ def _surveys() -> dict[str, object]:
         return YAML(typ="safe").load(handle)["surveys"]  # type: ignore[no-any-return]
 
 
-def steady(db: Database, teams: int, ticks: int) -> tuple[list[float], float]:
-    """Steady ticks, 30 s apart, nothing due: (their milliseconds, the first tick's: a fresh process, cold caches)."""
+def steady(db: Database, teams: int, ticks: int) -> tuple[list[float], list[float], float]:
+    """Steady ticks, 30 s apart, nothing due: (their milliseconds, their CPU milliseconds, the first tick's: a fresh
+    process, cold caches)."""
     clock = FakeClock(STEADY_FROM)
     rt = Runtime(big_config(teams), db, clock, Templates(), CATALOG)
     ticker = Ticker(rt, CATALOG.flows)
@@ -104,13 +105,14 @@ def steady(db: Database, teams: int, ticks: int) -> tuple[list[float], float]:
     began = time.perf_counter()
     fresh.reconcile()
     cold = (time.perf_counter() - began) * 1000
-    timings = []
+    timings, cpu = [], []
     for _ in range(ticks):
         clock.advance(timedelta(seconds=30))
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         fresh.reconcile()
         timings.append((time.perf_counter() - started) * 1000)
-    return timings, cold
+        cpu.append((time.process_time() - used) * 1000)
+    return timings, cpu, cold
 
 
 def busy(db: Database, teams: int, batch: int = BATCH) -> dict[str, float]:
@@ -141,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[kind]
         with tempfile.TemporaryDirectory() as folder:
             with fresh_database(kind, Path(folder, "steady")) as db:
-                timings, cold = steady(db, args.teams, args.ticks)
+                timings, cpu, cold = steady(db, args.teams, args.ticks)
             median = statistics.median(timings)
             emit(
                 args.json,
@@ -152,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                     "teams": args.teams,
                     "routines": len(CATALOG.flows),
                     "ms": round(median, 1),
+                    "cpu_ms": round(statistics.median(cpu), 1),
                     "max_ms": round(max(timings), 1),
                     "anchor": "the first tick of a restarted process (cold caches)",
                     "anchor_ms": round(cold, 1),
