@@ -116,7 +116,7 @@ async def test_a_co_chair_opens_a_run_and_each_member_is_invited_privately(sqlit
     assert "Only the co-chairs" in refused
 
     reply = await open_by_command(ws)
-    assert "Opened *Trust in our partnership*" in reply and "closes Fri Nov 6 at 8:30 AM" in reply
+    assert "Opened *Trust in our partnership*" in reply and "closes Friday at 8:30 AM" in reply
     invitation = ws.posts_to("@labor2")[0].plain()
     assert "Why we ask:" in invitation and "Who sees the results:" in invitation and "[1] Answer" in invitation
     assert not ws.posts_to("#district"), "nothing is posted to the team before results"

@@ -104,7 +104,8 @@ async def test_cant_make_it_swap_confirm_and_skip_keep_history_right(db: Databas
     config = district()
     ws = workspace(config, db, START)
     meeting = "meeting@2026-08-11T22:30Z"
-    await ws.advance(datetime(2026, 8, 9, 16, 1, tzinfo=UTC))  # just after the announcement (09:00 PDT)
+    # Just after the announcement: "2 days before at 09:00" is Sunday Aug 9, so it goes on Friday Aug 7 (09:00 PDT).
+    await ws.advance(datetime(2026, 8, 7, 16, 1, tzinfo=UTC))
     with db.session() as session:
         note_taker = role_holder(session, "district", meeting, "note-taker")
         facilitator = role_holder(session, "district", meeting, "facilitator")

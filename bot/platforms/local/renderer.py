@@ -52,8 +52,10 @@ def describe_form(form: Form) -> str:
     for f in form.fields:
         shown = [v if label in ("", v) else f"{v}={label}" for v, label in f.options]
         options = f" (one of: {', '.join(shown)})" if f.options else ""
-        required = "" if f.required else " [optional]"
+        required = " [required]" if f.required else " [optional]"
         initial = f" [now: {f.initial}]" if f.initial else ""
         lines.append(f"  {f.name}: {f.label}{options}{required}{initial}")
+        if f.hint:
+            lines.append(f"      {f.hint}")
     lines.append('Reply with: as NAME: submit field=value field2="several words" ...')
     return "\n".join(lines)
