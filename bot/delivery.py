@@ -19,7 +19,7 @@ from bot.config import Team
 from bot.messages import Message
 from bot.moments import for_reader
 from bot.outbox import enqueue
-from bot.posting import Delivery, Placement, deliver_at
+from bot.posting import DAYTIME, Delivery, Placement, deliver_at
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry, MemberIdentity
 
@@ -192,7 +192,7 @@ def _delivery(
     *,
     hours: bool,
 ) -> Delivery:
-    working = rt.config.organisation.working_hours if hours else None
+    working = (rt.config.organisation.working_hours or DAYTIME) if hours else None
     return deliver_at(rt.config, team, zone, at, hours=working, calendar=calendar, expires=expires)
 
 

@@ -167,10 +167,11 @@ def plan_meeting(
 
 
 def on_meeting_day(config: Config, team: Team, meeting: HeldMeeting, at: datetime) -> bool:
-    """Whether `at` is on the meeting's own day: a post about the meeting may go that day even when the day is
-    closed (a series with `skip_school_closures: false` meets on closed days on purpose)."""
+    """Whether `at` is on the meeting's own day and that day is closed: then a post about the meeting may still go
+    that day (a series with `skip_school_closures: false` meets on closed days on purpose)."""
     tz = config.team_tz(team)
-    return at.astimezone(tz).date() == meeting.start.astimezone(tz).date()
+    day = meeting.start.astimezone(tz).date()
+    return at.astimezone(tz).date() == day and closed_because(config, team, day) is not None
 
 
 def relative_steps(

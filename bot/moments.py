@@ -13,7 +13,7 @@ Styles (`say` is the one place that words them):
 - `date`: "Tuesday January 12" (no relative word; the date as the reader's calendar has it)
 - `countdown`: "today", "tomorrow", "in 10 days", "yesterday", "3 days ago"
 - `due`: "due today", "due tomorrow", "due in 10 days", "1 day overdue", "3 days overdue"
-- `possessive`: "today's", "yesterday's", "tomorrow's", "Thursday's", "the Dec 3"
+- `possessive`: "today's", "yesterday's", "tomorrow's", "this Friday's", "last Thursday's", "the Dec 3"
 A value is an instant (UTC) or a calendar date (a due date is a date wherever it is read).
 """
 
@@ -147,7 +147,11 @@ def _possessive(day: date, delta: int) -> str:
     word = {0: "today's", 1: "tomorrow's", -1: "yesterday's"}.get(delta)
     if word:
         return word
-    return f"{day:%A}'s" if -6 <= delta <= 6 else f"the {day:%b} {day.day}"
+    if 2 <= delta <= 6:
+        return f"this {day:%A}'s"
+    if -6 <= delta <= -2:
+        return f"last {day:%A}'s"
+    return f"the {day:%b} {day.day}"
 
 
 def _clock(instant: datetime, zone: ZoneInfo, reader: ZoneInfo, mixed: bool) -> str:

@@ -30,6 +30,9 @@ from bot.schedule import localize
 
 FAR = timedelta(days=4)  # moving a step back further than this means a break: the last reminder goes after it
 MORNING = time(8, 0)  # when a message held off a closed day goes, if the organisation sets no working hours
+# Direct messages without contract hours: not before MORNING in the reader's zone (until midnight), so a message
+# held to a morning is never overtaken by a later one sent in the small hours.
+DAYTIME: tuple[time, time | None] = (MORNING, None)
 SEARCH_DAYS = 800  # how far to look for an open day; a calendar may close every day
 
 Kind = Literal["on time", "moved", "merged", "skipped"]
@@ -212,13 +215,19 @@ def place_sequence(
     tz = config.team_tz(team)
     event_day = event.astimezone(tz).date()
     order = sorted(range(len(steps)), key=lambda i: steps[i][1])
-    before = [i for i in order if steps[i][1] < event]
+    last_before = max((n for n, i in enumerate(order) if steps[i][1] < event), default=-1)
     placed: dict[int, Placement] = {}
     previous: Placement | None = None
-    for n, i in enumerate(before):
+    for n, i in enumerate(order):
         name, planned = steps[i]
-        placement = _place_before(config, team, tz, name, planned, event, event_day, last=n == len(before) - 1)
+        if planned < event:
+            placement = _place_before(config, team, tz, name, planned, event, event_day, last=n == last_before)
+        elif planned.astimezone(tz).date() == event_day:
+            placement = Placement(name, planned, planned)  # the event happens that day
+        else:
+            placement = place_after(config, team, name, planned, until=until)
         if placement.at is not None and previous is not None and previous.at is not None:
+            # A move must not put a step on the day of (or before) the step before it: then it merges into it.
             same_day = placement.at.astimezone(tz).date() == previous.at.astimezone(tz).date()
             moved = placement.kind == "moved" or previous.kind == "moved"
             if (same_day and moved) or placement.at < previous.at:
@@ -227,14 +236,6 @@ def place_sequence(
         if placement.at is not None and not placement.into:
             previous = placement
         placed[i] = placement
-    for i in order:
-        if i in placed:
-            continue
-        name, planned = steps[i]
-        if planned.astimezone(tz).date() == event_day:
-            placed[i] = Placement(name, planned, planned)  # the event happens that day
-        else:
-            placed[i] = place_after(config, team, name, planned, until=until)
     return [placed[i] for i in range(len(steps))]
 
 
@@ -292,14 +293,14 @@ def deliver_at(
     zone: ZoneInfo,
     at: datetime,
     *,
-    hours: tuple[time, time] | None = None,
+    hours: tuple[time, time | None] | None = None,
     calendar: bool = True,
     expires: datetime | None = None,
 ) -> Delivery:
     """The first moment at or after `at` when a message may reach a reader in `zone`: on a day open for `team` in
-    that zone (unless `calendar` is False), and inside `hours` (contract hours) when given. A message held off a
-    closed day goes at the start of `hours`, or at MORNING. When that would be at or after `expires` (the meeting,
-    the closing it is about), it is not sent at all.
+    that zone (unless `calendar` is False), and inside `hours` when given (contract hours, or DAYTIME; None as the
+    end is midnight). Without `hours`, a message held off a closed day goes at MORNING. When that would be at or
+    after `expires` (the meeting, the closing it is about), it is not sent at all.
 
     A message held at the end of the school year with no next year configured is not sent either; but one sent in
     the summer itself (a person's action causes it) waits only for a weekday, not for a year that is not set."""
@@ -318,7 +319,7 @@ def _first_moment(
     team: Team | None,
     zone: ZoneInfo,
     at: datetime,
-    hours: tuple[time, time] | None,
+    hours: tuple[time, time | None] | None,
     calendar: bool,
     *,
     summer: bool,
@@ -338,7 +339,8 @@ def _first_moment(
             return Delivery(localize(datetime.combine(day, MORNING), zone), why)
         else:
             opens = localize(datetime.combine(day, hours[0]), zone)
-            closes = localize(datetime.combine(day, hours[1]), zone)
+            end = datetime.combine(day, hours[1]) if hours[1] else datetime.combine(day + timedelta(days=1), time(0))
+            closes = localize(end, zone)
             if at < opens:
                 return Delivery(opens, why or ("before working hours" if day == local.date() else ""))
             if at < closes:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
-from bot.messages import Message
+from bot.messages import Message, message_from_json
 from bot.platforms.base import Pacing, Platform
 from bot.posting import Placement, closed_because
 from bot.render import Templates
@@ -34,7 +34,8 @@ class SimulatedPost:
     at: datetime
     destination: Destination
     routine: str
-    message: Message
+    message: Message  # as delivered: times said as of `at`
+    queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued, before (bot/moments.py)
 
 
 class Recorder(Platform):
@@ -43,18 +44,26 @@ class Recorder(Platform):
     name = "local"
     pacing = Pacing(interval=0.0)
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, db: Database | None = None) -> None:
         self.clock = clock
+        self.db = db
         self.posts: list[SimulatedPost] = []
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
         parsed = OutboxKey.parse(key)
         routine = str(OutboxKey(parsed.team, parsed.routine, parsed.step, *parsed.subject[:-1]))
-        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message))
+        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message, self._queued(key)))
         return SentRef(self.name, destination.channel or destination.member or "", str(len(self.posts)))
 
     async def update(self, ref: SentRef, message: Message) -> None:
         return None
+
+    def _queued(self, key: str) -> Message | None:
+        if self.db is None:
+            return None
+        with self.db.session() as session:
+            payload = session.scalar(select(OutboxItem.payload).where(OutboxItem.key == key))
+        return message_from_json(payload) if payload else None
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ def run_simulation(config: Config, start: date, days: int, catalog: Catalog = CA
         with db.session() as session:
             session.add(TickerState(name="main", reconciled_until=begin))
         rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), catalog, platforms=("local",))
-        recorder = Recorder(clock)
+        recorder = Recorder(clock, db)
         ticker = Ticker(rt, catalog.flows, lookahead=timedelta(days=2))
         sender = Sender(db, {"local": recorder}, clock)
         asyncio.run(advance(ticker, sender, clock, end))

@@ -43,7 +43,13 @@ def test_reminder_days_move_to_the_last_school_day_before_a_closure() -> None:
         (1, date(2027, 1, 7)),
     ]
     # Due on a Saturday: the nudge comes on Friday, so the 1-day reminder (also Friday) is not sent twice.
-    assert reminder_days(config, team, date(2027, 2, 6), [7, 1]) == [(7, date(2027, 1, 29)), (1, date(2027, 2, 5))]
+    assert reminder_days(config, team, date(2027, 2, 6), [7, 1]) == [(7, date(2027, 1, 29))]
+    # Due Wed Jan 6, two days after the break, with a 3-day reminder (Sunday Jan 3): it goes on Monday Jan 4, the
+    # first school day after the break, not 16 days early on Dec 18 with the others.
+    assert reminder_days(config, team, date(2027, 1, 6), [14, 7, 3]) == [
+        (14, date(2026, 12, 18)),
+        (3, date(2027, 1, 4)),
+    ]
     # Escalations: the first school day after the due date, then a week apart at most, never on a closed day.
     assert escalation_days(config, team, date(2027, 1, 15), 7, date(2027, 2, 1)) == [
         date(2027, 1, 19),

@@ -4,6 +4,7 @@ and "can't make it" kept right in history, and the /partner roles commands with 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
@@ -177,7 +178,13 @@ async def test_roles_commands_answer_usage_and_lineups(db: Database) -> None:
     assert "Usage: `/partner roles swap @MEMBER`" in await ws.say("as l2: /partner roles swap")
     assert "nobody on the team is called `@zed`" in await ws.say("as l2: /partner roles swap @zed")
     assert "Usage: `/partner roles`" in await ws.say("as l2: /partner roles now")
-    assert "You hold no role" in await ws.say("as l2: /partner roles swap @l3")
+    # Before the announcement, the planned line-up is the one a swap works on (issue 13: `/partner roles` listed a
+    # role that `/partner roles swap` then said its holder did not have).
+    named = {f"{name[0].lower()}{name[-1]}" for name in re.findall(r": (Labor\d|Manager\d) Person", planned)}
+    holder, *_ = sorted(named)  # "Labor2 Person" is member l2
+    free = sorted(set(ws.rt.config.members) - named)
+    assert "Nothing changes until they accept" in await ws.say(f"as {holder}: /partner roles swap @{free[0]}")
+    assert "You hold no role" in await ws.say(f"as {free[1]}: /partner roles swap @{holder}")
     await ws.advance(datetime(2026, 8, 9, 16, 1, tzinfo=UTC))
     announced = await ws.say("as l2: /partner roles")
     assert "Announced" in announced

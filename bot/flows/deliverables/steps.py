@@ -19,7 +19,7 @@ from bot.flows.deliverables.state import OPEN_ITEMS, STATUS_LABELS, Deliverable,
 from bot.meetings import cadence_times
 from bot.messages import Block, Button, Buttons, Header, Message, Text
 from bot.moments import moment
-from bot.posting import Placement, later_open_day, open_day, place_sequence
+from bot.posting import Placement, closed_because, earlier_open_day, later_open_day, open_day, place_sequence
 from bot.runtime import Runtime
 from bot.schedule import localize
 
@@ -35,19 +35,33 @@ NUDGE = "due"  # the step on the due date itself
 def ladder(
     config: Config, team: Team, due_day: date, leads: Iterable[int], at: time
 ) -> list[tuple[int | None, Placement]]:
-    """(lead, placement) for each reminder lead time and (None, ...) for the due-date nudge, placed by the posting
-    policy as one ladder before the end of the due day: a reminder on a closed day moves back to the last open day,
-    the nudge too when the due day is closed; the last step before a long break goes to the first open day after it
-    when that is still before the due date; reminders that land on the same day merge (one message that day)."""
+    """(lead, placement) for each reminder lead time, then (None, ...) for the due-date nudge, placed by the posting
+    policy: the nudge on the due date, or the last open day before it; each reminder before the nudge, moved back
+    off closed days, the last one forward to the first open day after a long break when that still comes before
+    the nudge (so a ladder around a break is the last school day before it and the first after); reminders that
+    land on one day merge (one message that day)."""
     tz = config.team_tz(team)
-    steps: list[tuple[str, datetime]] = [
-        (f"reminder {lead}d", _at(due_day - timedelta(days=lead), at, tz)) for lead in sorted(set(leads), reverse=True)
-    ]
-    steps.append((NUDGE, _at(due_day, at, tz)))
-    end_of_due_day = _at(due_day + timedelta(days=1), time(0, 0), tz)
-    placed = place_sequence(config, team, end_of_due_day, steps)
-    leads_in_order = [*sorted(set(leads), reverse=True), None]
-    return list(zip(leads_in_order, placed, strict=True))
+    planned_nudge = _at(due_day, at, tz)
+    nudge_day = earlier_open_day(config, team, due_day)
+    why = closed_because(config, team, due_day) or ""
+    if nudge_day is None:
+        nudge = Placement(NUDGE, planned_nudge, None, f"{why}, and no open day comes before the due date")
+    else:
+        nudge = Placement(NUDGE, planned_nudge, _at(nudge_day, at, tz), why)
+    event = nudge.at or _at(due_day + timedelta(days=1), time(0, 0), tz)
+    ordered = sorted(set(leads), reverse=True)
+    steps = [(f"reminder {lead}d", _at(due_day - timedelta(days=lead), at, tz)) for lead in ordered]
+    early = [(name, planned) for name, planned in steps if planned < event]
+    placed = dict(zip([name for name, _ in early], place_sequence(config, team, event, early), strict=True))
+    found: list[tuple[int | None, Placement]] = []
+    for lead, (name, planned) in zip(ordered, steps, strict=True):
+        p = placed.get(name)
+        same_day = p is not None and p.at is not None and nudge.at is not None and _day(p.at, tz) == _day(nudge.at, tz)
+        if p is None or same_day:
+            # On (or after) the day of the nudge: the nudge says it.
+            p = Placement(name, planned, nudge.at, (p.why if p else "") or why or "the day of the due-date note", NUDGE)
+        found.append((lead, p))
+    return [*found, (None, nudge)]
 
 
 def reminder_days(config: Config, team: Team, due_day: date, leads: Iterable[int]) -> list[tuple[int, date]]:
@@ -69,6 +83,10 @@ def escalation_days(config: Config, team: Team, due_day: date, every_days: int, 
         days.append(day)
         day = later_open_day(config, team, day + timedelta(days=every_days))
     return days
+
+
+def _day(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
 
 
 def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
@@ -232,7 +250,8 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
             return  # a digest with nothing in it is noise
         lines = {name: [describe(rt.config, i, tz) for i in group] for name, group in groups.items()}
         text = rt.templates.render("deliverables/digest.md.j2", team=team, today=today, **lines)
-        message = Message((Header(f"{team.name}: deliverables this week"), Text(text)), f"{team.name} weekly digest")
+        head = f"{team.name}: deliverables, {today:%a %b %-d}"
+        message = Message((Header(head), Text(text)), f"{team.name} deliverables digest")
         post_to_team(rt, session, team, due.key, message)
 
 
