@@ -25,19 +25,24 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.messages import Message
+from bot.messages import Markdown, Message
 
 Style = Literal["when", "datetime", "time", "day", "date", "countdown", "due", "possessive"]
 STYLES: tuple[str, ...] = ("when", "datetime", "time", "day", "date", "countdown", "due", "possessive")
 MIXED = "+"  # after a reader's zone: the readers are in several zones (a team channel), so label every time
 
-_SPAN = re.compile(r"⟦(?P<style>[a-z]+)\|(?P<value>[0-9T:Z\-]+)\|(?P<zone>[A-Za-z0-9_+\-/]+)(?:\|(?P<reader>[^⟧|]*))?⟧")
+# A span survives being escaped as literal text (bot/messages.py backslashes "|" and "_"): the words replace it whole.
+_SPAN = re.compile(
+    r"⟦(?P<style>[a-z]+)\\?\|(?P<value>[0-9T:Z\-]+)\\?\|(?P<zone>(?:[A-Za-z0-9+\-/]|\\?_)+)"
+    r"(?:\\?\|(?P<reader>(?:[A-Za-z0-9+\-/]|\\?_)*))?⟧"
+)
 T = TypeVar("T")
 
 
-def moment(value: date | datetime, zone: ZoneInfo | str, style: Style = "when") -> str:
+def moment(value: date | datetime, zone: ZoneInfo | str, style: Style = "when") -> Markdown:
     """A span that says `value` (an instant, or a calendar date) in `style` when the message is delivered. `zone` is
-    the zone of the event (the team's): times are shown in it, with a label where a reader lives elsewhere."""
+    the zone of the event (the team's): times are shown in it, with a label where a reader lives elsewhere. The span
+    is our own markup (never escaped in a template or by md()); in a plain-text field it is kept as it is."""
     if style not in STYLES:
         raise ValueError(f"unknown moment style {style!r}")
     if isinstance(value, datetime):
@@ -46,7 +51,7 @@ def moment(value: date | datetime, zone: ZoneInfo | str, style: Style = "when") 
         text = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
     else:
         text = value.isoformat()
-    return f"⟦{style}|{text}|{zone}⟧"
+    return Markdown(f"⟦{style}|{text}|{zone}⟧")
 
 
 def for_reader(message: Message, zone: ZoneInfo | str, *, mixed: bool = False) -> Message:
@@ -73,8 +78,9 @@ def resolve_text(text: str, now: datetime, reader: ZoneInfo | str | None = None)
 
     def word(match: re.Match[str]) -> str:
         try:
-            zone = ZoneInfo(match["zone"])
-            stamped = match["reader"] or (str(reader) if reader is not None else match["zone"])
+            zone_name = match["zone"].replace("\\", "")
+            zone = ZoneInfo(zone_name)
+            stamped = (match["reader"] or "").replace("\\", "") or (str(reader) if reader is not None else zone_name)
             mixed = stamped.endswith(MIXED)
             reader_zone = ZoneInfo(stamped.removesuffix(MIXED))
             raw = match["value"]
@@ -176,6 +182,8 @@ def _hour(local: datetime) -> str:
 
 def _map_text(value: T, change: Any) -> T:
     """`value` with `change` applied to every string inside it (dataclasses, tuples), other values as they are."""
+    if isinstance(value, Markdown):  # said words keep the field's markup: it stays Markdown, unescaped
+        return Markdown(change(value))  # type: ignore[return-value]
     if isinstance(value, str):
         return change(value)  # type: ignore[no-any-return]
     if isinstance(value, tuple):

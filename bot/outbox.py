@@ -86,3 +86,47 @@ def _insert_once(session: Session, item: OutboxItem, not_before: datetime | None
     except IntegrityError:
         return False
     return True
+
+
+def direct_conversation(session: Session, platform: str, member: str) -> str | None:
+    """Where the platform put an earlier direct message to `member` (Slack: the DM channel id its post returned),
+    or None: the outbox's own record, so a restarted platform need not ask the platform to open it again."""
+    return session.scalar(
+        select(OutboxItem.sent_conversation)
+        .where(
+            OutboxItem.platform == platform,
+            OutboxItem.member == member,
+            OutboxItem.channel.is_(None),
+            OutboxItem.status == "sent",
+            OutboxItem.sent_conversation.is_not(None),
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+    )
+
+
+# --- held messages (the local workspace's demo time) -----------------------------------------------------------
+
+
+def held(session: Session, platform: str, now: datetime) -> list[OutboxItem]:
+    """Posts to `platform` queued but held until later (contract hours, a send time), earliest first."""
+    return list(
+        session.scalars(
+            select(OutboxItem)
+            .where(
+                OutboxItem.platform == platform,
+                OutboxItem.kind == "post",
+                OutboxItem.status == "pending",
+                OutboxItem.not_before > now,
+            )
+            .order_by(OutboxItem.not_before, OutboxItem.id)
+        )
+    )
+
+
+def release_held(session: Session, platform: str, now: datetime) -> int:
+    """Let every held post to `platform` go now; returns how many were held."""
+    rows = held(session, platform, now)
+    for row in rows:
+        row.not_before = now
+    return len(rows)

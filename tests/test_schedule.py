@@ -41,6 +41,18 @@ def test_every_friendly_example_parses() -> None:
         parse_rule(example)
 
 
+def test_am_and_pm_work_and_a_near_miss_gets_the_form_to_write() -> None:
+    """Issue 13: "at 4pm" was refused although the docs promise am/pm, and "every other Thursday" got no hint."""
+    assert parse_rule("monthly on the 2nd Tuesday at 4pm") == parse_rule("monthly on the 2nd Tuesday at 16:00")
+    assert parse_rule("weekly on Thursday at 8:15 a.m.").hour == 8
+    with pytest.raises(ValueError, match=r"did you mean 'every 2 weeks on Thursday at 4pm'\? \(and give the series"):
+        parse_rule("every other Thursday at 4pm")
+    with pytest.raises(ValueError, match="did you mean 'monthly on the 2nd Tuesday at 15:30'"):
+        parse_rule("on the 2nd Tuesday at 15:30")
+    with pytest.raises(ValueError, match="'at 4' could be morning or afternoon"):
+        parse_rule("weekly on Monday at 4")
+
+
 def test_unreadable_rule_says_what_to_write() -> None:
     with pytest.raises(ValueError, match="monthly on the 2nd Tuesday"):
         parse_rule("whenever we feel like it")

@@ -82,6 +82,8 @@ async def start_bot(
     config: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
 ) -> AsyncIterator[Any]:
+    if isinstance(clock, FakeClock):  # Slack's limits counted on the test's clock, which pacing moves
+        mock.use_clock(lambda: clock.now().timestamp())
     api_url = await mock.start()
     write_config(folder, config or district_config())
     env = env or {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET}
@@ -91,7 +93,7 @@ async def start_bot(
     rt = app.runtime
     # The app's own sender waits in real time; with a fake clock, waiting means moving the clock.
     sender = Sender(db, app.platforms, clock, sleep=FakeSleep(clock)) if isinstance(clock, FakeClock) else app.sender
-    runner, url = await serve_on_loopback(build_web_app(app.platforms.values(), app.health))
+    runner, url = await serve_on_loopback(build_web_app(app.platforms.values(), app.health, app.runtime))
     async with ClientSession() as session:
         yield SlackBot(mock, SlackClient(session, f"{url}/slack/events", SECRET), platform, rt, sender)
         await platform.stop()

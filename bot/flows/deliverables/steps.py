@@ -17,7 +17,7 @@ from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
 from bot.flows.deliverables.state import OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
 from bot.meetings import cadence_times
-from bot.messages import Block, Button, Buttons, Header, Message, Text
+from bot.messages import Block, Button, Buttons, Header, Markdown, Message, Text, md
 from bot.moments import moment
 from bot.posting import Placement, closed_because, earlier_open_day, later_open_day, open_day, place_sequence
 from bot.runtime import Runtime
@@ -133,11 +133,12 @@ def status_buttons(item: Deliverable) -> Buttons:
     )
 
 
-def describe(config: Config, item: Deliverable, tz: ZoneInfo) -> str:
+def describe(config: Config, item: Deliverable, tz: ZoneInfo) -> Markdown:
     """One line about an item; how far off its due date is, is said when the message is read."""
     when = "done" if item.status == "done" else moment(item.due, tz, "countdown")
     status = STATUS_LABELS.get(item.status, item.status)
-    return f"`#{item.id}` *{item.title}*: due {item.due:%a %b %-d} ({when}), {names_of(config, item.owners)}, {status}"
+    owners = names_of(config, item.owners)
+    return md("`#{}` *{}*: due {:%a %b %-d} ({}), {}, {}", item.id, item.title, item.due, when, owners, status)
 
 
 # --- the routine ---------------------------------------------------------------------------------------------------

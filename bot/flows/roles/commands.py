@@ -15,6 +15,7 @@ from bot.delivery import direct_message
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
 from bot.flows.roles.lineup import FACILITATOR, Candidate, replan
+from bot.flows.roles.results import role_equity
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
 from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
@@ -30,7 +31,7 @@ from bot.flows.roles.steps import (
 )
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, next_meeting
-from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
+from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text, md
 from bot.runtime import Runtime
 from bot.schedule import parse_relative, relative_time
 
@@ -132,7 +133,7 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
 
 
 def _tell_chairs_open(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, role: str, leaving: str) -> None:
-    text = f"Nobody is left to take the *{role}* role {when(rt, team, meeting.start)}: please ask someone there."
+    text = md("Nobody is left to take the *{}* role {}: please ask someone there.", role, when(rt, team, meeting.start))
     for chair in team.co_chairs:
         key = OutboxKey(team.key, "roles", "open", meeting.subject, role, leaving, chair)
         direct_message(rt, session, team, chair, key, Message.text(text), expires=meeting.start)
@@ -146,7 +147,7 @@ def confirm(rt: Runtime, inv: ActionInvocation) -> Reply:
             row.status, row.updated_at = "confirmed", inv.now
             record(session, inv.now, row, row.role, row.member, "confirmed", inv.member.key)
         day = when(rt, team, row.meeting_start)
-        text = f"Thanks, {inv.member.name.split()[0]}: you're confirmed as *{row.role}* {day}."
+        text = md("Thanks, {}: you're confirmed as *{}* {}.", inv.member.name.split()[0], row.role, day)
     return Reply(update=Message.text(text))
 
 
@@ -157,7 +158,9 @@ def decline(rt: Runtime, inv: ActionInvocation) -> Reply:
         role = row.role
         pick = replace_holder(rt, session, team, row, "declined", inv.member.key)
     who = f"I've asked {rt.config.members[pick].name} instead." if pick else "I've told the co-chairs."
-    return Reply(update=Message.text(f"Thanks for letting us know. You're off the *{role}* role this time; {who}"))
+    return Reply(
+        update=Message.text(md("Thanks for letting us know. You're off the *{}* role this time; {}", role, who))
+    )
 
 
 @action("roles.swap")
@@ -173,8 +176,11 @@ def swap_form(rt: Runtime, inv: ActionInvocation) -> Reply:
             (field,),
             inv.action.value,
             "Ask them",
-            f"Your *{row.role}* role {when(rt, team, row.meeting_start)}: whoever you pick gets a message and must "
-            "accept before anything changes.",
+            md(
+                "Your *{}* role {}: whoever you pick gets a message and must accept before anything changes.",
+                row.role,
+                when(rt, team, row.meeting_start),
+            ),
         )
     )
 
@@ -221,8 +227,11 @@ def request_swap(
         expires=row.meeting_start,
     )
     return Reply.say(
-        f"I've asked {rt.config.members[colleague].name} to take the *{row.role}* role. "
-        "Nothing changes until they accept."
+        md(
+            "I've asked {} to take the *{}* role. Nothing changes until they accept.",
+            rt.config.members[colleague].name,
+            row.role,
+        )
     )
 
 
@@ -266,12 +275,12 @@ def swap_accept(rt: Runtime, inv: ActionInvocation) -> Reply:
         for a, new in ((row, colleague), *(((theirs, requester),) if theirs else ())):
             a.member, a.status, a.updated_at = new, "swapped", inv.now
             record(session, inv.now, a, a.role, new, "swapped", colleague, request=request.id)
-        text = f"*{rt.config.members[colleague].name}* accepted: they are now {row.role}"
+        text = md("*{}* accepted: they are now {}", rt.config.members[colleague].name, row.role)
         text += f", and you take {theirs.role}." if theirs else "."
         direct_message(
             rt, session, team, requester, OutboxKey(team.key, "roles", "swapped", str(request.id)), Message.text(text)
         )
-        mine = f"You're now *{row.role}* {when(rt, team, row.meeting_start)}. Thank you!"
+        mine = md("You're now *{}* {}. Thank you!", row.role, when(rt, team, row.meeting_start))
     return Reply(update=Message.text(mine))
 
 
@@ -286,7 +295,7 @@ def swap_refuse(rt: Runtime, inv: ActionInvocation) -> Reply:
             team,
             row.member,
             OutboxKey(team.key, "roles", "refused", str(request.id)),
-            Message.text(f"{inv.member.name} can't take the *{row.role}* role this time; you still hold it."),
+            Message.text(md("{} can't take the *{}* role this time; you still hold it.", inv.member.name, row.role)),
         )
     return Reply(update=Message.text("No problem: I've let them know."))
 
@@ -303,7 +312,7 @@ def find_member(rt: Runtime, team: Team, platform: str, text: str) -> Member:
     ]
     if len(found) != 1:
         problem = "several members are called" if found else "nobody on the team is called"
-        raise UsageError(f"{problem} `{text}`; use their member key, e.g. `@{members[0].key}`.")
+        raise UsageError(md("{} `{}`; use their member key, e.g. `@{}`.", problem, text, members[0].key))
     return found[0]
 
 
@@ -317,7 +326,7 @@ def _next(rt: Runtime, team: Team, now: datetime) -> HeldMeeting:
 @command("roles", help="the next meeting's roles line-up")
 def show_roles(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner roles` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner roles` takes no arguments (got `{}`).", " ".join(inv.args)))
     settings = FLOW.require(rt.config, inv.team)
     meeting = _next(rt, inv.team, inv.now)
     with rt.db.session() as session:
@@ -343,34 +352,24 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
 @command("roles history", help="how often each member and each side has held each role")
 def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner roles history` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner roles history` takes no arguments (got `{}`).", " ".join(inv.args)))
     settings = FLOW.require(rt.config, inv.team)
-    with rt.db.session() as session:
-        events = team_events(session, inv.team.key, before=inv.now)
-    history = role_history(rt.config, inv.team, events, settings.window)
-    meetings = len({e.meeting for e in events})
-    roles = settings.rotating()
-    members = rt.config.team_members(inv.team)
-    by_side: dict[str, dict[str, int]] = {}
-    for m in members:
-        for role in roles:
-            by_side.setdefault(m.side, {}).setdefault(role, 0)
-            by_side[m.side][role] += history.count(role, m.key)
+    equity = role_equity(rt, inv.team, settings, inv.now)
     text = rt.templates.render(
         "roles/history.md.j2",
         team=inv.team,
-        roles=roles,
-        members=members,
-        history=history,
-        by_side=by_side,
-        meetings=min(meetings, settings.window),
+        roles=equity.roles,
+        members=equity.members,
+        history=equity.history,
+        by_side=equity.by_side,
+        meetings=equity.meetings,
     )
     return Reply(private=Message((Header(f"{inv.team.name}: who has held which role"), Text(text)), text))
 
 
 def _member_arg(rt: Runtime, inv: Invocation) -> Member:
     if len(inv.args) != 1:
-        raise UsageError("Name one member, for example `@maria` or `Maria`.")
+        raise UsageError(md("Name one member, for example `@maria` or `Maria`."))
     return find_member(rt, inv.team, inv.command.platform, inv.args[0])
 
 
@@ -421,10 +420,12 @@ def roles_skip(rt: Runtime, inv: Invocation) -> Reply:
         ]
         if not held:
             record(session, inv.now, meeting, WHOLE_MEETING, member.key, "skipped", inv.member.key)
-            return Reply.say(f"{member.name} will not be given a role {when(rt, inv.team, meeting.start)}.")
+            return Reply.say(md("{} will not be given a role {}.", member.name, when(rt, inv.team, meeting.start)))
         pick = replace_holder(rt, session, inv.team, held[0], "skipped", inv.member.key)
     who = f"{rt.config.members[pick].name} has been asked instead." if pick else "Nobody else is available."
-    return Reply.say(f"{member.name} is off the *{held[0].role}* role {when(rt, inv.team, meeting.start)}. {who}")
+    return Reply.say(
+        md("{} is off the *{}* role {}. {}", member.name, held[0].role, when(rt, inv.team, meeting.start), who)
+    )
 
 
 @home_section

@@ -1,5 +1,10 @@
 """Block Kit from the neutral message model: message blocks, modals for Forms, the App Home view, and the way
 back (a modal's state values, a button's action id). Pure functions: no Web API calls and no Slack SDK here.
+
+Text is data: chat markup becomes mrkdwn with every literal character escaped (`&`, `<`, `>`), so no `<!channel>`,
+`<@U..>` or link can come from a title or a comment; plain text that lands in mrkdwn (field values, questions, the
+fallback) is escaped whole. Mentions come only from Mention tokens, rendered from the member's Slack id.
+mrkdwn objects are `verbatim`, so Slack does not turn text into links or mentions on its own.
 """
 
 from __future__ import annotations
@@ -23,8 +28,11 @@ from bot.messages import (
     Image,
     Message,
     Text,
+    Token,
     message_from_json,
     message_to_json,
+    safe_url,
+    tokens,
 )
 
 # Slack's documented limits (Block Kit reference): text is split at block, line and word boundaries to fit them, and
@@ -58,7 +66,40 @@ def plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": shorten(text or " ", limit)}
+    """A mrkdwn object for text already in Slack's markup (from slack_markup or slack_escape)."""
+    return {"type": "mrkdwn", "text": shorten(text or " ", limit), "verbatim": True}
+
+
+def slack_escape(text: str) -> str:
+    """Literal text for mrkdwn: the three characters Slack reserves, as the entities it asks for."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_markup(markup: str, mentions: Mapping[str, str] | None = None) -> str:
+    """Our chat markup as mrkdwn. `mentions`: member key -> Slack user id, for the mentions the bot makes."""
+    return "".join(_token(token, mentions or {}) for token in tokens(markup))
+
+
+def _token(token: Token, mentions: Mapping[str, str]) -> str:
+    match token.kind:
+        case "text":
+            return slack_escape(token.text)
+        case "mark":
+            return token.text
+        case "code":  # mrkdwn cannot escape a backtick inside code: a look-alike keeps the span whole
+            return f"`{slack_escape(token.text.replace('`', 'ˋ'))}`"
+        case "link":
+            label = "".join(_token(t, mentions) for t in token.label)
+            url = safe_url(token.target)
+            return f"<{url}|{label}>" if url else label
+        case _:
+            user = mentions.get(token.target, "")
+            return f"<@{user}>" if user.isalnum() else slack_escape(f"@{token.target}")
+
+
+def fallback_text(message: Message) -> str:
+    """The notification text of a message (Slack parses it like mrkdwn): plain text, escaped."""
+    return slack_escape(message.fallback) or " "
 
 
 def shorten(text: str, limit: int) -> str:
@@ -108,40 +149,50 @@ def _split_line(line: str, limit: int) -> tuple[str, str]:
     for i in reversed(spaces):
         if _balanced(line[:i]):
             return line[:i].rstrip(), line[i + 1 :]
-    if spaces:  # no clean place: at least keep words whole
-        return line[: spaces[-1]].rstrip(), line[spaces[-1] + 1 :]
-    return line[:limit], line[limit:]
+    # A formatting run longer than a section: close it at a word and open it again in the next section.
+    spaces = [i for i in spaces if i <= limit - len(_SPANS)]
+    for i in reversed(spaces):
+        head = line[:i].rstrip()
+        if head.count("<") == head.count(">") and head.count("`") % 2 == 0:
+            marks = "".join(mark for mark in "*_~" if head.count(mark) % 2)
+            return head + marks[::-1], marks + line[i + 1 :]
+    return line[:limit], line[limit:]  # one word longer than a section: nothing better to do
 
 
 def neutral_action_id(element_action_id: str) -> str:
     return element_action_id.split(SUFFIX, 1)[0]
 
 
-def render(message: Message, limit: int = MAX_BLOCKS) -> list[dict[str, Any]]:
+def render(
+    message: Message, mentions: Mapping[str, str] | None = None, *, limit: int = MAX_BLOCKS
+) -> list[dict[str, Any]]:
     """Block Kit blocks for a message. Images are uploaded separately (files_upload_v2); here they leave a line.
-    A message that needs more than `limit` blocks ends, at a block boundary, with a line saying it was shortened."""
+    `mentions`: member key -> Slack user id for the members the message mentions (Message.mentioned()). A message
+    that needs more than `limit` blocks ends, at a block boundary, with a line saying it was shortened."""
     out: list[dict[str, Any]] = []
     for index, block in enumerate(message.blocks):
-        out.extend(_render_block(block, index))
+        out.extend(_render_block(block, index, mentions or {}))
     if len(out) > limit:
         out = [*out[: limit - 1], {"type": "context", "elements": [mrkdwn("(shortened: too long for Slack)")]}]
     return out
 
 
-def _render_block(block: Block, index: int) -> list[dict[str, Any]]:
+def _render_block(block: Block, index: int, mentions: Mapping[str, str]) -> list[dict[str, Any]]:
     match block:
         case Header(text):
             return [{"type": "header", "text": plain(text, HEADER_TEXT)}]
         case Text(markdown):
-            return [{"type": "section", "text": mrkdwn(chunk)} for chunk in split_mrkdwn(markdown)]
+            chunks = split_mrkdwn(slack_markup(markdown, mentions))
+            return [{"type": "section", "text": mrkdwn(chunk)} for chunk in chunks]
         case Fields(pairs):
             sections = []
             for start in range(0, len(pairs), FIELDS_PER_SECTION):
                 chunk = pairs[start : start + FIELDS_PER_SECTION]
-                sections.append({"type": "section", "fields": [mrkdwn(f"*{k}*\n{v}", FIELD_TEXT) for k, v in chunk]})
+                fields = [mrkdwn(f"*{slack_escape(k)}*\n{slack_escape(v)}", FIELD_TEXT) for k, v in chunk]
+                sections.append({"type": "section", "fields": fields})
             return sections
         case Context(text):
-            return [{"type": "context", "elements": [mrkdwn(chunk)]} for chunk in split_mrkdwn(text)]
+            return [{"type": "context", "elements": [mrkdwn(c)]} for c in split_mrkdwn(slack_markup(text, mentions))]
         case Divider():
             return [{"type": "divider"}]
         case Buttons(buttons):
@@ -152,13 +203,15 @@ def _render_block(block: Block, index: int) -> list[dict[str, Any]]:
                 _button(labels[n] if labels else str(point), action_id, f"{value_prefix}{point}", None, n)
                 for n, point in enumerate(points)
             ]
-            return [{"type": "section", "text": mrkdwn(f"*{question}*")}, *_actions(elements, index)]
+            return [{"type": "section", "text": mrkdwn(f"*{slack_escape(question)}*")}, *_actions(elements, index)]
         case Image(_, alt, title):
-            return [{"type": "context", "elements": [mrkdwn(f":bar_chart: {title or alt} (chart below)")]}]
+            caption = f":bar_chart: {slack_escape(title or alt)} (chart below)"
+            return [{"type": "context", "elements": [mrkdwn(caption)]}]
         case Form(title, _, _, _, _, intro):
             blocks: list[dict[str, Any]] = []
             if intro:
-                blocks.extend({"type": "section", "text": mrkdwn(chunk)} for chunk in split_mrkdwn(intro))
+                chunks = split_mrkdwn(slack_markup(intro, mentions))
+                blocks.extend({"type": "section", "text": mrkdwn(chunk)} for chunk in chunks)
             button = _button(title, OPEN_FORM, pack_form(block), "primary", 0)
             return [*blocks, *_actions([button], index)]
     raise TypeError(f"cannot render {type(block).__name__} for Slack")
@@ -214,7 +267,7 @@ def modal(form: Form, context: Mapping[str, str]) -> dict[str, Any]:
         raise ValueError("the form's value and context are too long for a Slack modal")
     blocks: list[dict[str, Any]] = []
     if form.intro:
-        blocks.extend({"type": "section", "text": mrkdwn(chunk)} for chunk in split_mrkdwn(form.intro))
+        blocks.extend({"type": "section", "text": mrkdwn(chunk)} for chunk in split_mrkdwn(slack_markup(form.intro)))
     blocks.extend(_input(f) for f in form.fields)
     return {
         "type": "modal",
