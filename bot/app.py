@@ -32,6 +32,7 @@ from bot.sender import Sender
 from bot.store.db import Database, open_database, upgrade
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
+from bot.undelivered import report_undelivered
 from bot.web import build_web_app
 
 log = logging.getLogger("partnerbot")
@@ -76,6 +77,7 @@ class App:
 
     def tick(self) -> None:
         report = self.ticker.reconcile()
+        report_undelivered(self.runtime)
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
             if items:
                 count("partnerbot_occurrences_total", "routine occurrences by outcome", len(items), outcome=name)

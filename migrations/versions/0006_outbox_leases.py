@@ -1,0 +1,27 @@
+"""Outbox leases and failure reports: who holds a send, claims that spent no attempt, and when a failure was reported.
+
+Revision ID: 0006_outbox_leases
+Revises: 0005_inbound_deliveries
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0006_outbox_leases"
+down_revision = "0005_inbound_deliveries"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.add_column(sa.Column("deferrals", sa.Integer(), nullable=False, server_default="0"))
+        batch.add_column(sa.Column("claimed_by", sa.String(100), nullable=False, server_default=""))
+        batch.add_column(sa.Column("reported_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("outbox") as batch:
+        batch.drop_column("reported_at")
+        batch.drop_column("claimed_by")
+        batch.drop_column("deferrals")
