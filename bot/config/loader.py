@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
@@ -102,8 +102,10 @@ class _Reader:
         return document  # None for an empty file, or one with only comments
 
     def _load(self, path: Path) -> Any:
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _DatesAsWritten
         try:
-            return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+            return yaml.load(path.read_text(encoding="utf-8"))
         except MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = (mark.line, mark.column) if mark else None
@@ -166,6 +168,20 @@ class _Reader:
     def _problem(self, path: Path, where: tuple[int, int] | None, found: str, expected: str, key: str = "") -> None:
         line, column = (where[0] + 1, where[1] + 1) if where else (None, None)
         self.problems.append(Problem(_display(path), line, column, key, found, expected))
+
+
+class _DatesAsWritten(RoundTripConstructor):
+    """YAML reads 2027-02-30 as a date and fails outright; kept as the text written, the field that wanted a date
+    reports it with its file, line and column like any other wrong value."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_DatesAsWritten.add_default_constructor("timestamp")
 
 
 def _literal_secret(value: Any) -> bool:

@@ -16,7 +16,7 @@ from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.deliverables.state import STATUS_LABELS, Deliverable, DeliverableEvent, add_deliverable
 from bot.flows.deliverables.steps import FLOW, describe, local_day, name_of, names_of, status_buttons, sync_yaml_items
-from bot.inbound import Reply
+from bot.inbound import Reply, whole_number
 from bot.messages import Block, Context, Form, FormField, Header, Message, Text
 from bot.people import find_member
 from bot.runtime import Runtime
@@ -122,19 +122,21 @@ STATUS_WORDS = {
 }
 
 
-def _item(session: Session, text: str) -> Deliverable:
-    number = text.lstrip("#")
-    if not number.isdigit():
+def _item(rt: Runtime, session: Session, member_key: str, text: str) -> Deliverable:
+    """The deliverable numbered `text`, if the person may see it: the owners, the members of its team or committee
+    and their co-chairs (and admins). Another team's item reads exactly as one that does not exist."""
+    number = whole_number(text.removeprefix("#"), low=1)
+    if number is None:
         raise UsageError(f"`{text}` is not a deliverable number such as 12.")
-    item = session.get(Deliverable, int(number))
-    if item is None:
-        raise UsageError(f"There is no deliverable #{number}.")
+    item = session.get(Deliverable, number)
+    if item is None or not may_change(rt.config, item, member_key):
+        raise UsageError(f"There is no deliverable #{number} on your teams.")
     return item
 
 
 def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: str = "") -> Reply:
     with rt.db.session() as session:
-        item = _item(session, item_id)
+        item = _item(rt, session, member.key, item_id)
         if not may_change(rt.config, item, member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
@@ -202,7 +204,7 @@ def edit_command(rt: Runtime, inv: Invocation) -> Reply:
     else:
         value = raw
     with rt.db.session() as session:
-        item = _item(session, inv.args[0])
+        item = _item(rt, session, inv.member.key, inv.args[0])
         if not may_change(rt.config, item, inv.member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
@@ -247,7 +249,7 @@ def status_button(rt: Runtime, inv: ActionInvocation) -> Reply:
 @action("deliverables.at_risk")
 def at_risk_button(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
-        item = _item(session, inv.action.value)
+        item = _item(rt, session, inv.member.key, inv.action.value)
         if not may_change(rt.config, item, inv.member.key):
             raise Refused(f"Only the owners, committee members and co-chairs can change #{item.id}.")
         form = Form(
@@ -275,7 +277,7 @@ def reflect(rt: Runtime, inv: ActionInvocation) -> Reply:
     if missing:
         return Reply(errors=missing)
     with rt.db.session() as session:
-        item = _item(session, inv.action.value)
+        item = _item(rt, session, inv.member.key, inv.action.value)
         already = session.scalar(
             select(DeliverableEvent).where(
                 DeliverableEvent.deliverable_id == item.id,
@@ -350,7 +352,7 @@ def show(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) != 1:
         raise UsageError("Give one deliverable number.")
     with rt.db.session() as session:
-        item = _item(session, inv.args[0])
+        item = _item(rt, session, inv.member.key, inv.args[0])
         events = session.scalars(
             select(DeliverableEvent).where(DeliverableEvent.deliverable_id == item.id).order_by(DeliverableEvent.id)
         ).all()

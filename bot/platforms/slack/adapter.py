@@ -109,10 +109,14 @@ def _object(text: object) -> dict[str, Any]:
 
 
 def _refused(status: int, reason: str) -> web.Response:
+    _note_refusal(status, reason)
+    return web.json_response({"error": "invalid request"}, status=status)
+
+
+def _note_refusal(status: int, reason: str) -> None:
     """One WARNING line with the reason, never the body (it may hold who answered what)."""
     log.warning("Slack request refused with %d: %s", status, reason)
     count("partnerbot_inbound_refused_total", "inbound requests refused", platform=PLATFORM, status=str(status))
-    return web.json_response({"error": "invalid request"}, status=status)
 
 
 class SlackPlatform(Platform):
@@ -275,8 +279,7 @@ class SlackPlatform(Platform):
     @staticmethod
     async def _on_bolt_error(error: Exception) -> BoltResponse:
         """A signed request whose shape no listener (or bolt itself) expected: refused, not a 5xx."""
-        log.warning("Slack request refused with 400: a signed request of an unexpected shape (%s)", type(error).__name__)
-        count("partnerbot_inbound_refused_total", "inbound requests refused", platform=PLATFORM, status="400")
+        _note_refusal(400, f"a signed request of an unexpected shape ({type(error).__name__})")
         return BoltResponse(status=400, body="")
 
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
