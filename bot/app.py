@@ -28,7 +28,7 @@ from bot.platforms.local import LocalWorkspace
 from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.runtime import Runtime
-from bot.sender import Sender
+from bot.sender import LEASE, Sender
 from bot.store.db import Database, open_database, upgrade
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
@@ -124,11 +124,26 @@ def build_app(
                     platforms[entry.name] = platform
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
-    sender = Sender(db, platforms, clock)
+    sender = Sender(db, platforms, clock, lease=_seconds(env, "PARTNERBOT_SEND_LEASE", LEASE))
     return App(runtime, platforms, handlers, ticker, sender)
 
 
-async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
+def _seconds(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """A duration in seconds from the environment; a value that is not a positive number is refused at start."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86_400:
+        raise ValueError(f"{name}={raw!r}: give a number of seconds, such as {default.total_seconds():g}")
+    return timedelta(seconds=seconds)
+
+
+# A server in a container or behind a load balancer must listen beyond loopback (bandit B104 flags 0.0.0.0).
+async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:  # nosec B104
     """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
     from aiohttp import web
 

@@ -25,7 +25,9 @@ class Templates:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=False,
-            autoescape=False,  # output is chat markdown, not HTML
+            # The output is chat text, not HTML: each platform's renderer escapes text from people and config for its
+            # own markup (bot/messages.py), which HTML autoescaping would only garble (bandit B701).
+            autoescape=False,  # nosec B701
         )
 
     def render(self, name: str, **context: Any) -> str:

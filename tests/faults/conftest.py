@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 FULL = os.environ.get("PARTNERBOT_FAULTS", "").lower() == "full"
+# Where kills fall and what fuzzing tries follow from this seed: another value explores other points.
+SEED = int(os.environ.get("PARTNERBOT_FAULTS_SEED") or "11")
 RESULTS = Path(__file__).resolve().parents[2] / "var" / "faults.jsonl"  # what the last run measured
 RESULTS.unlink(missing_ok=True)  # this conftest is imported once per run, before any fault test
 
