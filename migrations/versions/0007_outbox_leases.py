@@ -1,14 +1,14 @@
 """Outbox leases and failure reports: who holds a send, claims that spent no attempt, and when a failure was reported.
 
-Revision ID: 0006_outbox_leases
-Revises: 0005_inbound_deliveries
+Revision ID: 0007_outbox_leases
+Revises: 0006_hosted_images
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_outbox_leases"
-down_revision = "0005_inbound_deliveries"
+revision = "0007_outbox_leases"
+down_revision = "0006_hosted_images"
 branch_labels = None
 depends_on = None
 
