@@ -41,7 +41,7 @@ async def test_kills_during_a_fan_out_lose_and_duplicate_nothing(
     db: Database, slack: tuple[MockSlack, str], tmp_path: Path, measured
 ) -> None:
     mock, api_url = slack
-    count, kills = sized(150, 2_000), sized(3, 20)
+    count, kills = sized(150, 2_000), sized(2, 20)
     rng = random.Random(SEED)
     fleet = Fleet.for_members(tmp_path, database_url(db), api_url, count, lease_seconds=LEASE)
     sender = await fleet.start("sender")

@@ -65,7 +65,7 @@ def forged(draw: st.DrawFn) -> tuple[bytes, dict[str, str]]:
 
 def _sendable(value: str) -> bool:
     """HTTP header values are Latin-1 without control characters: anything else cannot even be sent."""
-    return all(c == "\t" or 32 <= ord(c) < 256 and ord(c) != 127 for c in value)
+    return all(c == "\t" or (32 <= ord(c) < 256 and ord(c) != 127) for c in value)
 
 
 @pytest.fixture
