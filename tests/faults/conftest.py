@@ -19,7 +19,7 @@ FULL = os.environ.get("PARTNERBOT_FAULTS", "").lower() == "full"
 # Where kills fall and what fuzzing tries follow from this seed: another value explores other points.
 SEED = int(os.environ.get("PARTNERBOT_FAULTS_SEED") or "11")
 RESULTS = Path(__file__).resolve().parents[2] / "var" / "faults.jsonl"  # what the last run measured
-RESULTS.unlink(missing_ok=True)  # this conftest is imported once per run, before any fault test
+_measured: list[dict[str, object]] = []
 
 
 def sized(small: int, full: int) -> int:
@@ -39,18 +39,17 @@ def measured() -> Iterator[Callable[..., None]]:
     """Record a test's numbers (shown at the end of the run and kept in var/faults.jsonl)."""
 
     def record(name: str, **numbers: object) -> None:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"name": name, "size": "full" if FULL else "small", **numbers}) + "\n")
+        _measured.append({"name": name, "size": "full" if FULL else "small", **numbers})
 
     yield record
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not RESULTS.exists():
+    if not _measured:
         return
     terminalreporter.section(f"fault suite: what was measured ({'full' if FULL else 'small'} size)")
-    for line in RESULTS.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
+    for row in _measured:
         numbers = ", ".join(f"{k}={v}" for k, v in row.items() if k not in ("name", "size"))
         terminalreporter.write_line(f"{row['name']}: {numbers}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("".join(json.dumps(row) + "\n" for row in _measured), encoding="utf-8")

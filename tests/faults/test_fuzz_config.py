@@ -5,6 +5,7 @@ a traceback."""
 
 from __future__ import annotations
 
+import copy
 import random
 import re
 import shutil
@@ -81,31 +82,27 @@ ODD_TEXT = [
 ]
 
 
+def odd_value(rng: random.Random) -> Any:
+    """A copy: a later mutation may go inside it, and must not change the list for the next example."""
+    return copy.deepcopy(rng.choice(ODD_VALUES))
+
+
 def mutate_data(node: Any, rng: random.Random) -> None:
     """One change somewhere in a parsed YAML document: drop, replace or add a key or item, at any depth."""
-    while True:
-        if isinstance(node, dict) and node:
-            key, roll = rng.choice(list(node)), rng.random()
-            if roll < 0.2:
-                del node[key]
-            elif roll < 0.5:
-                node[key] = rng.choice(ODD_VALUES)
-            elif roll < 0.6:
-                node[rng.choice(ODD_KEYS)] = rng.choice(ODD_VALUES)
-            else:
-                node = node[key]
-                continue
-        elif isinstance(node, list) and node:
-            index, roll = rng.randrange(len(node)), rng.random()
-            if roll < 0.2:
-                del node[index]
-            elif roll < 0.5:
-                node[index] = rng.choice(ODD_VALUES)
-            elif roll < 0.6:
-                node.append(rng.choice(ODD_VALUES))
-            else:
-                node = node[index]
-                continue
+    while isinstance(node, dict | list) and node:
+        where = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
+        roll = rng.random()
+        if roll < 0.2:
+            del node[where]
+        elif roll < 0.5:
+            node[where] = odd_value(rng)
+        elif roll < 0.6 and isinstance(node, dict):
+            node[rng.choice(ODD_KEYS)] = odd_value(rng)
+        elif roll < 0.6:
+            node.append(odd_value(rng))
+        else:
+            node = node[where]
+            continue
         return
 
 
