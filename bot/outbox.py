@@ -69,7 +69,6 @@ def _item(
         payload=message_to_json(message),
         status="pending",
         attempts=0,
-        deferrals=0,
         claimed_by="",
         not_before=now,
         created_at=now,
@@ -88,3 +87,20 @@ def _insert_once(session: Session, item: OutboxItem, not_before: datetime | None
     except IntegrityError:
         return False
     return True
+
+
+def direct_conversation(session: Session, platform: str, member: str) -> str | None:
+    """Where the platform put an earlier direct message to `member` (Slack: the DM channel id its post returned),
+    or None: the outbox's own record, so a restarted platform need not ask the platform to open it again."""
+    return session.scalar(
+        select(OutboxItem.sent_conversation)
+        .where(
+            OutboxItem.platform == platform,
+            OutboxItem.member == member,
+            OutboxItem.channel.is_(None),
+            OutboxItem.status == "sent",
+            OutboxItem.sent_conversation.is_not(None),
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+    )

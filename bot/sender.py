@@ -5,7 +5,7 @@ replicas can drain one outbox. A claim is a lease that the live sender renews wh
 heartbeat); a row whose lease ran out was left by a sender that died, and any running sender takes it over within
 seconds. Such a row is checked with the platform (find_delivered) before it is sent again, so a crash between the
 API call and recording the result does not post twice. A rate limit (Retry-After) is waited out without spending
-one of the attempts; what finally fails is counted in /metrics and reported by bot/undelivered.py.
+an attempt; what finally fails is counted in /metrics and reported by bot/undelivered.py.
 """
 
 from __future__ import annotations
@@ -301,10 +301,9 @@ class Sender:
             await asyncio.to_thread(self._finish, item.id, "failed", error=error.reason)
             return
         except TransientError as error:
-            if error.retry_after is not None:  # rate limited: the platform says when; this attempt is not spent
+            if error.retry_after and error.whole_platform:  # a platform-wide rate limit: wait it out here
                 self._paused_until[item.platform] = self.clock.now() + timedelta(seconds=error.retry_after)
-                count("partnerbot_outbox_rate_limited_total", "calls a platform rate-limited", platform=item.platform)
-            await asyncio.to_thread(self._retry_later, item, error.reason, error.retry_after)
+            await asyncio.to_thread(self._retry_later, item, error.reason, error.retry_after, error.nothing_sent)
             return
         except Exception as error:  # an unexpected bug in a platform: treat as transient, but say so
             log.exception("outbox %s: unexpected error", item.key)
@@ -333,7 +332,7 @@ class Sender:
                 return None
             if original.status != "sent" or not original.sent_message_id:
                 # Waiting for the post is not an attempt at the update.
-                row.status, row.deferrals = "pending", row.deferrals + 1
+                row.status, row.attempts = "pending", row.attempts - 1
                 row.not_before = self.clock.now() + timedelta(seconds=1)
                 return None
             newer = session.scalar(
@@ -369,17 +368,21 @@ class Sender:
         log.error("outbox %s: not delivered: %s", row.key, reason)
         count("partnerbot_outbox_failed_total", "messages the outbox finally failed to deliver", platform=row.platform)
 
-    def _retry_later(self, item: OutboxItem, reason: str, retry_after: float | None) -> None:
+    def _retry_later(
+        self, item: OutboxItem, reason: str, retry_after: float | None, nothing_sent: bool = False
+    ) -> None:
         with self.db.session() as session:
             row = self._held(session, item.id)
             if row is None:
                 return
-            if retry_after is not None:
-                # A rate limit is the platform saying "later", not a failed attempt. (`attempts` still counts it:
-                # attempts > 1 is what makes the next try ask the platform whether an earlier one got through.)
-                row.deferrals += 1
-            elif row.attempts - row.deferrals >= self.max_attempts:
-                self._failed(row, f"gave up after {row.attempts - row.deferrals} attempts: {reason}")
+            if nothing_sent:
+                # Refused by a rate limit, or never sent: the attempt is not spent. Earlier claims still count, so a
+                # row taken over from a dead sender is still searched for before it is posted again.
+                row.attempts -= 1
+                if retry_after is not None:
+                    count("partnerbot_outbox_rate_limited_total", "sends rate-limited", platform=row.platform)
+            if row.attempts >= self.max_attempts:
+                self._failed(row, f"gave up after {row.attempts} attempts: {reason}")
                 return
             delay = retry_after if retry_after is not None else self.backoff.delay(row.attempts)
             row.status = "pending"

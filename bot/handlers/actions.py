@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from bot.flows.api import ActionInvocation, Refused, UsageError
+from bot.flows.api import ActionInvocation, Refused, UsageError, said
 from bot.handlers.commands import SORRY
 from bot.inbound import Action, Reply, printable
 from bot.metrics import count
@@ -42,4 +42,4 @@ def _dispatch(rt: Runtime, action: Action) -> Reply:
     try:
         return handler(rt, ActionInvocation(action, member, rt.clock.now()))
     except (UsageError, Refused) as problem:
-        return Reply.say(str(problem))
+        return Reply.say(said(problem))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.addresses import Destination, SentRef
 from bot.inbound import Action, Command, Event, Reply
-from bot.messages import Form, Message
+from bot.messages import Form, Markdown, Message, escape, md
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -43,11 +43,24 @@ class PermanentError(DeliveryError):
 
 
 class TransientError(DeliveryError):
-    """Try again later; `retry_after` (seconds) when the platform said how long to wait."""
+    """Try again later; `retry_after` (seconds) when the platform said how long to wait. `whole_platform`: the wait
+    applies to everything the sender sends there (a platform-wide rate limit); False when it concerns only this
+    message (a look-up the platform paces itself, whose limit must not hold up other messages). `nothing_sent`:
+    the platform is sure the message was not posted (a rate limit refused it, or it never left), so the attempt
+    is not spent and the next one need not search for it."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        *,
+        whole_platform: bool = True,
+        nothing_sent: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.whole_platform = whole_platform
+        self.nothing_sent = nothing_sent
 
 
 class Platform(ABC):
@@ -111,7 +124,8 @@ class Inbound(ABC):
 
 def problems_message(errors: Mapping[str, str], intro: str = "Please fix:") -> Message:
     """Form problems a platform could not show beside the fields, as one private message."""
-    return Message.text(intro + "\n" + "\n".join(f"- {name}: {problem}" for name, problem in errors.items()))
+    lines = [escape(intro), *(md("- {}: {}", name, problem) for name, problem in errors.items())]
+    return Message.text(Markdown("\n").join(lines))
 
 
 def form_offer(form: Form) -> Message:

@@ -84,8 +84,7 @@ class OutboxItem(Base):
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # pending | sending | sent | failed (permanent) ; superseded (an update replaced by a newer one)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims so far
-    deferrals: Mapped[int] = mapped_column(Integer, default=0)  # claims that spent no attempt (rate limits, waits)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims that may have reached the platform
     claimed_by: Mapped[str] = mapped_column(String(100), default="")  # the sender holding (or last holding) it
     not_before: Mapped[datetime]  # pending: when it may be sent; sending: when the sender's lease runs out
     created_at: Mapped[datetime]
@@ -110,7 +109,7 @@ class AuditEntry(Base):
 
 
 class MemberIdentity(Base):
-    """A platform user id learned at run time (for example through Slack's users.lookupByEmail)."""
+    """A platform user id learned at run time (for example from Slack's workspace directory, by e-mail)."""
 
     __tablename__ = "member_identities"
     __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identity"),)

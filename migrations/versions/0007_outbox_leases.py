@@ -1,4 +1,4 @@
-"""Outbox leases and failure reports: who holds a send, claims that spent no attempt, and when a failure was reported.
+"""Outbox leases and failure reports: which sender holds a send, and when a failure was reported to the team.
 
 Revision ID: 0007_outbox_leases
 Revises: 0006_hosted_images
@@ -15,7 +15,6 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
-        batch.add_column(sa.Column("deferrals", sa.Integer(), nullable=False, server_default="0"))
         batch.add_column(sa.Column("claimed_by", sa.String(100), nullable=False, server_default=""))
         batch.add_column(sa.Column("reported_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -24,4 +23,3 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("reported_at")
         batch.drop_column("claimed_by")
-        batch.drop_column("deferrals")

@@ -131,6 +131,7 @@ class Fleet:
             "SLACK_BOT_TOKEN": "xoxb-faults",
             "SLACK_SIGNING_SECRET": "faults-secret",
             "SLACK_API_URL": self.slack_api_url,
+            "PARTNERBOT_SECRET": "fault-suite-secret-shared-by-every-replica",  # one secret for all (bot/keys.py)
         }
         if self.lease_seconds is not None:
             env["PARTNERBOT_SEND_LEASE"] = str(self.lease_seconds)

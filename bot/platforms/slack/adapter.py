@@ -22,7 +22,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
-from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.addresses import Destination, SentRef
@@ -33,7 +32,8 @@ from bot.metrics import count
 from bot.platforms.base import Inbound, Pacing, Platform, private_parts, problems_message
 from bot.platforms.slack import renderer
 from bot.platforms.slack.install import COMMAND, EVENTS
-from bot.platforms.slack.outbound import SlackOutbound, WorkspaceLimit
+from bot.platforms.slack.outbound import SlackOutbound
+from bot.platforms.slack.pacing import PacedWebClient, Pacer
 from bot.platforms.slack.people import SlackDirectory
 from bot.platforms.slack.verify import SlackGate
 from bot.runtime import Runtime
@@ -57,6 +57,12 @@ QUIET = 0.02  # ...that is, for this long without a new request
 
 
 MENTION = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
+
+
+def slack_unescape(text: str) -> str:
+    """Text as Slack sends it (`&`, `<` and `>` as entities) back to what the person typed: literal text, which every
+    renderer escapes again on the way out."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def normalise_mentions(text: str, members: Mapping[str, str | None]) -> str:
@@ -139,9 +145,11 @@ class SlackPlatform(Platform):
         self.signing_secret = signing_secret
         self.app_token = app_token
         # No SDK retries: a retried chat.postMessage could post twice; the outbox sender retries, after checking.
-        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=10, retry_handlers=[])
+        # Every call, ours and bolt's, is paced by its method's tier (pacing.py).
+        self.pacer = Pacer(runtime.clock, messages_per_second=messages_per_second)
+        self.client = PacedWebClient(self.pacer, token=token, base_url=api_url, timeout=10, retry_handlers=[])
         self.directory = SlackDirectory(self.client, runtime, inbound)
-        self.outbound = SlackOutbound(self.client, self.directory, WorkspaceLimit(messages_per_second))
+        self.outbound = SlackOutbound(self.client, self.directory)
         self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=bolt_log)
         self.gate = SlackGate(signing_secret, self._first_delivery_of)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
@@ -208,6 +216,7 @@ class SlackPlatform(Platform):
 
     async def start(self) -> None:
         self._connect()
+        self.directory.refresh()  # read the workspace directory now, so the first fan-out finds everyone
         if self.app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -219,6 +228,7 @@ class SlackPlatform(Platform):
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        self.directory.stop()
         await self.settle()
         if self._session is not None:
             await self._session.close()
@@ -226,9 +236,10 @@ class SlackPlatform(Platform):
             self.client.session = None
 
     async def settle(self) -> None:
-        """Wait for the work started after acknowledgements (tests and a clean shutdown)."""
+        """Wait for the work started after acknowledgements and a directory read (tests and a clean shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.directory.settle()
 
     async def _after_acks(self) -> None:
         """Acknowledgements first: in a burst (a whole meeting answering one poll) follow-up work waits until
@@ -292,7 +303,7 @@ class SlackPlatform(Platform):
     async def _command(self, text: str, where: Where) -> None:
         member = await self.directory.member_for(where.user)
         team = self.inbound.team_for_channel(PLATFORM, where.channel)
-        text = await self._normalise_mentions(text.strip())
+        text = slack_unescape(await self._normalise_mentions(text.strip()))
         reply = await self._handled(
             self.inbound.command(Command(PLATFORM, where.user, member, text, where.channel, team))
         )
@@ -374,7 +385,7 @@ class SlackPlatform(Platform):
             return
         if reply.errors:
             # The person fixes the fields and submits this view again, under the same key.
-            await asyncio.to_thread(forget_delivery, self.rt.db, f"slack:{once_key}")
+            await asyncio.to_thread(forget_delivery, self.rt.db, self.rt.key, f"slack:{once_key}")
             await ack(response_action="errors", errors=renderer.modal_errors(reply.errors))
             return
         if reply.form is not None:
@@ -430,7 +441,7 @@ class SlackPlatform(Platform):
 
     async def _first_delivery_of(self, key: str) -> bool:
         """A redelivery may reach another replica, so the record is the shared database's, not this process's."""
-        return await asyncio.to_thread(first_delivery, self.rt.db, f"slack:{key}", self.rt.clock.now())
+        return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, f"slack:{key}", self.rt.clock.now())
 
     # --- showing a Reply ---------------------------------------------------------------------------------------
 
@@ -458,22 +469,31 @@ class SlackPlatform(Platform):
             await self._respond(where.response_url, message, replace_original=True)
         elif where.channel and where.message_ts:
             await self.client.chat_update(
-                channel=where.channel, ts=where.message_ts, text=message.fallback, blocks=renderer.render(message)
+                channel=where.channel,
+                ts=where.message_ts,
+                text=renderer.fallback_text(message),
+                blocks=renderer.render(message),
             )
 
     async def _post(self, message: Message, where: Where) -> None:
         if where.response_url and not where.message_ts:  # a slash command: works even where the bot is no member
             await self._respond(where.response_url, message, replace_original=False, public=True)
             return
-        channel = where.channel or await self.directory.dm_channel(where.user)
-        await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=renderer.render(message))
+        # Without a channel, to the person's user id: Slack posts it in the app's Messages tab.
+        channel = where.channel or where.user
+        await self.client.chat_postMessage(
+            channel=channel, text=renderer.fallback_text(message), blocks=renderer.render(message)
+        )
 
     async def _private(self, message: Message, where: Where) -> None:
         if where.response_url:
             await self._respond(where.response_url, message, replace_original=False)
         elif where.channel:
             await self.client.chat_postEphemeral(
-                channel=where.channel, user=where.user, text=message.fallback, blocks=renderer.render(message)
+                channel=where.channel,
+                user=where.user,
+                text=renderer.fallback_text(message),
+                blocks=renderer.render(message),
             )
         else:
             await self._post(message, Where(where.user))
@@ -484,7 +504,7 @@ class SlackPlatform(Platform):
         self._connect()
         webhook = AsyncWebhookClient(response_url, timeout=10, session=self._session)
         response = await webhook.send(
-            text=message.fallback,
+            text=renderer.fallback_text(message),
             blocks=renderer.render(message),
             response_type="in_channel" if public else "ephemeral",
             replace_original=replace_original,
