@@ -198,7 +198,7 @@ async def test_a_running_sender_takes_over_an_abandoned_send_without_a_restart(d
 
 async def test_ten_rate_limits_in_a_row_spend_no_attempt(db: Database) -> None:
     clock = FakeClock(T0)
-    limited = [TransientError("ratelimited", retry_after=2) for _ in range(10)]
+    limited = [TransientError("ratelimited", retry_after=2, nothing_sent=True) for _ in range(10)]  # as Slack's 429
     platform = ScriptedPlatform(clock, [*limited, TransientError("HTTP 500"), TransientError("HTTP 503")])
     queue(db, clock, "k1")
     await sender_for(db, platform, clock).drain_until_empty()
