@@ -162,6 +162,7 @@ def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: st
     "N STATUS [NOTE]",
     help="set a deliverable's status: on-track, at-risk (with a note), done or need-help",
     example="/partner deliverables status 12 at-risk survey vendor is late",
+    about_one_team=False,  # the item says whose it is: no `--team` needed, as for `edit` and `show`
 )
 def status_command(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) < 2 or inv.args[1].lower() not in STATUS_WORDS:
