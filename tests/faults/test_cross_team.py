@@ -54,5 +54,7 @@ def test_no_one_reads_another_teams_work(lived: Workspace, measured) -> None:  #
                 said = text_of(dispatch_command(lived.rt, Command("local", person, person, text, None, None)))
                 if title in said or f"There is no deliverable #{number} on your teams" not in said:
                     leaked.append((person, text, None, said[:200]))
-    measured("cross-team reads", people=len(people), attempts=tried, leaks=len(leaked))
+    measured(
+        f"cross-team reads ({lived.rt.db.engine.dialect.name})", people=len(people), attempts=tried, leaks=len(leaked)
+    )
     assert leaked == []
