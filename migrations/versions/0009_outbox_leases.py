@@ -1,14 +1,14 @@
 """Outbox leases and failure reports: which sender holds a send, and when a failure was reported to the team.
 
-Revision ID: 0008_outbox_leases
-Revises: 0007_sealed_boxes
+Revision ID: 0009_outbox_leases
+Revises: 0008_local_workspace
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_outbox_leases"
-down_revision = "0007_sealed_boxes"
+revision = "0009_outbox_leases"
+down_revision = "0008_local_workspace"
 branch_labels = None
 depends_on = None
 
