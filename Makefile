@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench mutation clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Mutation testing of the policy modules (mutation/modules.toml): minutes, not part of `make test`.
+# MUTATE="bot/schedule.py" limits it to the groups that mutate those files; FAIL_UNDER=90 fails below 90%.
+MUTATE ?=
+FAIL_UNDER ?= 0
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutation.py --fail-under $(FAIL_UNDER) $(MUTATE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

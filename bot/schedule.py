@@ -77,8 +77,7 @@ class Rule:
     minute: int = 0
 
 
-@lru_cache(maxsize=4096)
-def parse_rule(text: str) -> Rule:
+def _parse_rule(text: str) -> Rule:
     """Parse an RRULE (with or without the 'RRULE:' prefix) or one of the friendly forms; ValueError says why."""
     raw = " ".join(text.strip().split())
     if raw.upper().startswith(("RRULE:", "FREQ=")):
@@ -92,6 +91,10 @@ def parse_rule(text: str) -> Rule:
         f"cannot read the schedule {text!r}; write an RRULE such as 'FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30' "
         f"or a form such as {', '.join(repr(e) for e in FRIENDLY_EXAMPLES[:4])}"
     )
+
+
+# Cached by a call, not a decorator: mutation testing (make mutation) skips decorated functions.
+parse_rule = lru_cache(maxsize=4096)(_parse_rule)
 
 
 def _clock(match: re.Match[str]) -> tuple[int, int]:
@@ -155,8 +158,7 @@ def _parse_rrule(raw: str) -> Rule:
     )
 
 
-@lru_cache(maxsize=4096)
-def _expander(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
+def _rrule(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
     kwargs: dict[str, object] = {
         "dtstart": datetime.combine(anchor, time(rule.hour, rule.minute)),
         "interval": rule.interval,
@@ -172,6 +174,9 @@ def _expander(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
     if until:
         kwargs["until"] = datetime.combine(until, time(23, 59))
     return rr.rrule(rule.freq, **kwargs)  # type: ignore[arg-type]
+
+
+_expander = lru_cache(maxsize=4096)(_rrule)
 
 
 def localize(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -244,8 +249,7 @@ class Relative:
         return f"{amount} minutes {direction} the {self.edge}"
 
 
-@lru_cache(maxsize=1024)
-def parse_relative(text: str) -> Relative:
+def _parse_relative(text: str) -> Relative:
     lowered = " ".join(text.lower().split())
     lowered = lowered.replace("the day before", "1 day before").replace("the day after", "1 day after")
     match = _RELATIVE.match(lowered)
@@ -265,6 +269,9 @@ def parse_relative(text: str) -> Relative:
             raise ValueError(f"{text!r}: a time of day ('at HH:MM') goes only with days before or after")
         at = time(int(match["hour"]), int(match["minute"]))
     return Relative(edge, minutes, at)
+
+
+parse_relative = lru_cache(maxsize=1024)(_parse_relative)
 
 
 def relative_time(relative: Relative, meeting_start: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:

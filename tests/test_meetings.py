@@ -1,0 +1,235 @@
+"""Which meetings a team holds: window edges, breaks and pauses, the meetings before a date, and rotation counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.config import Config
+from bot.meetings import (
+    cadence_times,
+    dues_relative_to_meetings,
+    meeting_number,
+    meetings_before,
+    meetings_between,
+    next_meeting,
+)
+from bot.schedule import parse_relative
+from tests.support import build_config, member
+
+LA_WINTER = timedelta(hours=8)  # Los Angeles is UTC-8 in winter
+
+
+def team_config(*series: dict[str, Any], paused: list[dict[str, str]] | None = None, **calendar: Any) -> Config:
+    return build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": list(series),
+                "paused": paused or [],
+            }
+        },
+        calendar=calendar,
+    )
+
+
+def la(text: str) -> datetime:
+    """A winter Los Angeles wall time as UTC."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC) + LA_WINTER
+
+
+def days(found: list[Any]) -> list[str]:
+    return [(getattr(m, "start", m) - LA_WINTER).strftime("%m-%d") for m in found]
+
+
+WINTER_BREAK = {"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]}
+TUESDAYS = {"key": "weekly", "rule": "weekly on Tuesday at 15:30", "duration_minutes": 60}
+
+
+def test_a_meeting_exactly_at_a_windows_start_belongs_to_the_window_before() -> None:
+    config = team_config(TUESDAYS)
+    team = config.teams["t"]
+    meeting = la("2027-01-12 15:30")
+    assert meetings_between(config, team, meeting - timedelta(minutes=1), meeting)[0].start == meeting
+    assert meetings_between(config, team, meeting, meeting + timedelta(minutes=1)) == []
+
+
+def test_a_meeting_at_midnight_on_the_first_of_the_month_is_held_once() -> None:
+    config = build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": [{"rule": "monthly on the 1st at 00:00"}],
+            }
+        },
+        timezone="UTC",
+    )
+    team = config.teams["t"]
+    first = datetime(2027, 3, 1, tzinfo=UTC)
+    assert [m.start for m in meetings_between(config, team, first - timedelta(minutes=1), first)] == [first]
+    assert [m.start for m in meetings_between(config, team, first - timedelta(days=40), first)] == [
+        datetime(2027, 2, 1, tzinfo=UTC),
+        first,
+    ]
+
+
+def test_a_held_meeting_knows_its_end_and_a_stable_name() -> None:
+    config = team_config(TUESDAYS)
+    [held] = meetings_between(config, config.teams["t"], la("2027-01-11 00:00"), la("2027-01-17 00:00"))
+    assert held.end - held.start == timedelta(minutes=60)
+    assert held.subject == "weekly@2027-01-12T23:30Z"
+    assert held.team == "t"
+
+
+def test_a_long_look_up_sees_the_same_meetings_as_short_ones() -> None:
+    config = team_config(TUESDAYS, **WINTER_BREAK)
+    team = config.teams["t"]
+    start, end = la("2026-09-01 00:00"), la("2027-06-30 00:00")
+    long = meetings_between(config, team, start, end)
+    short = []
+    cursor = start
+    while cursor < end:
+        short += meetings_between(config, team, cursor, min(cursor + timedelta(days=30), end))
+        cursor += timedelta(days=30)
+    assert [m.start for m in long] == [m.start for m in short]
+    assert len(long) == 44 - 2  # 44 Tuesdays, two in the winter break
+
+
+def test_a_new_config_brings_its_own_meetings() -> None:
+    before = team_config(TUESDAYS)
+    after = team_config({"key": "weekly", "rule": "weekly on Thursday at 15:30"})
+    window = (la("2027-01-10 00:00"), la("2027-01-17 00:00"))
+    assert days(meetings_between(before, before.teams["t"], *window)) == ["01-12"]
+    assert days(meetings_between(after, after.teams["t"], *window)) == ["01-14"]
+
+
+def test_breaks_skip_only_series_that_follow_the_school_calendar_but_pauses_skip_every_series() -> None:
+    config = team_config(
+        {"key": "school", "rule": "weekly on Tuesday at 15:30"},
+        {"key": "yearround", "rule": "weekly on Wednesday at 15:30", "skip_school_closures": False},
+        paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-14"}],
+        **WINTER_BREAK,
+    )
+    found = meetings_between(config, config.teams["t"], la("2026-12-14 00:00"), la("2027-01-24 00:00"))
+    assert [(m.series.key, (m.start - LA_WINTER).strftime("%m-%d")) for m in found] == [
+        ("school", "12-15"),
+        ("yearround", "12-16"),
+        ("yearround", "12-23"),  # the break closes school, not this series
+        ("yearround", "12-30"),
+        ("school", "01-05"),
+        ("yearround", "01-06"),
+        # 01-12 and 01-13: the team paused itself
+        ("school", "01-19"),
+        ("yearround", "01-20"),
+    ]
+
+
+def test_a_series_ends_on_its_until_date() -> None:
+    config = team_config({**TUESDAYS, "until": "2027-01-19"})
+    found = meetings_between(config, config.teams["t"], la("2027-01-01 00:00"), la("2027-02-28 00:00"))
+    assert days(found) == ["01-05", "01-12", "01-19"]
+
+
+def test_the_next_meeting_after_the_summer_is_the_first_of_the_school_year() -> None:
+    config = team_config(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
+    team = config.teams["t"]
+    found = next_meeting(config, team, datetime(2026, 6, 1, tzinfo=UTC))
+    assert found is not None and found.start == datetime(2026, 8, 25, 22, 30, tzinfo=UTC)  # 15:30 PDT
+    assert next_meeting(config, team, datetime(2026, 6, 1, tzinfo=UTC), horizon_days=60) is None
+    assert next_meeting(config, team, la("2027-01-12 15:30")).start == la("2027-01-19 15:30")
+
+
+def test_the_meetings_before_a_date_are_the_latest_ones_oldest_first() -> None:
+    config = team_config(TUESDAYS, **WINTER_BREAK)
+    team = config.teams["t"]
+    found = meetings_before(config, team, la("2027-01-12 15:30"), 3)
+    assert days(found) == ["12-08", "12-15", "01-05"]  # the meeting at that very moment is not before it
+    assert days(meetings_before(config, team, la("2027-01-12 15:31"), 2)) == ["01-05", "01-12"]
+    assert meetings_before(config, team, la("2027-01-12 15:30"), 0) == []
+    # Further back than one look-up window (120 days) and across the summer.
+    long_ago = meetings_before(config, team, la("2027-01-12 15:30"), 30)
+    everything = meetings_between(config, team, la("2026-01-01 00:00"), la("2027-01-12 15:29"))
+    assert [m.start for m in long_ago] == [m.start for m in everything[-30:]]
+
+
+def test_a_team_with_no_meetings_has_none_before_or_next() -> None:
+    config = team_config()
+    team = config.teams["t"]
+    assert meetings_before(config, team, la("2027-01-12 15:30"), 3) == []
+    assert next_meeting(config, team, la("2027-01-12 15:30")) is None
+
+
+def test_rotations_count_held_meetings_of_the_series_from_its_start() -> None:
+    config = team_config(
+        {**TUESDAYS, "starts": "2026-12-01"},
+        {"key": "other", "rule": "weekly on Monday at 15:30"},
+        **WINTER_BREAK,
+    )
+    team = config.teams["t"]
+    held = [m for m in meetings_between(config, team, la("2026-11-01 00:00"), la("2027-01-20 00:00"))]
+    weekly = [m for m in held if m.series.key == "weekly"]
+    assert days(weekly) == ["12-01", "12-08", "12-15", "01-05", "01-12", "01-19"]
+    # The break skipped two Tuesdays: they do not advance the rotation; the Monday series does not count.
+    assert [meeting_number(config, team, m) for m in weekly] == [0, 1, 2, 3, 4, 5]
+
+
+def test_rotations_without_a_start_count_from_the_first_day_of_school() -> None:
+    config = team_config(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
+    team = config.teams["t"]
+    [first] = meetings_between(config, team, la("2026-08-24 00:00"), la("2026-08-26 00:00"))
+    [later] = meetings_between(config, team, la("2026-09-07 00:00"), la("2026-09-09 00:00"))
+    assert meeting_number(config, team, first) == 0
+    assert meeting_number(config, team, later) == 2
+
+
+def test_a_due_time_exactly_at_a_ticks_window_start_fires_in_one_tick_only() -> None:
+    config = team_config(TUESDAYS)
+    team = config.teams["t"]
+    ten_before = parse_relative("10 minutes before the start")
+    due = la("2027-01-12 15:20")
+    ticks = [(due - timedelta(minutes=1), due), (due, due + timedelta(minutes=1))]
+    fired = [[at for _, at in dues_relative_to_meetings(config, team, ten_before, *tick)] for tick in ticks]
+    assert fired == [[due], []]
+
+
+def test_a_due_time_long_after_a_long_meeting_is_found_from_a_short_tick() -> None:
+    config = team_config({"key": "retreat", "rule": "monthly on the 15th at 09:00", "duration_minutes": 480})
+    team = config.teams["t"]
+    follow_up = parse_relative("90 minutes after the end")
+    due = la("2027-01-15 18:30")
+    found = dues_relative_to_meetings(config, team, follow_up, due - timedelta(minutes=1), due)
+    assert [(m.series.key, at) for m, at in found] == [("retreat", due)]
+    two_days = parse_relative("2 days before at 09:00")
+    reminder = la("2027-01-13 09:00")
+    found = dues_relative_to_meetings(config, team, two_days, reminder - timedelta(minutes=1), reminder)
+    assert [at for _, at in found] == [reminder]
+
+
+def test_a_day_offset_in_the_summer_keeps_its_date() -> None:
+    config = team_config(
+        {"key": "summer", "rule": "monthly on the 15th at 09:00", "skip_school_closures": False},
+        school_year=["2026-08-20", "2027-06-10"],
+    )
+    team = config.teams["t"]
+    reminder = parse_relative("2 days before at 09:00")
+    due = datetime(2027, 7, 13, 16, 0, tzinfo=UTC)  # 09:00 PDT, a Tuesday in the summer break
+    found = dues_relative_to_meetings(config, team, reminder, due - timedelta(minutes=1), due)
+    assert [at for _, at in found] == [due]
+
+
+def test_a_routine_cadence_may_run_through_breaks_but_not_pauses() -> None:
+    config = team_config(paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-11"}], **WINTER_BREAK)
+    team = config.teams["t"]
+    window = (la("2026-12-20 00:00"), la("2027-01-19 00:00"))
+    through = cadence_times(config, team, "weekly on Monday at 08:30", *window, skip_closures=False)
+    assert days(through) == ["12-21", "12-28", "01-04", "01-18"]
+    skipping = cadence_times(config, team, "weekly on Monday at 08:30", *window)
+    assert days(skipping) == ["01-04", "01-18"]
