@@ -37,3 +37,12 @@ def shown_sides(counts: Mapping[str, int], team_minimum: int) -> set[str]:
         shown.discard(smallest)
         hidden.add(smallest)
     return shown
+
+
+def storable_groups(counts: Mapping[str, int], team_minimum: int) -> set[str]:
+    """Which groups (sides) may stay written next to a closed run's answers: those shown_sides() may show, and none
+    at all when the answers left without a group would come from fewer than the minimum (they would be the rest,
+    picked out as easily as a labelled group)."""
+    shown = shown_sides(counts, team_minimum)
+    rest = sum(n for group, n in counts.items() if group not in shown)
+    return shown if rest == 0 or rest >= minimum(team_minimum) else set()
