@@ -250,8 +250,7 @@ class Relative:
 
 
 def _parse_relative(text: str) -> Relative:
-    lowered = " ".join(text.lower().split())
-    lowered = lowered.replace("the day before", "1 day before").replace("the day after", "1 day after")
+    lowered = " ".join(text.lower().split())  # "the day before" reads as n="the": one day
     match = _RELATIVE.match(lowered)
     if not match:
         raise ValueError(

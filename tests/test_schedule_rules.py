@@ -247,6 +247,13 @@ def test_a_clock_time_goes_only_with_days(written: str) -> None:
         parse_relative(written)
 
 
+def test_an_unreadable_relative_time_shows_every_form() -> None:
+    with pytest.raises(ValueError) as error:
+        parse_relative("soonish")
+    for form in ("'10 minutes before the start'", "'at the start'", "'30 minutes after the end'", "'2 days before"):
+        assert form in str(error.value)
+
+
 def test_relative_times_land_where_people_expect() -> None:
     start = at("2027-01-12 15:30")  # a Tuesday meeting of 90 minutes, ending 17:00
     length = timedelta(minutes=90)
