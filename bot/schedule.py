@@ -110,7 +110,7 @@ def _clock(match: re.Match[str]) -> tuple[int, int]:
 
 def _days(text: str) -> tuple[object, ...]:
     names = re.split(r"\s*,\s*|\s+and\s+", text)
-    return tuple(WEEKDAYS[name.rstrip("s") if name.rstrip("s") in WEEKDAYS else name] for name in names)
+    return tuple(WEEKDAYS[name.removesuffix("s")] for name in names)  # "Mondays" is Monday; no day name ends in s
 
 
 def _rule_from_match(match: re.Match[str]) -> Rule:

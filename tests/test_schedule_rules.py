@@ -6,6 +6,7 @@ Each test states a schedule as a person would write it and the meetings they wou
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from time import tzset
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -99,9 +100,9 @@ def test_spacing_and_capitals_do_not_matter() -> None:
 
 
 def test_a_day_of_the_month_skips_months_without_it() -> None:
-    assert meetings("monthly on the 31st at 09:00", "2027-01-15 00:00", "2027-05-15 00:00") == [
-        "Sun 2027-01-31 09:00",
-        "Wed 2027-03-31 09:00",
+    assert meetings("monthly on the 31st at 16:45", "2027-01-15 00:00", "2027-05-15 00:00") == [
+        "Sun 2027-01-31 16:45",
+        "Wed 2027-03-31 16:45",
     ]
     assert meetings("every month on the 1 at 09:00", "2027-01-15 00:00", "2027-03-15 00:00") == [
         "Mon 2027-02-01 09:00",
@@ -210,8 +211,36 @@ def test_a_narrow_window_anywhere_in_the_month_finds_its_meeting() -> None:
 
 def test_a_wall_time_in_the_spring_gap_moves_to_the_first_minute_after_it() -> None:
     assert localize(datetime(2027, 3, 14, 2, 45), LA) == datetime(2027, 3, 14, 10, 0, tzinfo=UTC)
-    assert localize(datetime(2027, 3, 14, 2, 59, 30), LA) == datetime(2027, 3, 14, 10, 0, tzinfo=UTC)
+    assert localize(datetime(2027, 3, 14, 2, 59, 30, 500), LA) == datetime(2027, 3, 14, 10, 0, tzinfo=UTC)
     assert localize(datetime(2027, 3, 14, 3, 1), LA) == datetime(2027, 3, 14, 10, 1, tzinfo=UTC)
+
+
+def test_a_wall_time_in_the_autumn_fold_is_the_first_of_the_two_whichever_is_asked_for() -> None:
+    first = datetime(2026, 11, 1, 8, 30, tzinfo=UTC)  # 01:30 PDT; 01:30 PST is an hour later
+    assert localize(datetime(2026, 11, 1, 1, 30), LA) == first
+    assert localize(datetime(2026, 11, 1, 1, 30, fold=1), LA) == first
+
+
+def test_instants_come_back_in_utc_whatever_zone_the_server_runs_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    tzset()
+    try:
+        found = expand(parse_rule("daily at 15:30"), LA, at("2027-01-12 00:00"), at("2027-01-13 00:00"))
+        assert [t.isoformat() for t in found] == ["2027-01-12T23:30:00+00:00"]
+        assert localize(datetime(2027, 3, 14, 2, 30), LA).isoformat() == "2027-03-14T10:00:00+00:00"
+    finally:
+        monkeypatch.undo()
+        tzset()
+
+
+def test_an_unreadable_schedule_names_the_forms_to_write() -> None:
+    with pytest.raises(ValueError) as error:
+        parse_rule("whenever we feel like it")
+    assert str(error.value) == (
+        "cannot read the schedule 'whenever we feel like it'; write an RRULE such as "
+        "'FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30' or a form such as 'monthly on the 2nd Tuesday at 15:30', "
+        "'first Monday of each month at 08:30', 'monthly on the 15th at 09:00', 'weekly on Monday at 08:30'"
+    )
 
 
 @pytest.mark.parametrize(
