@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from time import tzset
 from typing import Any
+
+import pytest
 
 from bot.config import Config
 from bot.meetings import (
@@ -18,6 +22,17 @@ from bot.schedule import parse_relative
 from tests.support import build_config, member
 
 LA_WINTER = timedelta(hours=8)  # Los Angeles is UTC-8 in winter
+
+
+@pytest.fixture(autouse=True)
+def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The server's own zone never decides a team's dates: these tests run as on a server in Tokyo, where a
+    Los Angeles afternoon is already the next day."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    tzset()
+    yield
+    monkeypatch.undo()
+    tzset()
 
 
 def team_config(*series: dict[str, Any], paused: list[dict[str, str]] | None = None, **calendar: Any) -> Config:
@@ -181,6 +196,23 @@ def test_rotations_count_held_meetings_of_the_series_from_its_start() -> None:
     assert [meeting_number(config, team, m) for m in weekly] == [0, 1, 2, 3, 4, 5]
 
 
+def test_rotations_of_a_series_that_meets_all_year_count_from_the_first_day_of_school() -> None:
+    config = team_config({**TUESDAYS, "skip_school_closures": False}, school_year=["2026-08-20", "2027-06-10"])
+    team = config.teams["t"]
+    summer, first, second = meetings_between(config, team, la("2026-08-17 00:00"), la("2026-09-02 00:00"))
+    assert (meeting_number(config, team, first), meeting_number(config, team, second)) == (0, 1)
+    # Before the school year there is nothing to count from but a fixed date: every Tuesday since 2024-01-02.
+    assert meeting_number(config, team, summer) == (date(2026, 8, 18) - date(2024, 1, 2)).days // 7
+    on_the_first_day = team_config(
+        {"key": "thu", "rule": "weekly on Thursday at 15:30", "skip_school_closures": False},
+        school_year=["2026-08-20", "2027-06-10"],
+    )
+    [opening] = meetings_between(
+        on_the_first_day, on_the_first_day.teams["t"], la("2026-08-19 00:00"), la("2026-08-21 00:00")
+    )
+    assert meeting_number(on_the_first_day, on_the_first_day.teams["t"], opening) == 0
+
+
 def test_rotations_without_a_start_count_from_the_first_day_of_school() -> None:
     config = team_config(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
     team = config.teams["t"]
@@ -229,7 +261,67 @@ def test_a_routine_cadence_may_run_through_breaks_but_not_pauses() -> None:
     config = team_config(paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-11"}], **WINTER_BREAK)
     team = config.teams["t"]
     window = (la("2026-12-20 00:00"), la("2027-01-19 00:00"))
-    through = cadence_times(config, team, "weekly on Monday at 08:30", *window, skip_closures=False)
-    assert days(through) == ["12-21", "12-28", "01-04", "01-18"]
-    skipping = cadence_times(config, team, "weekly on Monday at 08:30", *window)
-    assert days(skipping) == ["01-04", "01-18"]
+    through = cadence_times(config, team, "weekly on Monday at 16:30", *window, skip_closures=False)
+    assert through == [la(f"{day} 16:30") for day in ("2026-12-21", "2026-12-28", "2027-01-04", "2027-01-18")]
+    skipping = cadence_times(config, team, "weekly on Monday at 16:30", *window)
+    assert skipping == [la("2027-01-04 16:30"), la("2027-01-18 16:30")]
+    # The day before a closed day is open until its end in the team's zone.
+    config = team_config(paused=[{"name": "Retreat", "start": "2027-01-12"}], breaks=[{"start": "2027-01-19"}])
+    team = config.teams["t"]
+    window = (la("2027-01-10 00:00"), la("2027-01-20 00:00"))
+    assert cadence_times(config, team, "weekly on Monday at 16:30", *window, skip_closures=False) == [
+        la("2027-01-11 16:30"),
+        la("2027-01-18 16:30"),
+    ]
+    assert cadence_times(config, team, "weekly on Monday at 16:30", *window) == [
+        la("2027-01-11 16:30"),
+        la("2027-01-18 16:30"),
+    ]
+
+
+def test_a_late_meeting_the_day_before_a_closed_day_is_held() -> None:
+    config = team_config(
+        {"key": "school", "rule": "weekly on Monday at 17:00"},
+        {"key": "yearround", "rule": "weekly on Monday at 17:30", "skip_school_closures": False},
+        paused=[{"name": "Retreat", "start": "2027-01-12"}],
+        breaks=[{"name": "Long weekend", "start": "2027-01-19"}],
+    )
+    found = meetings_between(config, config.teams["t"], la("2027-01-10 00:00"), la("2027-01-20 00:00"))
+    assert [(m.series.key, m.start) for m in found] == [
+        ("school", la("2027-01-11 17:00")),
+        ("yearround", la("2027-01-11 17:30")),
+        ("school", la("2027-01-18 17:00")),
+        ("yearround", la("2027-01-18 17:30")),
+    ]
+
+
+def test_a_team_with_no_meeting_series_has_nothing_due_relative_to_meetings() -> None:
+    config = team_config()
+    team = config.teams["t"]
+    for written in ("30 minutes after the end", "10 minutes before the start", "2 days before at 09:00"):
+        assert (
+            dues_relative_to_meetings(
+                config, team, parse_relative(written), la("2027-01-01 00:00"), la("2027-02-01 00:00")
+            )
+            == []
+        )
+
+
+def test_a_reminder_moved_across_a_break_is_due_in_the_short_tick_it_falls_in() -> None:
+    config = team_config(TUESDAYS, **WINTER_BREAK)
+    team = config.teams["t"]
+    # Tuesday Jan 5's "2 days before" is Sunday Jan 3, in no school week: it moves back to Friday Dec 18.
+    moved = la("2026-12-18 09:00")
+    found = dues_relative_to_meetings(
+        config, team, parse_relative("2 days before at 09:00"), moved - timedelta(minutes=1), moved
+    )
+    assert [(m.start, at) for m, at in found] == [(la("2027-01-05 15:30"), moved)]
+
+
+def test_a_day_offset_after_a_meeting_that_lands_on_a_sunday_moves_to_monday() -> None:
+    config = team_config(TUESDAYS)
+    team = config.teams["t"]
+    found = dues_relative_to_meetings(
+        config, team, parse_relative("5 days after at 09:00"), la("2027-01-12 00:00"), la("2027-01-20 00:00")
+    )
+    assert [at for _, at in found] == [la("2027-01-18 09:00")]  # Sunday Jan 17 -> Monday Jan 18
