@@ -15,6 +15,7 @@ from bot.delivery import direct_message
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
 from bot.flows.roles.lineup import FACILITATOR, Candidate, replan
+from bot.flows.roles.results import role_equity
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
 from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
@@ -341,25 +342,15 @@ def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(md("`/partner roles history` takes no arguments (got `{}`).", " ".join(inv.args)))
     settings = FLOW.require(rt.config, inv.team)
-    with rt.db.session() as session:
-        events = team_events(session, inv.team.key, before=inv.now)
-    history = role_history(rt.config, inv.team, events, settings.window)
-    meetings = len({e.meeting for e in events})
-    roles = settings.rotating()
-    members = rt.config.team_members(inv.team)
-    by_side: dict[str, dict[str, int]] = {}
-    for m in members:
-        for role in roles:
-            by_side.setdefault(m.side, {}).setdefault(role, 0)
-            by_side[m.side][role] += history.count(role, m.key)
+    equity = role_equity(rt, inv.team, settings, inv.now)
     text = rt.templates.render(
         "roles/history.md.j2",
         team=inv.team,
-        roles=roles,
-        members=members,
-        history=history,
-        by_side=by_side,
-        meetings=min(meetings, settings.window),
+        roles=equity.roles,
+        members=equity.members,
+        history=equity.history,
+        by_side=equity.by_side,
+        meetings=equity.meetings,
     )
     return Reply(private=Message((Header(f"{inv.team.name}: who has held which role"), Text(text)), text))
 
