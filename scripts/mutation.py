@@ -51,8 +51,11 @@ def read_equivalents(path: Path) -> dict[str, Equivalent]:
     for number, raw in enumerate(path.read_text().splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("#"):
             continue
-        parts = [p.strip() for p in raw.split(" | ")]
-        if len(parts) != 3 or not all(parts):
+        # The mutated line may itself hold " | " (a type union): the name is first, the reason last.
+        name, _, rest = raw.partition(" | ")
+        line, _, reason = rest.rpartition(" | ")
+        parts = [name.strip(), line.strip(), reason.strip()]
+        if not all(parts):
             raise SystemExit(f"{path}:{number}: write 'mutant name | mutated line | reason', got {raw!r}")
         found[parts[0]] = Equivalent(*parts)
     return found
