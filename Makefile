@@ -17,14 +17,14 @@ run: $(STAMP)
 	$(BIN)/partnerbot run
 
 test: $(STAMP)
-	$(BIN)/ruff check bot tests bench migrations
-	$(BIN)/ruff format --check bot tests bench migrations
+	$(BIN)/ruff check bot tests bench migrations scripts
+	$(BIN)/ruff format --check bot tests bench migrations scripts
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 format: $(STAMP)
-	$(BIN)/ruff format bot tests bench migrations
-	$(BIN)/ruff check --fix bot tests bench migrations
+	$(BIN)/ruff format bot tests bench migrations scripts
+	$(BIN)/ruff check --fix bot tests bench migrations scripts
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

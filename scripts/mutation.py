@@ -114,8 +114,11 @@ def run_group(work: Path, settings: dict[str, object], group: dict[str, list[str
 
 
 def added_line(diff: list[str]) -> str:
+    """The mutant in one line: what it adds, or "dropped: ..." for a mutant that only deletes."""
     added = [line[1:].strip() for line in diff if line.startswith("+")]
-    return " ".join(added)
+    if added:
+        return " ".join(added)
+    return "dropped: " + " ".join(line[1:].strip() for line in diff if line.startswith("-"))
 
 
 def report(modules: list[Module], equivalents: dict[str, Equivalent], fail_under: float | None) -> int:

@@ -96,6 +96,26 @@ def test_a_meeting_at_midnight_on_the_first_of_the_month_is_held_once() -> None:
     ]
 
 
+def test_a_meeting_in_the_first_hour_of_the_month_is_found_from_a_window_starting_that_hour() -> None:
+    config = build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": [{"rule": "monthly on the 1st at 00:45"}],
+            }
+        },
+        timezone="UTC",
+    )
+    found = meetings_between(
+        config, config.teams["t"], datetime(2027, 3, 1, 0, 30, tzinfo=UTC), datetime(2027, 3, 1, 1, tzinfo=UTC)
+    )
+    assert [m.start for m in found] == [datetime(2027, 3, 1, 0, 45, tzinfo=UTC)]
+
+
 def test_a_held_meeting_knows_its_end_and_a_stable_name() -> None:
     config = team_config(TUESDAYS)
     [held] = meetings_between(config, config.teams["t"], la("2027-01-11 00:00"), la("2027-01-17 00:00"))
@@ -211,6 +231,14 @@ def test_rotations_of_a_series_that_meets_all_year_count_from_the_first_day_of_s
         on_the_first_day, on_the_first_day.teams["t"], la("2026-08-19 00:00"), la("2026-08-21 00:00")
     )
     assert meeting_number(on_the_first_day, on_the_first_day.teams["t"], opening) == 0
+    # The evening before the first day (already that day in UTC and in Tokyo) is still before it.
+    the_evening_before = team_config(
+        {"key": "wed", "rule": "weekly on Wednesday at 17:30", "skip_school_closures": False},
+        school_year=["2026-08-20", "2027-06-10"],
+    )
+    team = the_evening_before.teams["t"]
+    [eve] = meetings_between(the_evening_before, team, la("2026-08-18 00:00"), la("2026-08-20 00:00"))
+    assert meeting_number(the_evening_before, team, eve) == (date(2026, 8, 19) - date(2024, 1, 3)).days // 7
 
 
 def test_rotations_without_a_start_count_from_the_first_day_of_school() -> None:

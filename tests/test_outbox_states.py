@@ -6,14 +6,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
 from bot.messages import Message
-from bot.outbox import direct_conversation, enqueue, enqueue_update
+from bot.outbox import direct_conversation, enqueue, enqueue_update, held, release_held
 from bot.platforms.base import Pacing, PermanentError, TransientError
 from bot.sender import Backoff, Sender
 from bot.store.db import Database
+from bot.store.models import OutboxItem
 from tests.test_outbox import CHANNEL, T0, ScriptedPlatform, queue, sender_for, status
 
 
@@ -205,3 +207,49 @@ async def test_only_rows_whose_lease_ran_out_are_taken_back(db: Database) -> Non
     assert Sender(db, {"fake": platform}, clock).recover_abandoned() == 1
     item = status(db, "k1")
     assert (item.status, item.last_error) == ("pending", "abandoned mid-send by a stopped sender")
+
+
+async def test_held_posts_are_listed_earliest_first_and_released_together(db: Database) -> None:
+    clock = FakeClock(T0)
+    at = [T0 + timedelta(hours=h) for h in (3, 1, 2)]
+    with db.session() as session:
+        for n, when in enumerate(at):
+            enqueue(session, f"p{n}", CHANNEL, Message.text("x"), now=T0, not_before=when)
+        enqueue(session, "due", CHANNEL, Message.text("x"), now=T0, not_before=T0)
+        enqueue(session, "elsewhere", Destination("other", channel="C"), Message.text("x"), now=T0, not_before=at[0])
+        enqueue_update(session, "p0#2", "p0", Message.text("y"), now=T0 + timedelta(hours=5))
+    with db.session() as session:
+        assert [item.key for item in held(session, "fake", T0)] == ["p1", "p2", "p0"]
+        assert [item.key for item in held(session, "fake", T0 + timedelta(hours=1))] == ["p2", "p0"]
+        assert release_held(session, "fake", T0) == 3
+    with db.session() as session:
+        assert held(session, "fake", T0) == []
+        assert [item.key for item in held(session, "other", T0)] == ["elsewhere"]
+    platform = ScriptedPlatform(clock)
+    await sender_for(db, platform, clock).drain_until_empty()
+    assert platform.attempts[:4] == [T0] * 4  # released posts go at once (one per pass, no pacing interval)
+
+
+async def test_a_fresh_post_is_pending_with_no_attempt_and_no_error(db: Database) -> None:
+    with db.session() as session:
+        enqueue(session, "k1", CHANNEL, Message.text("x"), now=T0)
+    item = status(db, "k1")
+    assert (item.kind, item.team, item.status, item.attempts, item.last_error) == ("post", "", "pending", 0, "")
+    assert item.created_at.replace(tzinfo=T0.tzinfo) == T0
+
+
+async def test_the_direct_conversation_is_the_latest_one_and_never_a_channel(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    with db.session() as session:
+        enqueue(session, "old", Destination("fake", channel="D-old"), Message.text("x"), now=T0)
+        enqueue(session, "new", Destination("fake", channel="D-new"), Message.text("x"), now=T0)
+        enqueue(session, "only-you", Destination("fake", channel="C1", member="U7"), Message.text("x"), now=T0)
+    await sender_for(db, platform, clock).drain_until_empty()
+    with db.session() as session:
+        for key in ("old", "new"):  # as if both went to U7 directly, the newer last
+            row = session.scalar(select(OutboxItem).where(OutboxItem.key == key))
+            assert row is not None
+            row.member, row.channel = "U7", None
+    with db.session() as session:
+        assert direct_conversation(session, "fake", "U7") == "D-new"
