@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from bot.config import Config
 from bot.meetings import (
     cadence_times,
     dues_relative_to_meetings,
@@ -19,7 +18,7 @@ from bot.meetings import (
     next_meeting,
 )
 from bot.schedule import parse_relative
-from tests.support import build_config, member
+from tests.support import two_member_team
 
 LA_WINTER = timedelta(hours=8)  # Los Angeles is UTC-8 in winter
 
@@ -33,23 +32,6 @@ def server_in_tokyo(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     monkeypatch.undo()
     tzset()
-
-
-def team_config(*series: dict[str, Any], paused: list[dict[str, str]] | None = None, **calendar: Any) -> Config:
-    return build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "meetings": list(series),
-                "paused": paused or [],
-            }
-        },
-        calendar=calendar,
-    )
 
 
 def la(text: str) -> datetime:
@@ -66,7 +48,7 @@ TUESDAYS = {"key": "weekly", "rule": "weekly on Tuesday at 15:30", "duration_min
 
 
 def test_a_meeting_exactly_at_a_windows_start_belongs_to_the_window_before() -> None:
-    config = team_config(TUESDAYS)
+    config = two_member_team(TUESDAYS)
     team = config.teams["t"]
     meeting = la("2027-01-12 15:30")
     assert meetings_between(config, team, meeting - timedelta(minutes=1), meeting)[0].start == meeting
@@ -74,19 +56,7 @@ def test_a_meeting_exactly_at_a_windows_start_belongs_to_the_window_before() -> 
 
 
 def test_a_meeting_at_midnight_on_the_first_of_the_month_is_held_once() -> None:
-    config = build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "meetings": [{"rule": "monthly on the 1st at 00:00"}],
-            }
-        },
-        timezone="UTC",
-    )
+    config = two_member_team({"rule": "monthly on the 1st at 00:00"}, timezone="UTC")
     team = config.teams["t"]
     first = datetime(2027, 3, 1, tzinfo=UTC)
     assert [m.start for m in meetings_between(config, team, first - timedelta(minutes=1), first)] == [first]
@@ -97,19 +67,7 @@ def test_a_meeting_at_midnight_on_the_first_of_the_month_is_held_once() -> None:
 
 
 def test_a_meeting_in_the_first_hour_of_the_month_is_found_from_a_window_starting_that_hour() -> None:
-    config = build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "meetings": [{"rule": "monthly on the 1st at 00:45"}],
-            }
-        },
-        timezone="UTC",
-    )
+    config = two_member_team({"rule": "monthly on the 1st at 00:45"}, timezone="UTC")
     found = meetings_between(
         config, config.teams["t"], datetime(2027, 3, 1, 0, 30, tzinfo=UTC), datetime(2027, 3, 1, 1, tzinfo=UTC)
     )
@@ -117,7 +75,7 @@ def test_a_meeting_in_the_first_hour_of_the_month_is_found_from_a_window_startin
 
 
 def test_a_held_meeting_knows_its_end_and_a_stable_name() -> None:
-    config = team_config(TUESDAYS)
+    config = two_member_team(TUESDAYS)
     [held] = meetings_between(config, config.teams["t"], la("2027-01-11 00:00"), la("2027-01-17 00:00"))
     assert held.end - held.start == timedelta(minutes=60)
     assert held.subject == "weekly@2027-01-12T23:30Z"
@@ -125,7 +83,7 @@ def test_a_held_meeting_knows_its_end_and_a_stable_name() -> None:
 
 
 def test_a_long_look_up_sees_the_same_meetings_as_short_ones() -> None:
-    config = team_config(TUESDAYS, **WINTER_BREAK)
+    config = two_member_team(TUESDAYS, **WINTER_BREAK)
     team = config.teams["t"]
     start, end = la("2026-09-01 00:00"), la("2027-06-30 00:00")
     long = meetings_between(config, team, start, end)
@@ -139,15 +97,15 @@ def test_a_long_look_up_sees_the_same_meetings_as_short_ones() -> None:
 
 
 def test_a_new_config_brings_its_own_meetings() -> None:
-    before = team_config(TUESDAYS)
-    after = team_config({"key": "weekly", "rule": "weekly on Thursday at 15:30"})
+    before = two_member_team(TUESDAYS)
+    after = two_member_team({"key": "weekly", "rule": "weekly on Thursday at 15:30"})
     window = (la("2027-01-10 00:00"), la("2027-01-17 00:00"))
     assert days(meetings_between(before, before.teams["t"], *window)) == ["01-12"]
     assert days(meetings_between(after, after.teams["t"], *window)) == ["01-14"]
 
 
 def test_breaks_skip_only_series_that_follow_the_school_calendar_but_pauses_skip_every_series() -> None:
-    config = team_config(
+    config = two_member_team(
         {"key": "school", "rule": "weekly on Tuesday at 15:30"},
         {"key": "yearround", "rule": "weekly on Wednesday at 15:30", "skip_school_closures": False},
         paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-14"}],
@@ -168,13 +126,13 @@ def test_breaks_skip_only_series_that_follow_the_school_calendar_but_pauses_skip
 
 
 def test_a_series_ends_on_its_until_date() -> None:
-    config = team_config({**TUESDAYS, "until": "2027-01-19"})
+    config = two_member_team({**TUESDAYS, "until": "2027-01-19"})
     found = meetings_between(config, config.teams["t"], la("2027-01-01 00:00"), la("2027-02-28 00:00"))
     assert days(found) == ["01-05", "01-12", "01-19"]
 
 
 def test_the_next_meeting_after_the_summer_is_the_first_of_the_school_year() -> None:
-    config = team_config(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
+    config = two_member_team(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
     team = config.teams["t"]
     found = next_meeting(config, team, datetime(2026, 6, 1, tzinfo=UTC))
     assert found is not None and found.start == datetime(2026, 8, 25, 22, 30, tzinfo=UTC)  # 15:30 PDT
@@ -183,7 +141,7 @@ def test_the_next_meeting_after_the_summer_is_the_first_of_the_school_year() -> 
 
 
 def test_the_meetings_before_a_date_are_the_latest_ones_oldest_first() -> None:
-    config = team_config(TUESDAYS, **WINTER_BREAK)
+    config = two_member_team(TUESDAYS, **WINTER_BREAK)
     team = config.teams["t"]
     found = meetings_before(config, team, la("2027-01-12 15:30"), 3)
     assert days(found) == ["12-08", "12-15", "01-05"]  # the meeting at that very moment is not before it
@@ -196,14 +154,14 @@ def test_the_meetings_before_a_date_are_the_latest_ones_oldest_first() -> None:
 
 
 def test_a_team_with_no_meetings_has_none_before_or_next() -> None:
-    config = team_config()
+    config = two_member_team()
     team = config.teams["t"]
     assert meetings_before(config, team, la("2027-01-12 15:30"), 3) == []
     assert next_meeting(config, team, la("2027-01-12 15:30")) is None
 
 
 def test_rotations_count_held_meetings_of_the_series_from_its_start() -> None:
-    config = team_config(
+    config = two_member_team(
         {**TUESDAYS, "starts": "2026-12-01"},
         {"key": "other", "rule": "weekly on Monday at 15:30"},
         **WINTER_BREAK,
@@ -217,13 +175,13 @@ def test_rotations_count_held_meetings_of_the_series_from_its_start() -> None:
 
 
 def test_rotations_of_a_series_that_meets_all_year_count_from_the_first_day_of_school() -> None:
-    config = team_config({**TUESDAYS, "skip_school_closures": False}, school_year=["2026-08-20", "2027-06-10"])
+    config = two_member_team({**TUESDAYS, "skip_school_closures": False}, school_year=["2026-08-20", "2027-06-10"])
     team = config.teams["t"]
     summer, first, second = meetings_between(config, team, la("2026-08-17 00:00"), la("2026-09-02 00:00"))
     assert (meeting_number(config, team, first), meeting_number(config, team, second)) == (0, 1)
     # Before the school year there is nothing to count from but a fixed date: every Tuesday since 2024-01-02.
     assert meeting_number(config, team, summer) == (date(2026, 8, 18) - date(2024, 1, 2)).days // 7
-    on_the_first_day = team_config(
+    on_the_first_day = two_member_team(
         {"key": "thu", "rule": "weekly on Thursday at 15:30", "skip_school_closures": False},
         school_year=["2026-08-20", "2027-06-10"],
     )
@@ -232,7 +190,7 @@ def test_rotations_of_a_series_that_meets_all_year_count_from_the_first_day_of_s
     )
     assert meeting_number(on_the_first_day, on_the_first_day.teams["t"], opening) == 0
     # The evening before the first day (already that day in UTC and in Tokyo) is still before it.
-    the_evening_before = team_config(
+    the_evening_before = two_member_team(
         {"key": "wed", "rule": "weekly on Wednesday at 17:30", "skip_school_closures": False},
         school_year=["2026-08-20", "2027-06-10"],
     )
@@ -242,7 +200,7 @@ def test_rotations_of_a_series_that_meets_all_year_count_from_the_first_day_of_s
 
 
 def test_rotations_without_a_start_count_from_the_first_day_of_school() -> None:
-    config = team_config(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
+    config = two_member_team(TUESDAYS, school_year=["2026-08-20", "2027-06-10"])
     team = config.teams["t"]
     [first] = meetings_between(config, team, la("2026-08-24 00:00"), la("2026-08-26 00:00"))
     [later] = meetings_between(config, team, la("2026-09-07 00:00"), la("2026-09-09 00:00"))
@@ -251,7 +209,7 @@ def test_rotations_without_a_start_count_from_the_first_day_of_school() -> None:
 
 
 def test_a_due_time_exactly_at_a_ticks_window_start_fires_in_one_tick_only() -> None:
-    config = team_config(TUESDAYS)
+    config = two_member_team(TUESDAYS)
     team = config.teams["t"]
     ten_before = parse_relative("10 minutes before the start")
     due = la("2027-01-12 15:20")
@@ -261,7 +219,7 @@ def test_a_due_time_exactly_at_a_ticks_window_start_fires_in_one_tick_only() -> 
 
 
 def test_a_due_time_long_after_a_long_meeting_is_found_from_a_short_tick() -> None:
-    config = team_config({"key": "retreat", "rule": "monthly on the 15th at 09:00", "duration_minutes": 480})
+    config = two_member_team({"key": "retreat", "rule": "monthly on the 15th at 09:00", "duration_minutes": 480})
     team = config.teams["t"]
     follow_up = parse_relative("90 minutes after the end")
     due = la("2027-01-15 18:30")
@@ -274,7 +232,7 @@ def test_a_due_time_long_after_a_long_meeting_is_found_from_a_short_tick() -> No
 
 
 def test_a_day_offset_in_the_summer_keeps_its_date() -> None:
-    config = team_config(
+    config = two_member_team(
         {"key": "summer", "rule": "monthly on the 15th at 09:00", "skip_school_closures": False},
         school_year=["2026-08-20", "2027-06-10"],
     )
@@ -286,7 +244,7 @@ def test_a_day_offset_in_the_summer_keeps_its_date() -> None:
 
 
 def test_a_routine_cadence_may_run_through_breaks_but_not_pauses() -> None:
-    config = team_config(paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-11"}], **WINTER_BREAK)
+    config = two_member_team(paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-11"}], **WINTER_BREAK)
     team = config.teams["t"]
     window = (la("2026-12-20 00:00"), la("2027-01-19 00:00"))
     through = cadence_times(config, team, "weekly on Monday at 16:30", *window, skip_closures=False)
@@ -294,7 +252,7 @@ def test_a_routine_cadence_may_run_through_breaks_but_not_pauses() -> None:
     skipping = cadence_times(config, team, "weekly on Monday at 16:30", *window)
     assert skipping == [la("2027-01-04 16:30"), la("2027-01-18 16:30")]
     # The day before a closed day is open until its end in the team's zone.
-    config = team_config(paused=[{"name": "Retreat", "start": "2027-01-12"}], breaks=[{"start": "2027-01-19"}])
+    config = two_member_team(paused=[{"name": "Retreat", "start": "2027-01-12"}], breaks=[{"start": "2027-01-19"}])
     team = config.teams["t"]
     window = (la("2027-01-10 00:00"), la("2027-01-20 00:00"))
     assert cadence_times(config, team, "weekly on Monday at 16:30", *window, skip_closures=False) == [
@@ -308,7 +266,7 @@ def test_a_routine_cadence_may_run_through_breaks_but_not_pauses() -> None:
 
 
 def test_a_late_meeting_the_day_before_a_closed_day_is_held() -> None:
-    config = team_config(
+    config = two_member_team(
         {"key": "school", "rule": "weekly on Monday at 17:00"},
         {"key": "yearround", "rule": "weekly on Monday at 17:30", "skip_school_closures": False},
         paused=[{"name": "Retreat", "start": "2027-01-12"}],
@@ -324,7 +282,7 @@ def test_a_late_meeting_the_day_before_a_closed_day_is_held() -> None:
 
 
 def test_a_team_with_no_meeting_series_has_nothing_due_relative_to_meetings() -> None:
-    config = team_config()
+    config = two_member_team()
     team = config.teams["t"]
     for written in ("30 minutes after the end", "10 minutes before the start", "2 days before at 09:00"):
         assert (
@@ -336,7 +294,7 @@ def test_a_team_with_no_meeting_series_has_nothing_due_relative_to_meetings() ->
 
 
 def test_a_reminder_moved_across_a_break_is_due_in_the_short_tick_it_falls_in() -> None:
-    config = team_config(TUESDAYS, **WINTER_BREAK)
+    config = two_member_team(TUESDAYS, **WINTER_BREAK)
     team = config.teams["t"]
     # Tuesday Jan 5's "2 days before" is Sunday Jan 3, in no school week: it moves back to Friday Dec 18.
     moved = la("2026-12-18 09:00")
@@ -347,7 +305,7 @@ def test_a_reminder_moved_across_a_break_is_due_in_the_short_tick_it_falls_in() 
 
 
 def test_a_day_offset_after_a_meeting_that_lands_on_a_sunday_moves_to_monday() -> None:
-    config = team_config(TUESDAYS)
+    config = two_member_team(TUESDAYS)
     team = config.teams["t"]
     found = dues_relative_to_meetings(
         config, team, parse_relative("5 days after at 09:00"), la("2027-01-12 00:00"), la("2027-01-20 00:00")
