@@ -11,13 +11,11 @@ import pytest
 
 from bot.meetings import (
     cadence_times,
-    dues_relative_to_meetings,
     meeting_number,
     meetings_before,
     meetings_between,
     next_meeting,
 )
-from bot.schedule import parse_relative
 from tests.support import two_member_team
 
 LA_WINTER = timedelta(hours=8)  # Los Angeles is UTC-8 in winter
@@ -208,41 +206,6 @@ def test_rotations_without_a_start_count_from_the_first_day_of_school() -> None:
     assert meeting_number(config, team, later) == 2
 
 
-def test_a_due_time_exactly_at_a_ticks_window_start_fires_in_one_tick_only() -> None:
-    config = two_member_team(TUESDAYS)
-    team = config.teams["t"]
-    ten_before = parse_relative("10 minutes before the start")
-    due = la("2027-01-12 15:20")
-    ticks = [(due - timedelta(minutes=1), due), (due, due + timedelta(minutes=1))]
-    fired = [[at for _, at in dues_relative_to_meetings(config, team, ten_before, *tick)] for tick in ticks]
-    assert fired == [[due], []]
-
-
-def test_a_due_time_long_after_a_long_meeting_is_found_from_a_short_tick() -> None:
-    config = two_member_team({"key": "retreat", "rule": "monthly on the 15th at 09:00", "duration_minutes": 480})
-    team = config.teams["t"]
-    follow_up = parse_relative("90 minutes after the end")
-    due = la("2027-01-15 18:30")
-    found = dues_relative_to_meetings(config, team, follow_up, due - timedelta(minutes=1), due)
-    assert [(m.series.key, at) for m, at in found] == [("retreat", due)]
-    two_days = parse_relative("2 days before at 09:00")
-    reminder = la("2027-01-13 09:00")
-    found = dues_relative_to_meetings(config, team, two_days, reminder - timedelta(minutes=1), reminder)
-    assert [at for _, at in found] == [reminder]
-
-
-def test_a_day_offset_in_the_summer_keeps_its_date() -> None:
-    config = two_member_team(
-        {"key": "summer", "rule": "monthly on the 15th at 09:00", "skip_school_closures": False},
-        school_year=["2026-08-20", "2027-06-10"],
-    )
-    team = config.teams["t"]
-    reminder = parse_relative("2 days before at 09:00")
-    due = datetime(2027, 7, 13, 16, 0, tzinfo=UTC)  # 09:00 PDT, a Tuesday in the summer break
-    found = dues_relative_to_meetings(config, team, reminder, due - timedelta(minutes=1), due)
-    assert [at for _, at in found] == [due]
-
-
 def test_a_routine_cadence_may_run_through_breaks_but_not_pauses() -> None:
     config = two_member_team(paused=[{"name": "Retreat", "start": "2027-01-11", "end": "2027-01-11"}], **WINTER_BREAK)
     team = config.teams["t"]
@@ -279,35 +242,3 @@ def test_a_late_meeting_the_day_before_a_closed_day_is_held() -> None:
         ("school", la("2027-01-18 17:00")),
         ("yearround", la("2027-01-18 17:30")),
     ]
-
-
-def test_a_team_with_no_meeting_series_has_nothing_due_relative_to_meetings() -> None:
-    config = two_member_team()
-    team = config.teams["t"]
-    for written in ("30 minutes after the end", "10 minutes before the start", "2 days before at 09:00"):
-        assert (
-            dues_relative_to_meetings(
-                config, team, parse_relative(written), la("2027-01-01 00:00"), la("2027-02-01 00:00")
-            )
-            == []
-        )
-
-
-def test_a_reminder_moved_across_a_break_is_due_in_the_short_tick_it_falls_in() -> None:
-    config = two_member_team(TUESDAYS, **WINTER_BREAK)
-    team = config.teams["t"]
-    # Tuesday Jan 5's "2 days before" is Sunday Jan 3, in no school week: it moves back to Friday Dec 18.
-    moved = la("2026-12-18 09:00")
-    found = dues_relative_to_meetings(
-        config, team, parse_relative("2 days before at 09:00"), moved - timedelta(minutes=1), moved
-    )
-    assert [(m.start, at) for m, at in found] == [(la("2027-01-05 15:30"), moved)]
-
-
-def test_a_day_offset_after_a_meeting_that_lands_on_a_sunday_moves_to_monday() -> None:
-    config = two_member_team(TUESDAYS)
-    team = config.teams["t"]
-    found = dues_relative_to_meetings(
-        config, team, parse_relative("5 days after at 09:00"), la("2027-01-12 00:00"), la("2027-01-20 00:00")
-    )
-    assert [at for _, at in found] == [la("2027-01-18 09:00")]  # Sunday Jan 17 -> Monday Jan 18
