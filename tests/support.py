@@ -46,6 +46,30 @@ def build_config(
     )
 
 
+def two_member_team(
+    *series: dict[str, Any],
+    paused: list[dict[str, str]] | None = None,
+    timezone: str = "America/Los_Angeles",
+    **calendar: Any,
+) -> Config:
+    """Team "t" of one labor and one management member with these meeting series, pauses and school calendar."""
+    return build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": list(series),
+                "paused": paused or [],
+            }
+        },
+        timezone=timezone,
+        calendar=calendar,
+    )
+
+
 def ten_member_team(routines: dict[str, Any], *, rule: str = "monthly on the 2nd Tuesday at 15:30") -> Config:
     """A district team of 5 labor and 5 management members meeting monthly."""
     members = {f"l{i}": member(f"Labor{i} Person", "labor") for i in range(1, 6)}
