@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench mutation clean
+.PHONY: run test faults lint format bench mutation clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ test: $(STAMP)
 	$(BIN)/ruff check bot tests bench migrations scripts
 	$(BIN)/ruff format --check bot tests bench migrations scripts
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -c pyproject.toml -r bot
 	$(BIN)/pytest -q
+
+# The fault suite (tests/faults) at full size, on SQLite and on a throwaway PostgreSQL server (.ci/with-postgres;
+# it uses TEST_DATABASE_URL instead when that is set). `make test` runs the same tests small.
+faults: $(STAMP)
+	.ci/with-postgres env PARTNERBOT_FAULTS=full $(BIN)/pytest -q -m faults tests/faults
 
 format: $(STAMP)
 	$(BIN)/ruff format bot tests bench migrations scripts

@@ -97,11 +97,13 @@ def _postgres_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(kind: str, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty database: a SQLite file, or a private schema on the test PostgreSQL server."""
+def fresh_database(kind: str, tmp_path: Path, *, migrate: bool = True) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file, or a private schema on the test PostgreSQL server.
+    `migrate=False`: not even migrated (a first start)."""
     if kind == "sqlite":
         db = open_database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
-        upgrade(db)
+        if migrate:
+            upgrade(db)
         try:
             yield db
         finally:
@@ -116,7 +118,8 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[Database]:
     separator = "&" if "?" in base else "?"
     db = open_database(f"{base}{separator}options=-csearch_path%3D{schema}")
     try:
-        upgrade(db)
+        if migrate:
+            upgrade(db)
         yield db
     finally:
         db.engine.dispose()
