@@ -32,11 +32,12 @@ from bot.platforms.local import LocalWorkspace
 from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.runtime import Runtime
-from bot.sender import Sender
+from bot.sender import LEASE, Sender
 from bot.store.db import Database, expected_revisions, open_database, schema_status, upgrade
 from bot.store.inbound import forget_old_deliveries
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
+from bot.undelivered import report_undelivered
 from bot.web import build_web_app
 
 log = logging.getLogger("partnerbot")
@@ -111,6 +112,7 @@ class App:
     def tick(self) -> None:
         with self.tick_lock:
             report = self.ticker.reconcile()
+        report_undelivered(self.runtime)
         forget_old_deliveries(self.runtime.db, self.runtime.clock.now())
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
             if items:
@@ -168,12 +170,26 @@ def build_app(
                     platforms[entry.name] = platform
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
-    sender = Sender(db, platforms, runtime.clock)
+    sender = Sender(db, platforms, runtime.clock, lease=_seconds(env, "PARTNERBOT_SEND_LEASE", LEASE))
     app = App(runtime, platforms, handlers, ticker, sender, role)
     local = app.local
     if local is not None and hasattr(local, "demo"):
         app.demo = local.demo = DemoTime(runtime, catalog.flows, sender, lock=app.tick_lock, ticker_name=ticker.name)
     return app
+
+
+def _seconds(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """A duration in seconds from the environment; a value that is not a positive number is refused at start."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86_400:
+        raise ValueError(f"{name}={raw!r}: give a number of seconds, such as {default.total_seconds():g}")
+    return timedelta(seconds=seconds)
 
 
 @dataclass
@@ -203,7 +219,8 @@ class Serving:
         await self.runner.cleanup()
 
 
-async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: float = TICK_SECONDS) -> Serving:
+# A server in a container or behind a load balancer must listen beyond loopback (bandit B104 flags 0.0.0.0).
+async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: float = TICK_SECONDS) -> Serving:  # nosec B104
     """Start what the process's role says, and return it for `Serving.stop()`: web (the web server with the
     platforms' routes and the health pages, platform connections), worker (ticks and the outbox sender, once the
     schema is this release's, and /healthz, /readyz, /metrics), or all of it (after migrating). Port 0: any free
@@ -282,7 +299,8 @@ async def _schema_is_current(app: App, stop: asyncio.Event) -> bool:
     return False
 
 
-async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
+# Listens beyond loopback, as `start` does (bandit B104).
+async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:  # nosec B104
     """Run until SIGINT/SIGTERM: what `start` starts for the process's role, and the local terminal."""
     serving = await start(app, port, host=host)
     local = app.local if app.answers_people else None

@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import time
 from collections.abc import Iterable
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot import logs
+from bot.addresses import OutboxKey
 from bot.assembly import config_schema_json, load_config
-from bot.config.loader import ConfigError, summary
+from bot.config.loader import ConfigError, locate, summary
 from bot.flows.catalog import CATALOG
 from bot.platforms.teams import install as teams_install
 
@@ -28,13 +31,24 @@ def _config_dir(arg: str | None) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.advice import config_warnings
+    from bot.clock import SystemClock
+
+    folder = _config_dir(args.config)
     try:
-        config = load_config(_config_dir(args.config))
+        config = load_config(folder)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         print(f"\n{len(error.problems)} problem(s) found; nothing was changed.", file=sys.stderr)
         return 1
     print(summary(config))
+    # Plausible mistakes: printed, but the config is valid and the bot runs with it.
+    today = SystemClock().now().astimezone(ZoneInfo(config.organisation.timezone)).date()
+    warnings = locate(folder, config_warnings(config, today))
+    for warning in warnings:
+        print(f"warning: {warning}")
+    if warnings:
+        print(f"{len(warnings)} warning(s): the config is valid; check that each is what you meant.")
     return 0
 
 
@@ -44,7 +58,7 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bot.simulate import format_posts, keep, posts_json, simulate
+    from bot.simulate import format_posts, keep, posts_json, run_simulation
 
     try:
         config = load_config(_config_dir(args.config))
@@ -63,13 +77,22 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 2
+    if not args.verbose:  # the decisions are printed in the output: the log need not repeat them
+        logging.getLogger("bot.delivery").setLevel(logging.WARNING)
     progress = _ProgressBar(start, args.days) if sys.stderr.isatty() else None
     try:
-        posts = keep(simulate(config, start, args.days, progress=progress), args.team, args.routine)
+        result = run_simulation(config, start, args.days, progress=progress)
     finally:
         if progress is not None:
             progress.done()
-    print(posts_json(config, posts) if args.format == "json" else format_posts(config, posts))
+    posts = keep(result.posts, args.team, args.routine)
+    teams, routines = set(args.team or ()), set(args.routine or ())
+    decisions = [
+        d
+        for d in result.decisions
+        if (not teams or d.team in teams) and (not routines or OutboxKey.parse(d.key).routine in routines)
+    ]
+    print(posts_json(config, posts) if args.format == "json" else format_posts(config, posts, decisions))
     return 0
 
 
@@ -128,8 +151,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, SecretError) as error:
         print(str(error), file=sys.stderr)
         return 1
+    except ValueError as error:  # an environment variable that cannot be used, named in the message
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
     port = int(os.environ.get("PORT", "3978"))
-    asyncio.run(serve(app, port, host=os.environ.get("PARTNERBOT_HOST") or "0.0.0.0"))
+    # Beyond loopback by default, as a server behind a proxy or in a container must be (bandit B104); PARTNERBOT_HOST
+    # narrows it.
+    host = os.environ.get("PARTNERBOT_HOST") or "0.0.0.0"  # nosec B104
+    asyncio.run(serve(app, port, host=host))
     return 0
 
 

@@ -103,6 +103,7 @@ def _row(
         "payload": payload,
         "status": "pending",
         "attempts": 0,
+        "claimed_by": "",
         "not_before": now,
         "created_at": now,
         "last_error": "",

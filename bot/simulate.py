@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,12 +25,14 @@ from bot.config import Config
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
 from bot.messages import Message, message_from_json
+from bot.moments import resolve
 from bot.platforms.base import Pacing, Platform
+from bot.posting import Placement, closed_because
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database, open_database, upgrade
-from bot.store.models import OutboxItem, TickerState
+from bot.store.models import AuditEntry, OutboxItem, TickerState
 from bot.ticker import Ticker, TickReport
 
 Progress = Callable[[datetime, int], None]  # (the simulated clock, messages so far)
@@ -41,8 +43,9 @@ class SimulatedPost:
     at: datetime
     destination: Destination
     routine: str
-    message: Message
+    message: Message  # as delivered: times said as of `at`
     key: str = ""  # the outbox key
+    queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued (bot/moments.py)
 
     @property
     def team(self) -> str:
@@ -63,10 +66,10 @@ class Recorder(Platform):
         self.clock = clock
         self.posts: list[SimulatedPost] = []
 
-    def record(self, destination: Destination, message: Message, key: str) -> SentRef:
+    def record(self, destination: Destination, message: Message, key: str, queued: Message | None = None) -> SentRef:
         parsed = OutboxKey.parse(key)
         routine = str(OutboxKey(parsed.team, parsed.routine, parsed.step, *parsed.subject[:-1]))
-        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message, key))
+        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message, key, queued))
         return SentRef(self.name, destination.channel or destination.member or "", str(len(self.posts)))
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
@@ -95,7 +98,10 @@ class Recorder(Platform):
             ).all()
             for _id, kind, key, platform, channel, member, payload in due:
                 if kind == "post":  # updates change what was posted; the simulation lists posts
-                    self.record(Destination(platform, channel=channel, member=member), message_from_json(payload), key)
+                    queued = message_from_json(payload)
+                    # As the sender does: words such as "today" are said as of the moment of delivery.
+                    delivered = resolve(queued, now)
+                    self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
             if due:
                 session.execute(
                     update(OutboxItem)
@@ -105,13 +111,36 @@ class Recorder(Platform):
         return len(due)
 
 
+@dataclass(frozen=True)
+class Decision:
+    """What the posting policy did to a step (moved, merged, skipped), as the audit log keeps it."""
+
+    at: datetime
+    team: str
+    key: str
+    placement: Placement
+
+
+@dataclass(frozen=True)
+class Simulation:
+    posts: list[SimulatedPost]
+    decisions: list[Decision]
+
+
 def simulate(
+    config: Config, start: date, days: int, catalog: Catalog = CATALOG, progress: Progress | None = None
+) -> list[SimulatedPost]:
+    return run_simulation(config, start, days, catalog, progress).posts
+
+
+def run_simulation(
     config: Config,
     start: date,
     days: int,
     catalog: Catalog = CATALOG,
     progress: Progress | None = None,
-) -> list[SimulatedPost]:
+) -> Simulation:
+    """Every post of the period in time order, and every decision of the posting policy in it."""
     tz = ZoneInfo(config.organisation.timezone)
     begin = datetime.combine(start, time(0, 0), tzinfo=tz).astimezone(UTC)
     end = begin + timedelta(days=days)
@@ -133,8 +162,41 @@ def simulate(
             if wake is None:
                 break
             clock.set(wake)
+        decisions = _decisions(db, end)
         db.engine.dispose()
-    return sorted(recorder.posts, key=lambda p: p.at)
+    return Simulation(sorted(recorder.posts, key=lambda p: p.at), decisions)
+
+
+def _decisions(db: Database, end: datetime) -> list[Decision]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("posting.%")).order_by(AuditEntry.at, AuditEntry.id)
+        ).all()
+        found = []
+        for row in rows:
+            d = row.detail
+            at = datetime.fromisoformat(d["at"]) if d.get("at") else None
+            placement = Placement(d["step"], datetime.fromisoformat(d["planned"]), at, d["why"], d.get("into", ""))
+            if row.at <= end:
+                found.append(Decision(row.at, row.team, d["key"], placement))
+    return found
+
+
+def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[SimulatedPost, str]]:
+    """The posts that went on a day closed for their team in their reader's zone (the team's, for a channel), with
+    why the day is closed. The posting policy allows them only where a team chose so (skip_school_closures off)."""
+    found = []
+    for post in posts:
+        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        member = config.members.get(post.destination.member or "")
+        if member is not None:
+            zone = config.member_tz(member)
+        else:
+            zone = config.team_tz(team) if team else ZoneInfo(config.organisation.timezone)
+        why = closed_because(config, team, post.at.astimezone(zone).date())
+        if why:
+            found.append((post, why))
+    return found
 
 
 def next_wake(report: TickReport, db: Database, now: datetime, until: datetime) -> datetime | None:
@@ -187,14 +249,32 @@ def keep(
     return [p for p in posts if (not teams or p.team in teams) and (not routines or p.flow in routines)]
 
 
-def format_posts(config: Config, posts: list[SimulatedPost]) -> str:
-    chunks = []
-    for post in posts:
-        local = post.at.astimezone(_tz_of(config, post))
+def format_posts(config: Config, posts: list[SimulatedPost], decisions: list[Decision] | None = None) -> str:
+    """Posts, and the posting policy's decisions (moved, merged or skipped steps), in time order; then the count of
+    messages and of those on a closed day (0 unless a team set skip_school_closures: false)."""
+    entries: list[tuple[datetime, int, int, str]] = []  # decisions before the posts of the same moment
+    for n, post in enumerate(posts):
+        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        local = post.at.astimezone(config.team_tz(team) if team else UTC)
         where = post.destination.channel or f"{post.destination.address} (direct message)"
         text = "\n".join("    " + line for line in post.message.plain().splitlines())
-        chunks.append(f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}")
-    return "\n\n".join(chunks) + (f"\n\n{len(posts)} messages." if posts else "No messages in this period.")
+        entries.append((post.at, 1, n, f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}"))
+    for n, decision in enumerate(decisions or []):
+        team = config.teams.get(decision.team)
+        tz = config.team_tz(team) if team else ZoneInfo("UTC")
+        local = decision.at.astimezone(tz)
+        what = decision.placement.describe(tz)
+        entries.append(
+            (decision.at, 0, n, f"{local:%a %Y-%m-%d %H:%M %Z}  (posting policy)  [{decision.key}]\n    {what}")
+        )
+    chunks = [text for *_, text in sorted(entries, key=lambda e: e[:3])]
+    if not posts:
+        return "\n\n".join([*chunks, "No messages in this period."])
+    closed = closed_day_posts(config, posts)
+    tail = f"{len(posts)} messages, {len(closed)} on a closed day"
+    if decisions:
+        tail += f"; the posting policy moved, merged or skipped {len(decisions)} steps"
+    return "\n\n".join([*chunks, tail + "."])
 
 
 def posts_json(config: Config, posts: list[SimulatedPost]) -> str:

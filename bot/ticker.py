@@ -20,11 +20,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.delivery import note_posting
 from bot.flows.api import Due, Flow
 from bot.runtime import Runtime
 from bot.store.batch import batched
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_LOOKBACK = timedelta(days=3)  # how far back a restarted bot looks for missed occurrences
 FIRST_START_LOOKBACK = timedelta(hours=1)  # a brand-new database does not replay history
 ABANDONED_AFTER = timedelta(minutes=10)  # a run still 'running' after this was left by a process that died
+UTC_ZONE = ZoneInfo("UTC")
 RECHECK = timedelta(hours=6)  # each tick also re-reads this much before the last tick, to finish interrupted work
 BATCH = 50  # occurrences of one step run in one transaction: short enough that no other writer waits long
 
@@ -44,6 +47,7 @@ BATCH = 50  # occurrences of one step run in one transaction: short enough that 
 class TickReport:
     ran: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # the posting policy skipped them (bot/posting.py)
     failed: list[str] = field(default_factory=list)
     next_due: datetime | None = None
 
@@ -155,13 +159,16 @@ class Ticker:
         """Record what is too late as missed, run what is new in batches, take over what a dead process left."""
         claimed = self._already_claimed(since) if any(per_team) else {}
         missed: list[_Work] = []
+        skipped: list[_Work] = []
         rounds: list[list[_Work]] = []  # the k-th new occurrence of every team: each team's order is kept
         for team_work in per_team:
             fresh = 0
             for work in team_work:
                 claim = claimed.get(work.claim)
                 late = work.due.at < now - work.due.grace
-                if claim is None and late:
+                if claim is None and work.due.skipped:
+                    skipped.append(work)
+                elif claim is None and late:
                     missed.append(work)
                 elif claim is None:
                     if fresh == len(rounds):
@@ -170,6 +177,8 @@ class Ticker:
                     fresh += 1
                 elif not late and self._stale(claim, now) and self._take_over(work.due, claim, now):
                     self._run_claimed(work.flow, work.settings, work.due, report)
+        if skipped:
+            self._record_skipped(skipped, now, report)
         if missed:
             self._record_missed(missed, now, report)
         for round_ in rounds:
@@ -243,7 +252,20 @@ class Ticker:
             session, Occurrence, rows, unique=("routine_key", "due_at"), returning=("id", "routine_key", "due_at")
         )
         ids = {(key, at): row_id for row_id, key, at in won}
-        return {i: ids[w.claim] for i, w in enumerate(works) if w.claim in ids}
+        mine = {i: ids[w.claim] for i, w in enumerate(works) if w.claim in ids}
+        for i in mine:
+            # What the posting policy did to its steps is written down once, with the claim.
+            due = works[i].due
+            team = self.rt.config.teams.get(due.team)
+            tz = self.rt.config.team_tz(team) if team else UTC_ZONE
+            note_posting(session, due.team, due.routine_key, due.posting, tz)
+        return mine
+
+    def _record_skipped(self, works: list[_Work], now: datetime, report: TickReport) -> None:
+        """The posting policy skipped every step of these occurrences: claim them as skipped, run nothing."""
+        with self.rt.db.session() as session:
+            won = self._claim_rows(session, works, "skipped", now)
+        report.skipped += [works[i].due.routine_key for i in sorted(won)]
 
     def _record_missed(self, works: list[_Work], now: datetime, report: TickReport) -> None:
         with self.rt.db.session() as session:

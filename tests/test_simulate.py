@@ -65,7 +65,8 @@ def test_filters_and_json_for_scripts(capsys: pytest.CaptureFixture[str]) -> Non
     assert first["local_time"].endswith("-08:00") and first["key"].startswith("district/")
 
     assert main([*args, "--team", "district", "--routine", "pulse"]) == 0
-    assert capsys.readouterr().out.rstrip().endswith(" messages.")
+    tail = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert tail.endswith(" on a closed day.") and "roles" not in tail
 
 
 def test_names_that_match_nothing_are_refused_with_a_suggestion(capsys: pytest.CaptureFixture[str]) -> None:

@@ -15,8 +15,8 @@ from bot.config import Config, Member, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.deliverables.state import STATUS_LABELS, Deliverable, DeliverableEvent, add_deliverable
-from bot.flows.deliverables.steps import FLOW, describe, local_day, name_of, names_of, status_buttons, sync_yaml_items
-from bot.inbound import Reply
+from bot.flows.deliverables.steps import FLOW, describe, name_of, names_of, status_buttons, sync_yaml_items
+from bot.inbound import Reply, whole_number
 from bot.messages import Block, Context, Form, FormField, Header, Markdown, Message, Text, md, quoted
 from bot.people import find_member
 from bot.runtime import Runtime
@@ -76,7 +76,7 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
     )
     post_to_team(rt, session, team, OutboxKey(team.key, "deliverables", "done", str(item.id)), Message.text(text))
     form = Form(
-        f"Reflection: {item.title}",
+        "Reflection",
         "deliverables.reflect",
         (
             FormField("intended", "What did we intend?", "multiline"),
@@ -84,7 +84,7 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
         ),
         value=str(item.id),
         submit_label="Share",
-        intro="Two questions, once. Your answers go into the item's history for the committee.",
+        intro=md("*{}*: two questions, once. Your answers go into the item's history for the committee.", item.title),
     )
     ask = Message(
         (Text(md("*{}* is done. Before it fades: two short questions for the record.", item.title)), form),
@@ -122,19 +122,21 @@ STATUS_WORDS = {
 }
 
 
-def _item(session: Session, text: str) -> Deliverable:
-    number = text.lstrip("#")
-    if not number.isdigit():
+def _item(rt: Runtime, session: Session, member_key: str, text: str) -> Deliverable:
+    """The deliverable numbered `text`, if the person may see it: the owners, the members of its team or committee
+    and their co-chairs (and admins). Another team's item reads exactly as one that does not exist."""
+    number = whole_number(text.removeprefix("#"), low=1)
+    if number is None:
         raise UsageError(md("`{}` is not a deliverable number such as 12.", text))
-    item = session.get(Deliverable, int(number))
-    if item is None:
-        raise UsageError(f"There is no deliverable #{number}.")
+    item = session.get(Deliverable, number)
+    if item is None or not may_change(rt.config, item, member_key):
+        raise UsageError(f"There is no deliverable #{number} on your teams.")
     return item
 
 
 def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: str = "") -> Reply:
     with rt.db.session() as session:
-        item = _item(session, item_id)
+        item = _item(rt, session, member.key, item_id)
         if not may_change(rt.config, item, member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
@@ -160,6 +162,7 @@ def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: st
     "N STATUS [NOTE]",
     help="set a deliverable's status: on-track, at-risk (with a note), done or need-help",
     example="/partner deliverables status 12 at-risk survey vendor is late",
+    about_one_team=False,  # the item says whose it is: no `--team` needed, as for `edit` and `show`
 )
 def status_command(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) < 2 or inv.args[1].lower() not in STATUS_WORDS:
@@ -206,7 +209,7 @@ def edit_command(rt: Runtime, inv: Invocation) -> Reply:
     else:
         value = raw
     with rt.db.session() as session:
-        item = _item(session, inv.args[0])
+        item = _item(rt, session, inv.member.key, inv.args[0])
         if not may_change(rt.config, item, inv.member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
@@ -255,15 +258,16 @@ def status_button(rt: Runtime, inv: ActionInvocation) -> Reply:
 @action("deliverables.at_risk")
 def at_risk_button(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
-        item = _item(session, inv.action.value)
+        item = _item(rt, session, inv.member.key, inv.action.value)
         if not may_change(rt.config, item, inv.member.key):
             raise Refused(f"Only the owners, committee members and co-chairs can change #{item.id}.")
         form = Form(
-            f"At risk: {item.title}",
+            "Mark it at risk",
             "deliverables.at_risk_note",
             (FormField("note", "What puts it at risk?", "multiline"),),
             value=str(item.id),
             submit_label="Record",
+            intro=md("*{}*: a few words for the committee on what puts it at risk.", item.title),
         )
     return Reply(form=form)
 
@@ -283,7 +287,7 @@ def reflect(rt: Runtime, inv: ActionInvocation) -> Reply:
     if missing:
         return Reply(errors=missing)
     with rt.db.session() as session:
-        item = _item(session, inv.action.value)
+        item = _item(rt, session, inv.member.key, inv.action.value)
         already = session.scalar(
             select(DeliverableEvent).where(
                 DeliverableEvent.deliverable_id == item.id,
@@ -308,7 +312,7 @@ def list_open(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(md("`/partner deliverables` takes no arguments here (got `{}`).", " ".join(inv.args)))
     settings = FLOW.settings_or_defaults(rt.config, inv.team)
-    today = local_day(rt.config, inv.team, inv.now)
+    tz = rt.config.team_tz(inv.team)
     with rt.db.session() as session:
         sync_yaml_items(rt, session, inv.team, settings)
         items = session.scalars(
@@ -316,7 +320,7 @@ def list_open(rt: Runtime, inv: Invocation) -> Reply:
             .where(Deliverable.team == inv.team.key, Deliverable.status != "done")
             .order_by(Deliverable.due, Deliverable.id)
         ).all()
-        lines = [md("- {}", describe(rt.config, i, today)) for i in items]
+        lines = [md("- {}", describe(rt.config, i, tz)) for i in items]
     body = Markdown("\n").join(lines) or "No open deliverables."
     return Reply(
         private=Message(
@@ -335,8 +339,8 @@ def _mine(rt: Runtime, member_key: str, now: datetime) -> list[Markdown]:
         items = session.scalars(
             select(Deliverable).where(Deliverable.status != "done").order_by(Deliverable.due, Deliverable.id)
         ).all()
-    today = now.astimezone(ZoneInfo(rt.config.organisation.timezone)).date()
-    return [md("- {}", describe(rt.config, i, today)) for i in items if member_key in i.owners]
+    tz = ZoneInfo(rt.config.organisation.timezone)
+    return [md("- {}", describe(rt.config, i, tz)) for i in items if member_key in i.owners]
 
 
 @command("deliverables mine", help="list the open deliverables you own, on every team", about_one_team=False)
@@ -358,7 +362,7 @@ def show(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) != 1:
         raise UsageError("Give one deliverable number.")
     with rt.db.session() as session:
-        item = _item(session, inv.args[0])
+        item = _item(rt, session, inv.member.key, inv.args[0])
         events = session.scalars(
             select(DeliverableEvent).where(DeliverableEvent.deliverable_id == item.id).order_by(DeliverableEvent.id)
         ).all()
@@ -446,8 +450,7 @@ def add_submitted(rt: Runtime, inv: ActionInvocation) -> Reply:
             actor=inv.member.key,
         )
         assert item is not None
-        today = local_day(rt.config, team, inv.now)
-        line = describe(rt.config, item, today)
+        line = describe(rt.config, item, rt.config.team_tz(team))
     return Reply.say(md("Added {}. Owners get reminders before the due date.", line))
 
 

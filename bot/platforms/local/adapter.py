@@ -12,11 +12,12 @@ import asyncio
 import logging
 import shlex
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import Action, Command, Reply
+from bot.inbound import Action, Command, Reply, whole_number
 from bot.messages import Form, Message
 from bot.platforms.base import Inbound, Pacing, Platform
 from bot.platforms.local.outbound import LocalOutbound, LocalPost
@@ -108,10 +109,10 @@ class LocalWorkspace(Platform):
 
     async def _press(self, member: str, who: str, rest: str) -> str:
         words = rest.split()
-        if len(words) < 2 or not words[1].isdigit():
+        number = whole_number(words[1]) if len(words) >= 2 else None
+        if number is None:
             return "Usage: as NAME: press N [on MSG]"
-        number = int(words[1])
-        post = self._target_post(member, int(words[3]) if len(words) >= 4 and words[3].isdigit() else None)
+        post = self._target_post(member, whole_number(words[3]) if len(words) >= 4 else None)
         if post is None:
             return "There is no message with buttons for you to press."
         target = numbered_controls(post.message).get(number)
@@ -154,12 +155,20 @@ class LocalWorkspace(Platform):
         unknown = set(values) - {f.name for f in form.fields}
         if unknown:
             return f"This form has no field {', '.join(sorted(unknown))}.\n{describe_form(form)}"
+        # Required fields are enforced by the form itself, as Slack and Teams do: a field not typed keeps its value.
+        missing = [f.name for f in form.fields if f.required and not values.get(f.name, f.initial).strip()]
+        if missing:
+            return "Please fix: " + "; ".join(f"{name}: required" for name in missing)
         assert self.inbound is not None
         ref = SentRef(self.name, post.conversation, str(post.id)) if post else None
         action = Action(self.name, who, member, form.action_id, form.value, values, message=ref)
         reply = await self.inbound.action(action)
         if not reply.errors:
             close_form(self.db, opened.id)
+        elif reply.form is None:
+            # The form stays open with what was typed, as a Slack modal or a Teams card keeps its inputs.
+            kept = tuple(replace(f, initial=values.get(f.name, f.initial)) for f in form.fields)
+            open_form(self.db, member, replace(form, fields=kept), opened.post_id)
         return self._apply(member, reply, post)
 
     def _post_or_none(self, post_id: int | None) -> LocalPost | None:
