@@ -44,7 +44,8 @@ def pulse_config(
     calendar: dict[str, Any] | None = None,
     min_group_size: int = 5,
 ) -> Config:
-    """A team with `sides` members per side (keys like labor1, management2); co-chairs labor1 and management1."""
+    """A team with `sides` members per side (keys like labor1, management2), each side a party (a config without
+    parties); co-chairs labor1 and management1."""
     members = {
         f"{side}{i}": member(f"{side.capitalize()}{i} Person", side)
         for side, n in sides.items()
@@ -194,7 +195,7 @@ async def test_closing_posts_results_with_a_chart_and_prompts_the_follow_up(db: 
     assert "[image: Trend]" in ws.out.getvalue()
     text = post.plain()
     assert "5 of 6" in text and "(83%)" in text and "*Benevolence*: *3.4*" in text
-    assert "No breakdown by side this time" in text  # three people per side can never be shown
+    assert "No breakdown by party this time" in text  # three people per party can never be shown
     assert text.count("Share agendas earlier") == 5
 
     # The same results, word for word, for a member who asks; co-chairs get no more.
@@ -325,8 +326,8 @@ async def test_export_and_home_show_the_same_aggregates_and_never_a_person(db: D
         "3.00",
     )
     assert first["distribution"] == "0 10 0 10 0" and first["scale"] == "1-5"
-    sides = {(r["construct"], r["group"]): r["mean"] for r in rows if r["group"] != "team"}
-    assert sides[("Benevolence", "labor")] == "4.00" and sides[("Benevolence", "management")] == "2.00"
+    parties = {(r["construct"], r["group"]): r["mean"] for r in rows if r["group"] != "team"}
+    assert parties[("Benevolence", "Labor")] == "4.00" and parties[("Benevolence", "Management")] == "2.00"
     assert not any(key in exported for key in config.members)
 
     assert "Posted to the team" in await ws.type(

@@ -10,12 +10,12 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from bot.anonymity import can_show
+from bot.anonymity import breakdown_parties
 from bot.config import Member, Team
 from bot.delivery import post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.pulse.instruments import Instrument, configured_instruments
-from bot.flows.pulse.results import not_enough, results_message, team_results
+from bot.flows.pulse.results import membership, names_of, not_enough, results_message, team_results
 from bot.flows.pulse.state import (
     PulseParticipation,
     PulseRun,
@@ -95,6 +95,7 @@ def show_results(rt: Runtime, inv: Invocation) -> Reply:
             inv.team.min_group_size,
             inv.args[0].lower() if inv.args else None,
             order_seed=rt.seed,
+            party_names=names_of(rt.config),
         )
     return Reply(private=results_message(rt, inv.team, results))
 
@@ -213,19 +214,20 @@ def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
                 raise Refused("You were not asked in this pulse, so I can't record answers from you.")
             raise Refused("You have already answered this pulse. Each person counts once; your first answers stand.")
         run.respondents += 1
-        side = _side_to_keep(rt, team_of_run, inv.member.key) if run.side_breakdown else None
-        reshuffle_run(session, run.id, [(item, value, side) for item, value in answers], comments)
+        group = _group_to_keep(rt, team_of_run, inv.member.key) if run.party_breakdown else None
+        reshuffle_run(session, run.id, [(item, value, group) for item, value in answers], comments)
     done = Message.text("Thank you: your answers are in, stored without your name. Results come when the pulse closes.")
     return Reply(update=done, private=done)
 
 
-def _side_to_keep(rt: Runtime, team: Team | None, member_key: str) -> str | None:
-    """A side is kept with an answer only if the team has enough members of that side for it ever to be shown."""
+def _group_to_keep(rt: Runtime, team: Team | None, member_key: str) -> str | None:
+    """An answer keeps its party only if the team is such that the party could ever be shown apart; a lone
+    trustee's answers are stored without one from the start."""
     member = rt.config.members.get(member_key)
     if team is None or member is None:
         return None
-    same_side = sum(1 for m in rt.config.team_members(team) if m.side == member.side)
-    return member.side if can_show(same_side, team.min_group_size) else None
+    showable = breakdown_parties(membership(rt.config, team), team.min_group_size)
+    return member.party if member.party in showable else None
 
 
 @action("pulse.decline")

@@ -17,7 +17,19 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, text, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.pulse.instruments import Instrument
@@ -35,7 +47,7 @@ class PulseRun(Base):
     instrument: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))  # the cadence time or "manual:<n>"; unique per team
     snapshot: Mapped[dict[str, Any]]  # the instrument exactly as asked (instruments.Instrument)
-    side_breakdown: Mapped[bool]
+    party_breakdown: Mapped[bool]
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     opened_by: Mapped[str] = mapped_column(String(100), default="schedule")  # "schedule" or a co-chair's key
     opened_at: Mapped[datetime]
@@ -47,6 +59,9 @@ class PulseRun(Base):
     shuffles: Mapped[int] = mapped_column(Integer, default=0)  # bumped first by each submission: a per-run lock
     followup: Mapped[str] = mapped_column(Text, default="")  # "you said, we did", written by a co-chair
     followup_by: Mapped[str] = mapped_column(String(100), default="")
+    # The parties whose results the run showed apart, decided once when it closed (bot/anonymity.py), so that later
+    # runs are judged against what was really shown. None for runs closed before parties: see results.py.
+    parties_shown: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class PulseParticipation(Base):
@@ -72,11 +87,14 @@ class PulseAnswer(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("pulse_runs.id", ondelete="CASCADE"), index=True)
     item: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
-    side: Mapped[str | None] = mapped_column(String(20))  # only when the run breaks results down by side
+    # The answer's group: the key of the member's party, or None. Kept only when the run breaks results down by
+    # party and the party could ever be shown apart (bot/anonymity.py: breakdown_parties); dropped at closing for
+    # parties the run did not show.
+    group: Mapped[str | None] = mapped_column("group", String(60))
 
 
 class PulseComment(Base):
-    """One free-text answer. Same rules as answers; never stored with a side."""
+    """One free-text answer. Same rules as answers; never stored with a party."""
 
     __tablename__ = "pulse_comments"
 
@@ -146,21 +164,21 @@ def reshuffle_run(
     run_id: int,
     new_answers: list[tuple[str, int, str | None]],
     new_comments: list[tuple[str, str]],
-    keep_sides: set[str] | None = None,
+    keep_groups: set[str] | None = None,
 ) -> None:
     """Rewrite all of a run's answers (old and new) in a fresh random order with fresh random ids, and touch every
     participation row of the run in member-key order, all inside the caller's transaction (which holds lock_run).
-    With `keep_sides`, any other side is dropped from the rewritten answers (used at closing).
+    With `keep_groups`, any other group is dropped from the rewritten answers (used at closing).
     """
     if session.get_bind().dialect.name == "sqlite":
         # Deleted rows are overwritten with zeros rather than left in free pages of the file.
         session.execute(text("PRAGMA secure_delete=ON"))
     answers = [
-        (row.item, row.value, row.side)
+        (row.item, row.value, row.group)
         for row in session.execute(select(PulseAnswer).where(PulseAnswer.run_id == run_id)).scalars()
     ] + list(new_answers)
-    if keep_sides is not None:
-        answers = [(item, value, side if side in keep_sides else None) for item, value, side in answers]
+    if keep_groups is not None:
+        answers = [(item, value, group if group in keep_groups else None) for item, value, group in answers]
     comments = [
         (row.question, row.text)
         for row in session.execute(select(PulseComment).where(PulseComment.run_id == run_id)).scalars()
@@ -170,7 +188,7 @@ def reshuffle_run(
     if answers:
         session.execute(
             PulseAnswer.__table__.insert(),
-            [{"id": random_id(), "run_id": run_id, "item": i, "value": v, "side": s} for i, v, s in shuffled(answers)],
+            [{"id": random_id(), "run_id": run_id, "item": i, "value": v, "group": g} for i, v, g in shuffled(answers)],
         )
     if comments:
         session.execute(

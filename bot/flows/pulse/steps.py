@@ -17,7 +17,7 @@ from bot.config import Config, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.pulse.instruments import Instrument, configured_instruments
-from bot.flows.pulse.results import count_answers, results_message, side_counts, team_results, visible_sides
+from bot.flows.pulse.results import count_answers, names_of, parties_to_show, results_message, team_results
 from bot.flows.pulse.settings import MAX_REMINDERS, PulseSettings, parse_reminder
 from bot.flows.pulse.state import (
     PulseParticipation,
@@ -145,7 +145,7 @@ def open_run(
         instrument=instrument.key,
         subject=subject,
         snapshot=instrument.snapshot(),
-        side_breakdown=settings.side_breakdown and instrument.side_breakdown,
+        party_breakdown=settings.party_breakdown and instrument.party_breakdown,
         status="open",
         opened_by=opened_by,
         opened_at=opened,
@@ -222,16 +222,31 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
-    """Close a run: keep sides only where they may be shown, post the results, and ask the co-chairs to follow up."""
+    """Close a run: decide which parties it shows (against the earlier runs of its instrument), keep parties only
+    for those, post the results, and ask the co-chairs to follow up."""
     run = lock_run(session, run.id) or run
     run.status = "closed"
     run.closed_at = rt.clock.now()
     instrument = instrument_of(run)
-    # Data minimisation: a side that results may never show is not kept either (rewritten in the same shuffle).
-    by_side = side_counts(instrument, count_answers(session, [run.id])[run.id])
-    reshuffle_run(session, run.id, [], [], keep_sides=visible_sides(by_side, team.min_group_size))
+    earlier = session.scalars(
+        select(PulseRun)
+        .where(
+            PulseRun.team == team.key,
+            PulseRun.instrument == run.instrument,
+            PulseRun.status == "closed",
+            PulseRun.id != run.id,
+        )
+        .order_by(PulseRun.closed_at, PulseRun.id)
+    ).all()
+    counts = count_answers(session, [run.id, *(r.id for r in earlier if r.parties_shown is None)])
+    shown = parties_to_show(rt.config, team, run, counts[run.id], earlier, counts)
+    run.parties_shown = sorted(shown)
+    # Data minimisation: a party the results do not show is not kept either (rewritten in the same shuffle).
+    reshuffle_run(session, run.id, [], [], keep_groups=shown)
     session.flush()
-    results = team_results(session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed)
+    results = team_results(
+        session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed, party_names=names_of(rt.config)
+    )
     post_to_team(rt, session, team, run_key(team, "results", run), results_message(rt, team, results))
     prompt = Message(
         (

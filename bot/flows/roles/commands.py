@@ -13,12 +13,12 @@ from bot.addresses import OutboxKey
 from bot.config import Member, Team
 from bot.delivery import direct_message
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
-from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
-from bot.flows.roles.lineup import FACILITATOR, Candidate, replan
+from bot.flows.roles.history import members_at, members_on, newcomers_at, role_history, unavailable_for
+from bot.flows.roles.lineup import FACILITATOR, replan, shares
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
 from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
-from bot.flows.roles.steps import FLOW, ask, meeting_of, plan_lineup, send_brief, when
+from bot.flows.roles.steps import FLOW, ask, meeting_day, meeting_of, plan_lineup, send_brief, when
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
@@ -69,14 +69,20 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
     events = team_events(session, team.key)
     plan = replan(
         rotating,
-        [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
-        role_history(rt.config, team, [e for e in events if e.meeting_start < row.meeting_start], settings.window),
+        members_at(rt.config, team, meeting),
+        role_history(
+            rt.config,
+            team,
+            [e for e in events if e.meeting_start < row.meeting_start],
+            settings.window,
+            meeting_day(rt, team, meeting),
+        ),
         current,
         locked={r for r, a in stored.items() if a.status in ("confirmed", "swapped") and a is not row},
         unavailable=unavailable_for(rt.config, team, meeting, events),
         newcomers=newcomers_at(rt.config, team, meeting),
         taken=set(fixed_members(rt.config, team, settings).values()),
-        alternate_sides=settings.alternate_sides,
+        by_party=settings.by_party,
         stand_ins=team.co_chairs,
     )
     for slot_role, new in plan.items():
@@ -329,29 +335,41 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
     return Reply(private=message)
 
 
-@command("roles history", help="how often each member and each side has held each role")
+@command("roles history", help="how often each member and each party has held each role")
 def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(f"`/partner roles history` takes no arguments (got `{' '.join(inv.args)}`).")
     settings = FLOW.require(rt.config, inv.team)
     with rt.db.session() as session:
         events = team_events(session, inv.team.key, before=inv.now)
-    history = role_history(rt.config, inv.team, events, settings.window)
+    today = inv.now.astimezone(rt.config.team_tz(inv.team)).date()
+    history = role_history(rt.config, inv.team, events, settings.window, today)
     meetings = len({e.meeting for e in events})
     roles = settings.rotating()
     members = rt.config.team_members(inv.team)
-    by_side: dict[str, dict[str, int]] = {}
-    for m in members:
-        for role in roles:
-            by_side.setdefault(m.side, {}).setdefault(role, 0)
-            by_side[m.side][role] += history.count(role, m.key)
+    parties = rt.config.team_parties(inv.team)
+    fixed = set(fixed_members(rt.config, inv.team, settings).values())
+    share = shares([c for c in members_on(rt.config, inv.team, today) if c.key not in fixed])
+    # Per party: turns held at each role over the school year, and the turns its share of the team comes to.
+    by_party = [
+        (
+            rt.config.parties[key],
+            len(of_party),
+            {
+                role: (history.party_count(role, key), float(history.meetings(role) * share.get(key, 0)))
+                for role in roles
+            },
+        )
+        for key, of_party in parties.items()
+    ]
     text = rt.templates.render(
         "roles/history.md.j2",
         team=inv.team,
         roles=roles,
         members=members,
+        party_of=rt.config.party_of,
         history=history,
-        by_side=by_side,
+        by_party=by_party,
         meetings=min(meetings, settings.window),
     )
     return Reply(private=Message((Header(f"{inv.team.name}: who has held which role"), Text(text)), text))

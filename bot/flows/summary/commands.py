@@ -108,7 +108,9 @@ def _attribution_errors(rt: Runtime, found: list[Any]) -> dict[str, str]:
     by_field: dict[str, list[str]] = {}
     for item in found:
         name = "talking_points" if item.where.startswith("talking") else "discussion"
-        text = rt.templates.render("summary/attribution.md.j2", a=item, suggestion=role_wording(item.member))
+        text = rt.templates.render(
+            "summary/attribution.md.j2", a=item, suggestion=role_wording(item.member, rt.config.party_of(item.member))
+        )
         by_field.setdefault(name, []).append(text)
     return {name: " ".join(texts) for name, texts in by_field.items()}
 

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.config import Config, Member, Team
+from bot.config import Config, Member, Party, Team
 from bot.identity import known_handles
 from bot.messages import Form, FormField
 from bot.people import find_member
@@ -271,13 +271,10 @@ def attributions(config: Config, team: Team, parsed: ParsedSummary) -> list[Attr
     return found
 
 
-def role_wording(member: Member) -> str:
+def role_wording(member: Member, party: Party) -> str:
     """How to name a speaker without naming them: 'a principal', 'one union representative'."""
     if member.role:
         article = "an" if member.role[0].lower() in "aeiou" else "a"
         return f"{article} {member.role.lower()}"
-    return {
-        "labor": "one union representative",
-        "management": "one district administrator",
-        "board": "a board member",
-    }.get(member.side, "one member")
+    by_side = {"labor": "one union representative", "management": "one district administrator"}
+    return by_side.get(party.side, f"a representative of {party.name}")

@@ -165,7 +165,9 @@ def context(rt: Runtime, session: Session, team: Team, row: MeetingSummary) -> d
         "s": parsed,
         "owners": lambda keys: ", ".join(names[k].name if k in names else k for k in keys),
         "committee": lambda key: rt.config.teams[key].name if key in rt.config.teams else key,
-        "note_taker": ", ".join(role_wording(names[k]) for k in row.note_takers if k in names),
+        "note_taker": ", ".join(
+            role_wording(names[k], rt.config.party_of(names[k])) for k in row.note_takers if k in names
+        ),
         "done_since": list(done),
     }
 
