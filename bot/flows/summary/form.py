@@ -146,8 +146,11 @@ def _names(value: str, *, split_and: bool = True) -> list[str]:
 
 
 def known_constituencies(config: Config, team: Team, extra: Iterable[str] = ()) -> list[str]:
+    """Whom talking points may be for: the team's constituency bindings, its members' constituencies, the
+    parties at its table (by name) and the routine's extra labels."""
     labels = {*team.constituency_channels, *extra}
     labels |= {m.constituency for m in config.team_members(team) if m.constituency}
+    labels |= {config.parties[key].name for key in config.team_parties(team)}
     return sorted(labels)
 
 
@@ -202,7 +205,9 @@ def parse_summary(
             out.action_items.append(ActionItem(head, tuple(owners), due, committee))
 
     allowed = known_constituencies(config, team, constituencies)
-    lowered = {c.lower(): c for c in allowed}
+    # A party may be named by its key too (`for: rta`); it stands for the party's name.
+    lowered = {key.lower(): config.parties[key].name for key in config.team_parties(team)}
+    lowered |= {c.lower(): c for c in allowed}
     points = _lines(raw.get("talking_points", ""))
     if len(points) > MAX_TALKING_POINTS:
         problems.setdefault("talking_points", []).append(
