@@ -5,6 +5,7 @@ Nothing else in the package reads the wall clock; time is always an argument or 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -14,10 +15,17 @@ class Clock(Protocol):
         """The current instant, timezone-aware, in UTC."""
         ...
 
+    async def sleep(self, seconds: float) -> None:
+        """Wait `seconds` on this clock (pacing of HTTP calls): real waiting, or moving a fake clock."""
+        ...
+
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
 
 
 class FakeClock:
@@ -37,3 +45,9 @@ class FakeClock:
     def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
         self._now += delta if delta is not None else timedelta(**kwargs)
         return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Waiting on a fake clock moves it (and lets other tasks run), so paced code runs at full speed in tests."""
+        if seconds > 0:
+            self.advance(seconds=seconds)
+        await asyncio.sleep(0)

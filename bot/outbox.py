@@ -86,3 +86,20 @@ def _insert_once(session: Session, item: OutboxItem, not_before: datetime | None
     except IntegrityError:
         return False
     return True
+
+
+def direct_conversation(session: Session, platform: str, member: str) -> str | None:
+    """Where the platform put an earlier direct message to `member` (Slack: the DM channel id its post returned),
+    or None: the outbox's own record, so a restarted platform need not ask the platform to open it again."""
+    return session.scalar(
+        select(OutboxItem.sent_conversation)
+        .where(
+            OutboxItem.platform == platform,
+            OutboxItem.member == member,
+            OutboxItem.channel.is_(None),
+            OutboxItem.status == "sent",
+            OutboxItem.sent_conversation.is_not(None),
+        )
+        .order_by(OutboxItem.id.desc())
+        .limit(1)
+    )

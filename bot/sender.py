@@ -241,8 +241,8 @@ class Sender:
             await asyncio.to_thread(self._finish, item.id, "failed", error=error.reason)
             return
         except TransientError as error:
-            await asyncio.to_thread(self._retry_later, item, error.reason, error.retry_after)
-            if error.retry_after:
+            await asyncio.to_thread(self._retry_later, item, error.reason, error.retry_after, error.nothing_sent)
+            if error.retry_after and error.whole_platform:
                 self._paused_until[item.platform] = self.clock.now() + timedelta(seconds=error.retry_after)
             return
         except Exception as error:  # an unexpected bug in a platform: treat as transient, but say so
@@ -286,10 +286,14 @@ class Sender:
                 if ref is not None:
                     row.sent_conversation, row.sent_message_id = ref.conversation, ref.message_id
 
-    def _retry_later(self, item: OutboxItem, reason: str, retry_after: float | None) -> None:
+    def _retry_later(
+        self, item: OutboxItem, reason: str, retry_after: float | None, nothing_sent: bool = False
+    ) -> None:
         with self.db.session() as session:
             row = session.get(OutboxItem, item.id)
             assert row is not None
+            if nothing_sent:  # refused by a rate limit, or never sent: the attempt is not spent, nothing to search
+                row.attempts -= 1
             if row.attempts >= self.max_attempts:
                 row.status, row.last_error = "failed", f"gave up after {row.attempts} attempts: {reason}"
                 log.error("outbox %s: %s", row.key, row.last_error)

@@ -43,11 +43,24 @@ class PermanentError(DeliveryError):
 
 
 class TransientError(DeliveryError):
-    """Try again later; `retry_after` (seconds) when the platform said how long to wait."""
+    """Try again later; `retry_after` (seconds) when the platform said how long to wait. `whole_platform`: the wait
+    applies to everything the sender sends there (a platform-wide rate limit); False when it concerns only this
+    message (a look-up the platform paces itself, whose limit must not hold up other messages). `nothing_sent`:
+    the platform is sure the message was not posted (a rate limit refused it, or it never left), so the attempt
+    is not spent and the next one need not search for it."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        retry_after: float | None = None,
+        *,
+        whole_platform: bool = True,
+        nothing_sent: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.retry_after = retry_after
+        self.whole_platform = whole_platform
+        self.nothing_sent = nothing_sent
 
 
 class Platform(ABC):

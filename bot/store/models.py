@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -107,7 +107,7 @@ class AuditEntry(Base):
 
 
 class MemberIdentity(Base):
-    """A platform user id learned at run time (for example through Slack's users.lookupByEmail)."""
+    """A platform user id learned at run time (for example from Slack's workspace directory, by e-mail)."""
 
     __tablename__ = "member_identities"
     __table_args__ = (UniqueConstraint("platform", "user_id", name="uq_identity"),)
@@ -131,3 +131,15 @@ class ConversationRef(Base):
     scope_id: Mapped[str] = mapped_column(String(200))  # channel id or member key
     reference: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
+
+
+class HostedImage(Base):
+    """An image a platform shows from our own web server instead of inside a message (a chart on Teams, whose
+    messages are limited to about 28 KB). Named by the SHA-256 of its bytes, so the same chart is stored once."""
+
+    __tablename__ = "hosted_images"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(50))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(index=True)

@@ -3,6 +3,7 @@ contract covers every module outside bot.platforms, bot.web and bot.app, and the
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tomllib
@@ -26,7 +27,7 @@ def test_every_platform_package_has_the_same_layout() -> None:
 def test_listing_the_platforms_imports_no_sdk() -> None:
     code = (
         "import sys; from bot.platforms.registry import PLATFORM_NAMES; import bot.config, bot.identity, "
-        "bot.audience; print(PLATFORM_NAMES, [m for m in ('slack_bolt', 'slack_sdk', 'botbuilder', 'aiohttp') "
+        "bot.audience; print(PLATFORM_NAMES, [m for m in ('slack_bolt', 'slack_sdk', 'microsoft_agents', 'aiohttp') "
         "if m in sys.modules])"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
@@ -35,7 +36,17 @@ def test_listing_the_platforms_imports_no_sdk() -> None:
 
 def test_the_sdk_contract_covers_every_module_outside_the_edge() -> None:
     contracts = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
-    sdk = next(c for c in contracts if "botbuilder" in c["forbidden_modules"])
+    sdk = next(c for c in contracts if "microsoft_agents" in c["forbidden_modules"])
     tops = {f"bot.{p.stem}" for p in (REPO / "bot").iterdir() if p.suffix == ".py" and p.stem != "__init__"}
     tops |= {f"bot.{p.name}" for p in (REPO / "bot").iterdir() if (p / "__init__.py").is_file()}
     assert tops - SDK_HOMES == set(sdk["source_modules"])
+
+
+def test_no_bot_framework_sdk_remains() -> None:
+    """botbuilder-python is archived (support ended 2025-12-31): Teams runs on the Microsoft 365 Agents SDK."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    requirements = project["dependencies"] + [r for extra in project["optional-dependencies"].values() for r in extra]
+    assert not [r for r in requirements if r.lower().startswith(("botbuilder", "msrest", "microsoft-teams"))]
+    sources = [p for folder in ("bot", "tests", "bench", "migrations") for p in (REPO / folder).rglob("*.py")]
+    imports = re.compile(r"^\s*(from|import)\s+(botbuilder|msrest)\b", re.MULTILINE)
+    assert not [str(p) for p in sources if imports.search(p.read_text(encoding="utf-8"))]

@@ -82,6 +82,8 @@ async def start_bot(
     config: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
 ) -> AsyncIterator[Any]:
+    if isinstance(clock, FakeClock):  # Slack's limits counted on the test's clock, which pacing moves
+        mock.use_clock(lambda: clock.now().timestamp())
     api_url = await mock.start()
     write_config(folder, config or district_config())
     env = env or {"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": SECRET}

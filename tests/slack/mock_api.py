@@ -1,8 +1,14 @@
 """A Slack Web API stand-in on loopback, and a client that signs requests to /slack/events exactly as Slack does.
 
 The mock records every call; it can be told to answer a method with HTTP 429 + Retry-After, HTTP 500, a Slack
-error such as not_in_channel, or to hang after recording (a sender killed mid-call); and it can enforce Slack's
-pacing (1 post per second per channel, and a workspace-wide rate) by answering 429 itself. Used by tests and bench.
+error such as not_in_channel, or to hang after recording (a sender killed mid-call). It enforces Slack's rate limits
+by answering 429 + Retry-After itself, on its own clock (a test passes its fake clock, so nothing waits):
+- every method it serves at its documented tier (CALLS_PER_MINUTE): at most that many accepted calls of the method
+  in any 60 seconds (a strict reading of "N+ per minute"; refused calls do not count);
+- chat.postMessage: at most one post a second per channel (a post to a user id counts in their DM channel), and,
+  when `workspace_per_second` is set, a workspace-wide token bucket of that rate holding `workspace_burst` posts
+  (default: one second's worth). Slack does not publish its workspace limit ("several hundred a minute").
+Used by tests and bench.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ import hashlib
 import hmac
 import itertools
 import json
+import math
 import time
 import urllib.parse
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +30,34 @@ from aiohttp import ClientSession, WSMsgType, web
 
 from tests.slack.workspace import serve_on_loopback
 
+# Slack's documented tier of every method the stand-in serves, as calls per minute (each method's page on
+# docs.slack.dev names its tier: Tier 1 1+, Tier 2 20+, Tier 3 50+, Tier 4 100+). chat.postMessage is special (above).
+CALLS_PER_MINUTE: dict[str, int] = {
+    "apps.connections.open": 1,  # Tier 1
+    "users.list": 20,  # Tier 2
+    "users.lookupByEmail": 50,  # Tier 3
+    "conversations.open": 50,  # Tier 3
+    "conversations.history": 50,  # Tier 3 (internal apps)
+    "chat.update": 50,  # Tier 3
+    "users.info": 100,  # Tier 4
+    "chat.postEphemeral": 100,  # Tier 4
+    "views.open": 100,  # Tier 4
+    "views.publish": 100,  # Tier 4
+    "views.update": 100,  # Tier 4
+    "files.getUploadURLExternal": 100,  # Tier 4
+    "files.completeUploadExternal": 100,  # Tier 4
+    "auth.test": 100,  # special; generous
+}
+POST_MESSAGE = "chat.postMessage"
+USERS_LIST_MAX_PAGE = 1000
+EPSILON = 1e-6  # seconds: float noise in clock arithmetic never decides a limit
+
 
 @dataclass
 class Call:
     method: str
     args: dict[str, Any]
-    at: float  # time.monotonic() when received
+    at: float  # the mock's clock when received
 
 
 @dataclass
@@ -36,24 +66,31 @@ class Planned:
     error: str | None = None
     retry_after: int | None = None
     hang: bool = False
+    after: int = 0  # answer this many calls normally first
 
 
 @dataclass
 class MockSlack:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> users.info "user"
-    per_channel_interval: float = 0.0  # enforce: seconds between posts to one channel (0 = off)
-    workspace_per_second: float = 0.0  # enforce: token bucket of this rate and burst (0 = off)
+    clock: Callable[[], float] = time.monotonic  # seconds; tests pass their fake clock
+    tiers: bool = True  # enforce CALLS_PER_MINUTE for every method (False: answer whatever comes)
+    per_channel_interval: float = 1.0  # enforce: seconds between posts to one channel (0 = off)
+    workspace_per_second: float = 0.0  # enforce: token bucket of this rate (0 = off) ...
+    workspace_burst: float = 0.0  # ... holding this many posts (0 = one second's worth)
     calls: list[Call] = field(default_factory=list)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (response_url path, body)
-    rejected: int = 0  # posts the mock itself rate-limited
+    rejected: int = 0  # calls the mock itself rate-limited
+    rejected_by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
     def __post_init__(self) -> None:
         self._plans: dict[str, deque[Planned]] = defaultdict(deque)
         self._ts = itertools.count(1)
         self._last_post: dict[str, float] = {}
-        self._tokens = self.workspace_per_second
-        self._refilled = time.monotonic()
+        self.workspace_burst = self.workspace_burst or self.workspace_per_second
+        self._tokens = self.workspace_burst
+        self._refilled = self.clock()
+        self._accepted: dict[str, deque[float]] = defaultdict(deque)  # method -> accepted calls' times, last minute
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.received = asyncio.Event()
@@ -63,12 +100,17 @@ class MockSlack:
 
     # --- telling it what to do ---------------------------------------------------------------------------------
 
+    def use_clock(self, clock: Callable[[], float]) -> None:
+        """Count rate limits on `clock` (seconds), for example a test's fake clock."""
+        self.clock = clock
+        self._refilled = clock()
+
     def fail(self, method: str, *, status: int = 200, error: str | None = None, retry_after: int | None = None):
         self._plans[method].append(Planned(status, error, retry_after))
 
-    def hang(self, method: str) -> None:
-        """Record the next call of `method`, then never answer it."""
-        self._plans[method].append(Planned(hang=True))
+    def hang(self, method: str, *, after: int = 0) -> None:
+        """Record the next call of `method` (after `after` more), then never answer it."""
+        self._plans[method].append(Planned(hang=True, after=after))
 
     # --- reading what happened --------------------------------------------------------------------------------
 
@@ -77,6 +119,11 @@ class MockSlack:
 
     def methods(self) -> set[str]:
         return {call.method for call in self.calls}
+
+    def tiered(self) -> list[Call]:
+        """Calls of the tiered methods that look people or conversations up (not posting, not updating)."""
+        lookups = ("users.list", "users.lookupByEmail", "users.info", "conversations.open", "conversations.history")
+        return [call for call in self.calls if call.method in lookups]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         deadline = time.monotonic() + timeout
@@ -121,43 +168,66 @@ class MockSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         args = await self._args(request)
-        self.calls.append(Call(method, args, time.monotonic()))
+        self.calls.append(Call(method, args, self.clock()))
         self.received.set()
         plans = self._plans.get(method)
-        if plans:
+        if plans and plans[0].after:
+            plans[0].after -= 1
+        elif plans:
             plan = plans.popleft()
             if plan.hang:  # Slack did the work; the caller never hears back
+                self._post_limited(self._channel(args)) if method == POST_MESSAGE else self._tier_limited(method)
                 self._answer(method, args)
                 await self._released.wait()
                 raise web.HTTPServiceUnavailable()
             headers = {"Retry-After": str(plan.retry_after)} if plan.retry_after is not None else {}
             error = plan.error or ("ratelimited" if plan.status == 429 else "internal_error")
             return web.json_response({"ok": False, "error": error}, status=plan.status, headers=headers)
-        if method in ("chat.postMessage", "chat.postEphemeral"):
-            limited = self._rate_limited(str(args.get("channel")))
-            if limited:
-                self.rejected += 1
-                return web.json_response(
-                    {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": "1"}
-                )
+        wait = self._post_limited(self._channel(args)) if method == POST_MESSAGE else self._tier_limited(method)
+        if wait is not None:
+            self.rejected += 1
+            self.rejected_by_method[method] += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         return web.json_response(self._answer(method, args))
 
-    def _rate_limited(self, channel: str) -> bool:
-        now = time.monotonic()
+    def _tier_limited(self, method: str) -> float | None:
+        """None when the call is allowed (and counted); else seconds until the method's window has room."""
+        limit = CALLS_PER_MINUTE.get(method)
+        if not self.tiers or limit is None:
+            return None
+        now = self.clock()
+        accepted = self._accepted[method]
+        while accepted and accepted[0] <= now - 60.0 + EPSILON:
+            accepted.popleft()
+        if len(accepted) >= limit:
+            return accepted[0] + 60.0 - now
+        accepted.append(now)
+        return None
+
+    def _post_limited(self, channel: str) -> float | None:
+        now = self.clock()
         if self.per_channel_interval:
             last = self._last_post.get(channel)
-            if last is not None and now - last < self.per_channel_interval:
-                return True
+            if last is not None and now - last < self.per_channel_interval - EPSILON:
+                return last + self.per_channel_interval - now
         if self.workspace_per_second:
-            self._tokens = min(
-                self.workspace_per_second, self._tokens + (now - self._refilled) * self.workspace_per_second
-            )
+            self._tokens = min(self.workspace_burst, self._tokens + (now - self._refilled) * self.workspace_per_second)
             self._refilled = now
-            if self._tokens < 1:
-                return True
+            if self._tokens < 1 - EPSILON:
+                return (1 - self._tokens) / self.workspace_per_second
             self._tokens -= 1
         self._last_post[channel] = now
-        return False
+        return None
+
+    @staticmethod
+    def _channel(args: dict[str, Any]) -> str:
+        """Where a post lands: a post to a user id goes to the DM channel with them (as conversations.open's)."""
+        channel = str(args.get("channel"))
+        return "D" + channel if channel.startswith("U") else channel
 
     def _next_ts(self) -> str:
         return f"1790000000.{next(self._ts):06d}"
@@ -168,13 +238,14 @@ class MockSlack:
             return ok | {"url": self.url.replace("http://", "ws://") + "/socket"}
         if method == "auth.test":
             return ok | {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Test", "url": self.url}
-        if method == "chat.postMessage":
+        if method == POST_MESSAGE:
             ts = self._next_ts()
+            channel = self._channel(args)
             posted = {"ts": ts, "text": args.get("text"), "blocks": args.get("blocks"), "user": "UBOT"}
             if args.get("metadata"):
                 posted["metadata"] = args["metadata"]
-            self.messages[str(args["channel"])].append(posted)
-            return ok | {"channel": args["channel"], "ts": ts, "message": posted}
+            self.messages[channel].append(posted)
+            return ok | {"channel": channel, "ts": ts, "message": posted}
         if method == "chat.postEphemeral":
             return ok | {"message_ts": self._next_ts()}
         if method == "chat.update":
@@ -192,6 +263,13 @@ class MockSlack:
                 for m in reversed(self.messages.get(str(args["channel"]), []))
             ]
             return ok | {"messages": history[: int(args.get("limit") or 100)], "has_more": False}
+        if method == "users.list":
+            people = list(self.users.values())
+            start = int(args.get("cursor") or 0)
+            size = min(int(args.get("limit") or 0) or len(people), USERS_LIST_MAX_PAGE)
+            more = start + size < len(people)
+            page = people[start : start + size]
+            return ok | {"members": page, "response_metadata": {"next_cursor": str(start + size) if more else ""}}
         if method == "users.info":
             user = self.users.get(str(args["user"]))
             return ok | {"user": user} if user else {"ok": False, "error": "user_not_found"}

@@ -1,11 +1,13 @@
 """The pulse results post that the routine really makes, chart included, delivered on Slack (uploaded with
-files_upload_v2) and Teams (embedded in the Adaptive Card), as it is shown in the local workspace."""
+files_upload_v2) and Teams (served from our own web server at a signed address, not embedded: a Teams message is
+limited to about 28 KB), as it is shown in the local workspace."""
 
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
+
+import aiohttp
 
 from bot.addresses import Destination
 from bot.messages import Image, Message
@@ -20,6 +22,8 @@ from tests.teams.test_http import CHANNEL as TEAMS_CHANNEL
 from tests.teams.test_http import paced_sender, teams_config
 from tests.teams.test_http import post as post_activity
 from tests.test_pulse import OPENING, Workspace, open_by_command, pulse_config, trust_answers
+
+PUBLIC = "https://partnerbot.district.example"
 
 
 async def results_post(db: Database) -> Message:
@@ -57,18 +61,31 @@ async def test_the_results_chart_is_uploaded_on_slack(bot: SlackBot, tmp_path: P
     assert done.args["channel_id"] == SLACK_CHANNEL
 
 
-async def test_the_results_chart_is_embedded_on_teams(sqlite_db: Database) -> None:
+async def test_the_results_chart_is_served_to_teams_from_a_signed_address(sqlite_db: Database) -> None:
     post = await results_post(sqlite_db)
     rt = runtime(teams_config(), sqlite_db, OPENING, platforms=("teams",))
-    async with connector() as mock, bot_server(rt) as (url, platform):
+    env = {"PARTNERBOT_TEAMS": "emulator", "PARTNERBOT_PUBLIC_URL": PUBLIC}
+    async with connector() as mock, bot_server(rt, env) as (url, platform):
         # The bot is added to the team: Teams tells it the channel's conversation, which it keeps.
         added = Activities(mock.url, TEAMS_CHANNEL).in_channel(
             "conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]
         )
-        assert await post_activity(url, added) in (200, 201)
+        assert await post_activity(url, added) == 202
         queue(rt, Destination("teams", channel=TEAMS_CHANNEL), post)
         await paced_sender(rt, platform).drain_until_empty()
-    [sent] = mock.sent(TEAMS_CHANNEL)
-    card = json.dumps(sent.body)
+        [sent] = mock.sent(TEAMS_CHANNEL)  # the stand-in checked it: valid card, under Teams' size limit
+        [image] = [e for e in sent.body["attachments"][0]["content"]["body"] if e["type"] == "Image"]
+        address = image["url"]
+        assert address.startswith(PUBLIC + "/teams/images/") and "base64" not in json.dumps(sent.body)
+        async with aiohttp.ClientSession() as session:
+            local = url + address.removeprefix(PUBLIC)
+            async with session.get(local) as response:
+                assert response.status == 200 and response.content_type == "image/png"
+                assert await response.read() == chart_of(post)
+            forged = local.replace("sig=", "sig=0")
+            async with session.get(forged) as response:
+                assert response.status == 403
+            rt.clock.advance(days=401)  # type: ignore[attr-defined]
+            async with session.get(local) as response:
+                assert response.status == 403  # the address has expired
     assert "Benevolence" in sent.text
-    assert "data:image/png;base64," + base64.b64encode(chart_of(post)).decode() in card

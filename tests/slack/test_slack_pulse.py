@@ -57,7 +57,9 @@ async def test_a_member_answers_the_pulse_in_a_modal(pulse_bot: SlackBot) -> Non
     assert status == 200 and "Opened *Trust in our partnership*" in bot.mock.responses[0][1]["text"]
     Ticker(bot.rt, CATALOG.flows).reconcile()
     await bot.sender.drain_until_empty()
-    invitation = next(c for c in bot.mock.of("chat.postMessage") if c.args["channel"] == "DUL2")
+    # Posted to the user id (no conversations.open): Slack puts it in the DM channel with them.
+    invitation = next(c for c in bot.mock.of("chat.postMessage") if c.args["channel"] == "UL2")
+    assert not bot.mock.of("conversations.open")
     buttons = [e for b in invitation.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
     answer = next(b for b in buttons if b["action_id"].startswith("pulse.answer"))
 

@@ -40,6 +40,32 @@ def numbered_members(count: int) -> dict[str, dict[str, Any]]:
     }
 
 
+def members_by_email(count: int) -> dict[str, dict[str, Any]]:
+    """m0..mN as an admin writes them: name, side and e-mail, no Slack id."""
+    return {
+        f"m{i}": {"name": f"Member {i}", "side": "labor" if i % 2 else "management", "email": email_of(i)}
+        for i in range(count)
+    }
+
+
+def email_of(i: int) -> str:
+    return f"member{i}@district.example.org"
+
+
+def workspace_people(count: int, *, others: int = 0) -> dict[str, dict[str, Any]]:
+    """The Slack side of members_by_email(count) (users.list / users.info shapes), every third e-mail in Slack in
+    another case, plus `others` people who are no member, a bot and a deactivated account."""
+    people: dict[str, dict[str, Any]] = {}
+    for i in range(count):
+        email = email_of(i).upper() if i % 3 == 0 else email_of(i)
+        people[f"U{i:05d}"] = {"id": f"U{i:05d}", "tz": "America/Chicago", "profile": {"email": email}}
+    for j in range(others):
+        people[f"UX{j:05d}"] = {"id": f"UX{j:05d}", "tz": "America/Denver", "profile": {"email": f"x{j}@other.org"}}
+    people["UBOT2"] = {"id": "UBOT2", "is_bot": True, "profile": {}}
+    people["UGONE"] = {"id": "UGONE", "deleted": True, "profile": {"email": "gone@district.example.org"}}
+    return people
+
+
 def write_config(folder: Path, config: dict[str, Any]) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "partnerbot.yaml").write_text(json.dumps(config))  # JSON is YAML

@@ -1,14 +1,13 @@
-"""Every kind of neutral block rendered as an Adaptive Card, validated against the typed Adaptive Card models that
-Microsoft ships for Teams (microsoft-teams-cards): each element and action type must exist there, each property must
-be one the model declares, with a value of the declared type and enumeration."""
+"""Every kind of neutral block rendered as an Adaptive Card valid against the official schema 1.5 (cards.py), written
+the Teams way: code in monospace runs, quotes in an emphasis container, real emoji, Teams' markdown; a large chart
+shown from a hosted address instead of embedded, and no message over Teams' size limit."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
-from microsoft_teams.cards import core
-from pydantic import BaseModel
 
 from bot.messages import (
     Button,
@@ -25,41 +24,7 @@ from bot.messages import (
     Text,
 )
 from bot.platforms.teams import renderer as cards
-
-# "Input.Text" -> TextInput, "Action.Submit" -> SubmitAction, ... straight from the package's models.
-TYPED: dict[str, type[core.SerializableObject]] = {
-    cls.model_fields["type"].default: cls
-    for cls in vars(core).values()
-    if isinstance(cls, type) and issubclass(cls, core.SerializableObject) and "type" in cls.model_fields
-}
-GENERIC = (core.CardElement, core.Action, core.ContainerLayout)
-FREE_FORM = (core.SubmitActionData,)  # Action.Submit data is whatever the bot wants back
-
-
-def validate(node: dict[str, Any], path: str = "card") -> None:
-    assert node.get("type") in TYPED, f"{path}: unknown Adaptive Card type {node.get('type')!r}"
-    model = TYPED[node["type"]].model_validate(node)  # raises on a wrong value type or enumeration
-    _check_model(model, path, allowed_extra={"$schema"} if path == "card" else set())
-
-
-def _check_model(model: BaseModel, path: str, allowed_extra: set[str] = frozenset()) -> None:  # type: ignore[assignment]
-    if type(model) in GENERIC:  # a nested typed element: validate it with its own model
-        validate(dict(model.model_extra or {}), path)
-        return
-    if not isinstance(model, FREE_FORM):
-        unknown = set(model.model_extra or {}) - allowed_extra
-        assert not unknown, f"{path}: properties {sorted(unknown)} are not in the {type(model).__name__} model"
-    for name in type(model).model_fields:
-        _check_value(getattr(model, name), f"{path}.{name}")
-
-
-def _check_value(value: Any, path: str) -> None:
-    if isinstance(value, BaseModel):
-        _check_model(value, path)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_value(item, f"{path}[{i}]")
-
+from tests.teams.cards import assert_valid_card, first_error, message_problems, shown_texts, text_problems
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000"
@@ -76,7 +41,16 @@ MESSAGES = {
         ),
         "norm",
     ),
-    "fields": Message((Fields((("Facilitator", "Maria"), ("Note taker", "Sam"))),), "roles"),
+    "code, quote and shortcode": Message(
+        (
+            Text(
+                ":tada: *Budget* is done! Use `/partner deliverables show 3` to see it.\n> the vendor was late\n> twice"
+            ),
+            Context("Add `--team KEY` when you are on several teams."),
+        ),
+        "`code` and a quote",
+    ),
+    "fields": Message((Fields((("Facilitator", "Maria"), ("Note taker", "Sam `#12`"))),), "roles"),
     "buttons": Message(
         (
             Buttons(
@@ -102,7 +76,7 @@ MESSAGES = {
                 "Meeting summary",
                 "summary.submit",
                 (
-                    FormField("decisions", "Decisions", "multiline", hint="one per line"),
+                    FormField("decisions", "Decisions", "multiline", hint="one per line: `decision | why: reason`"),
                     FormField("owner", "Owner", "member", (("l1", "Labor1"), ("m1", "Manager1"))),
                     FormField("sides", "Sides", "multi_choice", (("labor", "Labor"), ("management", "Management"))),
                     FormField("status", "Status", "choice", (("open", "Open"), ("done", "Done")), initial="open"),
@@ -121,28 +95,63 @@ MESSAGES = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(MESSAGES))
-def test_each_message_kind_is_a_valid_adaptive_card(kind: str) -> None:
-    card = cards.render_card(MESSAGES[kind])
-    validate(card)
-    assert card["version"] == "1.5" and card["fallbackText"] == MESSAGES[kind].fallback
-
-
-def test_the_validator_rejects_what_teams_would_not_render() -> None:
-    with pytest.raises(AssertionError, match="not in the TextBlock model"):
-        validate({"type": "AdaptiveCard", "body": [{"type": "TextBlock", "text": "x", "colour": "red"}]})
-    with pytest.raises(AssertionError, match="unknown Adaptive Card type"):
-        validate({"type": "AdaptiveCard", "body": [{"type": "Input.Slider", "id": "x"}]})
-    with pytest.raises(ValueError):
-        validate({"type": "AdaptiveCard", "actions": [{"type": "Action.Submit", "style": "primary"}]})
-
-
 def _elements(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, dict):
         return ([node] if "type" in node else []) + [e for v in node.values() for e in _elements(v)]
     if isinstance(node, list):
         return [e for v in node for e in _elements(v)]
     return []
+
+
+@pytest.mark.parametrize("kind", sorted(MESSAGES))
+def test_each_message_kind_is_a_valid_adaptive_card(kind: str) -> None:
+    card = cards.render_card(MESSAGES[kind])
+    assert_valid_card(card)
+    assert card["version"] == "1.5" and card["msteams"] == {"width": "Full"}
+
+
+def test_the_validator_rejects_what_teams_would_not_render() -> None:
+    def card(*body: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"type": "AdaptiveCard", "version": "1.5", "body": list(body), **extra}
+
+    assert "colour" in first_error(card({"type": "TextBlock", "text": "x", "colour": "red"}))
+    assert first_error(card({"type": "Input.Slider", "id": "x"}))  # no such element
+    assert first_error(card(actions=[{"type": "Action.Submit", "style": "primary"}]))  # not an action style
+    assert first_error(card({"type": "TextBlock", "text": "x", "wrap": "yes"}))
+    assert first_error(card(msteams={"width": "Full", "other": 1}))  # only Teams' width is allowed there
+    assert not first_error(card({"type": "TextBlock", "text": "x"}, msteams={"width": "Full"}))
+    assert text_problems(["Use `help`", "> quoted", "well done :tada:"]) == [
+        "a backtick reaches Teams: 'Use `help`'",
+        "a quote marker reaches Teams: '> quoted'",
+        "the shortcode :tada: reaches Teams: 'well done :tada:'",
+    ]
+
+
+def test_code_quotes_and_shortcodes_become_teams_formatting() -> None:
+    card = cards.render_card(MESSAGES["code, quote and shortcode"])
+    first, quote, context = card["body"]
+    assert first["type"] == "RichTextBlock"
+    runs = {run["text"]: run for run in first["inlines"]}
+    assert runs["/partner deliverables show 3"]["fontType"] == "Monospace"
+    assert runs["Budget"]["weight"] == "Bolder" and "🎉" in first["inlines"][0]["text"]
+    assert quote["type"] == "Container" and quote["style"] == "emphasis"
+    assert quote["items"][0]["text"] == "the vendor was late\ntwice"
+    assert context["inlines"][1] == {
+        "type": "TextRun",
+        "text": "--team KEY",
+        "isSubtle": True,
+        "size": "Small",
+        "fontType": "Monospace",
+    }
+    assert card["fallbackText"] == "code and a quote"  # notifications get plain text
+    assert not text_problems(shown_texts(card))
+
+
+def test_plain_prose_goes_as_a_chat_message_in_teams_markdown() -> None:
+    activity = cards.outgoing_activity(Message.text(":wave: *Welcome* to <https://d.example/norms|our norms>"))
+    assert activity.text == "👋 **Welcome** to [our norms](https://d.example/norms)" and not activity.attachments
+    with_code = cards.outgoing_activity(Message.text("Type `help`"))
+    assert with_code.text is None and with_code.attachments[0].content["body"][0]["type"] == "RichTextBlock"
 
 
 def test_buttons_and_scales_submit_the_action_id_and_value() -> None:
@@ -170,13 +179,36 @@ def test_form_inputs_come_back_keyed_by_field_name() -> None:
     card = cards.render_card(MESSAGES["form"])
     inputs = [e for e in _elements(card) if e["type"].startswith("Input.")]
     assert all(e.get("id") for e in inputs)  # an input without an id is never sent to the bot
+    [text] = [e for e in inputs if e["id"] == "input.decisions"]
+    assert text["placeholder"] == "one per line: decision | why: reason"
     [submit] = [e for e in _elements(card) if e["type"] == "Action.Submit"]
     sent = {**submit["data"], **{e["id"]: "x" for e in inputs}}
     assert sent["partnerbot_action"] == "summary.submit" and cards.submitted_value(sent) == "meeting-3"
     assert set(cards.form_values(sent)) == {f.name for f in MESSAGES["form"].blocks[0].fields}  # type: ignore[union-attr]
 
 
-def test_image_is_embedded_as_a_data_uri_and_markdown_is_teams_markdown() -> None:
+def test_a_small_image_without_a_host_is_embedded_and_a_hosted_one_is_linked() -> None:
     [image] = [e for e in _elements(cards.render_card(MESSAGES["image"])) if e["type"] == "Image"]
     assert image["url"].startswith("data:image/png;base64,") and image["altText"] == "bar chart of ratings"
-    assert cards.teams_markdown("*bold* and _it_ <https://a.b|link>") == "**bold** and _it_ [link](https://a.b)"
+    hosted = cards.render_card(MESSAGES["image"], lambda _image: "https://bot.example/teams/images/x.png?sig=1")
+    [linked] = [e for e in _elements(hosted) if e["type"] == "Image"]
+    assert linked["url"] == "https://bot.example/teams/images/x.png?sig=1"
+
+
+def test_no_message_goes_over_the_size_limit() -> None:
+    chart = Image(PNG + bytes(20_000), "a large chart", "Trend")  # embedded, it alone would be about 27 KB
+    comments = tuple(Text(f"> comment {i}: " + "we need agendas earlier " * 8) for i in range(150))
+    big = Message((Header("Results"), chart, *comments, Buttons((Button("Follow up", "pulse.followup"),))), "big")
+
+    hosted = cards.outgoing_activity(big, lambda _image: "https://bot.example/teams/images/x.png?sig=1")
+    without_host = cards.outgoing_activity(big)
+    for activity in (hosted, without_host):
+        body = activity.model_dump(mode="json", by_alias=True, exclude_none=True)
+        assert not message_problems(body), message_problems(body)
+        card = body["attachments"][0]["content"]
+        assert card["body"][-2]["type"] == "ActionSet"  # the button survives the shortening
+        assert card["body"][-1]["text"] == cards.SHORTENED_NOTE
+    [linked] = [e for e in _elements(hosted.attachments[0].content) if e["type"] == "Image"]
+    assert linked["url"].startswith("https://")
+    assert not [e for e in _elements(without_host.attachments[0].content) if e["type"] == "Image"]
+    assert cards.CHART_LEFT_OUT in json.dumps(without_host.attachments[0].content)

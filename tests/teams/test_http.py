@@ -22,13 +22,15 @@ from bot.messages import Button, Buttons, Form, FormField, Header, Message, Text
 from bot.outbox import enqueue, enqueue_update
 from bot.platforms.base import PermanentError, Platform, TransientError
 from bot.platforms.teams import from_env
+from bot.platforms.teams.references import save_reference
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
-from bot.store.models import AuditEntry, ConversationRef, OutboxItem
+from bot.store.models import ConversationRef
 from bot.ticker import Ticker
 from tests.support import runtime, ten_member_team
 from tests.teams.connector import BOT_ID, Activities, bot_server, connector
+from tests.teams.identity import ENV, OutboundToken, PublishedKeys
 
 CHANNEL = "19:district@thread.tacv2"
 # 2026-12-08 is the 2nd Tuesday; the meeting starts 15:30 PST (23:30 UTC); the norms reminder is due at 15:20.
@@ -102,7 +104,7 @@ def refs(db: Database) -> dict[tuple[str, str], dict[str, Any]]:
 async def test_help_in_a_channel_is_answered_in_a_personal_chat(rt: Runtime) -> None:
     async with connector() as mock, bot_server(rt) as (url, _):
         teams = Activities(mock.url, CHANNEL)
-        assert await post(url, teams.mention("29:l2", "aad-l2", "help")) in (200, 201)
+        assert await post(url, teams.mention("29:l2", "aad-l2", "help")) == 202
 
         created = mock.created()
         assert len(created) == 1 and created[0].body["members"] == [{"id": "29:l2"}]
@@ -113,7 +115,7 @@ async def test_help_in_a_channel_is_answered_in_a_personal_chat(rt: Runtime) -> 
         # The personal chat is remembered for the next private answer and for direct messages.
         assert refs(rt.db)[("member", "l2")]["conversation"]["id"] == personal
 
-        assert await post(url, teams.mention("29:l2", "aad-l2", "help")) in (200, 201)
+        assert await post(url, teams.mention("29:l2", "aad-l2", "help")) == 202
         assert len(mock.created()) == 1 and len(mock.sent(personal)) == 2
 
 
@@ -132,8 +134,8 @@ async def test_malformed_command_gets_its_usage(rt: Runtime) -> None:
         await post(url, teams.personal("message", "29:l3", "aad-l3", text="norms extra"))
         await post(url, teams.personal("message", "29:l3", "aad-l3", text="nroms"))
         usage, typo = mock.sent("a:chat-29:l3")
-        assert "Usage: `/partner norms`" in usage.text
-        assert "Did you mean `/partner norms`?" in typo.text
+        assert "Usage: /partner norms" in usage.text
+        assert "Did you mean /partner norms?" in typo.text
 
 
 async def test_co_chair_command_is_refused_to_a_member_and_runs_for_a_co_chair(
@@ -165,7 +167,7 @@ async def test_card_submission_routes_to_the_action_and_updates_the_card(
 
         sent_id = "msg-1"
         pressed = teams.in_channel("message", "29:l5", "aad-l5", value=submit["data"], replyToId=sent_id)
-        assert await post(url, pressed) in (200, 201)
+        assert await post(url, pressed) == 202
 
         [invocation] = rating_action
         assert invocation.member.key == "l5" and invocation.action.value == "4"
@@ -182,7 +184,7 @@ async def test_conversation_updates_store_references(rt: Runtime) -> None:
         status = await post(
             url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}])
         )
-        assert status in (200, 201)
+        assert status == 202
         await post(url, teams.personal("conversationUpdate", "29:m2", "aad-m2", membersAdded=[{"id": BOT_ID}]))
     stored = refs(rt.db)
     channel = stored[("channel", CHANNEL)]
@@ -195,7 +197,7 @@ async def test_scheduled_post_after_a_restart_reaches_the_stored_channel(rt: Run
         teams = Activities(mock.url, CHANNEL)
         async with bot_server(rt) as (url, _):
             await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
-        assert not mock.calls
+        assert not mock.sent()
 
         # A new process: a fresh runtime, platform and sender on the same database; nothing kept in memory.
         restarted = runtime(teams_config(), rt.db, REMINDER_TIME, platforms=("teams",))
@@ -207,37 +209,35 @@ async def test_scheduled_post_after_a_restart_reaches_the_stored_channel(rt: Run
         assert reminder.activity_id is None  # a new post in the channel, not a reply
 
 
-async def test_member_without_personal_chat_is_reported_to_co_chairs_once(rt: Runtime) -> None:
+async def test_a_direct_message_opens_the_personal_chat_of_a_member_who_never_wrote(rt: Runtime) -> None:
     async with connector() as mock, bot_server(rt) as (url, platform):
         teams = Activities(mock.url, CHANNEL)
-        for chair in ("l1", "m1"):
-            await post(url, teams.personal("installationUpdate", f"29:{chair}", f"aad-{chair}", action="add"))
+        await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        await platform.roster.settle()
         sender = paced_sender(rt, platform)
         for key in ("dm-1", "dm-2"):
             with rt.db.session() as session:
                 enqueue(session, key, Destination("teams", member="l3"), Message.text("Your turn"), now=rt.clock.now())
             await sender.drain_until_empty()
 
-    with rt.db.session() as session:
-        items = {i.key: i for i in session.scalars(select(OutboxItem))}
-        reported = session.scalars(select(AuditEntry).where(AuditEntry.actor == "l3")).all()
-    assert items["dm-1"].status == "failed" and "personal chat" in items["dm-1"].last_error
-    assert items["dm-2"].status == "failed"
-    assert len(reported) == 1
-    to_chairs = [c for c in mock.sent() if c.conversation in ("a:chat-29:l1", "a:chat-29:m1")]
-    assert len(to_chairs) == 2 and all("Labor3 Person" in c.text for c in to_chairs)
+    [opened] = mock.created()  # once: the chat is stored for the second message
+    assert opened.body["members"] == [{"id": "aad-l3"}] and opened.body["tenantId"] == "tenant-1"
+    assert opened.body["bot"]["id"] == BOT_ID and opened.body["isGroup"] is False
+    assert [c.text for c in mock.sent(opened.conversation)] == ["Your turn", "Your turn"]
+    assert refs(rt.db)[("member", "l3")]["conversation"]["id"] == opened.conversation
 
 
-async def test_with_an_app_id_an_activity_without_authorization_gets_401(rt: Runtime) -> None:
-    env = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001", "MICROSOFT_APP_PASSWORD": "secret"}
-    async with connector() as mock, bot_server(rt, env) as (url, _):
+async def test_a_direct_message_to_a_member_teams_does_not_know_fails_with_what_to_do(rt: Runtime) -> None:
+    rt.config = rt.config.model_copy(
+        update={"members": {**rt.config.members, "l3": rt.config.members["l3"].model_copy(update={"ids": {}})}}
+    )
+    async with connector() as mock, bot_server(rt) as (url, platform):
         teams = Activities(mock.url, CHANNEL)
-        status = await post(
-            url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}])
-        )
-        assert status == 401
-        assert await post(url, teams.personal("message", "29:l2", "aad-l2", text="help")) == 401
-    assert not mock.calls and not refs(rt.db)
+        await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        await platform.roster.settle()
+        with pytest.raises(PermanentError, match="not matched to a Teams account yet"):
+            await platform.deliver(Destination("teams", member="l3"), Message.text("Your turn"), "dm-1")
+    assert not mock.created()
 
 
 def test_teams_is_off_without_app_id_or_emulator_flag(rt: Runtime) -> None:
@@ -245,10 +245,28 @@ def test_teams_is_off_without_app_id_or_emulator_flag(rt: Runtime) -> None:
     assert from_env({"PARTNERBOT_TEAMS": "emulator"}, rt, InboundPort(rt)) is not None
 
 
-def test_single_tenant_without_its_tenant_is_refused_at_start(rt: Runtime) -> None:
-    env = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001", "MICROSOFT_APP_TYPE": "SingleTenant"}
-    with pytest.raises(ValueError, match="MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"):
+def test_single_tenant_is_the_default_and_needs_its_secret_and_tenant(rt: Runtime) -> None:
+    app = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001"}
+    for env in (app, {**app, "MICROSOFT_APP_TYPE": "SingleTenant"}):
+        with pytest.raises(
+            ValueError, match="SingleTenant also needs MICROSOFT_APP_PASSWORD and MICROSOFT_APP_TENANT_ID"
+        ):
+            from_env(env, rt, InboundPort(rt))
+    with pytest.raises(ValueError, match="not one of SingleTenant, UserAssignedMSI, MultiTenant"):
+        from_env({**app, "MICROSOFT_APP_TYPE": "Anything"}, rt, InboundPort(rt))
+    platform = from_env({**app, "MICROSOFT_APP_PASSWORD": "s", "MICROSOFT_APP_TENANT_ID": "t"}, rt, InboundPort(rt))
+    assert platform is not None and platform.settings.app_type == "SingleTenant"
+    assert platform.tokens.config.TENANT_ID == "t" and platform.tokens.config.VALIDATE_ISSUER
+
+
+def test_a_multi_tenant_registration_still_starts_with_a_warning(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
+    env = {"MICROSOFT_APP_ID": "00000000-0000-0000-0000-000000000001", "MICROSOFT_APP_TYPE": "MultiTenant"}
+    with pytest.raises(ValueError, match="MultiTenant also needs MICROSOFT_APP_PASSWORD"):
         from_env(env, rt, InboundPort(rt))
+    with caplog.at_level("WARNING"):
+        platform = from_env({**env, "MICROSOFT_APP_PASSWORD": "s"}, rt, InboundPort(rt))
+    assert platform is not None and platform.tokens.config.TENANT_ID == "botframework.com"
+    assert any("no longer creates multi-tenant bots" in r.getMessage() for r in caplog.records)
 
 
 async def test_emulator_mode_warns_loudly(rt: Runtime, caplog: pytest.LogCaptureFixture) -> None:
@@ -261,13 +279,14 @@ async def test_connector_errors_become_transient_or_permanent(rt: Runtime) -> No
     async with connector() as mock, bot_server(rt) as (url, platform):
         teams = Activities(mock.url, CHANNEL)
         await post(url, teams.in_channel("conversationUpdate", "29:l1", "aad-l1", membersAdded=[{"id": BOT_ID}]))
+        await platform.roster.settle()
         where = Destination("teams", channel=CHANNEL)
-        for status, retry in ((429, 7.0), (412, None), (502, None), (504, None)):
-            mock.failures.append((status, {"Retry-After": "7"} if retry else {}))
+        for status, retry in ((429, 7.0), (412, None), (500, None), (502, None), (503, 3.0), (504, None)):
+            mock.failures.append((status, {"Retry-After": str(retry)} if retry else {}))
             with pytest.raises(TransientError) as transient:
                 await platform.deliver(where, Message.text("hi"), "k")
             assert transient.value.retry_after == retry
-        for status in (403, 404):
+        for status in (400, 401, 403, 404):
             mock.failures.append((status, {}))
             with pytest.raises(PermanentError):
                 await platform.deliver(where, Message.text("hi"), "k")
@@ -395,3 +414,20 @@ async def test_a_private_answer_that_cannot_be_delivered_is_mentioned_briefly_in
     [note] = [c for c in mock.sent() if c.conversation.startswith(CHANNEL)]
     assert "couldn't send you my answer privately" in note.text and "Partnerbot commands" not in note.text
     assert ("member", "l2") not in refs(rt.db)
+
+
+async def test_a_refused_client_secret_is_retried_later_and_says_why(rt: Runtime) -> None:
+    class RefusedSecret(OutboundToken):
+        async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+            raise ValueError(
+                "Failed to acquire token. {'error': 'invalid_client', 'error_description': "
+                "'AADSTS7000215: Invalid client secret provided.'}"
+            )
+
+    wiring = {"signing_keys": PublishedKeys(), "token_provider": RefusedSecret()}
+    async with connector() as mock, bot_server(rt, ENV, **wiring) as (_, platform):
+        reference = {"serviceUrl": mock.url, "conversation": {"id": CHANNEL}, "channelId": "msteams"}
+        save_reference(rt.db, "channel", CHANNEL, reference, rt.clock.now())
+        with pytest.raises(TransientError, match="AADSTS7000215: Invalid client secret"):
+            await platform.deliver(Destination("teams", channel=CHANNEL), Message.text("hi"), "k")
+    assert not mock.calls

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 from aiohttp import ClientSession, ClientTimeout, web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.addresses import Destination, SentRef
@@ -30,7 +29,8 @@ from bot.messages import Message
 from bot.platforms.base import Inbound, Pacing, Platform, private_parts, problems_message
 from bot.platforms.slack import renderer
 from bot.platforms.slack.install import COMMAND, EVENTS
-from bot.platforms.slack.outbound import SlackOutbound, WorkspaceLimit
+from bot.platforms.slack.outbound import SlackOutbound
+from bot.platforms.slack.pacing import PacedWebClient, Pacer
 from bot.platforms.slack.people import SlackDirectory
 from bot.runtime import Runtime
 from bot.store.inbound import first_delivery, forget_delivery
@@ -112,9 +112,11 @@ class SlackPlatform(Platform):
         self.signing_secret = signing_secret
         self.app_token = app_token
         # No SDK retries: a retried chat.postMessage could post twice; the outbox sender retries, after checking.
-        self.client = AsyncWebClient(token=token, base_url=api_url, timeout=10, retry_handlers=[])
+        # Every call, ours and bolt's, is paced by its method's tier (pacing.py).
+        self.pacer = Pacer(runtime.clock, messages_per_second=messages_per_second)
+        self.client = PacedWebClient(self.pacer, token=token, base_url=api_url, timeout=10, retry_handlers=[])
         self.directory = SlackDirectory(self.client, runtime, inbound)
-        self.outbound = SlackOutbound(self.client, self.directory, WorkspaceLimit(messages_per_second))
+        self.outbound = SlackOutbound(self.client, self.directory)
         self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=log)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -165,6 +167,7 @@ class SlackPlatform(Platform):
 
     async def start(self) -> None:
         self._connect()
+        self.directory.refresh()  # read the workspace directory now, so the first fan-out finds everyone
         if self.app_token:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -176,6 +179,7 @@ class SlackPlatform(Platform):
         if self._socket is not None:
             await self._socket.close_async()
             self._socket = None
+        self.directory.stop()
         await self.settle()
         if self._session is not None:
             await self._session.close()
@@ -183,9 +187,10 @@ class SlackPlatform(Platform):
             self.client.session = None
 
     async def settle(self) -> None:
-        """Wait for the work started after acknowledgements (tests and a clean shutdown)."""
+        """Wait for the work started after acknowledgements and a directory read (tests and a clean shutdown)."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.directory.settle()
 
     async def _after_acks(self) -> None:
         """Acknowledgements first: in a burst (a whole meeting answering one poll) follow-up work waits until
@@ -409,7 +414,8 @@ class SlackPlatform(Platform):
         if where.response_url and not where.message_ts:  # a slash command: works even where the bot is no member
             await self._respond(where.response_url, message, replace_original=False, public=True)
             return
-        channel = where.channel or await self.directory.dm_channel(where.user)
+        # Without a channel, to the person's user id: Slack posts it in the app's Messages tab.
+        channel = where.channel or where.user
         await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=renderer.render(message))
 
     async def _private(self, message: Message, where: Where) -> None:

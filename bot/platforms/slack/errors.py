@@ -1,16 +1,20 @@
 """Slack's failures sorted into the outbox sender's two kinds: permanent (retrying cannot help) and transient
 (try again, after Retry-After when Slack gave one). The sender decides what to do; this module only sorts.
+
+Slack limits each method on its own (pacing.py), so a wait concerns the whole platform only when it is about
+posting (chat.postMessage); a look-up that is rate limited, or whose tier has no slot yet, delays its one message.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from aiohttp import ClientError
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.platforms.base import DeliveryError, PermanentError, TransientError
+from bot.platforms.slack.pacing import POST_MESSAGE, MethodBusy, retry_after
 
 # Slack error codes that a retry cannot fix (the channel, the person or the credentials are wrong or gone).
 PERMANENT = frozenset(
@@ -44,7 +48,13 @@ def classify(error: SlackApiError) -> DeliveryError:
     status = getattr(response, "status_code", 0) or 0
     code = str(response.get("error") or "") if isinstance(getattr(response, "data", None), dict) else ""
     if status == 429 or code == "ratelimited":
-        return TransientError(code or "ratelimited", retry_after=_retry_after(response.headers))
+        method = str(getattr(response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1]
+        return TransientError(
+            code or "ratelimited",
+            retry_after=retry_after(response.headers),
+            whole_platform=method in ("", POST_MESSAGE),
+            nothing_sent=True,
+        )
     if status >= 500:
         return TransientError(f"HTTP {status} {code}".strip())
     if code in TRANSIENT:
@@ -56,16 +66,14 @@ def classify(error: SlackApiError) -> DeliveryError:
     return TransientError(f"HTTP {status} without an error code")
 
 
-def _retry_after(headers: object) -> float:
-    if isinstance(headers, Mapping):  # a dict of lists, or aiohttp's case-insensitive multidict
-        for name, value in headers.items():
-            if str(name).lower() == "retry-after":
-                first = value[0] if isinstance(value, list | tuple) else value
-                try:
-                    return max(0.0, float(first))
-                except (TypeError, ValueError):
-                    break
-    return 1.0
+def busy(error: MethodBusy) -> TransientError:
+    """No slot for the method yet (its tier, or an earlier Retry-After): nothing was sent; try when one frees."""
+    return TransientError(
+        f"{error.method}: waiting {error.wait:.0f} s for Slack's rate limit",
+        retry_after=error.wait,
+        whole_platform=error.method == POST_MESSAGE,
+        nothing_sent=True,
+    )
 
 
 @asynccontextmanager
@@ -75,5 +83,7 @@ async def sorted_errors() -> AsyncIterator[None]:
         yield
     except SlackApiError as error:
         raise classify(error) from error
+    except MethodBusy as error:
+        raise busy(error) from error
     except (ClientError, TimeoutError, SlackClientError) as error:
         raise TransientError(f"{type(error).__name__}: {error}") from error

@@ -31,6 +31,7 @@ API_SCOPES: dict[str, tuple[str, ...]] = {
     "files.getUploadURLExternal": ("files:write",),
     "files.completeUploadExternal": ("files:write",),
     "users.info": ("users:read",),
+    "users.list": ("users:read", "users:read.email"),
     "users.lookupByEmail": ("users:read", "users:read.email"),
     "views.open": (),
     "views.publish": (),

@@ -1,15 +1,13 @@
-"""Sending to Slack for the outbox sender: chat.postMessage with message metadata carrying the outbox key,
-chat.postEphemeral, conversations.open for direct messages, chat.update, files_upload_v2 for charts, and the
-metadata search (conversations.history) that stops a crash mid-send from posting twice.
+"""Sending to Slack for the outbox sender: chat.postMessage with message metadata carrying the outbox key (direct
+messages posted to the user id), chat.postEphemeral, chat.update, files_upload_v2 for charts, and the metadata
+search (conversations.history) that stops a crash mid-send from posting twice.
 
-Pacing per conversation, retries and Retry-After are the sender's (bot/sender.py); here only a workspace-wide
-cap on posts per second, when one is configured, because Slack counts that limit across all conversations.
+Pacing per conversation and retries are the sender's (bot/sender.py); every Web API call is also paced by its
+method's tier in the client itself (pacing.py), which is where Slack's per-method limits are known.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,42 +35,21 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
         raise PermanentError(f"cannot render for Slack: {error}") from error
 
 
-class WorkspaceLimit:
-    """At most `per_second` posts per second across the workspace, spaced evenly (0 = no cap).
-    Uses the event loop's monotonic time: this is throttling of HTTP calls, not a business time."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._next = 0.0
-        self._lock = asyncio.Lock()
-
-    async def wait(self) -> None:
-        if not self.interval:
-            return
-        async with self._lock:
-            now = time.monotonic()
-            if self._next > now:
-                await asyncio.sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval
-
-
 class SlackOutbound:
-    def __init__(self, client: AsyncWebClient, directory: SlackDirectory, limit: WorkspaceLimit) -> None:
+    def __init__(self, client: AsyncWebClient, directory: SlackDirectory) -> None:
         self.client = client
         self.directory = directory
-        self.limit = limit
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
         async with sorted_errors():
             if destination.channel and destination.member:
                 return await self._ephemeral(destination.channel, destination.member, message)
-            channel = destination.channel or await self.directory.dm_channel(
-                await self.directory.user_id_for(destination.member or "")
-            )
-            await self.limit.wait()
+            # A direct message goes to the user id: Slack posts it in the app's Messages tab (the DM channel) and
+            # answers with that channel's id, so no conversations.open per member (see the maintainers' notes in
+            # docs/install-slack.md).
+            user = None if destination.channel else await self.directory.user_id_for(destination.member or "")
             response = await self.client.chat_postMessage(
-                channel=channel,
+                channel=destination.channel or user or "",
                 text=message.fallback,
                 blocks=_blocks(message),
                 metadata=outbox_metadata(key),
@@ -80,6 +57,8 @@ class SlackOutbound:
                 unfurl_media=False,
             )
             posted_in = str(response["channel"])
+            if user:
+                self.directory.posted_to(user, posted_in)
             for image in images(message):
                 await self.client.files_upload_v2(
                     channel=posted_in,
@@ -92,7 +71,6 @@ class SlackOutbound:
 
     async def _ephemeral(self, channel: str, member: str, message: Message) -> SentRef:
         user = await self.directory.user_id_for(member)
-        await self.limit.wait()
         response = await self.client.chat_postEphemeral(
             channel=channel, user=user, text=message.fallback, blocks=_blocks(message)
         )
@@ -109,9 +87,10 @@ class SlackOutbound:
         if destination.channel and destination.member:
             return None
         async with sorted_errors():
-            channel = destination.channel or await self.directory.dm_channel(
-                await self.directory.user_id_for(destination.member or "")
-            )
+            channel = destination.channel
+            if not channel:
+                member = destination.member or ""
+                channel = await self.directory.dm_channel(await self.directory.user_id_for(member), member)
             response = await self.client.conversations_history(
                 channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
             )

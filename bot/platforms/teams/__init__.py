@@ -1,21 +1,22 @@
-"""Microsoft Teams on the Bot Framework: `from_env` decides whether Teams is live and builds the platform.
+"""Microsoft Teams on the Microsoft 365 Agents SDK: `from_env` decides whether Teams is live and builds the platform.
 
-Teams is live when MICROSOFT_APP_ID is set (incoming activities are then authenticated by the SDK: a request
-without a valid token gets 401), or when PARTNERBOT_TEAMS=emulator for local development with the Bot Framework
-Emulator (authentication OFF, said loudly at start-up). The layout every platform has: adapter.py (the endpoint;
-activities in as neutral Commands, Actions and Events, mentions normalised; Replies shown), renderer.py (Adaptive
-Cards), outbound.py (proactive delivery for the outbox), install.py (the app package); and settings.py
-(credentials) and references.py (stored conversation references).
+Teams is live when MICROSOFT_APP_ID is set (every request to /api/messages must then carry a valid token from the
+Bot Connector; anything else gets 401), or when PARTNERBOT_TEAMS=emulator for local development with the Bot
+Framework Emulator (authentication OFF, said loudly at start-up). The layout every platform has: adapter.py (the
+endpoint; activities in as neutral Commands, Actions and Events, mentions normalised; Replies shown), renderer.py
+(Adaptive Cards), outbound.py (proactive delivery for the outbox), install.py (the app package); and the named
+helpers settings.py (environment), references.py (stored conversation references), tokens.py (inbound tokens),
+roster.py (who is who, from the team's roster) and images.py (charts served at signed addresses).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.platforms.base import Inbound, PlatformSetup
-from bot.platforms.teams.settings import TeamsSettings, settings_from_env
+from bot.platforms.teams.settings import MULTI_TENANT, TeamsSettings, settings_from_env
 from bot.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -26,17 +27,13 @@ log = logging.getLogger(__name__)
 EMULATOR = "emulator"
 
 
-def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> TeamsPlatform | None:
+def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound, **wiring: Any) -> TeamsPlatform | None:
+    """The Teams platform the environment asks for, or None. `wiring` reaches TeamsPlatform (tests hand in the
+    token provider and signing keys that stand in for Microsoft's identity platform)."""
     settings = settings_from_env(env)
-    needs = {
-        "singletenant": ("MICROSOFT_APP_PASSWORD", "MICROSOFT_APP_TENANT_ID"),
-        "userassignedmsi": ("MICROSOFT_APP_TENANT_ID",),
-    }
-    missing = [
-        name for name in needs.get(settings.APP_TYPE.lower(), ()) if settings.authenticated and not env.get(name)
-    ]
-    if missing:
-        raise ValueError(f"MICROSOFT_APP_TYPE={settings.APP_TYPE} also needs {' and '.join(missing)} to be set")
+    problems = settings.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
     if not settings.authenticated and env.get("PARTNERBOT_TEAMS", "").strip().lower() != EMULATOR:
         return None
     if not settings.authenticated:
@@ -47,13 +44,26 @@ def from_env(env: Mapping[str, str], runtime: Runtime, inbound: Inbound) -> Team
         )
     else:
         log.info(
-            "Teams: Bot Framework app %s (%s); incoming activities are authenticated",
-            settings.APP_ID,
-            settings.APP_TYPE,
+            "Teams: Azure Bot app %s (%s); incoming activities are authenticated", settings.app_id, settings.app_type
         )
-    from bot.platforms.teams.adapter import TeamsPlatform  # here, so deciding and packaging load no Bot Framework
+        if settings.app_type == MULTI_TENANT:
+            log.warning(
+                "Teams: MICROSOFT_APP_TYPE=MultiTenant. Azure no longer creates multi-tenant bots (since 2025-07-31); "
+                "an existing registration keeps working, but a new one must be SingleTenant (docs/install-teams.md)."
+            )
+        if not settings.public_url:
+            log.warning(
+                "Teams: PARTNERBOT_PUBLIC_URL is not set, so charts cannot be served to Teams; a chart that does not "
+                "fit in its card is left out (docs/install-teams.md)."
+            )
+        elif not settings.password and not env.get("PARTNERBOT_URL_SIGNING_KEY"):
+            log.warning(
+                "Teams: set PARTNERBOT_URL_SIGNING_KEY when more than one replica serves Partnerbot: chart addresses "
+                "signed by one replica are refused by the others."
+            )
+    from bot.platforms.teams.adapter import TeamsPlatform  # here, so deciding and packaging load no SDK
 
-    return TeamsPlatform(runtime, inbound, settings)
+    return TeamsPlatform(runtime, inbound, settings, **wiring)
 
 
 def create(setup: PlatformSetup) -> TeamsPlatform | None:

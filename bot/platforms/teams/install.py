@@ -1,5 +1,8 @@
 """`partnerbot teams-package`: the Teams app package (manifest.json, color.png, outline.png, zipped) that an admin
-uploads to Teams. The bot's commands are listed from the routine catalog, so the package cannot drift from help.
+uploads to Teams. The command menus come from the routine catalog, so the package cannot drift from help.
+
+Teams shows at most ten command hints per scope, so each scope gets the ten its people use most (MENUS, chosen
+below and documented in docs/install-teams.md); `help` lists everything else.
 
 Only the package lives here; the running bot is the rest of bot/platforms/teams/. Steps: docs/install-teams.md.
 """
@@ -19,10 +22,45 @@ from typing import Any
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
 
-MANIFEST_VERSION = "1.17"
+MANIFEST_VERSION = "1.23"
 SCHEMA_URL = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 ACCENT = (46, 94, 78)  # a calm green; also the color icon's background
 MAX_COMMANDS = 10  # Teams shows at most 10 command hints per list
+MAX_TITLE = 32  # longer titles are cut off in the Teams compose box
+
+# The ten commands people use most in each scope, most used first. In a personal chat people ask about themselves
+# (home, their deliverables, their role) and answer; in a team's channel or a group chat the co-chairs run the
+# routines (pulse start and close, norms report) and members look things up together. A command of a routine that
+# is not in the catalog is left out; `help` lists every command either way.
+PERSONAL = "personal"
+TEAM = "team"
+MENUS: dict[str, tuple[str, ...]] = {
+    PERSONAL: (
+        "help",
+        "home",
+        "deliverables mine",
+        "roles",
+        "roles swap",
+        "pulse results",
+        "norms",
+        "deliverables status",
+        "summary",
+        "summary show",
+    ),
+    TEAM: (
+        "help",
+        "pulse start",
+        "pulse close",
+        "pulse results",
+        "roles",
+        "norms",
+        "norms report",
+        "deliverables",
+        "deliverables add",
+        "summary show",
+    ),
+}
+SCOPES = {PERSONAL: [PERSONAL], TEAM: [TEAM, "groupChat"]}
 SHORT_NAME = "Partnerbot"
 FULL_NAME = "Partnerbot for labor-management partnership teams"
 SHORT_DESCRIPTION = "Runs the routines of labor-management partnership teams."
@@ -37,15 +75,16 @@ def full_description(catalog: Catalog = CATALOG) -> str:
     )
 
 
-def command_hints(catalog: Catalog = CATALOG) -> list[dict[str, str]]:
-    """help first, then every declared /partner subcommand, as Teams bot command hints."""
-    hints = [{"title": "help", "description": "Everything Partnerbot can do for you"}]
-    for spec in sorted(catalog.commands.values(), key=lambda s: s.words):
-        title = " ".join(spec.words)
-        if title == "help" or len(title) > 32:
-            continue
-        description = spec.help + (" (co-chairs)" if spec.who == "co-chair" else "")
-        hints.append({"title": title, "description": description[:128]})
+def command_hints(scope: str, catalog: Catalog = CATALOG) -> list[dict[str, str]]:
+    """The command menu of one scope (MENUS), as Teams bot command hints."""
+    declared = {" ".join(spec.words): spec for spec in catalog.commands.values()}
+    hints = []
+    for title in MENUS[scope]:
+        if title == "help":
+            hints.append({"title": "help", "description": "Everything Partnerbot can do for you"})
+        elif (spec := declared.get(title)) is not None:
+            description = spec.help + (" (co-chairs)" if spec.who == "co-chair" else "")
+            hints.append({"title": title[:MAX_TITLE], "description": description[:128]})
     return hints[:MAX_COMMANDS]
 
 
@@ -63,10 +102,12 @@ def build_manifest(app_id: str, website: str, privacy: str, terms: str, app_vers
         "bots": [
             {
                 "botId": app_id,
-                "scopes": ["personal", "team"],
+                "scopes": [PERSONAL, TEAM, "groupChat"],
                 "supportsFiles": False,
                 "isNotificationOnly": False,
-                "commandLists": [{"scopes": ["personal", "team"], "commands": command_hints()}],
+                "commandLists": [
+                    {"scopes": SCOPES[scope], "commands": command_hints(scope)} for scope in (PERSONAL, TEAM)
+                ],
             }
         ],
         "permissions": ["identity", "messageTeamMembers"],
@@ -134,7 +175,8 @@ def cmd_teams_package(args: argparse.Namespace) -> int:
         app_id, args.website, args.privacy_url or args.website, args.terms_url or args.website, args.version
     )
     write_package(args.out, manifest)
-    print(f"wrote {args.out} (app id {app_id}, {len(manifest['bots'][0]['commandLists'][0]['commands'])} commands)")
+    menus = ", ".join(f"{len(menu['commands'])} {menu['scopes'][0]}" for menu in manifest["bots"][0]["commandLists"])
+    print(f"wrote {args.out} (app id {app_id}, manifest {MANIFEST_VERSION}, command menus: {menus})")
     return 0
 
 

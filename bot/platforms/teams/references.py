@@ -1,8 +1,10 @@
-"""Stored Bot Framework conversation references: a team channel's, and each member's personal chat.
+"""Stored conversation references: each Teams team's (for its roster), each team channel's, and each member's
+personal chat.
 
 Teams only lets a bot post proactively into a conversation it has a reference for, so every reference the bot
-learns (installation, conversation update, any message) is kept in the conversation_refs table and outlives a
-restart. Also here: the once-per-member record that a member had no personal chat. Sending lives in platform.py.
+learns (installation, conversation update, any message, a personal chat it opened itself) is kept in the
+conversation_refs table and outlives a restart. References are the SDK's ConversationReference as JSON (camelCase
+keys); this module stores them without knowing the SDK. Sending lives in outbound.py.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.store.db import Database
-from bot.store.models import AuditEntry, ConversationRef
+from bot.store.models import ConversationRef
 
 PLATFORM = "teams"
-CHANNEL = "channel"
-MEMBER = "member"
-NO_PERSONAL_CHAT = "teams.no_personal_chat_reported"
+TEAM = "team"  # scope_id: the Teams team id (channelData.team.id)
+CHANNEL = "channel"  # scope_id: the channel's conversation id
+MEMBER = "member"  # scope_id: the member key
 
 
 def _row(session: Session, scope: str, scope_id: str) -> ConversationRef | None:
@@ -74,13 +76,23 @@ def reference_for_conversation(db: Database, conversation_id: str) -> dict[str, 
         return borrowed
 
 
-def claim_missing_chat_report(session: Session, member: str, now: datetime) -> bool:
-    """True the first time a member is found without a personal chat (the caller then tells the co-chairs, in the
-    same transaction); False ever after."""
-    seen = session.scalar(
-        select(AuditEntry.id).where(AuditEntry.action == NO_PERSONAL_CHAT, AuditEntry.actor == member)
-    )
-    if seen is not None:
-        return False
-    session.add(AuditEntry(at=now, team="", actor=member, action=NO_PERSONAL_CHAT, detail={"member": member}))
-    return True
+def references(db: Database, scope: str) -> dict[str, dict[str, Any]]:
+    """Every stored reference of one scope, by scope id."""
+    with db.session() as session:
+        rows = session.scalars(
+            select(ConversationRef).where(ConversationRef.platform == PLATFORM, ConversationRef.scope == scope)
+        ).all()
+        return {row.scope_id: dict(row.reference) for row in rows}
+
+
+def newest_reference(db: Database) -> dict[str, Any] | None:
+    """The most recently stored reference of any kind: its service URL, tenant and bot account serve a new
+    conversation anywhere in the organisation."""
+    with db.session() as session:
+        row = session.scalars(
+            select(ConversationRef)
+            .where(ConversationRef.platform == PLATFORM)
+            .order_by(ConversationRef.updated_at.desc(), ConversationRef.id.desc())
+            .limit(1)
+        ).first()
+        return dict(row.reference) if row else None

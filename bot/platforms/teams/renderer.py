@@ -1,17 +1,27 @@
-"""Adaptive Cards (schema 1.5) from the neutral message model: what a Teams person sees and taps, and the message
-activity that carries them (`outgoing_activity`).
+"""Adaptive Cards (schema 1.5) from the neutral message model, written the Teams way, and the message activity
+that carries them (`outgoing_activity`).
 
-Only rendering lives here: no HTTP and no sending. Every button is an Action.Submit whose data carries
-{"partnerbot_action": action_id, "value": value}; form inputs arrive beside it, keyed "input.<field name>".
+Teams shows our chat markdown's `code`, "> " quotes and :shortcodes: literally, so they never reach it: code spans
+become monospace text runs, quotes an emphasis container, shortcodes real emoji, *bold* and <url|label> Teams'
+own markdown. Every piece of text passes through one of two functions, `_paragraphs` (text that may be formatted)
+and `_plain` (titles, labels, choices, facts' titles): the place where text from people is made safe for Teams.
+
+A message stays under Teams' size limit: a chart is shown from a hosted address (`image_url`, given by
+outbound.py) instead of being embedded, and an oversized card is shortened with a note. Only rendering lives here:
+no HTTP and no sending. Every button is an Action.Submit whose data carries {"partnerbot_action": action_id,
+"value": value}; form inputs arrive beside it, keyed "input.<field name>".
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot.messages import (
     Block,
@@ -36,16 +46,208 @@ VALUE_KEY = "value"
 SCALE_INPUT_KEY = "partnerbot_scale_input"  # which input carries the chosen point of a long scale
 INPUT_PREFIX = "input."
 MAX_SCALE_BUTTONS = 5  # more points than this do not fit a row in Teams; they become a choice set and a button
+# Teams refuses a message over about 28 KB, card included ("Format your bot messages", message size limits).
+MAX_MESSAGE_BYTES = 28 * 1024
+SHORTENED_NOTE = "This message was too long for Teams and has been shortened."
+CHART_LEFT_OUT = "The chart is left out here: Teams cannot show it (ask your admin to set PARTNERBOT_PUBLIC_URL)."
+
+ImageUrl = Callable[[Image], str | None]  # a hosted address for an image, or None when there is none
 
 _STYLES = {"primary": "positive", "danger": "destructive"}
-_LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
-_BOLD = re.compile(r"(?<![*\w])\*(?!\s)([^*\n]+?)(?<!\s)\*(?![*\w])")
+_INLINE = re.compile(
+    r"`(?P<code>[^`\n]+)`"
+    r"|<(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>"
+    r"|(?<![*\w])\*(?P<bold>(?!\s)[^*\n]+?(?<!\s))\*(?![*\w])"
+    r"|(?<![_\w])_(?P<italic>(?!\s)[^_\n]+?(?<!\s))_(?![_\w])"
+)
+_SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
+# The shortcodes our wording uses or admins are likely to write, as the emoji Teams shows.
+EMOJI = {
+    "tada": "🎉",
+    "white_check_mark": "✅",
+    "heavy_check_mark": "✔️",
+    "x": "❌",
+    "warning": "⚠️",
+    "wave": "👋",
+    "clap": "👏",
+    "raised_hands": "🙌",
+    "+1": "👍",
+    "thumbsup": "👍",
+    "pray": "🙏",
+    "handshake": "🤝",
+    "sparkles": "✨",
+    "star": "⭐",
+    "rocket": "🚀",
+    "bulb": "💡",
+    "memo": "📝",
+    "pencil": "📝",
+    "calendar": "📅",
+    "date": "📅",
+    "spiral_calendar_pad": "🗓️",
+    "bar_chart": "📊",
+    "chart_with_upwards_trend": "📈",
+    "clipboard": "📋",
+    "pushpin": "📌",
+    "bell": "🔔",
+    "hourglass": "⌛",
+    "hourglass_flowing_sand": "⏳",
+    "alarm_clock": "⏰",
+    "speech_balloon": "💬",
+    "information_source": "ℹ️",
+    "heart": "❤️",
+    "seedling": "🌱",
+    "smile": "😄",
+    "slightly_smiling_face": "🙂",
+    "partying_face": "🥳",
+    "eyes": "👀",
+    "mega": "📣",
+    "loudspeaker": "📢",
+}
+
+
+# --- text ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """A piece of a line with one kind of formatting: plain, code, bold, italic or a link (with its address)."""
+
+    text: str
+    kind: str = "plain"
+    url: str = ""
+
+
+def emoji(text: str) -> str:
+    """:shortcodes: as the emoji they stand for (unknown ones are left as written)."""
+    return _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+
+
+def runs(line: str) -> list[Run]:
+    """One line of our chat markdown as formatted runs."""
+    out: list[Run] = []
+    at = 0
+    for match in _INLINE.finditer(line):
+        if match.start() > at:
+            out.append(Run(line[at : match.start()]))
+        if match.group("code") is not None:
+            out.append(Run(match.group("code"), "code"))
+        elif match.group("url") is not None:
+            out.append(Run(match.group("label") or match.group("url"), "link", match.group("url")))
+        elif match.group("bold") is not None:
+            out.append(Run(match.group("bold"), "bold"))
+        else:
+            out.append(Run(match.group("italic"), "italic"))
+        at = match.end()
+    if at < len(line):
+        out.append(Run(line[at:]))
+    return [Run(emoji(r.text), r.kind, r.url) for r in out]
+
+
+def has_code(markdown: str) -> bool:
+    return any(r.kind == "code" for line in markdown.split("\n") for r in runs(line))
+
+
+def is_quote(line: str) -> bool:
+    return line.startswith(">")
+
+
+def _unquote(line: str) -> str:
+    return line[1:].removeprefix(" ")
 
 
 def teams_markdown(markdown: str) -> str:
-    """Our chat markdown (*bold*, _italic_, <url|label>, "- " bullets) in the dialect Teams renders."""
-    text = _LINK.sub(lambda m: f"[{m.group(2)}]({m.group(1)})", markdown)
-    return _BOLD.sub(r"**\1**", text)
+    """Our chat markdown (*bold*, _italic_, <url|label>, "- " bullets, :shortcodes:) in the dialect Teams renders.
+    Code spans keep their text without the backticks; `_paragraphs` shows them in monospace instead."""
+    lines = []
+    for line in markdown.split("\n"):
+        parts = []
+        for run in runs(line):
+            match run.kind:
+                case "bold":
+                    parts.append(f"**{run.text}**")
+                case "italic":
+                    parts.append(f"_{run.text}_")
+                case "link":
+                    parts.append(f"[{run.text}]({run.url})")
+                case _:
+                    parts.append(run.text)
+        lines.append("".join(parts))
+    return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """Text Teams shows as it is (titles, labels, choices): formatting marks dropped, links as their labels."""
+    return " ".join("".join(r.text for r in runs(line)) for line in text.split("\n")).strip()
+
+
+def _text_runs(line: str, **style: Any) -> list[dict[str, Any]]:
+    inlines: list[dict[str, Any]] = []
+    for run in runs(line):
+        if not run.text:
+            continue
+        inline: dict[str, Any] = {"type": "TextRun", "text": run.text, **style}
+        if run.kind == "code":
+            inline["fontType"] = "Monospace"
+        elif run.kind == "bold":
+            inline["weight"] = "Bolder"
+        elif run.kind == "italic":
+            inline["italic"] = True
+        elif run.kind == "link":
+            inline["selectAction"] = {"type": "Action.OpenUrl", "url": run.url}
+        inlines.append(inline)
+    return inlines
+
+
+def _lines(lines: list[str], **style: Any) -> list[dict[str, Any]]:
+    """Unquoted lines: one TextBlock in Teams markdown; lines with code spans as rich text with monospace runs."""
+    if not any(has_code(line) for line in lines):
+        text = teams_markdown("\n".join(lines))
+        return [{"type": "TextBlock", "text": text, "wrap": True, **style}] if text.strip() else []
+    elements: list[dict[str, Any]] = []
+    for line in lines:
+        bullet = line.startswith("- ")
+        inlines = _text_runs("• " + line[2:] if bullet else line, **style)
+        if inlines:
+            element: dict[str, Any] = {"type": "RichTextBlock", "inlines": inlines}
+            if elements:
+                element["spacing"] = "Small"
+            elements.append(element)
+    return elements
+
+
+def _paragraphs(markdown: str, *, subtle: bool = False) -> list[dict[str, Any]]:
+    """Text that may be formatted: plain runs of lines as text, "> " quotes in an emphasis container."""
+    style: dict[str, Any] = {"isSubtle": True, "size": "Small"} if subtle else {}
+    elements: list[dict[str, Any]] = []
+    group: list[str] = []
+    quoted = False
+
+    def flush() -> None:
+        if not group:
+            return
+        if quoted:
+            inner = _lines([_unquote(line) for line in group], **style)
+            if inner:
+                elements.append({"type": "Container", "style": "emphasis", "items": inner})
+        else:
+            elements.extend(_lines(group, **style))
+        group.clear()
+
+    for line in markdown.split("\n"):
+        if is_quote(line) != quoted:
+            flush()
+            quoted = is_quote(line)
+        group.append(line)
+    flush()
+    return elements
+
+
+def plain_fallback(text: str) -> str:
+    """A notification's or screen reader's text: no formatting marks at all."""
+    return "\n".join(_plain(_unquote(line) if is_quote(line) else line) for line in text.split("\n"))
+
+
+# --- messages and cards ----------------------------------------------------------------------------------------
 
 
 def submit_data(action_id: str, value: str = "") -> dict[str, str]:
@@ -53,45 +255,91 @@ def submit_data(action_id: str, value: str = "") -> dict[str, str]:
 
 
 def is_plain(message: Message) -> bool:
-    """A message that is one paragraph of text reads better as a chat message than as a card."""
-    return len(message.blocks) == 1 and isinstance(message.blocks[0], Text)
+    """One paragraph of prose reads better as a chat message than as a card; text with code or quotes needs the
+    card's formatting."""
+    if len(message.blocks) != 1 or not isinstance(message.blocks[0], Text):
+        return False
+    markdown = message.blocks[0].markdown
+    return not has_code(markdown) and not any(is_quote(line) for line in markdown.split("\n"))
 
 
-def outgoing_activity(message: Message) -> Activity:
-    """One paragraph of text goes as a chat message; anything richer as an Adaptive Card."""
+def outgoing_activity(message: Message, image_url: ImageUrl | None = None) -> Activity:
+    """One paragraph of prose goes as a chat message; anything richer as an Adaptive Card."""
     if is_plain(message):
         block = message.blocks[0]
         assert isinstance(block, Text)
         return Activity(type=ActivityTypes.message, text=teams_markdown(block.markdown), text_format="markdown")
     return Activity(
         type=ActivityTypes.message,
-        summary=message.fallback,
-        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(message))],
+        summary=plain_fallback(message.fallback),
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(message, image_url))],
     )
 
 
-def render_card(message: Message) -> dict[str, Any]:
-    """The Adaptive Card for a message (its `content`; wrap with `attachment`)."""
+def render_card(message: Message, image_url: ImageUrl | None = None) -> dict[str, Any]:
+    """The Adaptive Card for a message (its `content`; wrap with `attachment`), under Teams' size limit."""
+    body = _body(message, image_url, embed=True)
+    card = _card(body, message)
+    if _size(card) > MAX_MESSAGE_BYTES and any(isinstance(b, Image) for b in message.blocks):
+        card = _card(_body(message, image_url, embed=False), message)
+    if _size(card) > MAX_MESSAGE_BYTES:
+        card = _card(_shortened(card["body"], message), message)
+    return card
+
+
+def _card(body: list[dict[str, Any]], message: Message) -> dict[str, Any]:
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA_URL,
+        "version": VERSION,
+        "body": body,
+        "fallbackText": plain_fallback(message.fallback),
+        "msteams": {"width": "Full"},
+    }
+
+
+def _size(card: dict[str, Any]) -> int:
+    # The activity around a card adds its summary and a few hundred bytes of addressing.
+    return len(json.dumps(card).encode()) + len(card["fallbackText"].encode()) + 1024
+
+
+def _shortened(body: list[dict[str, Any]], message: Message) -> list[dict[str, Any]]:
+    """The body without its last text elements until it fits, buttons and inputs kept, with a note saying so."""
+    note = {"type": "TextBlock", "text": SHORTENED_NOTE, "isSubtle": True, "size": "Small", "wrap": True}
+    kept = list(body)
+    while kept:
+        for i in range(len(kept) - 1, -1, -1):
+            if _droppable(kept[i]):
+                del kept[i]
+                break
+        else:
+            break
+        if _size(_card([*kept, note], message)) <= MAX_MESSAGE_BYTES:
+            break
+    return [*kept, note]
+
+
+def _droppable(element: dict[str, Any]) -> bool:
+    """Text, facts and images may go to make room; buttons, inputs and forms stay."""
+    if element["type"] == "Container":
+        return not any(str(e.get("type", "")).startswith(("Input.", "Action")) for e in element.get("items", []))
+    return element["type"] in ("TextBlock", "RichTextBlock", "FactSet", "Image")
+
+
+def _body(message: Message, image_url: ImageUrl | None, *, embed: bool) -> list[dict[str, Any]]:
     body: list[dict[str, Any]] = []
     separate = False
     for block in message.blocks:
         if isinstance(block, Divider):
             separate = True
             continue
-        elements = _render_block(block)
+        elements = _render_image(block, image_url, embed) if isinstance(block, Image) else _render_block(block)
         if separate and elements:
             elements[0]["separator"] = True
             elements[0]["spacing"] = "Medium"
         separate = False
         body.extend(elements)
-    return {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA_URL,
-        "version": VERSION,
-        "body": body,
-        "fallbackText": message.fallback,
-        "msteams": {"width": "full"},
-    }
+    return body
 
 
 def render_form(form: Form) -> dict[str, Any]:
@@ -106,21 +354,20 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 def _render_block(block: Block) -> list[dict[str, Any]]:
     match block:
         case Header(text):
-            return [{"type": "TextBlock", "text": text, "size": "Large", "weight": "Bolder", "wrap": True}]
+            return [{"type": "TextBlock", "text": _plain(text), "style": "heading", "size": "Large", "wrap": True}]
         case Text(markdown):
-            return [{"type": "TextBlock", "text": teams_markdown(markdown), "wrap": True}]
+            return _paragraphs(markdown)
         case Context(text):
-            return [
-                {"type": "TextBlock", "text": teams_markdown(text), "isSubtle": True, "size": "Small", "wrap": True}
-            ]
+            return _paragraphs(text, subtle=True)
         case Fields(pairs):
-            return [{"type": "FactSet", "facts": [{"title": label, "value": value} for label, value in pairs]}]
+            facts = [{"title": _plain(label), "value": teams_markdown(value)} for label, value in pairs]
+            return [{"type": "FactSet", "facts": facts}]
         case Buttons(buttons):
             actions = []
             for button in buttons:
                 action = {
                     "type": "Action.Submit",
-                    "title": button.label,
+                    "title": _plain(button.label),
                     "data": submit_data(button.action_id, button.value),
                 }
                 if button.style:
@@ -129,24 +376,31 @@ def _render_block(block: Block) -> list[dict[str, Any]]:
             return [{"type": "ActionSet", "actions": actions}]
         case ChoiceScale():
             return _render_scale(block)
-        case Image(data, alt, title):
-            uri = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-            shown: list[dict[str, Any]] = []
-            if title:
-                shown.append({"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True})
-            shown.append({"type": "Image", "url": uri, "altText": alt, "size": "Stretch"})
-            return shown
         case Form():
             return _render_form_block(block)
     raise TypeError(f"no Adaptive Card rendering for {type(block).__name__}")
 
 
+def _render_image(image: Image, image_url: ImageUrl | None, embed: bool) -> list[dict[str, Any]]:
+    shown: list[dict[str, Any]] = []
+    if image.title:
+        shown.append({"type": "TextBlock", "text": _plain(image.title), "weight": "Bolder", "wrap": True})
+    url = image_url(image) if image_url is not None else None
+    if url is None and embed:
+        url = "data:image/png;base64," + base64.b64encode(image.data).decode("ascii")
+    if url is None:
+        shown.append({"type": "TextBlock", "text": CHART_LEFT_OUT, "isSubtle": True, "size": "Small", "wrap": True})
+    else:
+        shown.append({"type": "Image", "url": url, "altText": _plain(image.alt), "size": "Stretch"})
+    return shown
+
+
 def _scale_label(scale: ChoiceScale, index: int) -> str:
-    return scale.labels[index] if scale.labels else str(scale.points[index])
+    return _plain(scale.labels[index]) if scale.labels else str(scale.points[index])
 
 
 def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
-    question = {"type": "TextBlock", "text": teams_markdown(scale.question), "wrap": True}
+    question = _paragraphs(scale.question)
     if len(scale.points) <= MAX_SCALE_BUTTONS:
         actions = [
             {
@@ -156,14 +410,14 @@ def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
             }
             for i, point in enumerate(scale.points)
         ]
-        return [question, {"type": "ActionSet", "actions": actions}]
+        return [*question, {"type": "ActionSet", "actions": actions}]
     input_id = f"{INPUT_PREFIX}scale.{scale.action_id}.{scale.value_prefix}"
     choices = [
         {"title": _scale_label(scale, i), "value": f"{scale.value_prefix}{point}"}
         for i, point in enumerate(scale.points)
     ]
     return [
-        question,
+        *question,
         {"type": "Input.ChoiceSet", "id": input_id, "style": "expanded", "choices": choices, "isRequired": True},
         {
             "type": "ActionSet",
@@ -179,9 +433,9 @@ def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
 
 
 def _render_form_block(form: Form) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "wrap": True}]
+    items: list[dict[str, Any]] = [{"type": "TextBlock", "text": _plain(form.title), "weight": "Bolder", "wrap": True}]
     if form.intro:
-        items.append({"type": "TextBlock", "text": teams_markdown(form.intro), "wrap": True})
+        items.extend(_paragraphs(form.intro))
     items.extend(_render_input(field) for field in form.fields)
     items.append(
         {
@@ -189,7 +443,7 @@ def _render_form_block(form: Form) -> list[dict[str, Any]]:
             "actions": [
                 {
                     "type": "Action.Submit",
-                    "title": form.submit_label,
+                    "title": _plain(form.submit_label),
                     "style": "positive",
                     "data": submit_data(form.action_id, form.value),
                 }
@@ -200,14 +454,15 @@ def _render_form_block(form: Form) -> list[dict[str, Any]]:
 
 
 def _render_input(field: FormField) -> dict[str, Any]:
-    common: dict[str, Any] = {"id": INPUT_PREFIX + field.name, "label": field.label, "isRequired": field.required}
+    label = _plain(field.label)
+    common: dict[str, Any] = {"id": INPUT_PREFIX + field.name, "label": label, "isRequired": field.required}
     if field.required:
-        common["errorMessage"] = f"{field.label} is required"
+        common["errorMessage"] = f"{label} is required"
     if field.kind in ("choice", "multi_choice", "scale", "member"):
         element = {
             "type": "Input.ChoiceSet",
             **common,
-            "choices": [{"title": label, "value": value} for value, label in field.options],
+            "choices": [{"title": _plain(title), "value": value} for value, title in field.options],
             "style": "expanded" if field.kind == "scale" else "compact",
         }
         if field.kind == "multi_choice":
@@ -226,7 +481,7 @@ def _render_input(field: FormField) -> dict[str, Any]:
     else:
         element = {"type": "Input.Text", **common, "isMultiline": field.kind == "multiline"}
         if field.hint:
-            element["placeholder"] = field.hint
+            element["placeholder"] = _plain(field.hint)
     if field.initial:
         element["value"] = field.initial
     return element
