@@ -1,15 +1,15 @@
 """Parties instead of sides in pulse storage: an answer's group is its party key (or none), a run says whether it
 breaks results down by party, and which parties it showed when it closed (for protection across runs).
 
-Revision ID: 0006_parties
-Revises: 0005_inbound_deliveries
+Revision ID: 0007_parties
+Revises: 0006_hosted_images
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_parties"
-down_revision = "0005_inbound_deliveries"
+revision = "0007_parties"
+down_revision = "0006_hosted_images"
 branch_labels = None
 depends_on = None
 
