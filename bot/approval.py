@@ -1,15 +1,18 @@
 """Joint approval by a team's co-chairs, the one place for the rule: one co-chair per chairing party, and a joint
 communication goes out once every co-chair (or the team's quorum, `approval: 2 of 3`) has approved. What a routine
-asks approval for, and what it does once approved, stays in the routine.
+asks approval for, where it keeps the pending proposal, and what it does once approved, stay in the routine; the
+proposal's shape (`new_proposal`, `with_approval`), the request message and the wording are here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.config import Config, Team
+from bot.messages import Button, Buttons, Context, Header, Message, Text
 
 NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
@@ -78,3 +81,34 @@ def _joined(words: list[str], last: str) -> str:
     if len(words) <= 2:
         return f" {last} ".join(words)
     return f"{', '.join(words[:-1])} {last} {words[-1]}"
+
+
+# --- a proposal waiting for the co-chairs, as a routine stores it (a JSON column) ----------------------------------
+
+
+def new_proposal(previous: Mapping[str, Any] | None, by: str, now: datetime, **what: Any) -> dict[str, Any]:
+    """A new proposal: its round (one more than the last, so buttons of an earlier one go stale), who proposed it
+    (a co-chair's own proposal counts as their approval), and what it is."""
+    number = int((previous or {}).get("round", 0)) + 1
+    return {"round": number, "by": by, "approvals": {by: now.isoformat()}, **what}
+
+
+def with_approval(pending: Mapping[str, Any], member: str, now: datetime) -> dict[str, Any]:
+    return {**pending, "approvals": {**pending.get("approvals", {}), member: now.isoformat()}}
+
+
+def request_message(
+    team: Team, title: str, body: str, approve_action: str, hold_action: str, value: str, hold_label: str = "Not yet"
+) -> Message:
+    """What each other co-chair gets: the proposal, the rule, and Approve / hold buttons carrying `value`."""
+    return Message(
+        (
+            Header(title),
+            Text(body),
+            Context(
+                f"It goes ahead only when {who_approves(team)} approve. {hold_label} tells the co-chair who asked."
+            ),
+            Buttons((Button("Approve", approve_action, value, "primary"), Button(hold_label, hold_action, value))),
+        ),
+        title,
+    )

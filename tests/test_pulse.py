@@ -210,7 +210,13 @@ async def test_closing_posts_results_with_a_chart_and_prompts_the_follow_up(db: 
     prompt = ws.posts_to("@labor1")[-1]
     assert "Close the loop" in prompt.plain()
     await ws.type("labor1", "press 1")
-    await ws.type("labor1", 'submit followup="You asked for agendas earlier; they now go out a week ahead."')
+    sent = await ws.type("labor1", 'submit followup="You asked for agendas earlier; they now go out a week ahead."')
+    assert "it is posted once Management1 Person approves too" in sent
+    await ws.tick()
+    assert "You said, we did" not in ws.posts_to("#district")[-1].plain()  # it speaks for both co-chairs
+    ask = ws.posts_to("@management1")[-1].plain()
+    assert "Labor1 Person wrote the follow-up: post it?" in ask and "they now go out a week ahead" in ask
+    assert "Posted to the team" in await ws.type("management1", "press 1")
     await ws.tick()
     assert "You said, we did" in ws.posts_to("#district")[-1].plain()
 
@@ -330,10 +336,19 @@ async def test_export_and_home_show_the_same_aggregates_and_never_a_person(db: D
     assert parties[("Benevolence", "Labor")] == "4.00" and parties[("Benevolence", "Management")] == "2.00"
     assert not any(key in exported for key in config.members)
 
-    assert "Posted to the team" in await ws.type(
+    assert "Sent to the co-chairs" in await ws.type(
         "management1", '/partner pulse followup "You said meetings run long; we now end at 5 sharp."'
     )
     assert "Only the co-chairs" in await ws.type("labor2", "/partner pulse followup anything at all here")
+    await ws.tick()
+    # Not this wording: the author hears so, and the approve button of that version no longer works.
+    asked = ws.local.posts[-1]
+    assert asked.conversation == "@labor1" and "post it?" in asked.message.plain()
+    assert "Only the team's co-chairs approve" in await ws.type("labor2", f"press 1 on {asked.id}")
+    assert "Held back" in await ws.type("labor1", "press 2")
+    await ws.tick()
+    assert "would rather not post the follow-up as written yet" in ws.posts_to("@management1")[-1].plain()
+    assert "You said meetings run long" not in ws.posts_to("#district")[-1].plain()
 
 
 async def test_a_run_never_closes_on_a_closed_day(sqlite_db: Database) -> None:

@@ -1,5 +1,6 @@
 """Parties instead of sides in pulse storage: an answer's group is its party key (or none), a run says whether it
-breaks results down by party, and which parties it showed when it closed (for protection across runs).
+breaks results down by party, and which parties it showed when it closed (for protection across runs). Joint
+approval: a follow-up or a norms adoption a co-chair proposed waits for the others.
 
 Revision ID: 0007_parties
 Revises: 0006_hosted_images
@@ -20,10 +21,16 @@ def upgrade() -> None:
     with op.batch_alter_table("pulse_runs") as batch:
         batch.alter_column("side_breakdown", new_column_name="party_breakdown", existing_type=sa.Boolean)
         batch.add_column(sa.Column("parties_shown", sa.JSON, nullable=True))
+        batch.add_column(sa.Column("followup_pending", sa.JSON, nullable=True))
+    with op.batch_alter_table("norm_revisit_rounds") as batch:
+        batch.add_column(sa.Column("adoption", sa.JSON, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("norm_revisit_rounds") as batch:
+        batch.drop_column("adoption")
     with op.batch_alter_table("pulse_runs") as batch:
+        batch.drop_column("followup_pending")
         batch.drop_column("parties_shown")
         batch.alter_column("party_breakdown", new_column_name="side_breakdown", existing_type=sa.Boolean)
     with op.batch_alter_table("pulse_answers") as batch:

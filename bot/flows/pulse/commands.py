@@ -10,9 +10,11 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from bot.addresses import OutboxKey
 from bot.anonymity import breakdown_parties
+from bot.approval import approval_of, new_proposal, request_message, still_waiting, with_approval
 from bot.config import Member, Team
-from bot.delivery import post_to_team
+from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.pulse.instruments import Instrument, configured_instruments
 from bot.flows.pulse.results import membership, names_of, not_enough, results_message, team_results
@@ -103,7 +105,7 @@ def show_results(rt: Runtime, inv: Invocation) -> Reply:
 @command(
     "pulse followup",
     "TEXT",
-    help='post the "you said, we did" follow-up to the latest results',
+    help='write the "you said, we did" follow-up to the latest results (posted once the co-chairs approve)',
     who="co-chair",
     example='/partner pulse followup "You asked for agendas a week ahead; from March they go out 7 days before."',
 )
@@ -119,14 +121,73 @@ def followup_command(rt: Runtime, inv: Invocation) -> Reply:
 
 
 def record_followup(rt: Runtime, session: Session, team: Team, run: PulseRun, chair: str, text: str) -> Reply:
+    """The follow-up speaks for the co-chairs together: the one who wrote it proposes it, the others approve."""
+    run.followup_pending = new_proposal(run.followup_pending, chair, rt.clock.now(), text=text)
+    approval = approval_of(team, run.followup_pending["approvals"])
+    if approval.complete:
+        return Reply.say(_post_followup(rt, session, team, run))
+    author = rt.config.members[chair].name if chair in rt.config.members else chair
+    body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=text)
+    value = f"{run.id}:{run.followup_pending['round']}"
+    message = request_message(
+        team, f"{author} wrote the follow-up: post it?", body, "pulse.followup_approve", "pulse.followup_hold", value
+    )
+    key = OutboxKey(team.key, "pulse", "followup-approval", f"run{run.id}#{run.followup_pending['round']}")
+    for other in approval.waiting:
+        direct_message(rt, session, team, other, key, message)
+    return Reply.say(f"Sent to the co-chairs: it is posted once {still_waiting(rt.config, approval)} too.")
+
+
+def _post_followup(rt: Runtime, session: Session, team: Team, run: PulseRun) -> str:
+    pending = run.followup_pending or {}
     first = not run.followup
-    run.followup, run.followup_by = text, chair
+    run.followup, run.followup_by = str(pending.get("text", "")), str(pending.get("by", ""))
+    run.followup_pending = {"round": pending.get("round", 0)}  # nothing waits any more: its buttons go stale
     if first:
-        body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=text)
+        body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=run.followup)
         message = Message((Header("You said, we did"), Text(body)), f"{team.name}: you said, we did")
         post_to_team(rt, session, team, run_key(team, "followup", run), message)
-        return Reply.say("Posted to the team. The next pulse invitation will quote it.")
-    return Reply.say("Updated. It was already posted once; the next pulse invitation will quote the new wording.")
+        return "Posted to the team. The next pulse invitation will quote it."
+    return "Updated. It was already posted once; the next pulse invitation will quote the new wording."
+
+
+def _pending_followup(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[PulseRun, Team]:
+    run_id, _, number = inv.action.value.partition(":")
+    run = _run_for(session, run_id)
+    team = rt.config.teams.get(run.team)
+    if team is None or inv.member.key not in team.co_chairs:
+        raise Refused("Only the team's co-chairs approve its follow-up.")
+    pending = run.followup_pending or {}
+    if "by" not in pending or str(pending.get("round")) != number:
+        raise Refused("This follow-up is no longer up for approval: it was posted, held back or rewritten.")
+    return run, team
+
+
+@action("pulse.followup_approve")
+def approve_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
+    with rt.db.session() as session:
+        run, team = _pending_followup(rt, session, inv)
+        run.followup_pending = with_approval(run.followup_pending or {}, inv.member.key, inv.now)
+        approval = approval_of(team, run.followup_pending["approvals"])
+        if not approval.complete:
+            waiting = still_waiting(rt.config, approval)
+            return Reply(update=Message.text(f"You approved. It is posted once {waiting} too."))
+        return Reply(update=Message.text(_post_followup(rt, session, team, run)))
+
+
+@action("pulse.followup_hold")
+def hold_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
+    with rt.db.session() as session:
+        run, team = _pending_followup(rt, session, inv)
+        pending = run.followup_pending or {}
+        run.followup_pending = {"round": pending.get("round", 0)}
+        note = Message.text(
+            f"{inv.member.name} would rather not post the follow-up as written yet. Agree the wording together, "
+            "then write it again (`/partner pulse followup TEXT`)."
+        )
+        key = OutboxKey(team.key, "pulse", "followup-held", f"run{run.id}#{pending.get('round', 0)}")
+        direct_message(rt, session, team, str(pending.get("by", "")), key, note)
+    return Reply(update=Message.text("Held back: the co-chair who wrote it has been told."))
 
 
 # --- buttons and forms ----------------------------------------------------------------------------------------
@@ -265,7 +326,13 @@ def open_followup_form(rt: Runtime, inv: ActionInvocation) -> Reply:
         hint="Name what the results showed and the concrete step you are taking. No names.",
     )
     return Reply(
-        form=Form("You said, we did", "pulse.followup_submit", (field,), value=str(run.id), submit_label="Post")
+        form=Form(
+            "You said, we did",
+            "pulse.followup_submit",
+            (field,),
+            value=str(run.id),
+            submit_label="Send to the co-chairs",
+        )
     )
 
 

@@ -59,6 +59,8 @@ class PulseRun(Base):
     shuffles: Mapped[int] = mapped_column(Integer, default=0)  # bumped first by each submission: a per-run lock
     followup: Mapped[str] = mapped_column(Text, default="")  # "you said, we did", written by a co-chair
     followup_by: Mapped[str] = mapped_column(String(100), default="")
+    # A follow-up a co-chair wrote, waiting for the other co-chairs (bot/approval.py: round, by, approvals, text).
+    followup_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # The parties whose results the run showed apart, decided once when it closed (bot/anonymity.py), so that later
     # runs are judged against what was really shown. None for runs closed before parties: see results.py.
     parties_shown: Mapped[list[str] | None] = mapped_column(JSON, default=None)
