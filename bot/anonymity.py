@@ -20,15 +20,6 @@ def can_show(responses: int, team_minimum: int) -> bool:
     return responses >= minimum(team_minimum)
 
 
-def breakdown_parties(membership: Mapping[str, int], team_minimum: int) -> set[str]:
-    """The parties whose answers could ever be shown apart, judged by the team alone (who answers aside): those
-    with at least the minimum number of members, as long as the parties left over have, together, none or at
-    least the minimum (else the smallest of the others joins them). An answer keeps its party only if it is one
-    of these; the others' answers are stored without a party from the start."""
-    everyone = sum(membership.values())
-    return shown_parties(dict(membership), 0, membership, team_minimum) if everyone else set()
-
-
 def shown_parties(
     respondents: Mapping[str, int],
     unkept: int,
@@ -39,9 +30,9 @@ def shown_parties(
     """Which parties' results a run may show next to the team's, so that nothing smaller than the minimum can be
     told apart, in this run or by comparing it with the runs before it.
 
-    `respondents` counts the run's answers per party that were kept with their party, `unkept` the answers kept
-    without one; `membership` counts the team's members per party; `earlier` lists the parties each earlier run
-    of the same instrument showed. The rule, applied until nothing changes:
+    `respondents` counts the run's respondents per party, `unkept` those whose answers carry no party (when the
+    run does not break down by party); `membership` counts the team's members per party; `earlier` lists the
+    parties each earlier run of the same instrument showed. The rule, applied until nothing changes:
 
     1. A party is shown only with at least the minimum of answers and of members.
     2. Within the run, the answers not shown apart (total less the shown parties) are none or at least the

@@ -21,6 +21,7 @@ from bot.clock import Clock, SystemClock
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
 from bot.handlers.port import InboundPort
+from bot.keys import ServerKey
 from bot.metrics import count, set_gauge
 from bot.platforms.base import Platform, PlatformSetup
 from bot.platforms.entry import PlatformEntry
@@ -30,6 +31,7 @@ from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database, open_database, upgrade
+from bot.store.inbound import forget_old_deliveries
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
 from bot.web import build_web_app
@@ -76,6 +78,7 @@ class App:
 
     def tick(self) -> None:
         report = self.ticker.reconcile()
+        forget_old_deliveries(self.runtime.db, self.runtime.clock.now())
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
             if items:
                 count("partnerbot_occurrences_total", "routine occurrences by outcome", len(items), outcome=name)
@@ -97,9 +100,11 @@ def build_app(
     echo: bool | None = None,
     catalog: Catalog = CATALOG,
     extra_platforms: Sequence[PlatformEntry] = (),
+    serving: bool = False,
 ) -> App:
     """`catalog` is the routine set (a test may add its own routine); `extra_platforms` are registry entries beyond
-    bot/platforms/registry.py (a test's own platform)."""
+    bot/platforms/registry.py (a test's own platform). `serving`: the bot will take answers (`partnerbot run`), so
+    on PostgreSQL the server's secret must be configured, the same for every replica."""
     from bot.assembly import load_config
 
     env = dict(os.environ if env is None else env)
@@ -107,8 +112,10 @@ def build_app(
     known = registry(extra_platforms)
     config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config", catalog, platforms=tuple(known))
     db = database or open_database(env.get("DATABASE_URL"))
+    # Replicas on one PostgreSQL must share the secret: a key file each made for itself would differ.
+    key = ServerKey.from_env(env, require_configured=serving and db.is_postgres)
     templates = Templates(os.path.join(config.folder, "templates"))
-    runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog, registry=known)
+    runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog, registry=known, key=key)
     handlers = InboundPort(runtime)
 
     # Every platform the environment enables; a fallback one (the local workspace) only when no other is.

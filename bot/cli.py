@@ -62,10 +62,11 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.app import build_app, serve
+    from bot.keys import SecretError
 
     try:
-        app = build_app(config_dir=_config_dir(args.config))
-    except ConfigError as error:
+        app = build_app(config_dir=_config_dir(args.config), serving=True)
+    except (ConfigError, SecretError) as error:
         print(str(error), file=sys.stderr)
         return 1
     port = int(os.environ.get("PORT", "3978"))

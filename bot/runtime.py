@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.keys import ServerKey
 from bot.platforms.entry import PlatformEntry
 from bot.platforms.registry import registry
 from bot.render import Templates
@@ -30,6 +31,9 @@ class Runtime:
     # Every known platform by name (bot/platforms/registry.py, plus any the composition root was given).
     registry: Mapping[str, PlatformEntry] = field(default_factory=registry, repr=False)
     seed: int = 0  # for anything that shuffles (free-text answers): seeded, never the global random
+    # The server's secret (outside the database): seals what a copy of the database must not show (bot/keys.py).
+    # The composition root reads it from the environment; a runtime built without one gets a key for this process.
+    key: ServerKey = field(default_factory=ServerKey.ephemeral, repr=False)
     # Filled during one reconcile tick and emptied after it: lets a flow load its state for every team at once.
     tick_cache: dict[str, Any] = field(default_factory=dict, repr=False)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.anonymity import breakdown_parties, can_show, minimum, shown_parties, smallest_told_apart, told_apart
+from bot.anonymity import can_show, minimum, shown_parties, smallest_told_apart, told_apart
 
 
 def test_below_the_minimum_nothing_is_shown() -> None:
@@ -44,8 +44,8 @@ def test_one_party_alone_is_just_the_total() -> None:
     assert shown({"labor": 9}) == set()
 
 
-def test_answers_kept_without_a_party_are_part_of_what_is_hidden() -> None:
-    # The lone trustee's answer is stored without a party; it pools with nobody unless another party is hidden.
+def test_answers_without_a_party_are_part_of_what_is_hidden() -> None:
+    # One answer carries no party (an older run's); it pools with nobody unless another party is hidden.
     assert shown_parties({"labor": 7, "management": 5}, 1, {"labor": 7, "management": 5, "board": 1}, 5) == {"labor"}
 
 
@@ -54,15 +54,6 @@ def test_a_party_that_did_not_answer_is_still_part_of_the_team() -> None:
     # trustee's absence would then be the only thing separating this run's total from any other run's.
     members = {"labor": 7, "management": 5, "board": 1}
     assert shown_parties({"labor": 7, "management": 5}, 0, members, 5) == {"labor"}
-
-
-def test_which_answers_keep_their_party() -> None:
-    assert breakdown_parties({"teachers": 4, "classified": 3, "management": 5, "board": 1}, 3) == {
-        "teachers",
-        "management",
-    }
-    assert breakdown_parties({"teachers": 4, "classified": 3, "management": 5, "board": 1}, 5) == {"management"}
-    assert breakdown_parties({"labor": 6, "management": 6}, 5) == {"labor", "management"}
 
 
 def test_a_party_shown_later_cannot_split_off_a_small_group_shown_earlier_together() -> None:
@@ -87,12 +78,9 @@ def teams_over_time(draw: st.DrawFn) -> tuple[dict[str, int], int, list[dict[str
 def test_no_run_or_set_of_runs_tells_apart_fewer_than_the_minimum(team) -> None:  # type: ignore[no-untyped-def]
     members, team_minimum, runs = team
     least = minimum(team_minimum)
-    keep = breakdown_parties(members, team_minimum)
     published: list[set[str]] = []
     for turnout in runs:
-        kept = {party: n for party, n in turnout.items() if party in keep}
-        unkept = sum(turnout.values()) - sum(kept.values())
-        parties = shown_parties(kept, unkept, members, team_minimum, published)
+        parties = shown_parties(turnout, 0, members, team_minimum, published)
         total = sum(turnout.values())
         if parties:
             assert total >= least

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from bot.config import Config
 from bot.flows.catalog import CATALOG
 from bot.flows.pulse.results import export_pulse
-from bot.flows.pulse.state import PulseAnswer, PulseParticipation, PulseRun
+from bot.flows.pulse.state import PulseAnswer, PulseParticipation, PulseRun, box_name
 from bot.handlers.port import InboundPort
 from bot.messages import Image, Message
 from bot.platforms.local import LocalWorkspace
@@ -23,6 +23,7 @@ from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.simulate import simulate
 from bot.store.db import Database
+from bot.store.sealed import unseal
 from bot.ticker import Ticker
 from tests.support import build_config, member, runtime
 
@@ -43,15 +44,20 @@ def pulse_config(
     surveys: dict[str, Any] | None = None,
     calendar: dict[str, Any] | None = None,
     min_group_size: int = 5,
+    sides_of: dict[str, str] | None = None,
 ) -> Config:
     """A team with `sides` members per side (keys like labor1, management2), each side a party (a config without
-    parties); co-chairs labor1 and management1."""
+    parties); co-chairs labor1 and management1. Or `sides_of`: member key -> side, named "Person <key>"; the first
+    of each side are the co-chairs."""
     members = {
         f"{side}{i}": member(f"{side.capitalize()}{i} Person", side)
         for side, n in sides.items()
         for i in range(1, n + 1)
     }
     chairs = [k for k in ("labor1", "management1") if k in members]
+    if sides_of:
+        members = {key: member(f"Person {key}", side) for key, side in sides_of.items()}
+        chairs = [next(k for k, s in sides_of.items() if s == side) for side in ("labor", "management")]
     config = build_config(
         members,
         {
@@ -134,8 +140,10 @@ async def test_a_member_answering_twice_counts_once(db: Database) -> None:
     with db.session() as session:
         run = session.scalars(select(PulseRun)).one()
         assert run.respondents == 1
-        assert session.scalar(select(func.count()).select_from(PulseAnswer)) == len(trust_answers(4))
-        assert set(session.scalars(select(PulseAnswer.value))) == {4}
+        # While the run is open its answers are only in its sealed box, which the server's key opens.
+        assert session.scalar(select(func.count()).select_from(PulseAnswer)) == 0
+        sealed = unseal(session, ws.rt.key, box_name(run.id))
+        assert [value for _, value, _ in sealed["answers"]] == [4] * len(trust_answers(4))
 
 
 def _submit_action(ws: Workspace, who: str, values: dict[str, int | str]):  # type: ignore[no-untyped-def]

@@ -24,7 +24,7 @@ from bot.addresses import OutboxKey
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.extensions import ConfigSection, Extensions
 from bot.inbound import Action, Command, Event, Reply
-from bot.messages import Block
+from bot.messages import Block, Markdown, escape
 from bot.runtime import Runtime
 
 Who = Literal["member", "co-chair"]
@@ -40,6 +40,13 @@ class UsageError(Exception):
 
 class Refused(Exception):
     """The person may not do this (or the team does not run the routine); the message says why (and who can)."""
+
+
+def said(problem: Exception) -> Markdown:
+    """What a UsageError or Refused says, as markup: raised with md(...) it keeps its formatting, a plain message
+    is literal text."""
+    first = problem.args[0] if problem.args else ""
+    return first if isinstance(first, Markdown) else escape(str(problem))
 
 
 # --- scheduled steps ------------------------------------------------------------------------------------------------

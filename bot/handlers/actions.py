@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.flows.api import ActionInvocation, Refused, UsageError
+from bot.flows.api import ActionInvocation, Refused, UsageError, said
 from bot.inbound import Action, Reply
 from bot.runtime import Runtime
 
@@ -24,4 +24,4 @@ def dispatch_action(rt: Runtime, action: Action) -> Reply:
     try:
         return handler(rt, ActionInvocation(action, member, rt.clock.now()))
     except (UsageError, Refused) as problem:
-        return Reply.say(str(problem))
+        return Reply.say(said(problem))

@@ -9,9 +9,9 @@ import logging
 import shlex
 
 from bot.config import Team
-from bot.flows.api import Catalog, CommandSpec, Invocation, Refused, UsageError
+from bot.flows.api import Catalog, CommandSpec, Invocation, Refused, UsageError, said
 from bot.inbound import Command, Reply
-from bot.messages import Context, Header, Message, Text
+from bot.messages import Context, Header, Markdown, Message, Text, md, unescape
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -44,14 +44,16 @@ def dispatch_command(rt: Runtime, command: Command) -> Reply:
     if spec.who == "co-chair" and not rt.config.is_co_chair(team, member.key):
         chairs = " and ".join(rt.config.members[k].name for k in team.co_chairs if k in rt.config.members)
         return Reply(
-            private=Message.text(f"Only the co-chairs of {team.name} ({chairs}) or an admin can use `{spec.usage}`.")
+            private=Message.text(
+                md("Only the co-chairs of {} ({}) or an admin can use `{}`.", team.name, chairs, spec.usage)
+            )
         )
     try:
         return spec.handler(rt, Invocation(command, member, team, args, rt.clock.now()))
     except UsageError as problem:
-        return Reply(private=usage_message(spec, str(problem)))
+        return Reply(private=usage_message(spec, said(problem)))
     except Refused as problem:
-        return Reply.say(str(problem))
+        return Reply.say(said(problem))
 
 
 def _pop_team_option(words: list[str]) -> tuple[list[str], str | None]:
@@ -86,22 +88,24 @@ def _resolve_team(rt: Runtime, member_key: str, wanted: str | None) -> Team | Re
     if wanted:
         team = rt.config.teams.get(wanted)
         if team is None:
-            return Reply.say(f"There is no team `{wanted}`. Your teams: {_keys(teams)}.")
+            return Reply.say(md("There is no team `{}`. Your teams: {}.", wanted, _keys(teams)))
         if member_key not in team.members and member_key not in rt.config.organisation.admins:
-            return Reply.say(f"You are not a member of {team.name}. Your teams: {_keys(teams)}.")
+            return Reply.say(md("You are not a member of {}. Your teams: {}.", team.name, _keys(teams)))
         return team
     if len(teams) == 1:
         return teams[0]
     if not teams:
         return Reply.say("You are not on any partnership team yet. Ask an admin to add you in teams.yaml.")
     return Reply.say(
-        f"You are on several teams ({_keys(teams)}); add `--team KEY` to say which, "
-        "or type the command in that team's channel."
+        md(
+            "You are on several teams ({}); add `--team KEY` to say which, or type the command in that team's channel.",
+            _keys(teams),
+        )
     )
 
 
-def _keys(teams: list[Team]) -> str:
-    return ", ".join(f"`{t.key}`" for t in teams) or "none"
+def _keys(teams: list[Team]) -> Markdown:
+    return Markdown(", ").join(md("`{}`", t.key) for t in teams) or Markdown("none")
 
 
 def _unknown(catalog: Catalog, words: list[str]) -> Message:
@@ -113,25 +117,24 @@ def _unknown(catalog: Catalog, words: list[str]) -> Message:
     )
     # A known first word with an unknown second: show that group's usages.
     group = [spec for key, spec in commands.items() if key[0] == words[0].lower()]
-    lines = [f"I don't know `/partner {typed}`."]
+    lines = [md("I don't know `/partner {}`.", typed)]
     if close:
-        lines.append(f"Did you mean `/partner {close[0]}`?")
+        lines.append(md("Did you mean `/partner {}`?", close[0]))
     if group:
-        lines.append("Usage:")
-        lines.extend(f"- `{spec.usage}`: {spec.help}" for spec in sorted(group, key=lambda s: s.words))
-    lines.append("Type `/partner help` for everything I can do.")
-    text = "\n".join(lines)
-    return Message((Text(text),), text)
+        lines.append(md("Usage:"))
+        lines.extend(md("- `{}`: {}", spec.usage, spec.help) for spec in sorted(group, key=lambda s: s.words))
+    lines.append(md("Type `/partner help` for everything I can do."))
+    return Message.text(Markdown("\n").join(lines))
 
 
 def usage_message(spec: CommandSpec, problem: str = "") -> Message:
+    """The usage of a subcommand, after `problem` (markup if it is Markdown, else literal text)."""
     lines = [problem] if problem else []
-    lines.append(f"Usage: `{spec.usage}`")
+    lines.append(md("Usage: `{}`", spec.usage))
     lines.append(spec.help)
     if spec.example:
-        lines.append(f"Example: `{spec.example}`")
-    text = "\n".join(lines)
-    return Message((Text(text),), text)
+        lines.append(md("Example: `{}`", spec.example))
+    return Message.text(Markdown("\n").join(lines))
 
 
 def help_message(rt: Runtime, command: Command, topic: list[str]) -> Message:
@@ -143,17 +146,17 @@ def help_message(rt: Runtime, command: Command, topic: list[str]) -> Message:
         specs = [s for s in specs if s.words[0] == topic[0].lower()] or specs
     lines = []
     for spec in specs:
-        marker = " _(co-chairs)_" if spec.who == "co-chair" else ""
+        marker = md(" _(co-chairs)_") if spec.who == "co-chair" else ""
         if spec.who == "co-chair" and not is_chair:
             continue
-        lines.append(f"- `{spec.usage}`: {spec.help}{marker}")
-    body = "\n".join(lines) or "- (no commands yet)"
-    fallback = "Partnerbot commands:\n" + body
+        lines.append(md("- `{}`: {}{}", spec.usage, spec.help, marker))
+    body = Markdown("\n").join(lines) or Markdown("- (no commands yet)")
+    fallback = "Partnerbot commands:\n" + unescape(body)
     return Message(
         (
             Header("Partnerbot commands"),
             Text(body),
-            Context("Add `--team KEY` when you are on several teams. Replies about you are shown only to you."),
+            Context(md("Add `--team KEY` when you are on several teams. Replies about you are shown only to you.")),
         ),
         fallback,
     )

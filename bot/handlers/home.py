@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.flows.api import Invocation, UsageError, command
 from bot.handlers.events import home_view
 from bot.inbound import Reply
+from bot.messages import md
 from bot.runtime import Runtime
 
 
@@ -14,5 +15,5 @@ from bot.runtime import Runtime
 def show_home(rt: Runtime, inv: Invocation) -> Reply:
     # The same view as Slack's App Home tab, for Teams and the local workspace (and Slack users who prefer it).
     if inv.args:
-        raise UsageError(f"`/partner home` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner home` takes no arguments (got `{}`).", " ".join(inv.args)))
     return Reply(private=home_view(rt, inv.member.key))

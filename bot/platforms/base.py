@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.addresses import Destination, SentRef
 from bot.inbound import Action, Command, Event, Reply
-from bot.messages import Form, Message
+from bot.messages import Form, Markdown, Message, escape, md
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -124,7 +124,8 @@ class Inbound(ABC):
 
 def problems_message(errors: Mapping[str, str], intro: str = "Please fix:") -> Message:
     """Form problems a platform could not show beside the fields, as one private message."""
-    return Message.text(intro + "\n" + "\n".join(f"- {name}: {problem}" for name, problem in errors.items()))
+    lines = [escape(intro), *(md("- {}: {}", name, problem) for name, problem in errors.items())]
+    return Message.text(Markdown("\n").join(lines))
 
 
 def form_offer(form: Form) -> Message:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 DEFAULT_SQLITE = "sqlite:///var/partnerbot.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -45,6 +46,46 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
+    def forget_history(self, rewrite: tuple[str, ...] = ()) -> bool:
+        """Leave no earlier version of changed rows in the database's files, as far as the engine allows.
+
+        SQLite: fold the write-ahead log into the database file and truncate it to zero bytes (deleted rows are
+        already zeroed there: secure_delete is on for every connection). PostgreSQL keeps dead row versions until
+        VACUUM: the small tables named in `rewrite` are rewritten (VACUUM FULL) so their dead versions leave the
+        table files; others stay until autovacuum (docs/pulse.md says what that means). Returns False when a
+        reader or a lock got in the way; the next call tries again.
+        """
+        if self.engine.dialect.name != "sqlite":
+            if not rewrite:
+                return True
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                try:
+                    conn.exec_driver_sql("SET lock_timeout = '2s'")
+                    conn.exec_driver_sql("VACUUM FULL " + ", ".join(rewrite))
+                except OperationalError:
+                    return False
+            return True
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=250")  # never hold up the person whose answer just landed
+            try:
+                busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+            finally:
+                conn.exec_driver_sql("PRAGMA busy_timeout=5000")
+        return not (busy and busy[0])
+
+    def forget_history_after_commit(self, session: Session, rewrite: tuple[str, ...] = ()) -> None:
+        """Call forget_history(rewrite) once `session`'s outermost transaction has ended (history can only be dropped
+        outside it; a savepoint's release is not the end)."""
+        done = False
+
+        def ended(_session: Session, transaction: SessionTransaction) -> None:
+            nonlocal done
+            if transaction.parent is None and not done:
+                done = True
+                self.forget_history(rewrite)
+
+        event.listen(session, "after_transaction_end", ended)
+
 
 def open_database(url: str | None = None) -> Database:
     url = normalise_url(url or database_url())
@@ -61,6 +102,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not left in free pages
     cursor.close()
 
 

@@ -1,43 +1,65 @@
 """Inbound deliveries already acted on, shared by every replica: a platform's retried delivery (the same Slack
 event_id or action) finds its key here and is ignored, whichever process it reaches. Deciding what a key is stays
 with each platform adapter.
+
+A key often names a person and a moment (who pressed which button when), so only a keyed hash of it is stored, and
+only for as long as a platform may redeliver: rows older than the dedupe window are deleted on every write and on
+every tick, so nothing records who pressed "Answer" and when beyond it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.keys import ServerKey
 from bot.store.db import Database
 from bot.store.models import Base
 
-KEPT_FOR = timedelta(days=1)  # platforms stop retrying within minutes; a day is ample
+# Slack retries an event at most about five minutes after the first try and refuses requests signed more than five
+# minutes ago, so a retry or a replay never arrives later than this.
+DEDUPE_WINDOW = timedelta(minutes=10)
+PURPOSE = "partnerbot inbound delivery"
 
 
 class InboundDelivery(Base):
     __tablename__ = "inbound_deliveries"
 
-    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # HMAC-SHA256 of the platform's key, hex
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
-def first_delivery(db: Database, key: str, now: datetime) -> bool:
-    """True the first time `key` arrives anywhere; False for every redelivery."""
+def _digest(secret: ServerKey, key: str) -> str:
+    return hmac.new(secret.derive(PURPOSE), key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _forget_older(session: Session, now: datetime) -> None:
+    session.execute(delete(InboundDelivery).where(InboundDelivery.seen_at < now - DEDUPE_WINDOW))
+
+
+def first_delivery(db: Database, secret: ServerKey, key: str, now: datetime) -> bool:
+    """True the first time `key` arrives anywhere within the dedupe window; False for every redelivery."""
     try:
         with db.session() as session:
-            session.add(InboundDelivery(key=key, seen_at=now))
+            _forget_older(session, now)
+            session.add(InboundDelivery(key=_digest(secret, key), seen_at=now))
     except IntegrityError:
         return False
-    if hash(key) % 500 == 0:  # now and then, forget what no platform will send again
-        with db.session() as session:
-            session.execute(delete(InboundDelivery).where(InboundDelivery.seen_at < now - KEPT_FOR))
     return True
 
 
-def forget_delivery(db: Database, key: str) -> None:
+def forget_delivery(db: Database, secret: ServerKey, key: str) -> None:
     """Let `key` be acted on again (a form sent back with errors is submitted again under the same key)."""
     with db.session() as session:
-        session.execute(delete(InboundDelivery).where(InboundDelivery.key == key))
+        session.execute(delete(InboundDelivery).where(InboundDelivery.key == _digest(secret, key)))
+
+
+def forget_old_deliveries(db: Database, now: datetime) -> None:
+    """Drop what the dedupe window no longer needs (every tick, so quiet hours do not keep the last presses)."""
+    with db.session() as session:
+        _forget_older(session, now)

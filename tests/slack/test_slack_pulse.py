@@ -4,6 +4,7 @@ message, its Answer button opens the survey as a modal, a missing answer keeps i
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from bot.clock import FakeClock
 from bot.flows.catalog import CATALOG
 from bot.flows.pulse.state import PulseAnswer, PulseParticipation
 from bot.store.db import Database
+from bot.store.inbound import InboundDelivery, forget_old_deliveries
 from bot.ticker import Ticker
 from tests.slack.conftest import SlackBot, start_bot
 from tests.slack.mock_api import MockSlack
@@ -83,6 +85,15 @@ async def test_a_member_answers_the_pulse_in_a_modal(pulse_bot: SlackBot) -> Non
     (thanks,) = bot.mock.of("chat.postEphemeral")
     assert thanks.args["user"] == "UL2" and thanks.args["channel"] == "DUL2"
     with bot.rt.db.session() as session:
-        assert session.scalar(select(func.count()).select_from(PulseAnswer)) == len(scales)
+        assert session.scalar(select(func.count()).select_from(PulseAnswer)) == 0, "sealed until the run closes"
         answered = session.scalars(select(PulseParticipation).where(PulseParticipation.member == "labor2")).one()
         assert answered.status == "answered"
+
+    # The dedupe record of the presses names neither the person nor the press, and is gone after its window.
+    with bot.rt.db.session() as session:
+        kept = session.scalars(select(InboundDelivery)).all()
+    assert kept and all(re.fullmatch(r"[0-9a-f]{64}", row.key) for row in kept)
+    bot.rt.clock.advance(minutes=11)
+    forget_old_deliveries(bot.rt.db, bot.rt.clock.now())
+    with bot.rt.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(InboundDelivery)) == 0

@@ -74,7 +74,8 @@ def shown_texts(node: Any) -> list[str]:
 def text_problems(texts: list[str]) -> list[str]:
     problems = []
     for text in texts:
-        if "`" in text:
+        # A backslash-escaped backtick or ">" is a person's own character, shown as typed: not markup.
+        if re.search(r"(?<!\\)`", text):
             problems.append(f"a backtick reaches Teams: {text[:120]!r}")
         if any(line.lstrip().startswith(">") for line in text.split("\n")):
             problems.append(f"a quote marker reaches Teams: {text[:120]!r}")

@@ -20,6 +20,7 @@ from bot.messages import (
     FormField,
     Header,
     Image,
+    Markdown,
     Message,
     Text,
 )
@@ -35,7 +36,7 @@ MESSAGES = {
     "header, text, context, divider": Message(
         (
             Header("Norm of the meeting"),
-            Text("*Paying attention* to <https://x.org|self> and others\n- one"),
+            Text(Markdown("*Paying attention* to <https://x.org|self> and others\n- one")),
             Divider(),
             Context("Results are shown when 5 have answered"),
         ),
@@ -44,9 +45,12 @@ MESSAGES = {
     "code, quote and shortcode": Message(
         (
             Text(
-                ":tada: *Budget* is done! Use `/partner deliverables show 3` to see it.\n> the vendor was late\n> twice"
+                Markdown(
+                    ":tada: *Budget* is done! Use `/partner deliverables show 3` to see it.\n> the vendor was late\n"
+                    "> twice"
+                )
             ),
-            Context("Add `--team KEY` when you are on several teams."),
+            Context(Markdown("Add `--team KEY` when you are on several teams.")),
         ),
         "`code` and a quote",
     ),
@@ -76,7 +80,7 @@ MESSAGES = {
                 "Meeting summary",
                 "summary.submit",
                 (
-                    FormField("decisions", "Decisions", "multiline", hint="one per line: `decision | why: reason`"),
+                    FormField("decisions", "Decisions", "multiline", hint="one per line: decision | why: reason"),
                     FormField("owner", "Owner", "member", (("l1", "Labor1"), ("m1", "Manager1"))),
                     FormField("sides", "Sides", "multi_choice", (("labor", "Labor"), ("management", "Management"))),
                     FormField("status", "Status", "choice", (("open", "Open"), ("done", "Done")), initial="open"),
@@ -87,7 +91,7 @@ MESSAGES = {
                 ),
                 value="meeting-3",
                 submit_label="Save",
-                intro="Draft for *co-chair* approval",
+                intro=Markdown("Draft for *co-chair* approval"),
             ),
         ),
         "form",
@@ -148,9 +152,11 @@ def test_code_quotes_and_shortcodes_become_teams_formatting() -> None:
 
 
 def test_plain_prose_goes_as_a_chat_message_in_teams_markdown() -> None:
-    activity = cards.outgoing_activity(Message.text(":wave: *Welcome* to <https://d.example/norms|our norms>"))
+    activity = cards.outgoing_activity(
+        Message.text(Markdown(":wave: *Welcome* to <https://d.example/norms|our norms>"))
+    )
     assert activity.text == "👋 **Welcome** to [our norms](https://d.example/norms)" and not activity.attachments
-    with_code = cards.outgoing_activity(Message.text("Type `help`"))
+    with_code = cards.outgoing_activity(Message.text(Markdown("Type `help`")))
     assert with_code.text is None and with_code.attachments[0].content["body"][0]["type"] == "RichTextBlock"
 
 

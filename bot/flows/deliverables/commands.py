@@ -17,7 +17,7 @@ from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, act
 from bot.flows.deliverables.state import STATUS_LABELS, Deliverable, DeliverableEvent, add_deliverable
 from bot.flows.deliverables.steps import FLOW, describe, local_day, name_of, names_of, status_buttons, sync_yaml_items
 from bot.inbound import Reply
-from bot.messages import Block, Context, Form, FormField, Header, Message, Text
+from bot.messages import Block, Context, Form, FormField, Header, Markdown, Message, Text, md, quoted
 from bot.people import find_member
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry
@@ -87,7 +87,7 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
         intro="Two questions, once. Your answers go into the item's history for the committee.",
     )
     ask = Message(
-        (Text(f"*{item.title}* is done. Before it fades: two short questions for the record."), form),
+        (Text(md("*{}* is done. Before it fades: two short questions for the record.", item.title)), form),
         f"Reflection on {item.title}",
     )
     for owner in item.owners:
@@ -97,9 +97,9 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
 def _ask_co_chairs_for_help(
     rt: Runtime, session: Session, team: Team, item: Deliverable, actor: str, note: str
 ) -> None:
-    text = f"{name_of(rt.config, actor)} asked for help with *{item.title}* (due {item.due:%a %b %-d})."
+    text = md("{} asked for help with *{}* (due {:%a %b %-d}).", name_of(rt.config, actor), item.title, item.due)
     if note:
-        text += f"\n> {note}"
+        text += Markdown("\n") + quoted(note)
     message = Message((Text(text), status_buttons(item)), f"Help asked: {item.title}")
     stamp = f"{rt.clock.now():%Y%m%dT%H%M%S}"
     for chair in team.co_chairs:
@@ -125,7 +125,7 @@ STATUS_WORDS = {
 def _item(session: Session, text: str) -> Deliverable:
     number = text.lstrip("#")
     if not number.isdigit():
-        raise UsageError(f"`{text}` is not a deliverable number such as 12.")
+        raise UsageError(md("`{}` is not a deliverable number such as 12.", text))
     item = session.get(Deliverable, int(number))
     if item is None:
         raise UsageError(f"There is no deliverable #{number}.")
@@ -138,17 +138,21 @@ def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: st
         if not may_change(rt.config, item, member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
-                f"Only the owners, members of {team.name if team else item.team} and its co-chairs can change "
-                f"the status of #{item.id} *{item.title}*."
+                md(
+                    "Only the owners, members of {} and its co-chairs can change the status of #{} *{}*.",
+                    team.name if team else item.team,
+                    item.id,
+                    item.title,
+                )
             )
         if item.status == status and status == "done":
-            return Reply.say(f"#{item.id} *{item.title}* is already done.")
+            return Reply.say(md("#{} *{}* is already done.", item.id, item.title))
         change_status(rt, session, item, status, member.key, note)
         label = STATUS_LABELS[status]
         extra = " Congratulations! A note goes to the committee." if status == "done" else ""
         if status == "need_help":
             extra = " The co-chairs have been told."
-        return Reply.say(f"Recorded: #{item.id} *{item.title}* is {label}.{extra}")
+        return Reply.say(md("Recorded: #{} *{}* is {}.{}", item.id, item.title, label, extra))
 
 
 @command(
@@ -192,7 +196,7 @@ def edit_command(rt: Runtime, inv: Invocation) -> Reply:
         try:
             value = date.fromisoformat(raw)
         except ValueError:
-            raise UsageError(f"`{raw}` is not a date; write it as YYYY-MM-DD.") from None
+            raise UsageError(md("`{}` is not a date; write it as YYYY-MM-DD.", raw)) from None
     elif field == "owners":
         found = [(name, find_member(rt.config, name)) for name in raw.replace(",", " ").split()]
         unknown = [name for name, member in found if member is None]
@@ -206,8 +210,12 @@ def edit_command(rt: Runtime, inv: Invocation) -> Reply:
         if not may_change(rt.config, item, inv.member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
-                f"Only the owners, members of {team.name if team else item.team} and its co-chairs can change "
-                f"#{item.id} *{item.title}*."
+                md(
+                    "Only the owners, members of {} and its co-chairs can change #{} *{}*.",
+                    team.name if team else item.team,
+                    item.id,
+                    item.title,
+                )
             )
         before = getattr(item, field)
         if before == value:
@@ -233,7 +241,7 @@ def edit_command(rt: Runtime, inv: Invocation) -> Reply:
                 detail={"id": item.id, "field": field, "from": _shown(before), "to": _shown(value)},
             )
         )
-        return Reply.say(f"Recorded: #{item.id} *{item.title}* now has {field} {_shown(value)}.")
+        return Reply.say(md("Recorded: #{} *{}* now has {} {}.", item.id, item.title, field, _shown(value)))
 
 
 @action("deliverables.status")
@@ -298,7 +306,7 @@ def reflect(rt: Runtime, inv: ActionInvocation) -> Reply:
 @command("deliverables", help="list the open deliverables of the team or committee")
 def list_open(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner deliverables` takes no arguments here (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner deliverables` takes no arguments here (got `{}`).", " ".join(inv.args)))
     settings = FLOW.settings_or_defaults(rt.config, inv.team)
     today = local_day(rt.config, inv.team, inv.now)
     with rt.db.session() as session:
@@ -308,34 +316,34 @@ def list_open(rt: Runtime, inv: Invocation) -> Reply:
             .where(Deliverable.team == inv.team.key, Deliverable.status != "done")
             .order_by(Deliverable.due, Deliverable.id)
         ).all()
-        lines = [f"- {describe(rt.config, i, today)}" for i in items]
-    body = "\n".join(lines) or "No open deliverables."
+        lines = [md("- {}", describe(rt.config, i, today)) for i in items]
+    body = Markdown("\n").join(lines) or "No open deliverables."
     return Reply(
         private=Message(
             (
                 Header(f"{inv.team.name}: open deliverables"),
                 Text(body),
-                Context("`/partner deliverables show N` for one item and its history."),
+                Context(md("`/partner deliverables show N` for one item and its history.")),
             ),
             f"{inv.team.name}: {len(lines)} open deliverables",
         )
     )
 
 
-def _mine(rt: Runtime, member_key: str, now: datetime) -> list[str]:
+def _mine(rt: Runtime, member_key: str, now: datetime) -> list[Markdown]:
     with rt.db.session() as session:
         items = session.scalars(
             select(Deliverable).where(Deliverable.status != "done").order_by(Deliverable.due, Deliverable.id)
         ).all()
     today = now.astimezone(ZoneInfo(rt.config.organisation.timezone)).date()
-    return [f"- {describe(rt.config, i, today)}" for i in items if member_key in i.owners]
+    return [md("- {}", describe(rt.config, i, today)) for i in items if member_key in i.owners]
 
 
 @command("deliverables mine", help="list the open deliverables you own, on every team", about_one_team=False)
 def list_mine(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError("`/partner deliverables mine` takes no arguments.")
-    body = "\n".join(_mine(rt, inv.member.key, inv.now)) or "You own no open deliverables."
+        raise UsageError(md("`/partner deliverables mine` takes no arguments."))
+    body = Markdown("\n").join(_mine(rt, inv.member.key, inv.now)) or "You own no open deliverables."
     return Reply(private=Message((Header("Your deliverables"), Text(body)), "Your deliverables"))
 
 
@@ -374,7 +382,7 @@ def show(rt: Runtime, inv: Invocation) -> Reply:
 @command("deliverables add", help="add a deliverable to the team or committee (opens a form)")
 def add_command(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError("`/partner deliverables add` takes no arguments; it opens a form.")
+        raise UsageError(md("`/partner deliverables add` takes no arguments; it opens a form."))
     if inv.member.key not in inv.team.members and not rt.config.is_co_chair(inv.team, inv.member.key):
         raise Refused(f"Only members and co-chairs of {inv.team.name} add its deliverables.")
     return Reply(form=add_form(inv.team.key))
@@ -411,7 +419,7 @@ def add_submitted(rt: Runtime, inv: ActionInvocation) -> Reply:
     for name in filter(None, (n.strip() for n in form.get("owners", "").split(","))):
         member = find_member(rt.config, name)
         if member is None:
-            errors["owners"] = f"no member called `{name}`"
+            errors["owners"] = md("no member called `{}`", name)
         else:
             owners.append(member.key)
     if not owners and "owners" not in errors:
@@ -440,7 +448,7 @@ def add_submitted(rt: Runtime, inv: ActionInvocation) -> Reply:
         assert item is not None
         today = local_day(rt.config, team, inv.now)
         line = describe(rt.config, item, today)
-    return Reply.say(f"Added {line}. Owners get reminders before the due date.")
+    return Reply.say(md("Added {}. Owners get reminders before the due date.", line))
 
 
 @home_section
@@ -448,4 +456,4 @@ def my_deliverables(rt: Runtime, member: Member, now: datetime) -> list[Block]:
     lines = _mine(rt, member.key, now)
     if not lines:
         return []
-    return [Header("Your deliverables"), Text("\n".join(lines))]
+    return [Header("Your deliverables"), Text(Markdown("\n").join(lines))]

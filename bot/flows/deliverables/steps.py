@@ -16,7 +16,7 @@ from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
 from bot.flows.deliverables.state import OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
 from bot.meetings import cadence_times
-from bot.messages import Button, Buttons, Header, Message, Text
+from bot.messages import Button, Buttons, Header, Markdown, Message, Text, md
 from bot.runtime import Runtime
 from bot.schedule import localize
 
@@ -103,14 +103,15 @@ def status_buttons(item: Deliverable) -> Buttons:
     )
 
 
-def describe(config: Config, item: Deliverable, today: date) -> str:
+def describe(config: Config, item: Deliverable, today: date) -> Markdown:
     days = (item.due - today).days
     plural = "" if abs(days) == 1 else "s"
     when = "today" if days == 0 else f"in {days} day{plural}" if days > 0 else f"{-days} day{plural} overdue"
     if item.status == "done":
         when = "done"
     status = STATUS_LABELS.get(item.status, item.status)
-    return f"`#{item.id}` *{item.title}*: due {item.due:%a %b %-d} ({when}), {names_of(config, item.owners)}, {status}"
+    owners = names_of(config, item.owners)
+    return md("`#{}` *{}*: due {:%a %b %-d} ({}), {}, {}", item.id, item.title, item.due, when, owners, status)
 
 
 # --- the routine ---------------------------------------------------------------------------------------------------

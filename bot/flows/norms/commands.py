@@ -31,7 +31,7 @@ from bot.flows.norms.state import (
 )
 from bot.flows.norms.steps import FLOW, active_norms
 from bot.inbound import Reply
-from bot.messages import Context, Form, FormField, Header, Message, Text
+from bot.messages import Context, Form, FormField, Header, Markdown, Message, Text, md
 from bot.runtime import Runtime
 
 # --- closing check answers ---------------------------------------------------------------------------------------
@@ -93,10 +93,10 @@ def rate(rt: Runtime, inv: ActionInvocation) -> Reply:
 @command("norms", help="show the team's norms")
 def show_norms(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner norms` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner norms` takes no arguments (got `{}`).", " ".join(inv.args)))
     with rt.db.session() as session:
         version, norms = active_norms(rt, session, inv.team)
-    lines = "\n".join(f"- *{n.name}*{': ' + n.gist if n.gist else ''}" for n in norms)
+    lines = Markdown("\n").join(md("- *{}*{}", n.name, ": " + n.gist if n.gist else "") for n in norms)
     return Reply(
         private=Message(
             (Header(f"{inv.team.name}: our norms"), Text(lines), Context(f"Version {version}.")),
@@ -164,10 +164,10 @@ def proposal_form(norms: Sequence[Norm], round_id: int) -> Form:
 @command("norms revisit", who="co-chair", help="open a round for proposals to add, change or remove norms")
 def norms_revisit(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner norms revisit` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner norms revisit` takes no arguments (got `{}`).", " ".join(inv.args)))
     with rt.db.session() as session:
         if open_round(session, inv.team.key) is not None:
-            raise Refused("A revisit round is already open. Adopt its proposals with `/partner norms adopt`.")
+            raise Refused(md("A revisit round is already open. Adopt its proposals with `/partner norms adopt`."))
         version, norms = active_norms(rt, session, inv.team)
         round_ = RevisitRound(team=inv.team.key, opened_by=inv.member.key, opened_at=inv.now, status="open")
         session.add(round_)
@@ -231,7 +231,7 @@ def apply_proposals(norms: Sequence[Norm], proposals: Sequence[NormProposal]) ->
         if p.kind == "add":
             result.append(Norm(p.name, p.gist))
         elif index is None:
-            raise UsageError(f"Proposal #{p.id} is about *{p.norm}*, which an earlier proposal already changed.")
+            raise UsageError(md("Proposal #{} is about *{}*, which an earlier proposal already changed.", p.id, p.norm))
         elif p.kind == "remove":
             del result[index]
         else:
@@ -242,12 +242,12 @@ def apply_proposals(norms: Sequence[Norm], proposals: Sequence[NormProposal]) ->
     return result
 
 
-def _describe(p: NormProposal) -> str:
+def _describe(p: NormProposal) -> Markdown:
     if p.kind == "add":
-        return f"add *{p.name}*" + (f": {p.gist}" if p.gist else "")
+        return md("add *{}*", p.name) + (f": {p.gist}" if p.gist else "")
     if p.kind == "remove":
-        return f"remove *{p.norm}*"
-    return f"change *{p.norm}*" + (f" to *{p.name}*" if p.name else "") + (f": {p.gist}" if p.gist else "")
+        return md("remove *{}*", p.norm)
+    return md("change *{}*", p.norm) + (md(" to *{}*", p.name) if p.name else "") + (f": {p.gist}" if p.gist else "")
 
 
 @command(
@@ -261,14 +261,13 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
     with rt.db.session() as session:
         round_ = open_round(session, inv.team.key)
         if round_ is None:
-            raise Refused("No revisit round is open. Start one with `/partner norms revisit`.")
+            raise Refused(md("No revisit round is open. Start one with `/partner norms revisit`."))
         proposals = _proposals(session, round_)
-        listing = (
-            "\n".join(f"- #{p.id}: {_describe(p)} (by {rt.config.members[p.proposed_by].name})" for p in proposals)
-            or "- (no proposals yet)"
-        )
+        listing = Markdown("\n").join(
+            md("- #{}: {} (by {})", p.id, _describe(p), rt.config.members[p.proposed_by].name) for p in proposals
+        ) or Markdown("- (no proposals yet)")
         if not inv.args:
-            raise UsageError(f"Open proposals:\n{listing}\nName the numbers to adopt, `all`, or `none` to close.")
+            raise UsageError(md("Open proposals:\n{}\nName the numbers to adopt, `all`, or `none` to close.", listing))
         words = [a.lstrip("#").lower() for a in inv.args]
         if words == ["none"]:
             chosen: list[NormProposal] = []
@@ -278,10 +277,10 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
             by_id = {p.id: p for p in proposals}
             missing = [w for w in words if int(w) not in by_id]
             if missing:
-                raise UsageError(f"No proposal #{', #'.join(missing)} in this round. Open proposals:\n{listing}")
+                raise UsageError(md("No proposal #{} in this round. Open proposals:\n{}", ", #".join(missing), listing))
             chosen = [by_id[int(w)] for w in words]
         else:
-            raise UsageError(f"Name proposal numbers, `all` or `none`. Open proposals:\n{listing}")
+            raise UsageError(md("Name proposal numbers, `all` or `none`. Open proposals:\n{}", listing))
         version, norms = active_norms(rt, session, inv.team)
         if chosen:
             apply_proposals(norms, chosen)  # a usage error now, not after the other co-chairs approved
@@ -290,11 +289,21 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
         approval = approval_of(inv.team, round_.adoption["approvals"])
         if approval.complete:
             return Reply.say(_adopt(rt, session, inv.team, round_, inv.now))
-        what = "\n".join(f"- {_describe(p)}" for p in chosen)
+        what = Markdown("\n").join(md("- {}", _describe(p)) for p in chosen)
         body = (
-            f"{inv.member.name} proposes to adopt, as version {version + 1} of the {inv.team.name} norms:\n{what}"
+            md(
+                "{} proposes to adopt, as version {} of the {} norms:\n{}",
+                inv.member.name,
+                version + 1,
+                inv.team.name,
+                what,
+            )
             if chosen
-            else f"{inv.member.name} proposes to close the revisit round of the {inv.team.name} norms with no changes."
+            else md(
+                "{} proposes to close the revisit round of the {} norms with no changes.",
+                inv.member.name,
+                inv.team.name,
+            )
         )
         value = f"{round_.id}:{round_.adoption['round']}"
         message = request_message(
@@ -348,8 +357,12 @@ def hold_adoption(rt: Runtime, inv: ActionInvocation) -> Reply:
         pending = round_.adoption or {}
         round_.adoption = {"round": pending.get("round", 0)}  # nothing waits any more: its buttons go stale
         note = Message.text(
-            f"{inv.member.name} is not ready to adopt the proposed changes to the {team.name} norms yet. "
-            "Talk it through together, then propose again with `/partner norms adopt`."
+            md(
+                "{} is not ready to adopt the proposed changes to the {} norms yet. "
+                "Talk it through together, then propose again with `/partner norms adopt`.",
+                inv.member.name,
+                team.name,
+            )
         )
         key = OutboxKey(team.key, "norms", "adoption-held", inv.action.value.replace(":", "#"))
         direct_message(rt, session, team, str(pending.get("by", "")), key, note)

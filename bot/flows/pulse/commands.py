@@ -11,13 +11,12 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
-from bot.anonymity import breakdown_parties
 from bot.approval import approval_of, new_proposal, request_message, still_waiting, with_approval
 from bot.config import Member, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.pulse.instruments import Instrument, configured_instruments
-from bot.flows.pulse.results import membership, names_of, not_enough, results_message, team_results
+from bot.flows.pulse.results import names_of, not_enough, results_message, team_results
 from bot.flows.pulse.state import (
     PulseParticipation,
     PulseRun,
@@ -26,11 +25,11 @@ from bot.flows.pulse.state import (
     lock_run,
     open_run_of,
     participation_of,
-    reshuffle_run,
+    seal_submission,
 )
 from bot.flows.pulse.steps import FLOW, answer_buttons, close_run, local_time, open_run, run_key
 from bot.inbound import Reply
-from bot.messages import Block, Form, FormField, Header, Message, Text
+from bot.messages import Block, Form, FormField, Header, Markdown, Message, Text, md
 from bot.runtime import Runtime
 
 _CLOSES_IN = re.compile(r"^(?:closes?\s+)?(?:in\s+)?(?P<n>\d+)\s+days?$")
@@ -51,45 +50,57 @@ def start_pulse(rt: Runtime, inv: Invocation) -> Reply:
     if args and args[0].lower() in known:
         key = args.pop(0).lower()
     elif args and not args[0].isdigit() and args[0].lower() not in ("closes", "close", "in"):
-        raise UsageError(f"There is no instrument `{args[0]}`. Known: {', '.join(f'`{k}`' for k in known) or 'none'}.")
+        raise UsageError(
+            md(
+                "There is no instrument `{}`. Known: {}.",
+                args[0],
+                Markdown(", ").join(md("`{}`", k) for k in known) or "none",
+            )
+        )
     days = settings.open_days
     if args:
         match = _CLOSES_IN.match(" ".join(args).lower())
         if not match or not 1 <= int(match["n"]) <= 30:
-            raise UsageError(f"I can't read `{' '.join(args)}`; write for example `closes in 5 days` (1 to 30).")
+            raise UsageError(md("I can't read `{}`; write for example `closes in 5 days` (1 to 30).", " ".join(args)))
         days = int(match["n"])
     instrument = known.get(key)
     if instrument is None:
-        raise Refused(f"The instrument `{key}` is not in surveys.yaml; ask an admin to add it.")
+        raise Refused(md("The instrument `{}` is not in surveys.yaml; ask an admin to add it.", key))
     with rt.db.session() as session:
         if open_run_of(session, inv.team.key) is not None:
-            raise Refused(f"{inv.team.name} already has a pulse open. Close it first with `/partner pulse close`.")
+            raise Refused(md("{} already has a pulse open. Close it first with `/partner pulse close`.", inv.team.name))
         subject = f"manual:{instrument.key}@{inv.now:%Y-%m-%dT%H:%M:%SZ}"
         run = open_run(rt, session, inv.team, instrument, settings, inv.now, days, subject, inv.member.key)
         closes = local_time(rt, inv.team, run.closes_at)
     return Reply.say(
-        f"Opened *{instrument.name}* for {inv.team.name}: each of the {len(inv.team.members)} members gets a private "
-        f"invitation. It closes {closes}, or earlier with `/partner pulse close`."
+        md(
+            "Opened *{}* for {}: each of the {} members gets a private invitation. "
+            "It closes {}, or earlier with `/partner pulse close`.",
+            instrument.name,
+            inv.team.name,
+            len(inv.team.members),
+            closes,
+        )
     )
 
 
 @command("pulse close", "[INSTRUMENT]", help="close the open pulse now and post its results", who="co-chair")
 def close_pulse(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) > 1:
-        raise UsageError("`/partner pulse close` takes at most an instrument name.")
+        raise UsageError(md("`/partner pulse close` takes at most an instrument name."))
     with rt.db.session() as session:
         run = open_run_of(session, inv.team.key, inv.args[0].lower() if inv.args else None)
         if run is None:
             raise Refused(f"{inv.team.name} has no pulse open.")
         close_run(rt, session, inv.team, run)
         name = instrument_of(run).name
-    return Reply.say(f"Closed *{name}*. The results are on their way to the team channel.")
+    return Reply.say(md("Closed *{}*. The results are on their way to the team channel.", name))
 
 
 @command("pulse results", "[INSTRUMENT]", help="the latest pulse results (the same for everyone)")
 def show_results(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) > 1:
-        raise UsageError("`/partner pulse results` takes at most an instrument name.")
+        raise UsageError(md("`/partner pulse results` takes at most an instrument name."))
     with rt.db.session() as session:
         results = team_results(
             session,
@@ -182,8 +193,11 @@ def hold_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
         pending = run.followup_pending or {}
         run.followup_pending = {"round": pending.get("round", 0)}
         note = Message.text(
-            f"{inv.member.name} would rather not post the follow-up as written yet. Agree the wording together, "
-            "then write it again (`/partner pulse followup TEXT`)."
+            md(
+                "{} would rather not post the follow-up as written yet. Agree the wording together, then write it "
+                "again (`/partner pulse followup TEXT`).",
+                inv.member.name,
+            )
         )
         key = OutboxKey(team.key, "pulse", "followup-held", f"run{run.id}#{pending.get('round', 0)}")
         direct_message(rt, session, team, str(pending.get("by", "")), key, note)
@@ -208,7 +222,9 @@ def open_form(rt: Runtime, inv: ActionInvocation) -> Reply:
         if mine is None:
             raise Refused("This pulse was sent to another team's members; you were not asked this time.")
         if run.status != "open":
-            raise Refused("This pulse has closed. Results are in the team channel, or type `/partner pulse results`.")
+            raise Refused(
+                md("This pulse has closed. Results are in the team channel, or type `/partner pulse results`.")
+            )
         if mine.status == "answered":
             raise Refused("You have already answered this pulse. Each person counts once; thank you.")
         instrument = instrument_of(run)
@@ -275,20 +291,20 @@ def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
                 raise Refused("You were not asked in this pulse, so I can't record answers from you.")
             raise Refused("You have already answered this pulse. Each person counts once; your first answers stand.")
         run.respondents += 1
-        group = _group_to_keep(rt, team_of_run, inv.member.key) if run.party_breakdown else None
-        reshuffle_run(session, run.id, [(item, value, group) for item, value in answers], comments)
+        group = answer_group(rt, team_of_run, inv.member.key) if run.party_breakdown else None
+        seal_submission(session, rt.key, run.id, [(item, value, group) for item, value in answers], comments)
+        rt.db.forget_history_after_commit(session)
     done = Message.text("Thank you: your answers are in, stored without your name. Results come when the pulse closes.")
     return Reply(update=done, private=done)
 
 
-def _group_to_keep(rt: Runtime, team: Team | None, member_key: str) -> str | None:
-    """An answer keeps its party only if the team is such that the party could ever be shown apart; a lone
-    trustee's answers are stored without one from the start."""
+def answer_group(rt: Runtime, team: Team | None, member_key: str) -> str | None:
+    """The group an answer is sealed with: the member's party. Whether it is ever stored in the clear is decided at
+    closing, from how many answered in each party and what earlier runs showed (steps.close_run)."""
     member = rt.config.members.get(member_key)
     if team is None or member is None:
         return None
-    showable = breakdown_parties(membership(rt.config, team), team.min_group_size)
-    return member.party if member.party in showable else None
+    return member.party
 
 
 @action("pulse.decline")
@@ -364,7 +380,9 @@ def pulse_home(rt: Runtime, member: Member, now: datetime) -> list[Block]:
                     mine.status if mine else "", "you have not answered yet"
                 )
                 until = local_time(rt, team, run.closes_at)
-                blocks.append(Text(f"*{team.name}*: {instrument_of(run).name} is open until {until}; {status}."))
+                blocks.append(
+                    Text(md("*{}*: {} is open until {}; {}.", team.name, instrument_of(run).name, until, status))
+                )
                 if mine is not None and mine.status == "invited":
                     blocks.append(answer_buttons(run.id))
             results = team_results(session, team.key, team.min_group_size, with_comments=False)
@@ -372,10 +390,20 @@ def pulse_home(rt: Runtime, member: Member, now: datetime) -> list[Block]:
             if latest is None:
                 continue
             if not latest.shown:
-                blocks.append(Text(f"*{team.name}*, latest {latest.instrument.name}: {not_enough(rt, latest)}"))
+                blocks.append(
+                    Text(md("*{}*, latest {}: {}", team.name, latest.instrument.name, not_enough(rt, latest)))
+                )
                 continue
             summary = ", ".join(f"{c.name} {c.mean:.1f}{(' ' + c.arrow) if c.arrow else ''}" for c in latest.constructs)
             blocks.append(
-                Text(f"*{team.name}*, latest {latest.instrument.name} (of {latest.instrument.scale.last}): {summary}")
+                Text(
+                    md(
+                        "*{}*, latest {} (of {}): {}",
+                        team.name,
+                        latest.instrument.name,
+                        latest.instrument.scale.last,
+                        summary,
+                    )
+                )
             )
     return [Header("Pulse surveys"), *blocks] if blocks else []

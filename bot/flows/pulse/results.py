@@ -136,15 +136,16 @@ def parties_to_show(
     config: Config,
     team: Team,
     run: PulseRun,
-    counts: RunCounts,
+    by_party: Mapping[str, int],
+    unkept: int,
     earlier: Iterable[PulseRun],
     earlier_counts: Mapping[int, RunCounts] | None = None,
 ) -> set[str]:
-    """The parties a closing run shows apart (bot/anonymity.py decides), judged against the earlier closed runs of
-    the same instrument as they were shown (`earlier_counts` serves runs closed before the decision was stored)."""
+    """The parties a closing run shows apart (bot/anonymity.py decides) from its respondents per party and those
+    without one, judged against the earlier closed runs of the same instrument as they were shown
+    (`earlier_counts` serves runs closed before the decision was stored)."""
     if not run.party_breakdown:
         return set()
-    by_party, unkept = respondents_by_party(instrument_of(run), counts)
     before = [shown_by(r, (earlier_counts or {}).get(r.id)) for r in earlier]
     return shown_parties(by_party, unkept, membership(config, team), team.min_group_size, before)
 

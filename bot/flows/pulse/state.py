@@ -1,38 +1,34 @@
 """Pulse survey state, anonymous by construction: runs (with the frozen instrument), who took part, and answers that
 cannot be joined to a person, with the queries on them. Scoring lives in results.py, thresholds in bot/anonymity.py.
 
-How an answer stays unlinkable (docs/pulse.md explains it at length):
-- `pulse_participation` knows who answered; `pulse_answers` and `pulse_comments` hold no member id and no time.
-- Answer ids are random 63-bit integers from the OS's CSPRNG, so id order (and SQLite's rowid order, which is the
-  physical order) says nothing about who answered first.
-- PostgreSQL stores rows in insertion order and stamps each with the inserting transaction (xmin), so every
-  submission rewrites the whole run's answers in a fresh random order in the same transaction (reshuffle_run), and
-  touches every participation row of the run in member-key order. A dump at any moment shows one transaction and a
-  random order for the run: it can tell who has answered so far, never which answers are whose.
+How an answer stays unlinkable, whenever a copy of the database is taken (docs/pulse.md has the threat model):
+- While a run is open, its answers and comments exist only in a sealed box (bot/store/sealed.py): ciphertext under
+  a key derived from the server's secret, which is kept outside the database. Each submission rewrites the box in a
+  fresh random order. A copy shows who has answered so far (pulse_participation), never what anyone answered, nor
+  the group (party) of any answer.
+- At closing the answers leave the box. A run with fewer respondents than the minimum keeps none of them; otherwise
+  they are written in the clear once, in random order with random ids, with no member and no time, and with a group
+  only for the parties the run shows apart (bot/anonymity.py: shown_parties, decided at closing).
+- Every submission and the closing touch every participation row of the run in member-key order, so PostgreSQL's
+  row stamps (xmin) and physical order say nothing about who answered last.
+- On SQLite every connection deletes with secure_delete, and after each submission and each closing the
+  write-ahead log is truncated (Database.forget_history), so no earlier version of a page lingers in -wal.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    ForeignKey,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    delete,
-    select,
-    text,
-    update,
-)
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.pulse.instruments import Instrument
+from bot.keys import ServerKey
+from bot.store import sealed
 from bot.store.models import Base
 
 PARTICIPATION = ("invited", "answered", "declined")
@@ -89,9 +85,8 @@ class PulseAnswer(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("pulse_runs.id", ondelete="CASCADE"), index=True)
     item: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
-    # The answer's group: the key of the member's party, or None. Kept only when the run breaks results down by
-    # party and the party could ever be shown apart (bot/anonymity.py: breakdown_parties); dropped at closing for
-    # parties the run did not show.
+    # The answer's group: the key of the member's party, or None. In the clear only for the parties the run showed
+    # apart when it closed (steps.close_run); while the run is open every answer's party is inside the sealed box.
     group: Mapped[str | None] = mapped_column("group", String(60))
 
 
@@ -156,51 +151,81 @@ def shuffled(rows: list[Any]) -> list[Any]:
 
 def lock_run(session: Session, run_id: int) -> PulseRun | None:
     """Take the run's row lock (an UPDATE first: SQLite's write lock, PostgreSQL's row lock) so that submissions to
-    one run are serialized and a reshuffle never loses a concurrent answer."""
+    one run are serialized and rewriting its sealed box never loses a concurrent answer."""
     session.execute(update(PulseRun).where(PulseRun.id == run_id).values(shuffles=PulseRun.shuffles + 1))
     return session.get(PulseRun, run_id, populate_existing=True)
 
 
-def reshuffle_run(
-    session: Session,
-    run_id: int,
-    new_answers: list[tuple[str, int, str | None]],
-    new_comments: list[tuple[str, str]],
-    keep_groups: set[str] | None = None,
-) -> None:
-    """Rewrite all of a run's answers (old and new) in a fresh random order with fresh random ids, and touch every
-    participation row of the run in member-key order, all inside the caller's transaction (which holds lock_run).
-    With `keep_groups`, any other group is dropped from the rewritten answers (used at closing).
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        # Deleted rows are overwritten with zeros rather than left in free pages of the file.
-        session.execute(text("PRAGMA secure_delete=ON"))
-    answers = [
-        (row.item, row.value, row.group)
-        for row in session.execute(select(PulseAnswer).where(PulseAnswer.run_id == run_id)).scalars()
-    ] + list(new_answers)
-    if keep_groups is not None:
-        answers = [(item, value, group if group in keep_groups else None) for item, value, group in answers]
-    comments = [
-        (row.question, row.text)
-        for row in session.execute(select(PulseComment).where(PulseComment.run_id == run_id)).scalars()
-    ] + list(new_comments)
+# One scale answer: (item id, value, group). The group is the respondent's party key; None when the run keeps none.
+Answer = tuple[str, int, str | None]
+Comment = tuple[str, str]  # (question id, text)
+
+
+@dataclass
+class Sealed:
+    """What an open run has received so far, as it sits in the run's sealed box."""
+
+    answers: list[Answer] = field(default_factory=list)
+    comments: list[Comment] = field(default_factory=list)
+
+
+def box_name(run_id: int) -> str:
+    return f"pulse.run:{run_id}"
+
+
+def _read_box(session: Session, key: ServerKey, run_id: int) -> Sealed:
+    content = sealed.unseal(session, key, box_name(run_id)) or {}
+    received = Sealed(
+        [(item, value, group) for item, value, group in content.get("answers", [])],
+        [(question, text) for question, text in content.get("comments", [])],
+    )
+    # Answers an earlier version kept in the clear while the run was open move into the box.
+    for row in session.scalars(select(PulseAnswer).where(PulseAnswer.run_id == run_id)):
+        received.answers.append((row.item, row.value, row.group))
+    for row in session.scalars(select(PulseComment).where(PulseComment.run_id == run_id)):
+        received.comments.append((row.question, row.text))
     session.execute(delete(PulseAnswer).where(PulseAnswer.run_id == run_id))
     session.execute(delete(PulseComment).where(PulseComment.run_id == run_id))
-    if answers:
-        session.execute(
-            PulseAnswer.__table__.insert(),
-            [{"id": random_id(), "run_id": run_id, "item": i, "value": v, "group": g} for i, v, g in shuffled(answers)],
-        )
-    if comments:
-        session.execute(
-            PulseComment.__table__.insert(),
-            [{"id": random_id(), "run_id": run_id, "question": q, "text": t} for q, t in shuffled(comments)],
-        )
+    return received
+
+
+def seal_submission(
+    session: Session, key: ServerKey, run_id: int, answers: Iterable[Answer], comments: Iterable[Comment]
+) -> None:
+    """Add one person's answers to the run's sealed box, rewritten whole in a fresh random order, and touch every
+    participation row. The caller holds lock_run and has recorded the participation in the same transaction."""
+    received = _read_box(session, key, run_id)
+    received.answers += answers
+    received.comments += comments
+    content = {"answers": shuffled(received.answers), "comments": shuffled(received.comments)}
+    sealed.seal(session, key, box_name(run_id), content)
+    touch_participation(session, run_id)
+
+
+def take_sealed(session: Session, key: ServerKey, run_id: int) -> Sealed:
+    """Empty the run's sealed box (at closing): its content, and the box gone. The caller holds lock_run."""
+    received = _read_box(session, key, run_id)
+    sealed.drop(session, box_name(run_id))
+    return received
+
+
+def store_answers(session: Session, run_id: int, answers: Iterable[Answer], comments: Iterable[Comment]) -> None:
+    """Write a closed run's answers in the clear, once: random order, random ids, no member, no time."""
+    rows = [{"id": random_id(), "run_id": run_id, "item": i, "value": v, "group": g} for i, v, g in shuffled(answers)]
+    if rows:
+        session.execute(PulseAnswer.__table__.insert(), rows)
+    notes = [{"id": random_id(), "run_id": run_id, "question": q, "text": t} for q, t in shuffled(comments)]
+    if notes:
+        session.execute(PulseComment.__table__.insert(), notes)
+
+
+def touch_participation(session: Session, run_id: int) -> None:
+    """Rewrite every participation row of the run, one by one in member-key order: PostgreSQL's new row versions
+    then carry this transaction's stamp and land in key order, whoever's row really changed."""
     members = session.scalars(
         select(PulseParticipation.member).where(PulseParticipation.run_id == run_id).order_by(PulseParticipation.member)
     ).all()
-    for member in members:  # one by one, in key order: PostgreSQL's new row versions land in this order
+    for member in members:
         session.execute(
             update(PulseParticipation)
             .where(PulseParticipation.run_id == run_id, PulseParticipation.member == member)

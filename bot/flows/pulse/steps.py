@@ -5,6 +5,7 @@ and invite privately, remind non-respondents, close and post results. Commands a
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -12,7 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
-from bot.anonymity import minimum
+from bot.anonymity import can_show, minimum
 from bot.config import Config, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import Due, Flow, per_team_this_tick
@@ -26,14 +27,17 @@ from bot.flows.pulse.state import (
     latest_followup,
     lock_run,
     open_run_of,
-    reshuffle_run,
+    store_answers,
+    take_sealed,
+    touch_participation,
 )
 from bot.meetings import cadence_times, closure
-from bot.messages import Button, Buttons, Context, Header, Message, Text
+from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.outbox import enqueue_update
 from bot.runtime import Runtime
 from bot.schedule import localize
 from bot.store.models import OutboxItem
+from bot.store.sealed import SealedBox
 
 log = logging.getLogger(__name__)
 
@@ -222,27 +226,37 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
-    """Close a run: decide which parties it shows (against the earlier runs of its instrument), keep parties only
-    for those, post the results, and ask the co-chairs to follow up."""
+    """Close a run: decide which parties it shows apart (against the earlier runs of its instrument); its answers
+    leave the sealed box (kept only if enough people answered, with a party only for the parties shown); post the
+    results, and ask the co-chairs to follow up."""
     run = lock_run(session, run.id) or run
     run.status = "closed"
     run.closed_at = rt.clock.now()
     instrument = instrument_of(run)
-    earlier = session.scalars(
-        select(PulseRun)
-        .where(
-            PulseRun.team == team.key,
-            PulseRun.instrument == run.instrument,
-            PulseRun.status == "closed",
-            PulseRun.id != run.id,
-        )
-        .order_by(PulseRun.closed_at, PulseRun.id)
-    ).all()
-    counts = count_answers(session, [run.id, *(r.id for r in earlier if r.parties_shown is None)])
-    shown = parties_to_show(rt.config, team, run, counts[run.id], earlier, counts)
+    received = take_sealed(session, rt.key, run.id)
+    shown: set[str] = set()
+    if can_show(run.respondents, team.min_group_size):  # below the minimum nothing may ever be shown: keep nothing
+        first = instrument.items[0].id  # everyone answers every item, so the first item counts people
+        by_party = Counter(group for item, _, group in received.answers if item == first and group is not None)
+        unkept = sum(1 for item, _, group in received.answers if item == first and group is None)
+        earlier = session.scalars(
+            select(PulseRun)
+            .where(
+                PulseRun.team == team.key,
+                PulseRun.instrument == run.instrument,
+                PulseRun.status == "closed",
+                PulseRun.id != run.id,
+            )
+            .order_by(PulseRun.closed_at, PulseRun.id)
+        ).all()
+        legacy = count_answers(session, [r.id for r in earlier if r.parties_shown is None])
+        shown = parties_to_show(rt.config, team, run, dict(by_party), unkept, earlier, legacy)
+        # Data minimisation: a party the results do not show is not written next to any answer.
+        answers = [(item, value, group if group in shown else None) for item, value, group in received.answers]
+        store_answers(session, run.id, answers, received.comments)
     run.parties_shown = sorted(shown)
-    # Data minimisation: a party the results do not show is not kept either (rewritten in the same shuffle).
-    reshuffle_run(session, run.id, [], [], keep_groups=shown)
+    touch_participation(session, run.id)
+    rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
     session.flush()
     results = team_results(
         session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed, party_names=names_of(rt.config)
@@ -259,7 +273,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     for chair in team.co_chairs:
         direct_message(rt, session, team, chair, followup_prompt / chair, prompt)
     # Invitations and reminders lose their buttons, so nobody taps into a closed run.
-    closed = Message.text(f"The *{instrument.name}* pulse has closed. Results are in the team channel.")
+    closed = Message.text(md("The *{}* pulse has closed. Results are in the team channel.", instrument.name))
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
     asked = session.scalars(

@@ -21,7 +21,7 @@ from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEve
 from bot.flows.roles.steps import FLOW, ask, meeting_day, meeting_of, plan_lineup, send_brief, when
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, next_meeting
-from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text
+from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text, md
 from bot.runtime import Runtime
 from bot.schedule import parse_relative, relative_time
 
@@ -129,7 +129,9 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
 
 
 def _tell_chairs_open(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, role: str, leaving: str) -> None:
-    text = f"Nobody is left to take the *{role}* role on {when(rt, team, meeting.start)}: please ask someone there."
+    text = md(
+        "Nobody is left to take the *{}* role on {}: please ask someone there.", role, when(rt, team, meeting.start)
+    )
     for chair in team.co_chairs:
         key = OutboxKey(team.key, "roles", "open", meeting.subject, role, leaving, chair)
         direct_message(rt, session, team, chair, key, Message.text(text))
@@ -143,7 +145,7 @@ def confirm(rt: Runtime, inv: ActionInvocation) -> Reply:
             row.status, row.updated_at = "confirmed", inv.now
             record(session, inv.now, row, row.role, row.member, "confirmed", inv.member.key)
         day = when(rt, team, row.meeting_start)
-        text = f"Thanks, {inv.member.name.split()[0]}: you're confirmed as *{row.role}* for {day}."
+        text = md("Thanks, {}: you're confirmed as *{}* for {}.", inv.member.name.split()[0], row.role, day)
     return Reply(update=Message.text(text))
 
 
@@ -154,7 +156,9 @@ def decline(rt: Runtime, inv: ActionInvocation) -> Reply:
         role = row.role
         pick = replace_holder(rt, session, team, row, "declined", inv.member.key)
     who = f"I've asked {rt.config.members[pick].name} instead." if pick else "I've told the co-chairs."
-    return Reply(update=Message.text(f"Thanks for letting us know. You're off the *{role}* role this time; {who}"))
+    return Reply(
+        update=Message.text(md("Thanks for letting us know. You're off the *{}* role this time; {}", role, who))
+    )
 
 
 @action("roles.swap")
@@ -216,8 +220,11 @@ def request_swap(
         Message((Text(text), buttons), f"{rt.config.members[requester].name} asks to swap the {row.role} role"),
     )
     return Reply.say(
-        f"I've asked {rt.config.members[colleague].name} to take the *{row.role}* role. "
-        "Nothing changes until they accept."
+        md(
+            "I've asked {} to take the *{}* role. Nothing changes until they accept.",
+            rt.config.members[colleague].name,
+            row.role,
+        )
     )
 
 
@@ -261,12 +268,12 @@ def swap_accept(rt: Runtime, inv: ActionInvocation) -> Reply:
         for a, new in ((row, colleague), *(((theirs, requester),) if theirs else ())):
             a.member, a.status, a.updated_at = new, "swapped", inv.now
             record(session, inv.now, a, a.role, new, "swapped", colleague, request=request.id)
-        text = f"*{rt.config.members[colleague].name}* accepted: they are now {row.role}"
+        text = md("*{}* accepted: they are now {}", rt.config.members[colleague].name, row.role)
         text += f", and you take {theirs.role}." if theirs else "."
         direct_message(
             rt, session, team, requester, OutboxKey(team.key, "roles", "swapped", str(request.id)), Message.text(text)
         )
-        mine = f"You're now *{row.role}* for {when(rt, team, row.meeting_start)}. Thank you!"
+        mine = md("You're now *{}* for {}. Thank you!", row.role, when(rt, team, row.meeting_start))
     return Reply(update=Message.text(mine))
 
 
@@ -281,7 +288,7 @@ def swap_refuse(rt: Runtime, inv: ActionInvocation) -> Reply:
             team,
             row.member,
             OutboxKey(team.key, "roles", "refused", str(request.id)),
-            Message.text(f"{inv.member.name} can't take the *{row.role}* role this time; you still hold it."),
+            Message.text(md("{} can't take the *{}* role this time; you still hold it.", inv.member.name, row.role)),
         )
     return Reply(update=Message.text("No problem: I've let them know."))
 
@@ -298,7 +305,7 @@ def find_member(rt: Runtime, team: Team, platform: str, text: str) -> Member:
     ]
     if len(found) != 1:
         problem = "several members are called" if found else "nobody on the team is called"
-        raise UsageError(f"{problem} `{text}`; use their member key, e.g. `@{members[0].key}`.")
+        raise UsageError(md("{} `{}`; use their member key, e.g. `@{}`.", problem, text, members[0].key))
     return found[0]
 
 
@@ -312,7 +319,7 @@ def _next(rt: Runtime, team: Team, now: datetime) -> HeldMeeting:
 @command("roles", help="the next meeting's roles line-up")
 def show_roles(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner roles` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner roles` takes no arguments (got `{}`).", " ".join(inv.args)))
     settings = FLOW.require(rt.config, inv.team)
     meeting = _next(rt, inv.team, inv.now)
     with rt.db.session() as session:
@@ -338,7 +345,7 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
 @command("roles history", help="how often each member and each party has held each role")
 def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner roles history` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner roles history` takes no arguments (got `{}`).", " ".join(inv.args)))
     settings = FLOW.require(rt.config, inv.team)
     with rt.db.session() as session:
         events = team_events(session, inv.team.key, before=inv.now)
@@ -377,7 +384,7 @@ def roles_history(rt: Runtime, inv: Invocation) -> Reply:
 
 def _member_arg(rt: Runtime, inv: Invocation) -> Member:
     if len(inv.args) != 1:
-        raise UsageError("Name one member, for example `@maria` or `Maria`.")
+        raise UsageError(md("Name one member, for example `@maria` or `Maria`."))
     return find_member(rt, inv.team, inv.command.platform, inv.args[0])
 
 
@@ -429,7 +436,9 @@ def roles_skip(rt: Runtime, inv: Invocation) -> Reply:
             return Reply.say(f"{member.name} will not be given a role on {when(rt, inv.team, meeting.start)}.")
         pick = replace_holder(rt, session, inv.team, held[0], "skipped", inv.member.key)
     who = f"{rt.config.members[pick].name} has been asked instead." if pick else "Nobody else is available."
-    return Reply.say(f"{member.name} is off the *{held[0].role}* role on {when(rt, inv.team, meeting.start)}. {who}")
+    return Reply.say(
+        md("{} is off the *{}* role on {}. {}", member.name, held[0].role, when(rt, inv.team, meeting.start), who)
+    )
 
 
 @home_section

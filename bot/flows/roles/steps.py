@@ -21,7 +21,7 @@ from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
 from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
 from bot.meetings import HeldMeeting, dues_relative_to_meetings
-from bot.messages import Button, Buttons, Context, Header, Message, Text
+from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
 
@@ -196,7 +196,7 @@ class RolesFlow(Flow[RolesSettings]):
                 (
                     Header(f"Final line-up for {when(rt, team, meeting.start)}"),
                     lineup_fields(rt.config, lineup),
-                    Context("Co-chairs: `/partner roles skip NAME` asks the next fair person instead."),
+                    Context(md("Co-chairs: `/partner roles skip NAME` asks the next fair person instead.")),
                 ),
                 f"Final roles line-up for {team.name}",
             )

@@ -29,7 +29,7 @@ from bot.flows.summary.steps import (
 )
 from bot.inbound import Reply
 from bot.meetings import meetings_before, next_meeting
-from bot.messages import Form, FormField, Header, Message, Text
+from bot.messages import Form, FormField, Header, Message, Text, md
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry
 
@@ -91,7 +91,7 @@ def save(rt: Runtime, inv: ActionInvocation) -> Reply:
             return Reply(errors=parsed.errors)
         then = (inv.action.form.get("then") or "send").strip().replace(" ", "_")
         if then == "draft":
-            return Reply.say("Draft saved. `/partner summary` reopens it whenever you are ready.")
+            return Reply.say(md("Draft saved. `/partner summary` reopens it whenever you are ready."))
         if not parsed.attendance:
             return Reply(errors={"attendance": "say who attended before sending it for approval"})
         found = attributions(rt.config, team, parsed)
@@ -144,7 +144,7 @@ def open_form(rt: Runtime, inv: ActionInvocation) -> Reply:
 @command("summary", help="reopen the meeting-summary form (note-takers and co-chairs)")
 def reopen(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
-        raise UsageError(f"`/partner summary` takes no arguments (got `{' '.join(inv.args)}`).")
+        raise UsageError(md("`/partner summary` takes no arguments (got `{}`).", " ".join(inv.args)))
     team, key = inv.team, inv.member.key
     settings = FLOW.settings_or_defaults(rt.config, team)
     with rt.db.session() as session:
@@ -176,7 +176,7 @@ def show_published(rt: Runtime, inv: Invocation) -> Reply:
         try:
             wanted = date.fromisoformat(inv.args[0])
         except ValueError:
-            raise UsageError(f"`{inv.args[0]}` is not a date like 2026-12-08.") from None
+            raise UsageError(md("`{}` is not a date like 2026-12-08.", inv.args[0])) from None
     team = inv.team
     with rt.db.session() as session:
         rows = published(session, team.key)
@@ -227,8 +227,14 @@ def _tell_the_others(rt: Runtime, session: Session, team: Team, row: MeetingSumm
     """With a quorum, the co-chairs who had not approved hear that it went out, and with whose approval."""
     names = ", ".join(rt.config.members[c].name for c in approval.approved if c in rt.config.members)
     message = Message.text(
-        f"The {team.name} summary of {meeting_day(rt, team, row):%B %-d} is published with the approval of {names} "
-        f"({who_approves(team)} are needed). `/partner summary show` shows it."
+        md(
+            "The {} summary of {} is published with the approval of {} ({} are needed). `/partner summary show` "
+            "shows it.",
+            team.name,
+            f"{meeting_day(rt, team, row):%B %-d}",
+            names,
+            who_approves(team),
+        )
     )
     key = OutboxKey(team.key, "summary", "published", f"{row.meeting}#{row.round}")
     for chair in approval.waiting:

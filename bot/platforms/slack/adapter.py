@@ -52,6 +52,12 @@ QUIET = 0.02  # ...that is, for this long without a new request
 MENTION = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
 
 
+def slack_unescape(text: str) -> str:
+    """Text as Slack sends it (`&`, `<` and `>` as entities) back to what the person typed: literal text, which every
+    renderer escapes again on the way out."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def normalise_mentions(text: str, members: Mapping[str, str | None]) -> str:
     """Slack user mentions in `text` as `@<member key>`, for the users `members` maps to a member."""
     return MENTION.sub(lambda m: f"@{members[m[1]]}" if members.get(m[1]) else m[0], text)
@@ -245,7 +251,7 @@ class SlackPlatform(Platform):
     async def _command(self, text: str, where: Where) -> None:
         member = await self.directory.member_for(where.user)
         team = self.inbound.team_for_channel(PLATFORM, where.channel)
-        text = await self._normalise_mentions(text.strip())
+        text = slack_unescape(await self._normalise_mentions(text.strip()))
         reply = await self._handled(
             self.inbound.command(Command(PLATFORM, where.user, member, text, where.channel, team))
         )
@@ -325,7 +331,7 @@ class SlackPlatform(Platform):
             return
         if reply.errors:
             # The person fixes the fields and submits this view again, under the same key.
-            await asyncio.to_thread(forget_delivery, self.rt.db, f"slack:{once_key}")
+            await asyncio.to_thread(forget_delivery, self.rt.db, self.rt.key, f"slack:{once_key}")
             await ack(response_action="errors", errors=renderer.modal_errors(reply.errors))
             return
         if reply.form is not None:
@@ -379,7 +385,7 @@ class SlackPlatform(Platform):
 
     async def _first_delivery_of(self, key: str) -> bool:
         """A redelivery may reach another replica, so the record is the shared database's, not this process's."""
-        return await asyncio.to_thread(first_delivery, self.rt.db, f"slack:{key}", self.rt.clock.now())
+        return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, f"slack:{key}", self.rt.clock.now())
 
     # --- showing a Reply ---------------------------------------------------------------------------------------
 
@@ -407,7 +413,10 @@ class SlackPlatform(Platform):
             await self._respond(where.response_url, message, replace_original=True)
         elif where.channel and where.message_ts:
             await self.client.chat_update(
-                channel=where.channel, ts=where.message_ts, text=message.fallback, blocks=renderer.render(message)
+                channel=where.channel,
+                ts=where.message_ts,
+                text=renderer.fallback_text(message),
+                blocks=renderer.render(message),
             )
 
     async def _post(self, message: Message, where: Where) -> None:
@@ -416,14 +425,19 @@ class SlackPlatform(Platform):
             return
         # Without a channel, to the person's user id: Slack posts it in the app's Messages tab.
         channel = where.channel or where.user
-        await self.client.chat_postMessage(channel=channel, text=message.fallback, blocks=renderer.render(message))
+        await self.client.chat_postMessage(
+            channel=channel, text=renderer.fallback_text(message), blocks=renderer.render(message)
+        )
 
     async def _private(self, message: Message, where: Where) -> None:
         if where.response_url:
             await self._respond(where.response_url, message, replace_original=False)
         elif where.channel:
             await self.client.chat_postEphemeral(
-                channel=where.channel, user=where.user, text=message.fallback, blocks=renderer.render(message)
+                channel=where.channel,
+                user=where.user,
+                text=renderer.fallback_text(message),
+                blocks=renderer.render(message),
             )
         else:
             await self._post(message, Where(where.user))
@@ -434,7 +448,7 @@ class SlackPlatform(Platform):
         self._connect()
         webhook = AsyncWebhookClient(response_url, timeout=10, session=self._session)
         response = await webhook.send(
-            text=message.fallback,
+            text=renderer.fallback_text(message),
             blocks=renderer.render(message),
             response_type="in_channel" if public else "ephemeral",
             replace_original=replace_original,

@@ -8,6 +8,7 @@ method's tier in the client itself (pacing.py), which is where Slack's per-metho
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -17,7 +18,7 @@ from bot.messages import Message
 from bot.platforms.base import PermanentError
 from bot.platforms.slack.errors import sorted_errors
 from bot.platforms.slack.people import SlackDirectory
-from bot.platforms.slack.renderer import images, render
+from bot.platforms.slack.renderer import fallback_text, images, render
 
 PLATFORM = "slack"
 METADATA_EVENT = "partnerbot_outbox"
@@ -28,9 +29,9 @@ def outbox_metadata(key: str) -> dict[str, Any]:
     return {"event_type": METADATA_EVENT, "event_payload": {"key": key}}
 
 
-def _blocks(message: Message) -> list[dict[str, Any]]:
+def _blocks(message: Message, mentions: dict[str, str]) -> list[dict[str, Any]]:
     try:
-        return render(message)
+        return render(message, mentions)
     except ValueError as error:  # the same message will never fit: record it instead of retrying
         raise PermanentError(f"cannot render for Slack: {error}") from error
 
@@ -50,8 +51,8 @@ class SlackOutbound:
             user = None if destination.channel else await self.directory.user_id_for(destination.member or "")
             response = await self.client.chat_postMessage(
                 channel=destination.channel or user or "",
-                text=message.fallback,
-                blocks=_blocks(message),
+                text=fallback_text(message),
+                blocks=await self._blocks(message),
                 metadata=outbox_metadata(key),
                 unfurl_links=False,
                 unfurl_media=False,
@@ -72,7 +73,7 @@ class SlackOutbound:
     async def _ephemeral(self, channel: str, member: str, message: Message) -> SentRef:
         user = await self.directory.user_id_for(member)
         response = await self.client.chat_postEphemeral(
-            channel=channel, user=user, text=message.fallback, blocks=_blocks(message)
+            channel=channel, user=user, text=fallback_text(message), blocks=await self._blocks(message)
         )
         # Ephemeral messages cannot carry metadata or be found again; a crash mid-send may show one twice.
         return SentRef(PLATFORM, channel, str(response.get("message_ts") or ""))
@@ -80,8 +81,19 @@ class SlackOutbound:
     async def update(self, ref: SentRef, message: Message) -> None:
         async with sorted_errors():
             await self.client.chat_update(
-                channel=ref.conversation, ts=ref.message_id, text=message.fallback, blocks=_blocks(message)
+                channel=ref.conversation,
+                ts=ref.message_id,
+                text=fallback_text(message),
+                blocks=await self._blocks(message),
             )
+
+    async def _blocks(self, message: Message) -> list[dict[str, Any]]:
+        """Block Kit for a message, with the members it mentions as Slack mentions (their ids looked up)."""
+        mentions = {}
+        for member in message.mentioned():
+            with contextlib.suppress(PermanentError):  # not on Slack: the renderer names them instead
+                mentions[member] = await self.directory.user_id_for(member)
+        return _blocks(message, mentions)
 
     async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
         if destination.channel and destination.member:

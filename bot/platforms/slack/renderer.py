@@ -1,5 +1,10 @@
 """Block Kit from the neutral message model: message blocks, modals for Forms, the App Home view, and the way
 back (a modal's state values, a button's action id). Pure functions: no Web API calls and no Slack SDK here.
+
+Text is data: chat markup becomes mrkdwn with every literal character escaped (`&`, `<`, `>`), so no `<!channel>`,
+`<@U..>` or link can come from a title or a comment; plain text that lands in mrkdwn (field values, questions, the
+fallback) is escaped whole. Mentions come only from Mention tokens, rendered from the member's Slack id.
+mrkdwn objects are `verbatim`, so Slack does not turn text into links or mentions on its own.
 """
 
 from __future__ import annotations
@@ -23,8 +28,11 @@ from bot.messages import (
     Image,
     Message,
     Text,
+    Token,
     message_from_json,
     message_to_json,
+    safe_url,
+    tokens,
 )
 
 # Slack's documented limits (Block Kit reference): we cut to them rather than have a whole post rejected.
@@ -52,7 +60,40 @@ def plain(text: str, limit: int) -> dict[str, Any]:
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut(text or " ", SECTION_TEXT)}
+    """A mrkdwn object for text already in Slack's markup (from slack_markup or slack_escape)."""
+    return {"type": "mrkdwn", "text": _cut(text or " ", SECTION_TEXT), "verbatim": True}
+
+
+def slack_escape(text: str) -> str:
+    """Literal text for mrkdwn: the three characters Slack reserves, as the entities it asks for."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_markup(markup: str, mentions: Mapping[str, str] | None = None) -> str:
+    """Our chat markup as mrkdwn. `mentions`: member key -> Slack user id, for the mentions the bot makes."""
+    return "".join(_token(token, mentions or {}) for token in tokens(markup))
+
+
+def _token(token: Token, mentions: Mapping[str, str]) -> str:
+    match token.kind:
+        case "text":
+            return slack_escape(token.text)
+        case "mark":
+            return token.text
+        case "code":  # mrkdwn cannot escape a backtick inside code: a look-alike keeps the span whole
+            return f"`{slack_escape(token.text.replace('`', 'ˋ'))}`"
+        case "link":
+            label = "".join(_token(t, mentions) for t in token.label)
+            url = safe_url(token.target)
+            return f"<{url}|{label}>" if url else label
+        case _:
+            user = mentions.get(token.target, "")
+            return f"<@{user}>" if user.isalnum() else slack_escape(f"@{token.target}")
+
+
+def fallback_text(message: Message) -> str:
+    """The notification text of a message (Slack parses it like mrkdwn): plain text, escaped."""
+    return slack_escape(message.fallback) or " "
 
 
 def _cut(text: str, limit: int) -> str:
@@ -63,31 +104,34 @@ def neutral_action_id(element_action_id: str) -> str:
     return element_action_id.split(SUFFIX, 1)[0]
 
 
-def render(message: Message) -> list[dict[str, Any]]:
-    """Block Kit blocks for a message. Images are uploaded separately (files_upload_v2); here they leave a line."""
+def render(message: Message, mentions: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    """Block Kit blocks for a message. Images are uploaded separately (files_upload_v2); here they leave a line.
+    `mentions`: member key -> Slack user id for the members the message mentions (Message.mentioned())."""
     out: list[dict[str, Any]] = []
     for index, block in enumerate(message.blocks):
-        out.extend(_render_block(block, index))
+        out.extend(_render_block(block, index, mentions or {}))
     if len(out) > MAX_BLOCKS:
         out = [*out[: MAX_BLOCKS - 1], {"type": "context", "elements": [mrkdwn("(shortened: too long for Slack)")]}]
     return out
 
 
-def _render_block(block: Block, index: int) -> list[dict[str, Any]]:
+def _render_block(block: Block, index: int, mentions: Mapping[str, str]) -> list[dict[str, Any]]:
     match block:
         case Header(text):
             return [{"type": "header", "text": plain(text, HEADER_TEXT)}]
         case Text(markdown):
-            chunks = [markdown[i : i + SECTION_TEXT] for i in range(0, len(markdown), SECTION_TEXT)] or [" "]
+            text = slack_markup(markdown, mentions)
+            chunks = [text[i : i + SECTION_TEXT] for i in range(0, len(text), SECTION_TEXT)] or [" "]
             return [{"type": "section", "text": mrkdwn(chunk)} for chunk in chunks]
         case Fields(pairs):
             sections = []
             for start in range(0, len(pairs), FIELDS_PER_SECTION):
                 chunk = pairs[start : start + FIELDS_PER_SECTION]
-                sections.append({"type": "section", "fields": [mrkdwn(f"*{k}*\n{v}") for k, v in chunk]})
+                fields = [mrkdwn(f"*{slack_escape(k)}*\n{slack_escape(v)}") for k, v in chunk]
+                sections.append({"type": "section", "fields": fields})
             return sections
         case Context(text):
-            return [{"type": "context", "elements": [mrkdwn(text)]}]
+            return [{"type": "context", "elements": [mrkdwn(slack_markup(text, mentions))]}]
         case Divider():
             return [{"type": "divider"}]
         case Buttons(buttons):
@@ -98,13 +142,14 @@ def _render_block(block: Block, index: int) -> list[dict[str, Any]]:
                 _button(labels[n] if labels else str(point), action_id, f"{value_prefix}{point}", None, n)
                 for n, point in enumerate(points)
             ]
-            return [{"type": "section", "text": mrkdwn(f"*{question}*")}, *_actions(elements, index)]
+            return [{"type": "section", "text": mrkdwn(f"*{slack_escape(question)}*")}, *_actions(elements, index)]
         case Image(_, alt, title):
-            return [{"type": "context", "elements": [mrkdwn(f":bar_chart: {title or alt} (chart below)")]}]
+            caption = f":bar_chart: {slack_escape(title or alt)} (chart below)"
+            return [{"type": "context", "elements": [mrkdwn(caption)]}]
         case Form(title, _, _, _, _, intro):
             blocks: list[dict[str, Any]] = []
             if intro:
-                blocks.append({"type": "section", "text": mrkdwn(intro)})
+                blocks.append({"type": "section", "text": mrkdwn(slack_markup(intro, mentions))})
             button = _button(title, OPEN_FORM, pack_form(block), "primary", 0)
             return [*blocks, *_actions([button], index)]
     raise TypeError(f"cannot render {type(block).__name__} for Slack")
@@ -160,7 +205,7 @@ def modal(form: Form, context: Mapping[str, str]) -> dict[str, Any]:
         raise ValueError("the form's value and context are too long for a Slack modal")
     blocks: list[dict[str, Any]] = []
     if form.intro:
-        blocks.append({"type": "section", "text": mrkdwn(form.intro)})
+        blocks.append({"type": "section", "text": mrkdwn(slack_markup(form.intro))})
     blocks.extend(_input(f) for f in form.fields)
     return {
         "type": "modal",

@@ -39,7 +39,9 @@ def save_reference(db: Database, scope: str, scope_id: str, reference: dict[str,
             session.add(
                 ConversationRef(platform=PLATFORM, scope=scope, scope_id=scope_id, reference=reference, updated_at=now)
             )
-        else:
+        elif row.reference != reference:
+            # Rewritten only when it changed: a row stamped at every activity would record when each person last
+            # pressed a button (such as a survey's "Answer").
             row.reference, row.updated_at = reference, now
 
 

@@ -3,8 +3,10 @@ that carries them (`outgoing_activity`).
 
 Teams shows our chat markdown's `code`, "> " quotes and :shortcodes: literally, so they never reach it: code spans
 become monospace text runs, quotes an emphasis container, shortcodes real emoji, *bold* and <url|label> Teams'
-own markdown. Every piece of text passes through one of two functions, `_paragraphs` (text that may be formatted)
-and `_plain` (titles, labels, choices, facts' titles): the place where text from people is made safe for Teams.
+own markdown. Text is data: chat markup is read with bot.messages.tokens (`runs`), and every literal piece that
+lands where Teams reads markdown (TextBlocks, facts) is backslash-escaped (`teams_escape`), so text from people or
+config can never make a link, HTML or formatting; plain-text fields (a Header, labels, choices, button titles) are
+literal text, never parsed (`_plain`).
 
 A message stays under Teams' size limit: a chart is shown from a hosted address (`image_url`, given by
 outbound.py) instead of being embedded, and an oversized card is shortened with a note. Only rendering lives here:
@@ -36,6 +38,8 @@ from bot.messages import (
     Image,
     Message,
     Text,
+    safe_url,
+    tokens,
 )
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -54,12 +58,7 @@ CHART_LEFT_OUT = "The chart is left out here: Teams cannot show it (ask your adm
 ImageUrl = Callable[[Image], str | None]  # a hosted address for an image, or None when there is none
 
 _STYLES = {"primary": "positive", "danger": "destructive"}
-_INLINE = re.compile(
-    r"`(?P<code>[^`\n]+)`"
-    r"|<(?P<url>https?://[^|>\s]+)(?:\|(?P<label>[^>]+))?>"
-    r"|(?<![*\w])\*(?P<bold>(?!\s)[^*\n]+?(?<!\s))\*(?![*\w])"
-    r"|(?<![_\w])_(?P<italic>(?!\s)[^_\n]+?(?<!\s))_(?![_\w])"
-)
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_~\[\]<>#|])")
 _SHORTCODE = re.compile(r":([a-z0-9_+-]+):")
 # The shortcodes our wording uses or admins are likely to write, as the emoji Teams shows.
 EMOJI = {
@@ -123,24 +122,34 @@ def emoji(text: str) -> str:
 
 
 def runs(line: str) -> list[Run]:
-    """One line of our chat markdown as formatted runs."""
+    """One line of our chat markup as formatted runs of literal text."""
     out: list[Run] = []
-    at = 0
-    for match in _INLINE.finditer(line):
-        if match.start() > at:
-            out.append(Run(line[at : match.start()]))
-        if match.group("code") is not None:
-            out.append(Run(match.group("code"), "code"))
-        elif match.group("url") is not None:
-            out.append(Run(match.group("label") or match.group("url"), "link", match.group("url")))
-        elif match.group("bold") is not None:
-            out.append(Run(match.group("bold"), "bold"))
-        else:
-            out.append(Run(match.group("italic"), "italic"))
-        at = match.end()
-    if at < len(line):
-        out.append(Run(line[at:]))
-    return [Run(emoji(r.text), r.kind, r.url) for r in out]
+    bold = italic = False
+    for token in tokens(line):
+        match token.kind:
+            case "mark" if token.text == "*":
+                bold = not bold
+            case "mark" if token.text == "_":
+                italic = not italic
+            case "mark":
+                pass  # ~strike~: Adaptive Cards have none
+            case "code":
+                out.append(Run(token.text, "code"))
+            case "link":
+                label = "".join(t.text for t in token.label if t.kind in ("text", "code"))
+                url = safe_url(token.target)
+                out.append(Run(label, "link", url) if url else Run(label))
+            case "mention":
+                out.append(Run(f"@{token.target}"))
+            case _:
+                out.append(Run(token.text, "bold" if bold else "italic" if italic else "plain"))
+    return [Run(emoji(r.text), r.kind, r.url) for r in out if r.text]
+
+
+def teams_escape(text: str) -> str:
+    """Literal text where Teams reads markdown: CommonMark backslash escapes before every character it could read
+    as syntax (a link, HTML, emphasis, a heading)."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", text)
 
 
 def has_code(markdown: str) -> bool:
@@ -162,22 +171,24 @@ def teams_markdown(markdown: str) -> str:
     for line in markdown.split("\n"):
         parts = []
         for run in runs(line):
+            text = teams_escape(run.text)
             match run.kind:
                 case "bold":
-                    parts.append(f"**{run.text}**")
+                    parts.append(f"**{text}**")
                 case "italic":
-                    parts.append(f"_{run.text}_")
+                    parts.append(f"_{text}_")
                 case "link":
-                    parts.append(f"[{run.text}]({run.url})")
+                    parts.append(f"[{text}]({run.url.replace('(', '%28').replace(')', '%29')})")
                 case _:
-                    parts.append(run.text)
+                    parts.append(text)
         lines.append("".join(parts))
     return "\n".join(lines)
 
 
 def _plain(text: str) -> str:
-    """Text Teams shows as it is (titles, labels, choices): formatting marks dropped, links as their labels."""
-    return " ".join("".join(r.text for r in runs(line)) for line in text.split("\n")).strip()
+    """A plain-text field (a title, a label, a choice) as one line of literal text, shortcodes as emoji. Where Teams
+    reads markdown (a TextBlock, a fact), it goes through teams_escape too."""
+    return " ".join(emoji(text).split("\n")).strip()
 
 
 def _text_runs(line: str, **style: Any) -> list[dict[str, Any]]:
@@ -243,8 +254,10 @@ def _paragraphs(markdown: str, *, subtle: bool = False) -> list[dict[str, Any]]:
 
 
 def plain_fallback(text: str) -> str:
-    """A notification's or screen reader's text: no formatting marks at all."""
-    return "\n".join(_plain(_unquote(line) if is_quote(line) else line) for line in text.split("\n"))
+    """A notification's or screen reader's text (never read as markdown): formatting marks and quote markers
+    dropped, links as their labels."""
+    lines = (_unquote(line) if is_quote(line) else line for line in text.split("\n"))
+    return "\n".join("".join(run.text for run in runs(line)) for line in lines)
 
 
 # --- messages and cards ----------------------------------------------------------------------------------------
@@ -354,13 +367,14 @@ def attachment(card: dict[str, Any]) -> dict[str, Any]:
 def _render_block(block: Block) -> list[dict[str, Any]]:
     match block:
         case Header(text):
-            return [{"type": "TextBlock", "text": _plain(text), "style": "heading", "size": "Large", "wrap": True}]
+            heading = teams_escape(_plain(text))
+            return [{"type": "TextBlock", "text": heading, "style": "heading", "size": "Large", "wrap": True}]
         case Text(markdown):
             return _paragraphs(markdown)
         case Context(text):
             return _paragraphs(text, subtle=True)
         case Fields(pairs):
-            facts = [{"title": _plain(label), "value": teams_markdown(value)} for label, value in pairs]
+            facts = [{"title": teams_escape(_plain(k)), "value": teams_escape(_plain(v))} for k, v in pairs]
             return [{"type": "FactSet", "facts": facts}]
         case Buttons(buttons):
             actions = []
@@ -384,7 +398,7 @@ def _render_block(block: Block) -> list[dict[str, Any]]:
 def _render_image(image: Image, image_url: ImageUrl | None, embed: bool) -> list[dict[str, Any]]:
     shown: list[dict[str, Any]] = []
     if image.title:
-        shown.append({"type": "TextBlock", "text": _plain(image.title), "weight": "Bolder", "wrap": True})
+        shown.append({"type": "TextBlock", "text": teams_escape(_plain(image.title)), "weight": "Bolder", "wrap": True})
     url = image_url(image) if image_url is not None else None
     if url is None and embed:
         url = "data:image/png;base64," + base64.b64encode(image.data).decode("ascii")
@@ -400,7 +414,7 @@ def _scale_label(scale: ChoiceScale, index: int) -> str:
 
 
 def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
-    question = _paragraphs(scale.question)
+    question = [{"type": "TextBlock", "text": teams_escape(_plain(scale.question)), "wrap": True}]
     if len(scale.points) <= MAX_SCALE_BUTTONS:
         actions = [
             {
@@ -433,7 +447,8 @@ def _render_scale(scale: ChoiceScale) -> list[dict[str, Any]]:
 
 
 def _render_form_block(form: Form) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = [{"type": "TextBlock", "text": _plain(form.title), "weight": "Bolder", "wrap": True}]
+    title = teams_escape(_plain(form.title))
+    items: list[dict[str, Any]] = [{"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}]
     if form.intro:
         items.extend(_paragraphs(form.intro))
     items.extend(_render_input(field) for field in form.fields)
