@@ -10,6 +10,8 @@ import pytest
 
 from bot.assembly import load_config
 from bot.config import ConfigError, Problem
+from bot.flows.pulse.steps import FLOW as PULSE
+from bot.flows.roles.steps import FLOW as ROLES
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -202,3 +204,22 @@ def test_party_definitions_are_checked(tmp_path: Path) -> None:
     )
     assert "also the name of party 'teachers'" in one(found, "organisation.parties.classified.name").found
     assert one(found, "organisation.parties.district.channels.slak").message.startswith("unknown platform 'slak'")
+
+
+def test_older_setting_names_still_load(tmp_path: Path) -> None:
+    """Settings that spoke of sides are read as their party names."""
+    files = {
+        "organisation.yaml": "organisation:\n  name: Old District\n",
+        "members.yaml": "members:\n  maria: {name: Maria, side: labor}\n  david: {name: David, side: management}\n",
+        "teams.yaml": "teams:\n  district:\n    name: D\n    kind: district\n    members: [maria, david]\n"
+        "    co_chairs: [maria, david]\n"
+        "    routines:\n      roles: {alternate_sides: false}\n"
+        "      pulse: {instrument: trust, side_breakdown: false}\n",
+        "surveys.yaml": (REPO / "config" / "surveys.yaml").read_text(encoding="utf-8"),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    config = load_config(tmp_path, env={})
+    team = config.teams["district"]
+    assert ROLES.settings_or_defaults(config, team).by_party is False
+    assert PULSE.settings_or_defaults(config, team).party_breakdown is False

@@ -158,6 +158,12 @@ async def test_cant_make_it_swap_confirm_and_skip_keep_history_right(db: Databas
     assert "facilitator 0, note-taker 0" in next(
         x for x in history.splitlines() if x.startswith(f"- {name[note_taker]}")
     )
+    # By party over the school year: one meeting, so each of two parties of five is owed half of each role.
+    assert "By party, over the school year so far" in history
+    assert f"({config.party_of(colleague).name})" in line
+    by_party = {x.split(" (")[0]: x for x in history.splitlines() if x.startswith(("- Labor (", "- Management ("))}
+    assert {"- Labor", "- Management"} == set(by_party)
+    assert "facilitator 1 [0.5]" in by_party[f"- {config.party_of(colleague).name}"]
 
     # Co-chairs may skip someone at the next meeting; nobody else may.
     refused = await ws.say("as l2: /partner roles skip @m2")
