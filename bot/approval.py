@@ -97,6 +97,27 @@ def with_approval(pending: Mapping[str, Any], member: str, now: datetime) -> dic
     return {**pending, "approvals": {**pending.get("approvals", {}), member: now.isoformat()}}
 
 
+def still_up(pending: Mapping[str, Any] | None, number: str) -> bool:
+    """Whether buttons carrying a proposal's round `number` still act on it: it waits, and it is that round."""
+    return bool(pending) and "by" in (pending or {}) and str((pending or {}).get("round")) == number
+
+
+def withdrawn(pending: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Nothing waits any more (held back, or carried out); the round number stays, so its buttons go stale."""
+    return {"round": (pending or {}).get("round", 0)}
+
+
+def approve_pending(
+    config: Config, team: Team, pending: Mapping[str, Any], member: str, now: datetime, effect: str
+) -> tuple[dict[str, Any], Approval, str]:
+    """A co-chair's approval of a waiting proposal: the proposal with it, where the approval stands, and (while more
+    approvals are needed) what to tell them: 'You approved. {effect} once Pria Shah approves too.'"""
+    updated = with_approval(pending, member, now)
+    approval = approval_of(team, updated["approvals"])
+    note = "" if approval.complete else f"You approved. {effect} once {still_waiting(config, approval)} too."
+    return updated, approval, note
+
+
 def request_message(
     team: Team, title: str, body: str, approve_action: str, hold_action: str, value: str, hold_label: str = "Not yet"
 ) -> Message:

@@ -25,7 +25,7 @@ from bot.simulate import simulate
 from bot.store.db import Database
 from bot.store.sealed import unseal
 from bot.ticker import Ticker
-from tests.support import build_config, member, runtime
+from tests.support import build_config, member, party_member, runtime
 
 SURVEYS_YAML = Path(__file__).resolve().parent.parent / "config" / "surveys.yaml"
 # Monday 2026-11-02 08:30 PST is 16:30 UTC.
@@ -45,16 +45,19 @@ def pulse_config(
     calendar: dict[str, Any] | None = None,
     min_group_size: int = 5,
     sides_of: dict[str, str] | None = None,
+    parties: dict[str, dict[str, Any]] | None = None,
+    chairing: tuple[str, ...] = ("labor", "management"),
 ) -> Config:
     """A team with `sides` members per side (keys like labor1, management2), each side a party (a config without
     parties); co-chairs labor1 and management1. Or `sides_of`: member key -> side, named "Person <key>"; the first
-    of each side are the co-chairs."""
+    of each side are the co-chairs. With `parties`, `sides` counts members per party instead, and the first member
+    of each party in `chairing` co-chairs."""
     members = {
-        f"{side}{i}": member(f"{side.capitalize()}{i} Person", side)
+        f"{side}{i}": (party_member if parties else member)(f"{side.capitalize()}{i} Person", side)
         for side, n in sides.items()
         for i in range(1, n + 1)
     }
-    chairs = [k for k in ("labor1", "management1") if k in members]
+    chairs = [f"{key}1" for key in chairing if f"{key}1" in members]
     if sides_of:
         members = {key: member(f"Person {key}", side) for key, side in sides_of.items()}
         chairs = [next(k for k, s in sides_of.items() if s == side) for side in ("labor", "management")]
@@ -68,9 +71,11 @@ def pulse_config(
                 "co_chairs": chairs,
                 "min_group_size": min_group_size,
                 "routines": {"pulse": pulse if pulse is not None else {"instrument": "trust"}},
+                **({"co_chair_parties": list(chairing)} if parties else {}),
             }
         },
         calendar=calendar,
+        parties=parties,
     )
     return config.model_copy(update={"sections": {"surveys": surveys if surveys is not None else shipped_surveys()}})
 

@@ -19,8 +19,8 @@ from bot.config import Config
 from bot.flows.pulse.results import export_pulse
 from bot.flows.pulse.state import PulseAnswer, PulseRun
 from bot.store.db import Database
-from tests.support import build_config, party_member, runtime
-from tests.test_pulse import OPENING, Workspace, open_by_command, pulse_config, shipped_surveys, trust_answers
+from tests.support import runtime
+from tests.test_pulse import OPENING, Workspace, open_by_command, pulse_config, trust_answers
 
 # The answers: labor averages 32/7 = 4.57, management 2.0, the trustee 1; everyone together 43/13 = 3.31.
 LABOR_VALUES = (5, 5, 5, 5, 4, 4, 4)
@@ -100,27 +100,8 @@ async def test_two_unions_as_parties_keep_the_same_protection(db: Database) -> N
         "board": {"name": "Board of Education", "side": "other"},
     }
     sizes = {"teachers": 4, "classified": 3, "management": 5, "board": 1}
-    members = {
-        f"{party}{i}": party_member(f"{party.capitalize()}{i} Person", party)
-        for party, n in sizes.items()
-        for i in range(1, n + 1)
-    }
-    config = build_config(
-        members,
-        {
-            "district": {
-                "name": "District Team",
-                "kind": "district",
-                "members": list(members),
-                "co_chair_parties": ["teachers", "classified", "management"],
-                "co_chairs": ["teachers1", "classified1", "management1"],
-                "min_group_size": 3,
-                "routines": {"pulse": {"instrument": "trust"}},
-            }
-        },
-        parties=parties,
-    )
-    config = config.model_copy(update={"sections": {"surveys": shipped_surveys()}})
+    chairing = ("teachers", "classified", "management")
+    config = pulse_config(sizes, parties=parties, chairing=chairing, min_group_size=3)
     ws = Workspace(runtime(config, db, OPENING))
     value = {"teachers": 5, "classified": 4, "management": 2, "board": 1}
 

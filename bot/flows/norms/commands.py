@@ -12,7 +12,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
-from bot.approval import approval_of, approved_by, new_proposal, request_message, still_waiting, with_approval
+from bot.approval import (
+    approval_of,
+    approve_pending,
+    approved_by,
+    new_proposal,
+    request_message,
+    still_up,
+    still_waiting,
+    withdrawn,
+)
 from bot.config import Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command
@@ -331,8 +340,7 @@ def _pending(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[Revi
         raise Refused("That revisit round no longer exists.")
     if inv.member.key not in team.co_chairs:
         raise Refused(f"Only the co-chairs of {team.name} adopt its norms.")
-    pending = round_.adoption or {}
-    if round_.status != "open" or "by" not in pending or str(pending.get("round")) != number:
+    if round_.status != "open" or not still_up(round_.adoption, number):
         raise Refused("This proposal is no longer up for approval: the round was closed or a newer one was made.")
     return round_, team
 
@@ -341,11 +349,11 @@ def _pending(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[Revi
 def approve_adoption(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
         round_, team = _pending(rt, session, inv)
-        round_.adoption = with_approval(round_.adoption or {}, inv.member.key, inv.now)
-        approval = approval_of(team, round_.adoption["approvals"])
+        round_.adoption, approval, note = approve_pending(
+            rt.config, team, round_.adoption or {}, inv.member.key, inv.now, "It takes effect"
+        )
         if not approval.complete:
-            waiting = still_waiting(rt.config, approval)
-            return Reply(update=Message.text(f"You approved. It takes effect once {waiting} too."))
+            return Reply(update=Message.text(note))
         done = _adopt(rt, session, team, round_, inv.now)
     return Reply(update=Message.text(done))
 
@@ -355,7 +363,7 @@ def hold_adoption(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
         round_, team = _pending(rt, session, inv)
         pending = round_.adoption or {}
-        round_.adoption = {"round": pending.get("round", 0)}  # nothing waits any more: its buttons go stale
+        round_.adoption = withdrawn(pending)
         note = Message.text(
             md(
                 "{} is not ready to adopt the proposed changes to the {} norms yet. "

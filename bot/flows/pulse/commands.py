@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
-from bot.approval import approval_of, new_proposal, request_message, still_waiting, with_approval
+from bot.approval import approval_of, approve_pending, new_proposal, request_message, still_up, still_waiting, withdrawn
 from bot.config import Member, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
@@ -153,7 +153,7 @@ def _post_followup(rt: Runtime, session: Session, team: Team, run: PulseRun) -> 
     pending = run.followup_pending or {}
     first = not run.followup
     run.followup, run.followup_by = str(pending.get("text", "")), str(pending.get("by", ""))
-    run.followup_pending = {"round": pending.get("round", 0)}  # nothing waits any more: its buttons go stale
+    run.followup_pending = withdrawn(pending)
     if first:
         body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=run.followup)
         message = Message((Header("You said, we did"), Text(body)), f"{team.name}: you said, we did")
@@ -168,8 +168,7 @@ def _pending_followup(rt: Runtime, session: Session, inv: ActionInvocation) -> t
     team = rt.config.teams.get(run.team)
     if team is None or inv.member.key not in team.co_chairs:
         raise Refused("Only the team's co-chairs approve its follow-up.")
-    pending = run.followup_pending or {}
-    if "by" not in pending or str(pending.get("round")) != number:
+    if not still_up(run.followup_pending, number):
         raise Refused("This follow-up is no longer up for approval: it was posted, held back or rewritten.")
     return run, team
 
@@ -178,11 +177,11 @@ def _pending_followup(rt: Runtime, session: Session, inv: ActionInvocation) -> t
 def approve_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
         run, team = _pending_followup(rt, session, inv)
-        run.followup_pending = with_approval(run.followup_pending or {}, inv.member.key, inv.now)
-        approval = approval_of(team, run.followup_pending["approvals"])
+        run.followup_pending, approval, note = approve_pending(
+            rt.config, team, run.followup_pending or {}, inv.member.key, inv.now, "It is posted"
+        )
         if not approval.complete:
-            waiting = still_waiting(rt.config, approval)
-            return Reply(update=Message.text(f"You approved. It is posted once {waiting} too."))
+            return Reply(update=Message.text(note))
         return Reply(update=Message.text(_post_followup(rt, session, team, run)))
 
 
@@ -191,7 +190,7 @@ def hold_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
         run, team = _pending_followup(rt, session, inv)
         pending = run.followup_pending or {}
-        run.followup_pending = {"round": pending.get("round", 0)}
+        run.followup_pending = withdrawn(pending)
         note = Message.text(
             md(
                 "{} would rather not post the follow-up as written yet. Agree the wording together, then write it "
