@@ -10,14 +10,17 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, DemoClock, SystemClock
+from bot.demo import DemoTime
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
 from bot.handlers.port import InboundPort
@@ -49,6 +52,9 @@ class App:
     ticker: Ticker
     sender: Sender
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # One reconcile at a time in this process: the periodic tick and the local workspace's demo time share it.
+    tick_lock: threading.Lock = field(default_factory=threading.Lock)
+    demo: DemoTime | None = None  # demo time, in the local workspace only
 
     @property
     def local(self) -> LocalWorkspace | None:
@@ -77,7 +83,8 @@ class App:
         return True
 
     def tick(self) -> None:
-        report = self.ticker.reconcile()
+        with self.tick_lock:
+            report = self.ticker.reconcile()
         forget_old_deliveries(self.runtime.db, self.runtime.clock.now())
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
             if items:
@@ -108,6 +115,7 @@ def build_app(
     from bot.assembly import load_config
 
     env = dict(os.environ if env is None else env)
+    injected = clock is not None
     clock = clock or SystemClock()
     known = registry(extra_platforms)
     config = load_config(config_dir or env.get("PARTNERBOT_CONFIG") or "config", catalog, platforms=tuple(known))
@@ -116,6 +124,7 @@ def build_app(
     key = ServerKey.from_env(env, require_configured=serving and db.is_postgres)
     templates = Templates(os.path.join(config.folder, "templates"))
     runtime = Runtime(config=config, db=db, clock=clock, templates=templates, catalog=catalog, registry=known, key=key)
+    runtime.public_url = env.get("PARTNERBOT_PUBLIC_URL") or f"http://localhost:{env.get('PORT') or 3978}"
     handlers = InboundPort(runtime)
 
     # Every platform the environment enables; a fallback one (the local workspace) only when no other is.
@@ -124,33 +133,64 @@ def build_app(
     for fallback in (False, True):
         for entry in known.values():
             if entry.fallback == fallback and not (fallback and platforms):
+                if fallback and not injected:
+                    # The local workspace keeps its own clock, which its demo time may move on.
+                    runtime.clock = DemoClock()
                 platform: Platform | None = entry.load_factory()(setup)
                 if platform is not None:
                     platforms[entry.name] = platform
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
-    sender = Sender(db, platforms, clock)
-    return App(runtime, platforms, handlers, ticker, sender)
+    sender = Sender(db, platforms, runtime.clock)
+    app = App(runtime, platforms, handlers, ticker, sender)
+    local = app.local
+    if local is not None and hasattr(local, "demo"):
+        app.demo = local.demo = DemoTime(runtime, catalog.flows, sender, lock=app.tick_lock, ticker_name=ticker.name)
+    return app
 
 
-async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
-    """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
+@dataclass
+class Serving:
+    """A started bot: its web server, ticks and sender, until `stop()`."""
+
+    app: App
+    port: int
+    stop_event: asyncio.Event
+    runner: Any
+    scheduler: AsyncIOScheduler
+    tasks: list[asyncio.Task[None]]
+
+    @property
+    def url(self) -> str:
+        return f"http://localhost:{self.port}/"
+
+    async def stop(self) -> None:
+        self.stop_event.set()
+        self.scheduler.shutdown(wait=False)
+        for platform in self.app.platforms.values():
+            await platform.stop()
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.runner.cleanup()
+
+
+async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: float = TICK_SECONDS) -> Serving:
+    """Migrate, then start the web server (port 0: any free port), the ticks, the outbox sender and the platforms'
+    connections. The caller stops them with `Serving.stop()`."""
     from aiohttp import web
 
-    upgrade(app.runtime.db)
-    web_app = build_web_app(app.platforms.values(), app.health)
-    runner = web.AppRunner(web_app, access_log=None)
+    await asyncio.to_thread(upgrade, app.runtime.db)
+    if app.demo is not None:
+        app.demo.restore()
+    web_app = build_web_app(app.platforms.values(), app.health, app.runtime)
+    # Live-update streams never end on their own: give them a moment, not a minute, when stopping.
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    port = runner.addresses[0][1] if port == 0 else port
     log.info("serving on http://%s:%d (platforms: %s)", host, port, ", ".join(app.platforms))
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    with contextlib.suppress(NotImplementedError, AttributeError):
-        loop.add_signal_handler(signal.SIGHUP, app.reload_config)
 
     scheduler = AsyncIOScheduler(timezone=UTC)
 
@@ -164,29 +204,46 @@ async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
     scheduler.add_job(
         tick,
         "interval",
-        seconds=TICK_SECONDS,
+        seconds=tick_seconds,
         id="tick",
         max_instances=1,
         coalesce=True,
         next_run_time=datetime.now(UTC),
     )
     scheduler.start()
+    stop = asyncio.Event()
     tasks = [asyncio.create_task(app.sender.run(stop))]
     for platform in app.platforms.values():
         await platform.start()
+    return Serving(app, port, stop, runner, scheduler, tasks)
+
+
+async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
+    """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
+    serving = await start(app, port, host=host)
     local = app.local
+    if local is not None:
+        # Said plainly on standard output, whatever the log level: this is where a newcomer goes next.
+        print(f"Partnerbot's local workspace is at {serving.url} (no Slack or Teams credentials are set)", flush=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, AttributeError):
+        loop.add_signal_handler(signal.SIGHUP, app.reload_config)
+
+    terminal = None
     if local is not None and sys.stdin.isatty():
-        tasks.append(asyncio.create_task(_until_eof(local, stop)))
+        terminal = asyncio.create_task(_until_eof(local, stop))
     elif local is not None:
         log.info("local workspace running headless (no terminal): posts are logged")
     await stop.wait()
     log.info("stopping")
-    scheduler.shutdown(wait=False)
-    for platform in app.platforms.values():
-        await platform.stop()
-    for task in tasks:
-        task.cancel()
-    await runner.cleanup()
+    if terminal is not None:
+        terminal.cancel()
+    await serving.stop()
 
 
 def _arm_wake_up(scheduler: AsyncIOScheduler, app: App, tick) -> None:  # type: ignore[no-untyped-def]
@@ -194,11 +251,11 @@ def _arm_wake_up(scheduler: AsyncIOScheduler, app: App, tick) -> None:  # type: 
     report_next = app.ticker.last_next_due
     if report_next is None:
         return
-    now = app.runtime.clock.now()
-    if report_next - now < timedelta(seconds=TICK_SECONDS):
-        scheduler.add_job(
-            tick, "date", run_date=report_next + timedelta(seconds=1), id="wake-up", replace_existing=True
-        )
+    wait = report_next - app.runtime.clock.now()
+    if wait < timedelta(seconds=TICK_SECONDS):
+        # The scheduler runs on the wall clock; the bot's clock may be ahead of it (the local workspace's demo time).
+        run_date = datetime.now(UTC) + max(wait, timedelta(0)) + timedelta(seconds=1)
+        scheduler.add_job(tick, "date", run_date=run_date, id="wake-up", replace_existing=True)
 
 
 async def _until_eof(local: LocalWorkspace, stop: asyncio.Event) -> None:

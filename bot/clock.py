@@ -51,3 +51,35 @@ class FakeClock:
         if seconds > 0:
             self.advance(seconds=seconds)
         await asyncio.sleep(0)
+
+
+class MovableClock(Protocol):
+    """A clock that can be moved forward by hand: a test's FakeClock, or the local workspace's DemoClock."""
+
+    def now(self) -> datetime: ...
+
+    def set(self, instant: datetime) -> None: ...
+
+
+class DemoClock:
+    """The local workspace's own clock: the wall clock plus an offset that only grows. "+1 day" in the web
+    workspace moves it; it never exists on Slack or Teams. The offset is kept by bot/demo.py across restarts."""
+
+    def __init__(self, offset: timedelta = timedelta(0), wall: Clock | None = None) -> None:
+        self.wall = wall or SystemClock()
+        self.offset = max(offset, timedelta(0))
+
+    def now(self) -> datetime:
+        return self.wall.now() + self.offset
+
+    def set(self, instant: datetime) -> None:
+        """Move to `instant`; a demo clock never goes back (what already ran stays run)."""
+        self.offset = max(self.offset, instant.astimezone(UTC) - self.wall.now())
+
+    def advance(self, delta: timedelta | None = None, **kwargs: float) -> datetime:
+        self.set(self.now() + (delta if delta is not None else timedelta(**kwargs)))
+        return self.now()
+
+    async def sleep(self, seconds: float) -> None:
+        """Real waiting: the demo clock runs at the wall clock's pace between jumps."""
+        await self.wall.sleep(seconds)

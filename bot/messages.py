@@ -441,3 +441,17 @@ def message_to_json(message: Message) -> dict[str, object]:
 
 def message_from_json(data: dict[str, object]) -> Message:
     return Message(blocks=_decode(data["blocks"]), fallback=str(data["fallback"]))  # type: ignore[arg-type]
+
+
+def form_to_json(form: Form) -> dict[str, object]:
+    """A form as JSON, to keep it open across requests and restarts (the local workspace)."""
+    encoded = _encode(form)
+    assert isinstance(encoded, dict)
+    return encoded
+
+
+def form_from_json(data: dict[str, object]) -> Form:
+    form = _decode(data)
+    if not isinstance(form, Form):
+        raise ValueError("not a stored form")
+    return form

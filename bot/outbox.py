@@ -103,3 +103,30 @@ def direct_conversation(session: Session, platform: str, member: str) -> str | N
         .order_by(OutboxItem.id.desc())
         .limit(1)
     )
+
+
+# --- held messages (the local workspace's demo time) -----------------------------------------------------------
+
+
+def held(session: Session, platform: str, now: datetime) -> list[OutboxItem]:
+    """Posts to `platform` queued but held until later (contract hours, a send time), earliest first."""
+    return list(
+        session.scalars(
+            select(OutboxItem)
+            .where(
+                OutboxItem.platform == platform,
+                OutboxItem.kind == "post",
+                OutboxItem.status == "pending",
+                OutboxItem.not_before > now,
+            )
+            .order_by(OutboxItem.not_before, OutboxItem.id)
+        )
+    )
+
+
+def release_held(session: Session, platform: str, now: datetime) -> int:
+    """Let every held post to `platform` go now; returns how many were held."""
+    rows = held(session, platform, now)
+    for row in rows:
+        row.not_before = now
+    return len(rows)

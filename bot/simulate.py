@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.addresses import Destination, OutboxKey, SentRef
-from bot.clock import FakeClock
+from bot.clock import FakeClock, MovableClock
 from bot.config import Config
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
@@ -24,7 +25,7 @@ from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database, open_database, upgrade
 from bot.store.models import OutboxItem, TickerState
-from bot.ticker import Ticker
+from bot.ticker import Ticker, TickReport
 
 
 @dataclass(frozen=True)
@@ -76,16 +77,24 @@ def simulate(config: Config, start: date, days: int, catalog: Catalog = CATALOG)
     return sorted(recorder.posts, key=lambda p: p.at)
 
 
-async def advance(ticker: Ticker, sender: Sender, clock: FakeClock, until: datetime) -> None:
+async def advance(
+    ticker: Ticker,
+    sender: Sender,
+    clock: MovableClock,
+    until: datetime,
+    *,
+    reconcile: Callable[[], Awaitable[TickReport]] | None = None,
+) -> None:
     """Move a fake clock to `until` as a running bot lives through it: wake at each due occurrence and each held
-    message's send time, tick, and deliver what may go at that moment. Tests drive the routines with it too."""
+    message's send time, tick, and deliver what may go at that moment. Tests drive the routines with it too, and
+    the local workspace's demo time (bot/demo.py), which passes its own `reconcile` (off the event loop)."""
     while True:
-        report = ticker.reconcile()
+        report = await reconcile() if reconcile is not None else ticker.reconcile()
         await send_what_is_due(sender)
         now = clock.now()
         if now >= until:
             return
-        upcoming = [t for t in (report.next_due, _next_held_message(sender.db)) if t is not None and t > now]
+        upcoming = [t for t in (report.next_due, next_held_message(sender.db)) if t is not None and t > now]
         clock.set(min([*upcoming, now + timedelta(days=2), until]))
 
 
@@ -95,7 +104,7 @@ async def send_what_is_due(sender: Sender) -> None:
         pass
 
 
-def _next_held_message(db: Database) -> datetime | None:
+def next_held_message(db: Database) -> datetime | None:
     """When the earliest message held back (working hours, a later send time) becomes due."""
     with db.session() as session:
         return session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))

@@ -1,5 +1,5 @@
-"""The one aiohttp server: /healthz, /metrics, and whatever routes the live platforms add
-(/slack/events, /api/messages)."""
+"""The one aiohttp server: /healthz, /metrics, the co-chairs' health pages behind signed links (/dashboard/...), and
+whatever routes the live platforms add (/slack/events, /api/messages, the web workspace at /)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ from aiohttp import web
 
 from bot.metrics import exposition
 from bot.platforms.base import Platform
+from bot.runtime import Runtime
 
 
-def build_web_app(platforms: Iterable[Platform], health: Callable[[], dict[str, object]]) -> web.Application:
+def build_web_app(
+    platforms: Iterable[Platform], health: Callable[[], dict[str, object]], runtime: Runtime | None = None
+) -> web.Application:
+    """`runtime`, when given, serves the health pages that `/partner dashboard` links to."""
     app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:
@@ -22,6 +26,12 @@ def build_web_app(platforms: Iterable[Platform], health: Callable[[], dict[str, 
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
+    platforms = list(platforms)
     for platform in platforms:
         platform.add_routes(app.router)
+    if runtime is not None:
+        from bot.platforms.web.dashboard import Dashboard
+
+        serves_static = any(route.resource and route.resource.canonical == "/static" for route in app.router.routes())
+        Dashboard(runtime).add_routes(app.router, with_static=not serves_static)
     return app

@@ -4,7 +4,9 @@ from alembic import context
 from sqlalchemy import create_engine
 
 import bot.flows.catalog  # every routine's tables (each routine's state.py) register on Base.metadata
-import bot.store.inbound  # noqa: F401  (and the core's own)
+import bot.store.inbound
+import bot.store.settings
+import bot.store.workspace  # noqa: F401
 from bot.store.db import database_url, normalise_url
 from bot.store.models import Base
 

@@ -53,7 +53,7 @@ class Workspace:
 
 def workspace(config: Config, db: Database, start: datetime) -> Workspace:
     rt = runtime(config, db, start)
-    local = LocalWorkspace(rt.clock, echo=False)
+    local = LocalWorkspace(rt.db, rt.clock, echo=False)
     local.inbound = InboundPort(rt)
     return Workspace(
         rt, local, Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2)), Sender(db, {"local": local}, rt.clock)

@@ -88,7 +88,7 @@ class World(Workspace):
 
 def world(config: Config, db: Database, start: datetime) -> World:
     rt = runtime(config, db, start)
-    local = LocalWorkspace(rt.clock, echo=False)
+    local = LocalWorkspace(rt.db, rt.clock, echo=False)
     local.inbound = InboundPort(rt)
     ticker = Ticker(rt, CATALOG.flows, lookahead=timedelta(days=2))
     return World(rt, local, ticker, Sender(db, {"local": local}, rt.clock))

@@ -86,7 +86,7 @@ class Workspace:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
         self.out = io.StringIO()
-        self.local = LocalWorkspace(rt.clock, echo=True, out=self.out)
+        self.local = LocalWorkspace(rt.db, rt.clock, echo=True, out=self.out)
         self.handlers = InboundPort(rt)
         self.local.inbound = self.handlers
         self.ticker = Ticker(rt, CATALOG.flows)

@@ -1,5 +1,6 @@
 """The routine API: what a routine is, and how it declares its scheduled steps, /partner subcommands, buttons,
-home sections, exports and the services it offers other routines. Nothing here knows a particular routine.
+home sections, health sections, exports and the services it offers other routines. Nothing here knows a particular
+routine.
 
 A routine is one folder under bot/flows/ whose routine.py defines `ROUTINE = Routine(...)`; the catalog
 (bot/flows/catalog.py) lists them. Handlers, the ticker, the config loader and the CLI read routines only through
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.addresses import OutboxKey
 from bot.config import Config, Member, RoutineSettings, Team
 from bot.config.extensions import ConfigSection, Extensions
+from bot.health import Section
 from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Block, Markdown, escape
 from bot.runtime import Runtime
@@ -174,6 +176,7 @@ CommandHandler = Callable[[Runtime, Invocation], Reply]
 ActionHandler = Callable[[Runtime, ActionInvocation], Reply]
 EventHandler = Callable[[Runtime, Event], Reply | None]
 HomeSection = Callable[[Runtime, Member, datetime], list[Block]]
+HealthSection = Callable[[Runtime, Team, datetime], list[Section]]
 Exporter = Callable[[Runtime, dict[str, object]], str]
 
 
@@ -210,13 +213,18 @@ class HomeSpec:
 
 
 @dataclass(frozen=True)
+class HealthSpec:
+    handler: HealthSection
+
+
+@dataclass(frozen=True)
 class ExportSpec:
     kind: str  # `partnerbot export KIND`
     handler: Exporter
     options: Mapping[str, str] = field(default_factory=dict)  # extra `--name` options -> their help
 
 
-Declaration = CommandSpec | ActionSpec | EventSpec | HomeSpec | ExportSpec
+Declaration = CommandSpec | ActionSpec | EventSpec | HomeSpec | HealthSpec | ExportSpec
 _DECLARED = "__partnerbot_declarations__"
 
 
@@ -266,6 +274,13 @@ def on_event(kind: str) -> Callable[[EventHandler], EventHandler]:
 def home_section(fn: HomeSection) -> HomeSection:
     """Declare a section of the member's home view."""
     _declare(fn, HomeSpec(fn))
+    return fn
+
+
+def health_section(fn: HealthSection) -> HealthSection:
+    """Declare what a routine adds to a team's health page (bot/health.py): trends and tables for co-chairs, cut
+    by the same minimum-group and suppression rules as the routine's results in chat."""
+    _declare(fn, HealthSpec(fn))
     return fn
 
 
@@ -333,7 +348,8 @@ class Routine:
 
 class Catalog:
     """A set of routines and the tables derived from their declarations: commands by their words, actions by id,
-    event handlers by kind, home sections, exporters, flows by name, and the services they offer each other."""
+    event handlers by kind, home sections, health sections, exporters, flows by name, and the services they offer
+    each other."""
 
     def __init__(self, routines: Iterable[Routine], core: Iterable[ModuleType | Callable[..., Any]] = ()) -> None:
         self.routines: tuple[Routine, ...] = tuple(routines)
@@ -343,6 +359,7 @@ class Catalog:
         self.actions: dict[str, ActionHandler] = {}
         self.events: dict[str, list[EventHandler]] = {}
         self.home_sections: list[HomeSection] = []
+        self.health_sections: list[HealthSection] = []
         self.exporters: dict[str, ExportSpec] = {}
         self._services: dict[str, Callable[..., Any]] = {}
         for routine in self.routines:
@@ -372,6 +389,8 @@ class Catalog:
                 self.events.setdefault(kind, []).append(handler)
             case HomeSpec(handler=handler):
                 self.home_sections.append(handler)
+            case HealthSpec(handler=handler):
+                self.health_sections.append(handler)
             case ExportSpec(kind=kind):
                 if kind in self.exporters:
                     raise ValueError(f"export {kind!r} is declared twice (again by {routine})")

@@ -11,7 +11,7 @@ from bot.flows.norms import routine as norms
 from bot.flows.pulse import routine as pulse
 from bot.flows.roles import routine as roles
 from bot.flows.summary import routine as summary
-from bot.handlers import home
+from bot.handlers import dashboard, home
 
 CATALOG = Catalog(
     (
@@ -21,5 +21,5 @@ CATALOG = Catalog(
         deliverables.ROUTINE,
         pulse.ROUTINE,
     ),
-    core=(home,),
+    core=(home, dashboard),
 )

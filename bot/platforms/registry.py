@@ -13,7 +13,9 @@ from bot.platforms.entry import PlatformEntry
 PLATFORMS: tuple[PlatformEntry, ...] = (
     PlatformEntry("slack", "bot.platforms.slack:create", reaches_by_email=True),
     PlatformEntry("teams", "bot.platforms.teams:create", reaches_by_email=True),
-    PlatformEntry("local", "bot.platforms.local:create", names_are_ids=True, default_channel="#{key}", fallback=True),
+    # The local workspace: pages in a browser (bot/platforms/web) over the posts the terminal also shows
+    # (bot/platforms/local). Its name stays `local`, the key config uses for its channels.
+    PlatformEntry("local", "bot.platforms.web:create", names_are_ids=True, default_channel="#{key}", fallback=True),
 )
 
 

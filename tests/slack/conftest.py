@@ -93,7 +93,7 @@ async def start_bot(
     rt = app.runtime
     # The app's own sender waits in real time; with a fake clock, waiting means moving the clock.
     sender = Sender(db, app.platforms, clock, sleep=FakeSleep(clock)) if isinstance(clock, FakeClock) else app.sender
-    runner, url = await serve_on_loopback(build_web_app(app.platforms.values(), app.health))
+    runner, url = await serve_on_loopback(build_web_app(app.platforms.values(), app.health, app.runtime))
     async with ClientSession() as session:
         yield SlackBot(mock, SlackClient(session, f"{url}/slack/events", SECRET), platform, rt, sender)
         await platform.stop()

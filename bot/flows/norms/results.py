@@ -13,9 +13,12 @@ from statistics import mean
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.anonymity import can_show
+from bot.anonymity import can_show, minimum
 from bot.config import Team
+from bot.flows.api import health_section
 from bot.flows.norms.state import ClosingCheck, ClosingParticipation, NormFocusVote, NormRating
+from bot.health import Part, Section, Table, Trend, mean_or_none
+from bot.runtime import Runtime
 
 # --- trends: a pure summary of stored ratings ------------------------------------------------------------------
 
@@ -112,3 +115,57 @@ def shown_ratings(session: Session, team: Team, until: datetime, count: int) -> 
             )
         )
     return ShownRatings(shown, len(checks) - len(shown), ratings, focus)
+
+
+# --- the co-chairs' health page ---------------------------------------------------------------------------------
+
+HEALTH_MEETINGS = 12  # how many recent closing checks the health page looks back over
+
+
+@health_section
+def norms_health(rt: Runtime, team: Team, now: datetime) -> list[Section]:
+    """Each norm's mean rating per meeting over the last meetings whose check may be shown, and how many answered;
+    a meeting below the minimum group size is left out of both, as it is from the report in chat."""
+    with rt.db.session() as session:
+        shown = shown_ratings(session, team, now, HEALTH_MEETINGS)
+        answered = dict(
+            session.execute(
+                select(ClosingParticipation.meeting, func.count())
+                .where(
+                    ClosingParticipation.team == team.key,
+                    ClosingParticipation.meeting.in_([c.meeting for c in shown.checks]),
+                )
+                .group_by(ClosingParticipation.meeting)
+            ).all()
+        )
+    if not shown.checks and not shown.hidden:
+        return []
+    hidden = (
+        f"{shown.hidden} meeting{'s' if shown.hidden != 1 else ''} with fewer than {minimum(team.min_group_size)} "
+        "answers are left out."
+        if shown.hidden
+        else ""
+    )
+    if not shown.checks:
+        return [Section("norms", "Norm ratings", note=f"No norm check may be shown yet. {hidden}")]
+    tz = rt.config.team_tz(team)
+    labels = tuple(check.meeting_start.astimezone(tz).strftime("%Y-%m-%d") for check in shown.checks)
+    names = list(dict.fromkeys(name for check in shown.checks for name in check.asked.get("norms", [])))
+    series = tuple((name, tuple(mean_or_none(meeting.get(name, [])) for meeting in shown.ratings)) for name in names)
+    focus = ", ".join(f"{name} ({n})" for name, n in shown.focus.most_common(3))
+    parts: tuple[Part, ...] = (Trend("Mean rating per norm (1 = not at all, 5 = fully)", labels, series, 1, 5, hidden),)
+    if focus:
+        parts += (
+            Table(
+                "Picked as the norm to focus on",
+                ("norm", "picks"),
+                tuple((name, str(n)) for name, n in shown.focus.most_common()),
+            ),
+        )
+    participation = Table(
+        "Closing norm checks answered",
+        ("meeting", "answered"),
+        tuple((label, str(answered.get(check.meeting, 0))) for label, check in zip(labels, shown.checks, strict=True)),
+        hidden,
+    )
+    return [Section("norms", "Norm ratings", parts), Section("participation", "Norm checks", (participation,))]

@@ -10,17 +10,18 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum, shown_parties
 from bot.config import Config, Team
-from bot.flows.api import exporter
+from bot.flows.api import exporter, health_section
 from bot.flows.pulse.charts import trend_chart
 from bot.flows.pulse.instruments import Instrument
 from bot.flows.pulse.state import PulseAnswer, PulseComment, PulseRun, instrument_of
+from bot.health import Part, Section, Table, Trend
 from bot.messages import Context, Header, Image, Message, Text
 from bot.runtime import Runtime
 
@@ -428,3 +429,90 @@ def results_message(rt: Runtime, team: Team, results: TeamResults) -> Message:
         ),
         f"{team.name}: {latest.instrument.name} results",
     )
+
+
+# --- the co-chairs' health page ---------------------------------------------------------------------------------
+
+
+@health_section
+def pulse_health(rt: Runtime, team: Team, now: datetime) -> list[Section]:
+    """Trends per facet for each instrument the team has closed runs of, the latest run shown by party, and response
+    rates: built from the same RunResults as the chat post, so a run hidden there is a gap here."""
+    tz = rt.config.team_tz(team)
+    trends: list[Part] = []
+    responses: list[tuple[str, ...]] = []
+    with rt.db.session() as session:
+        keys = dict.fromkeys(
+            session.scalars(
+                select(PulseRun.instrument)
+                .where(PulseRun.team == team.key, PulseRun.status == "closed")
+                .order_by(PulseRun.closed_at, PulseRun.id)
+            )
+        )
+        for key in keys:
+            runs = team_results(
+                session, team.key, team.min_group_size, key, with_comments=False, party_names=names_of(rt.config)
+            ).runs
+            if not runs:
+                continue
+            latest = runs[-1]
+            instrument, scale = latest.instrument, latest.instrument.scale
+            labels = tuple(_day(run, tz) for run in runs)
+            series = tuple(
+                (instrument.construct_name(c), tuple(r.mean_of(c) if r.shown else None for r in runs))
+                for c in instrument.construct_order()
+            )
+            hidden = sum(1 for r in runs if not r.shown)
+            note = (
+                f"{hidden} of {len(runs)} runs had fewer than {latest.minimum} responses: they are gaps, not zeros."
+                if hidden
+                else f"Every run had at least {latest.minimum} responses."
+            )
+            trends.append(
+                Trend(
+                    f"{instrument.name} ({scale.first} to {scale.last})", labels, series, scale.first, scale.last, note
+                )
+            )
+            shown = [r for r in runs if r.shown and r.parties]
+            if shown:
+                run = shown[-1]
+                parties = sorted(run.parties)
+                trends.append(
+                    Table(
+                        f"{instrument.name} by party, {_day(run, tz)}",
+                        ("facet", "whole team", *(run.party_name(p) for p in parties)),
+                        tuple(
+                            (
+                                c.name,
+                                f"{c.mean:.2f}",
+                                *(f"{c.by_party[p]:.2f}" if p in c.by_party else "" for p in parties),
+                            )
+                            for c in run.constructs
+                        ),
+                        "A party is shown only with enough answers and members, when what stays hidden cannot be "
+                        "worked out from the rest, in this run or by comparing it with earlier ones.",
+                    )
+                )
+            for run in runs:
+                responses.append(
+                    (
+                        f"{instrument.name}, {_day(run, tz)}",
+                        str(run.invited) if run.shown else "",
+                        str(run.respondents) if run.shown else f"fewer than {run.minimum}",
+                        f"{run.response_rate:.0%}" if run.shown else "",
+                    )
+                )
+    if not trends:
+        return [Section("trust", "Pulse surveys", note=f"{team.name} has no closed pulse yet.")]
+    return [
+        Section("trust", "Pulse surveys", tuple(trends)),
+        Section(
+            "participation",
+            "Pulse responses",
+            (Table("Responses per pulse", ("pulse", "invited", "answered", "response rate"), tuple(responses)),),
+        ),
+    ]
+
+
+def _day(run: RunResults, tz: tzinfo) -> str:
+    return (run.closed_at or run.opened_at).astimezone(tz).strftime("%Y-%m-%d")

@@ -13,8 +13,9 @@ from bot.addresses import OutboxKey
 from bot.config import Member, Team
 from bot.delivery import direct_message
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
-from bot.flows.roles.history import members_at, members_on, newcomers_at, role_history, unavailable_for
-from bot.flows.roles.lineup import FACILITATOR, replan, shares
+from bot.flows.roles.history import members_at, newcomers_at, role_history, unavailable_for
+from bot.flows.roles.lineup import FACILITATOR, replan
+from bot.flows.roles.results import role_equity
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
 from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
@@ -347,37 +348,16 @@ def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(md("`/partner roles history` takes no arguments (got `{}`).", " ".join(inv.args)))
     settings = FLOW.require(rt.config, inv.team)
-    with rt.db.session() as session:
-        events = team_events(session, inv.team.key, before=inv.now)
-    today = inv.now.astimezone(rt.config.team_tz(inv.team)).date()
-    history = role_history(rt.config, inv.team, events, settings.window, today)
-    meetings = len({e.meeting for e in events})
-    roles = settings.rotating()
-    members = rt.config.team_members(inv.team)
-    parties = rt.config.team_parties(inv.team)
-    fixed = set(fixed_members(rt.config, inv.team, settings).values())
-    share = shares([c for c in members_on(rt.config, inv.team, today) if c.key not in fixed])
-    # Per party: turns held at each role over the school year, and the turns its share of the team comes to.
-    by_party = [
-        (
-            rt.config.parties[key],
-            len(of_party),
-            {
-                role: (history.party_count(role, key), float(history.meetings(role) * share.get(key, 0)))
-                for role in roles
-            },
-        )
-        for key, of_party in parties.items()
-    ]
+    equity = role_equity(rt, inv.team, settings, inv.now)
     text = rt.templates.render(
         "roles/history.md.j2",
         team=inv.team,
-        roles=roles,
-        members=members,
+        roles=equity.roles,
+        members=equity.members,
         party_of=rt.config.party_of,
-        history=history,
-        by_party=by_party,
-        meetings=min(meetings, settings.window),
+        history=equity.history,
+        by_party=equity.by_party,
+        meetings=equity.meetings,
     )
     return Reply(private=Message((Header(f"{inv.team.name}: who has held which role"), Text(text)), text))
 

@@ -1,7 +1,9 @@
-"""The local workspace's inbound side: a person types as any member (`as maria: /partner help`, `as maria: press
-2`) and each line becomes a neutral Command or Action; the Reply is shown as text. Posts are kept by outbound.py.
+"""The local workspace's inbound side in a terminal: a person types as any member (`as maria: /partner help`,
+`as maria: press 2`) and each line becomes a neutral Command or Action; the Reply is shown as text. Posts and open
+forms are kept in the database by outbound.py and bot/store/workspace.py, so a restart keeps the workspace.
 
-Tests drive the same class through `handle_line`, so the local workspace is a real platform, not a mock.
+Tests drive the same class through `handle_line`, so the local workspace is a real platform, not a mock. The web
+workspace (bot/platforms/web) is the same platform with pages in a browser on top.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from bot.messages import Form, Message
 from bot.platforms.base import Inbound, Pacing, Platform
 from bot.platforms.local.outbound import LocalOutbound, LocalPost
 from bot.platforms.local.renderer import describe_form, numbered_controls, post_list
+from bot.store.db import Database
+from bot.store.workspace import close_form, form_of, open_form
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +40,22 @@ class LocalWorkspace(Platform):
     pacing = Pacing(interval=0.0)
 
     def __init__(
-        self, clock: Clock, *, echo: bool | None = None, out: TextIO | None = None, timezone: str = "UTC"
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        echo: bool | None = None,
+        out: TextIO | None = None,
+        timezone: str = "UTC",
     ) -> None:
+        self.db = db
+        self.clock = clock
         self.out = out or sys.stdout
-        self.outbound = LocalOutbound(
-            clock, echo=sys.stdout.isatty() if echo is None else echo, out=self.out, timezone=timezone
-        )
+        self.outbound = self._outbound(db, clock, sys.stdout.isatty() if echo is None else echo, self.out, timezone)
         self.inbound: Inbound | None = None
-        self._open_forms: dict[str, tuple[Form, LocalPost | None]] = {}
+
+    def _outbound(self, db: Database, clock: Clock, echo: bool, out: TextIO, timezone: str) -> LocalOutbound:
+        return LocalOutbound(db, clock, echo=echo, out=out, timezone=timezone)
 
     # --- outbound: kept in outbound.py ------------------------------------------------------------------------
 
@@ -106,7 +118,7 @@ class LocalWorkspace(Platform):
         if target is None:
             return f"Message {post.id} has no button {number}."
         if isinstance(target, Form):
-            self._open_forms[member] = (target, post)
+            open_form(self.db, member, target, post.id)
             return describe_form(target)
         action_id, value = target
         assert self.inbound is not None
@@ -124,10 +136,11 @@ class LocalWorkspace(Platform):
         return self._apply(member, await self.inbound.action(action), post)
 
     async def _submit(self, member: str, who: str, rest: str) -> str:
-        opened = self._open_forms.get(member)
+        opened = form_of(self.db, member)
         if opened is None:
             return "You have no form open. Press the button that opens one first."
-        form, post = opened
+        form = opened.form
+        post = self._post_or_none(opened.post_id)
         try:
             pairs = shlex.split(rest[len("submit") :])
         except ValueError as error:
@@ -146,17 +159,22 @@ class LocalWorkspace(Platform):
         action = Action(self.name, who, member, form.action_id, form.value, values, message=ref)
         reply = await self.inbound.action(action)
         if not reply.errors:
-            self._open_forms.pop(member, None)
+            close_form(self.db, opened.id)
         return self._apply(member, reply, post)
+
+    def _post_or_none(self, post_id: int | None) -> LocalPost | None:
+        if post_id is None:
+            return None
+        try:
+            return self.post(post_id)
+        except KeyError:
+            return None
 
     def _target_post(self, member: str, post_id: int | None) -> LocalPost | None:
         if post_id is not None:
-            try:
-                return self.post(post_id)
-            except KeyError:
-                return None
+            return self._post_or_none(post_id)
         assert self.inbound is not None
-        channels = {p.conversation for p in self.posts if self.inbound.team_for_channel(self.name, p.conversation)}
+        channels = {c for c in self.outbound.conversations() if self.inbound.team_for_channel(self.name, c)}
         for post in reversed(self.visible_to(member, channels)):
             if numbered_controls(post.message):
                 return post
@@ -167,13 +185,12 @@ class LocalWorkspace(Platform):
         if reply.errors:
             shown.append("Please fix: " + "; ".join(f"{k}: {v}" for k, v in reply.errors.items()))
         if reply.update is not None and post is not None:
-            post.history.append(post.message)
-            post.message = reply.update
+            self.outbound.replace(post.id, reply.update)
             shown.append(f"(message {post.id} updated)\n{reply.update.plain()}")
         if reply.public is not None:
             self.outbound.add(post.conversation if post else f"@{member}", reply.public)
         if reply.form is not None:
-            self._open_forms[member] = (reply.form, post)
+            open_form(self.db, member, reply.form, post.id if post else None)
             shown.append(describe_form(reply.form))
         if reply.private is not None:
             shown.append(f"(only you see this)\n{reply.private.plain()}")

@@ -2,15 +2,15 @@
 breaks results down by party, and which parties it showed when it closed (for protection across runs). Joint
 approval: a follow-up or a norms adoption a co-chair proposed waits for the others.
 
-Revision ID: 0008_parties
-Revises: 0007_sealed_boxes
+Revision ID: 0009_parties
+Revises: 0008_local_workspace
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_parties"
-down_revision = "0007_sealed_boxes"
+revision = "0009_parties"
+down_revision = "0008_local_workspace"
 branch_labels = None
 depends_on = None
 
