@@ -11,9 +11,10 @@ import logging
 import os
 import sys
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from bot.assembly import config_schema_json, load_config
-from bot.config.loader import ConfigError, summary
+from bot.config.loader import ConfigError, locate, summary
 from bot.flows.catalog import CATALOG
 from bot.platforms.teams import install as teams_install
 
@@ -23,13 +24,24 @@ def _config_dir(arg: str | None) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from bot.advice import config_warnings
+    from bot.clock import SystemClock
+
+    folder = _config_dir(args.config)
     try:
-        config = load_config(_config_dir(args.config))
+        config = load_config(folder)
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         print(f"\n{len(error.problems)} problem(s) found; nothing was changed.", file=sys.stderr)
         return 1
     print(summary(config))
+    # Plausible mistakes: printed, but the config is valid and the bot runs with it.
+    today = SystemClock().now().astimezone(ZoneInfo(config.organisation.timezone)).date()
+    warnings = locate(folder, config_warnings(config, today))
+    for warning in warnings:
+        print(f"warning: {warning}")
+    if warnings:
+        print(f"{len(warnings)} warning(s): the config is valid; check that each is what you meant.")
     return 0
 
 
@@ -39,7 +51,7 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bot.simulate import format_posts, simulate
+    from bot.simulate import format_posts, run_simulation
 
     try:
         config = load_config(_config_dir(args.config))
@@ -47,7 +59,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         print(str(error), file=sys.stderr)
         return 1
     start = date.fromisoformat(args.start)
-    print(format_posts(config, simulate(config, start, args.days)))
+    if not args.verbose:  # the decisions are printed in the output: the log need not repeat them
+        logging.getLogger("bot.delivery").setLevel(logging.WARNING)
+    result = run_simulation(config, start, args.days)
+    print(format_posts(config, result.posts, result.decisions))
     return 0
 
 

@@ -1,31 +1,51 @@
 """Enqueue a message for a team's channels, a constituency's channels or one member, on every live platform that
-reaches them. Flows call these; they never pick a platform themselves.
+reaches them, at the moment the posting policy lets it reach them (bot/posting.py: an open day in the reader's zone,
+contract hours for direct messages). Flows call these; they never pick a platform or a send time themselves.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import logging
+from collections.abc import Iterable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
-from bot.identity import learned_timezone
 from bot.messages import Message
+from bot.moments import for_reader
 from bot.outbox import enqueue
+from bot.posting import DAYTIME, Delivery, Placement, deliver_at
 from bot.runtime import Runtime
+from bot.store.models import AuditEntry, MemberIdentity
+
+log = logging.getLogger(__name__)
 
 
 def post_to_team(
-    rt: Runtime, session: Session, team: Team, key: OutboxKey, message: Message, not_before: datetime | None = None
+    rt: Runtime,
+    session: Session,
+    team: Team,
+    key: OutboxKey,
+    message: Message,
+    not_before: datetime | None = None,
+    *,
+    closed_day_ok: bool = False,
 ) -> list[str]:
-    """Post to the team's channel on each live platform; returns the outbox keys used."""
+    """Post to the team's channel on each live platform; returns the outbox keys used. A post that falls on a day
+    closed for the team waits for its next open day (`closed_day_ok`: a meeting held on a closed day on purpose)."""
+    when = _when(rt, session, team, key, rt.config.team_tz(team), not_before, None, closed_day_ok, hours=False)
+    if when is None:
+        return []
+    message = for_reader(message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
     keys = []
     for destination in team_channels(rt.config, team, rt.live_platforms()):
         item_key = str(key.to(destination))
-        enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=not_before)
+        enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=when)
         keys.append(item_key)
     return keys
 
@@ -33,10 +53,14 @@ def post_to_team(
 def post_to_constituency(
     rt: Runtime, session: Session, team: Team, constituency: str, key: OutboxKey, message: Message
 ) -> list[str]:
+    when = _when(rt, session, team, key, rt.config.team_tz(team), None, None, False, hours=False)
+    if when is None:
+        return []
+    message = for_reader(message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
     keys = []
     for destination in constituency_channels(rt.config, team, constituency, rt.live_platforms()):
         item_key = str(key.to(destination))
-        enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key)
+        enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=when)
         keys.append(item_key)
     return keys
 
@@ -49,49 +73,132 @@ def direct_message(
     key: OutboxKey,
     message: Message,
     not_before: datetime | None = None,
+    *,
+    expires: datetime | None = None,
+    closed_day_ok: bool = False,
 ) -> str | None:
-    """Message one member privately on the platform that reaches them; None when no live platform does."""
+    """Message one member privately on the platform that reaches them, when the posting policy lets it reach them
+    (an open day in their zone; inside contract hours when the organisation sets them). None when no live platform
+    reaches them, or when waiting would take it to or past `expires` (the meeting or closing it is about)."""
     destination = member_dm(rt.config, team, member_key, rt.live_platforms())
     if destination is None:
         return None
-    held = next_working_moment(rt, member_key, not_before or rt.clock.now())
-    not_before = held if held != (not_before or rt.clock.now()) else not_before
+    zone = reader_zone(rt, member_key)
+    when = _when(rt, session, team, key, zone, not_before, expires, closed_day_ok, hours=True)
+    if when is None:
+        return None
     item_key = str(key.to(destination))
     enqueue(
         session,
         item_key,
         destination,
-        message,
+        for_reader(message, zone),
         now=rt.clock.now(),
         team=team.key if team else "",
-        not_before=not_before,
+        not_before=when,
     )
     return item_key
 
 
-def next_working_moment(rt: Runtime, member_key: OutboxKey, at: datetime) -> datetime:
-    """`at`, or when the organisation keeps direct prompts inside contract hours, the member's next working
-    moment at or after it (weekends and school closures skipped)."""
-    hours = rt.config.organisation.working_hours
-    member = rt.config.members.get(member_key)
-    if hours is None or member is None:
-        return at
-    from bot.schedule import localize
+def reaches(rt: Runtime, team: Team | None, member_key: str, at: datetime) -> datetime:
+    """When a direct message sent at `at` reaches the member under the posting policy (`at` or later)."""
+    found = _delivery(rt, team, reader_zone(rt, member_key), at, None, True, hours=True)
+    return found.at or at
 
-    learned = None if member.timezone else learned_timezone(rt.db, member_key)
-    tz = ZoneInfo(learned) if learned else rt.config.member_tz(member)  # config first, then the platform's
-    local = at.astimezone(tz)
-    day = local.date()
-    for _ in range(60):
-        calendar = rt.config.calendar
-        # Holidays and breaks hold prompts; the summer does not (a summer prompt waits hours, not months).
-        off = any(item.contains(day) for item in (*calendar.holidays, *calendar.breaks))
-        if day.weekday() not in calendar.weekend and not off:
-            opens = localize(datetime.combine(day, hours[0]), tz)
-            closes = localize(datetime.combine(day, hours[1]), tz)
-            if at < opens:
-                return opens
-            if at < closes:
-                return at
-        day += timedelta(days=1)
-    return at
+
+def reader_zone(rt: Runtime, member_key: str) -> ZoneInfo:
+    """The member's time zone: the config's, else the one their platform reported, else the organisation's."""
+    member = rt.config.members.get(member_key)
+    if member is not None and member.timezone:
+        return ZoneInfo(member.timezone)
+    learned = _learned_zones(rt).get(member_key)
+    return ZoneInfo(learned or rt.config.organisation.timezone)
+
+
+def mixed_zones(rt: Runtime, team: Team) -> bool:
+    """Whether some member of the team lives in another zone than the team's: then times in its channel say their
+    zone."""
+    zone = rt.config.team_tz(team).key
+    return any(m.timezone and m.timezone != zone for m in rt.config.team_members(team))
+
+
+def note_posting(session: Session, team: str, key: str, placements: Iterable[Placement], tz: ZoneInfo) -> None:
+    """Write down what the posting policy did to some steps (moved, merged, skipped): logged, and kept in the audit
+    log, where `partnerbot simulate` shows it. Steps that went on time leave no trace."""
+    for placement in placements:
+        if placement.kind == "on time":
+            continue
+        log.info("%s: %s", key, placement.describe(tz))
+        session.add(
+            AuditEntry(
+                at=placement.when,
+                team=team,
+                actor="",
+                action=f"posting.{placement.kind}",
+                detail={
+                    "key": key,
+                    "step": placement.step,
+                    "planned": placement.planned.isoformat(),
+                    "at": placement.at.isoformat() if placement.at else None,
+                    "why": placement.why,
+                    "into": placement.into,
+                },
+            )
+        )
+
+
+def _learned_zones(rt: Runtime) -> dict[str, str]:
+    def load() -> dict[str, str]:
+        with rt.db.session() as session:
+            rows = session.execute(
+                select(MemberIdentity.member, MemberIdentity.timezone)
+                .where(MemberIdentity.timezone.is_not(None))
+                .order_by(MemberIdentity.id)
+            ).all()
+        return {member: zone for member, zone in rows if zone}
+
+    return rt.once_per_tick("delivery.learned-zones", load)
+
+
+def _when(
+    rt: Runtime,
+    session: Session,
+    team: Team | None,
+    key: OutboxKey,
+    zone: ZoneInfo,
+    not_before: datetime | None,
+    expires: datetime | None,
+    closed_day_ok: bool,
+    *,
+    hours: bool,
+) -> datetime | None:
+    """When the message may go; None (and the decision written down) when it would come too late to be of use."""
+    at = max(not_before or rt.clock.now(), rt.clock.now())
+    calendar = not closed_day_ok and _calendar_applies(rt, team, key)
+    found = _delivery(rt, team, zone, at, expires, calendar, hours=hours)
+    if found.at is None:
+        why = f"not sent: {found.why}" if found.why else "not sent"
+        note_posting(session, team.key if team else "", str(key), [Placement(key.step, at, None, why)], zone)
+    return found.at
+
+
+def _delivery(
+    rt: Runtime,
+    team: Team | None,
+    zone: ZoneInfo,
+    at: datetime,
+    expires: datetime | None,
+    calendar: bool,
+    *,
+    hours: bool,
+) -> Delivery:
+    working = (rt.config.organisation.working_hours or DAYTIME) if hours else None
+    return deliver_at(rt.config, team, zone, at, hours=working, calendar=calendar, expires=expires)
+
+
+def _calendar_applies(rt: Runtime, team: Team | None, key: OutboxKey) -> bool:
+    """A routine a team runs with `skip_school_closures: false` posts on closed days too."""
+    if team is None:
+        return True
+    settings = rt.config.routine_settings(team, key.routine) or {}
+    return settings.get("skip_school_closures", True) is not False

@@ -1,14 +1,18 @@
-"""A team's held meetings: its series expanded in the team's time zone, without the days the school calendar closes
-or the team has paused. The one place that decides whether a meeting happens.
+"""A team's held meetings: its series expanded in the team's time zone, without the days the posting policy closes
+(weekends, holidays, breaks, outside the school year) or the team has paused; and the steps routines take around
+them, placed by the posting policy (bot/posting.py). The one place that decides whether a meeting happens.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.config import Config, DateRange, Meeting, Team
-from bot.schedule import DEFAULT_ANCHOR, Relative, expand, localize, parse_rule, reach, relative_time
+from bot.config import Config, Meeting, Team
+from bot.posting import Placement, closed_because, is_open, longest_move, place_sequence
+from bot.schedule import DEFAULT_ANCHOR, Relative, expand, parse_rule, reach, relative_time
 
 
 @dataclass(frozen=True)
@@ -17,19 +21,12 @@ class HeldMeeting:
     series: Meeting
     start: datetime  # UTC
     end: datetime  # UTC
+    moved: str = ""  # why it is not at the series' time, e.g. "moved from 2:30 AM: clocks go forward that night"
 
     @property
     def subject(self) -> str:
         """A stable name for this meeting, used in occurrence keys and in stored state."""
         return f"{self.series.key}@{self.start:%Y-%m-%dT%H:%MZ}"
-
-
-def closure(config: Config, team: Team, day: date) -> DateRange | None:
-    """Why the team does not meet or run routines on `day`: a holiday, a break, or a pause; None if it does."""
-    for pause in team.paused:
-        if pause.contains(day):
-            return pause
-    return config.calendar.closure(day)
 
 
 def meetings_between(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
@@ -74,12 +71,26 @@ def _expand_held(config: Config, team: Team, start: datetime, end: datetime) -> 
     for series in team.meetings:
         rule = parse_rule(series.rule)
         for instant in expand(rule, tz, start, end, anchor=series.starts, until=series.until):
-            if series.skip_school_closures and closure(config, team, instant.astimezone(tz).date()):
+            day = instant.astimezone(tz).date()
+            if series.skip_school_closures and closed_because(config, team, day):
                 continue
-            if not series.skip_school_closures and any(p.contains(instant.astimezone(tz).date()) for p in team.paused):
+            if not series.skip_school_closures and any(p.contains(day) for p in team.paused):
                 continue
-            held.append(HeldMeeting(team.key, series, instant, instant + timedelta(minutes=series.duration_minutes)))
+            end_at = instant + timedelta(minutes=series.duration_minutes)
+            held.append(HeldMeeting(team.key, series, instant, end_at, _moved(instant, rule.hour, rule.minute, tz)))
     return sorted(held, key=lambda m: m.start)
+
+
+def _moved(instant: datetime, hour: int, minute: int, tz: ZoneInfo) -> str:
+    """Why a meeting is not at its series' wall-clock time: the spring-forward gap (bot/schedule.py's DST policy)."""
+    local = instant.astimezone(tz)
+    if (local.hour, local.minute) == (hour, minute):
+        return ""
+    planned = time(hour, minute).strftime("%-I:%M %p")
+    return (
+        f"moved from {planned} to {local:%-I:%M %p}: {planned} does not exist on {local:%a %b %-d}, "
+        "when the clocks go forward"
+    )
 
 
 def next_meeting(config: Config, team: Team, after: datetime, horizon_days: int = 400) -> HeldMeeting | None:
@@ -125,46 +136,65 @@ def _rotation_epoch(config: Config, day: date) -> date:
     return year[0] if year and year[0] <= day else DEFAULT_ANCHOR
 
 
-def dues_relative_to_meetings(
-    config: Config, team: Team, relative: Relative, start: datetime, end: datetime
-) -> list[tuple[HeldMeeting, datetime]]:
-    """(meeting, due instant) for every held meeting whose `relative` time falls in (start, end]."""
-    tz = config.team_tz(team)
-    longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
-    pad = reach(relative, longest) + (MAX_SHIFT if relative.at is not None else timedelta(0))
-    result = []
+def steps_between(
+    config: Config,
+    team: Team,
+    plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
+    reach_: timedelta,
+    start: datetime,
+    end: datetime,
+) -> list[tuple[HeldMeeting, Placement]]:
+    """(meeting, placement) for each step around each held meeting that the posting policy puts in (start, end].
+
+    `plan(meeting)` gives each step's planned time; `reach_` is how far from a meeting's start a planned step may
+    be. A skipped step is returned at its planned time (the ticker records it); steps of meetings whose planned
+    times lie outside the window but whose placements fall in it are found too, however long the closure."""
+    pad = reach_ + longest_move(config, team)
+    found = []
     for meeting in meetings_between(config, team, start - pad, end + pad):
-        at = relative_time(relative, meeting.start, meeting.end - meeting.start, tz)
-        if relative.at is not None:
-            at = _onto_a_school_day(config, team, at, earlier=relative.minutes < 0)
-        if start < at <= end:
-            result.append((meeting, at))
-    return result
+        for placement in plan_meeting(config, team, meeting, plan(meeting)):
+            if start < placement.when <= end:
+                found.append((meeting, placement))
+    return sorted(found, key=lambda pair: pair[1].when)
 
 
-MAX_SHIFT = timedelta(days=21)  # the longest closure a day-offset time is moved across (a winter break)
+def plan_meeting(
+    config: Config, team: Team, meeting: HeldMeeting, planned: list[tuple[str, datetime]]
+) -> list[Placement]:
+    """The posting policy's placement of the steps planned around one meeting (in the order given). Steps on the
+    meeting's own day stay there, also when a series meets on a closed day on purpose (skip_school_closures off)."""
+    return place_sequence(config, team, meeting.start, planned)
 
 
-def _onto_a_school_day(config: Config, team: Team, at: datetime, *, earlier: bool) -> datetime:
-    """A "2 days before at 09:00" that lands on a weekend, holiday or break moves to the school day before it (or,
-    for "after", the school day after), keeping the time of day: nobody is asked to act on a Sunday."""
+def on_meeting_day(config: Config, team: Team, meeting: HeldMeeting, at: datetime) -> bool:
+    """Whether `at` is on the meeting's own day and that day is closed: then a post about the meeting may still go
+    that day (a series with `skip_school_closures: false` meets on closed days on purpose)."""
     tz = config.team_tz(team)
-    local = at.astimezone(tz)
-    day = local.date()
-    step = timedelta(days=-1 if earlier else 1)
-    for _ in range(MAX_SHIFT.days):
-        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
-            return at if day == local.date() else localize(datetime.combine(day, local.time()), tz)
-        day += step
-    return at  # no school day nearby (summer): keep the time as configured
+    day = meeting.start.astimezone(tz).date()
+    return at.astimezone(tz).date() == day and closed_because(config, team, day) is not None
+
+
+def relative_steps(
+    config: Config, team: Team, meeting: HeldMeeting, steps: list[tuple[str, Relative]]
+) -> list[tuple[str, datetime]]:
+    """Planned times of steps given relative to a meeting ("2 days before at 09:00")."""
+    tz = config.team_tz(team)
+    return [(name, relative_time(r, meeting.start, meeting.end - meeting.start, tz)) for name, r in steps]
+
+
+def reach_of(team: Team, relatives: list[Relative], extra: timedelta = timedelta(0)) -> timedelta:
+    """How far from a meeting's start these relative times can be (plus `extra`), for the longest series."""
+    longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
+    return max((reach(r, longest) for r in relatives), default=timedelta(0)) + extra
 
 
 def cadence_times(
     config: Config, team: Team, rule_text: str, start: datetime, end: datetime, *, skip_closures: bool = True
 ) -> list[datetime]:
-    """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days."""
+    """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days
+    (weekends, holidays, breaks, outside the school year; the team's pauses always)."""
     tz = config.team_tz(team)
     times = expand(parse_rule(rule_text), tz, start, end)
     if not skip_closures:
         return [t for t in times if not any(p.contains(t.astimezone(tz).date()) for p in team.paused)]
-    return [t for t in times if closure(config, team, t.astimezone(tz).date()) is None]
+    return [t for t in times if is_open(config, team, t.astimezone(tz).date())]

@@ -37,7 +37,8 @@ ORDINALS = {
 }
 DEFAULT_ANCHOR = date(2024, 1, 1)  # a Monday; only matters for "every N weeks" without a start date
 
-_TIME = r"(?:at\s+)?(?P<hour>\d{1,2}):(?P<minute>\d{2})\s*(?P<ampm>am|pm)?"
+# "at 16:00", "at 4:30 pm", "at 4pm" (a bare "at 4" is refused: it could be morning or afternoon)
+_TIME = r"(?:at\s+)?(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<ampm>am|pm|a\.m\.|p\.m\.)?"
 _DAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?"
 _DAYS = rf"(?P<days>{_DAY}(?:(?:\s*,\s*|\s+and\s+){_DAY})*)"
 _ORD = r"(?P<ord>first|1st|second|2nd|third|3rd|fourth|4th|last)"
@@ -79,7 +80,8 @@ class Rule:
 
 @lru_cache(maxsize=4096)
 def parse_rule(text: str) -> Rule:
-    """Parse an RRULE (with or without the 'RRULE:' prefix) or one of the friendly forms; ValueError says why."""
+    """Parse an RRULE (with or without the 'RRULE:' prefix) or one of the friendly forms; ValueError says why, and
+    for a near miss ("every other Thursday at 4pm") what to write instead."""
     raw = " ".join(text.strip().split())
     if raw.upper().startswith(("RRULE:", "FREQ=")):
         return _parse_rrule(raw)
@@ -88,17 +90,64 @@ def parse_rule(text: str) -> Rule:
         match = pattern.match(lowered)
         if match:
             return _rule_from_match(match)
+    suggestion = suggest_rule(raw)
+    if suggestion:
+        starts = " (and give the series `starts:`, the date of its first meeting)" if "2 weeks" in suggestion else ""
+        raise ValueError(f"cannot read the schedule {text!r}; did you mean {suggestion!r}?{starts}")
     raise ValueError(
         f"cannot read the schedule {text!r}; write an RRULE such as 'FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30' "
         f"or a form such as {', '.join(repr(e) for e in FRIENDLY_EXAMPLES[:4])}"
     )
 
 
+_NEAR_MISSES = (
+    # every other Thursday / biweekly on Thursday / fortnightly on Thursdays -> every 2 weeks on Thursday
+    (
+        re.compile(rf"^(?:every\s+other|bi-?weekly\s+on|fortnightly\s+on|every\s+second)\s+{_DAYS}\s+(?P<rest>.*)$"),
+        "every 2 weeks on {days} {rest}",
+    ),
+    # on the 2nd Tuesday at 15:30 / every 2nd Tuesday at 15:30 -> monthly on the 2nd Tuesday at 15:30
+    (re.compile(rf"^(?:on\s+the|every)\s+{_ORD}\s+{_DAYS}\s+(?P<rest>.*)$"), "monthly on the {ord} {days} {rest}"),
+    # every Thursday 16:00 / weekly Thursday at 16:00 -> weekly on Thursday at 16:00
+    (re.compile(rf"^(?:every|weekly)\s+{_DAYS}\s+(?!at\b)(?P<rest>.*)$"), "weekly on {days} at {rest}"),
+    (re.compile(rf"^weekly\s+{_DAYS}\s+(?P<rest>at\b.*)$"), "weekly on {days} {rest}"),
+    # every Thursday (no time) -> weekly on Thursday at 16:00
+    (re.compile(rf"^(?:every|weekly\s+on)\s+{_DAYS}$"), "weekly on {days} at 16:00"),
+)
+
+
+def suggest_rule(text: str) -> str | None:
+    """A friendly form close to `text` that parses, or None."""
+    lowered = " ".join(text.strip().split()).lower()
+    for pattern, template in _NEAR_MISSES:
+        match = pattern.match(lowered)
+        if not match:
+            continue
+        parts = match.groupdict()
+        days = re.sub(r"\b(\w+day)s\b", r"\1", parts["days"])
+        days = re.sub(r"\b\w+day\b", lambda m: m.group(0).capitalize(), days)
+        found = " ".join(template.format(days=days, rest=parts.get("rest") or "", ord=parts.get("ord") or "").split())
+        try:
+            parse_rule(found)
+        except ValueError:
+            continue
+        return found
+    return None
+
+
 def _clock(match: re.Match[str]) -> tuple[int, int]:
-    hour, minute = int(match["hour"]), int(match["minute"])
-    if match["ampm"] == "pm" and hour < 12:
+    ampm = (match["ampm"] or "").replace(".", "")
+    if match["minute"] is None and not ampm:
+        raise ValueError(
+            f"'at {match['hour']}' could be morning or afternoon; write 'at {match['hour']}:00' (24-hour) "
+            f"or 'at {match['hour']}am' / 'at {match['hour']}pm'"
+        )
+    hour, minute = int(match["hour"]), int(match["minute"] or 0)
+    if ampm and not 1 <= hour <= 12:
+        raise ValueError(f"{match['hour']}{ampm} is not a time of day (with am/pm the hour is 1 to 12)")
+    if ampm == "pm" and hour < 12:
         hour += 12
-    if match["ampm"] == "am" and hour == 12:
+    if ampm == "am" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59:
         raise ValueError(f"{match['hour']}:{match['minute']} is not a time of day")

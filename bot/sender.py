@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from bot.addresses import Destination, SentRef
 from bot.clock import Clock
 from bot.messages import message_from_json
+from bot.moments import resolve
 from bot.platforms.base import PermanentError, Platform, TransientError
 from bot.store.db import Database
 from bot.store.models import OutboxItem
@@ -223,7 +224,8 @@ class Sender:
         platform = self.platforms[item.platform]
         destination = Destination(item.platform, channel=item.channel, member=item.member)
         conversation = destination.conversation
-        message = message_from_json(item.payload)
+        # Words such as "today" or "in 3 days" are said as of now, the moment it is delivered (bot/moments.py).
+        message = resolve(message_from_json(item.payload), self.clock.now())
         try:
             if item.kind == "update":
                 ref = await asyncio.to_thread(self._original_ref, item)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -18,13 +19,14 @@ from bot.clock import FakeClock, MovableClock
 from bot.config import Config
 from bot.flows.api import Catalog
 from bot.flows.catalog import CATALOG
-from bot.messages import Message
+from bot.messages import Message, message_from_json
 from bot.platforms.base import Pacing, Platform
+from bot.posting import Placement, closed_because
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database, open_database, upgrade
-from bot.store.models import OutboxItem, TickerState
+from bot.store.models import AuditEntry, OutboxItem, TickerState
 from bot.ticker import Ticker, TickReport
 
 
@@ -33,7 +35,9 @@ class SimulatedPost:
     at: datetime
     destination: Destination
     routine: str
-    message: Message
+    message: Message  # as delivered: times said as of `at`
+    queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued, before (bot/moments.py)
+    key: str = field(default="", compare=False, repr=False)  # its outbox key
 
 
 class Recorder(Platform):
@@ -42,24 +46,51 @@ class Recorder(Platform):
     name = "local"
     pacing = Pacing(interval=0.0)
 
-    def __init__(self, clock: FakeClock) -> None:
+    def __init__(self, clock: FakeClock, db: Database | None = None) -> None:
         self.clock = clock
+        self.db = db
         self.posts: list[SimulatedPost] = []
 
     async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
         parsed = OutboxKey.parse(key)
         routine = str(OutboxKey(parsed.team, parsed.routine, parsed.step, *parsed.subject[:-1]))
-        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message))
+        self.posts.append(SimulatedPost(self.clock.now(), destination, routine, message, self._queued(key), key))
         return SentRef(self.name, destination.channel or destination.member or "", str(len(self.posts)))
 
     async def update(self, ref: SentRef, message: Message) -> None:
         return None
 
+    def _queued(self, key: str) -> Message | None:
+        if self.db is None:
+            return None
+        with self.db.session() as session:
+            payload = session.scalar(select(OutboxItem.payload).where(OutboxItem.key == key))
+        return message_from_json(payload) if payload else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the posting policy did to a step (moved, merged, skipped), as the audit log keeps it."""
+
+    at: datetime
+    team: str
+    key: str
+    placement: Placement
+
+
+@dataclass(frozen=True)
+class Simulation:
+    posts: list[SimulatedPost]
+    decisions: list[Decision]
+
 
 def simulate(config: Config, start: date, days: int, catalog: Catalog = CATALOG) -> list[SimulatedPost]:
-    tz = config.organisation.timezone
-    from zoneinfo import ZoneInfo
+    return run_simulation(config, start, days, catalog).posts
 
+
+def run_simulation(config: Config, start: date, days: int, catalog: Catalog = CATALOG) -> Simulation:
+    """Every post of the period in time order, and every decision of the posting policy in it."""
+    tz = config.organisation.timezone
     begin = datetime.combine(start, time(0, 0), tzinfo=ZoneInfo(tz)).astimezone(UTC)
     end = begin + timedelta(days=days)
     clock = FakeClock(begin)
@@ -69,12 +100,45 @@ def simulate(config: Config, start: date, days: int, catalog: Catalog = CATALOG)
         with db.session() as session:
             session.add(TickerState(name="main", reconciled_until=begin))
         rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), catalog, platforms=("local",))
-        recorder = Recorder(clock)
+        recorder = Recorder(clock, db)
         ticker = Ticker(rt, catalog.flows, lookahead=timedelta(days=2))
         sender = Sender(db, {"local": recorder}, clock)
         asyncio.run(advance(ticker, sender, clock, end))
+        decisions = _decisions(db, end)
         db.engine.dispose()
-    return sorted(recorder.posts, key=lambda p: p.at)
+    return Simulation(sorted(recorder.posts, key=lambda p: p.at), decisions)
+
+
+def _decisions(db: Database, end: datetime) -> list[Decision]:
+    with db.session() as session:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.action.like("posting.%")).order_by(AuditEntry.at, AuditEntry.id)
+        ).all()
+        found = []
+        for row in rows:
+            d = row.detail
+            at = datetime.fromisoformat(d["at"]) if d.get("at") else None
+            placement = Placement(d["step"], datetime.fromisoformat(d["planned"]), at, d["why"], d.get("into", ""))
+            if row.at <= end:
+                found.append(Decision(row.at, row.team, d["key"], placement))
+    return found
+
+
+def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[SimulatedPost, str]]:
+    """The posts that went on a day closed for their team in their reader's zone (the team's, for a channel), with
+    why the day is closed. The posting policy allows them only where a team chose so (skip_school_closures off)."""
+    found = []
+    for post in posts:
+        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        member = config.members.get(post.destination.member or "")
+        if member is not None:
+            zone = config.member_tz(member)
+        else:
+            zone = config.team_tz(team) if team else ZoneInfo(config.organisation.timezone)
+        why = closed_because(config, team, post.at.astimezone(zone).date())
+        if why:
+            found.append((post, why))
+    return found
 
 
 async def advance(
@@ -110,16 +174,29 @@ def next_held_message(db: Database) -> datetime | None:
         return session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))
 
 
-def format_posts(config: Config, posts: list[SimulatedPost]) -> str:
-    from zoneinfo import ZoneInfo
-
-    chunks = []
-    for post in posts:
-        team_key = OutboxKey.parse(post.routine).team
-        team = config.teams.get(team_key)
-        tz = ZoneInfo(team.timezone or config.organisation.timezone) if team else UTC
-        local = post.at.astimezone(tz)
+def format_posts(config: Config, posts: list[SimulatedPost], decisions: list[Decision] | None = None) -> str:
+    """Posts, and the posting policy's decisions (moved, merged or skipped steps), in time order; then the count of
+    messages and of those on a closed day (0 unless a team set skip_school_closures: false)."""
+    entries: list[tuple[datetime, int, int, str]] = []  # decisions before the posts of the same moment
+    for n, post in enumerate(posts):
+        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        local = post.at.astimezone(config.team_tz(team) if team else UTC)
         where = post.destination.channel or f"{post.destination.address} (direct message)"
         text = "\n".join("    " + line for line in post.message.plain().splitlines())
-        chunks.append(f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}")
-    return "\n\n".join(chunks) + (f"\n\n{len(posts)} messages." if posts else "No messages in this period.")
+        entries.append((post.at, 1, n, f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}"))
+    for n, decision in enumerate(decisions or []):
+        team = config.teams.get(decision.team)
+        tz = config.team_tz(team) if team else ZoneInfo("UTC")
+        local = decision.at.astimezone(tz)
+        what = decision.placement.describe(tz)
+        entries.append(
+            (decision.at, 0, n, f"{local:%a %Y-%m-%d %H:%M %Z}  (posting policy)  [{decision.key}]\n    {what}")
+        )
+    chunks = [text for *_, text in sorted(entries, key=lambda e: e[:3])]
+    if not posts:
+        return "\n\n".join([*chunks, "No messages in this period."])
+    closed = closed_day_posts(config, posts)
+    tail = f"{len(posts)} messages, {len(closed)} on a closed day"
+    if decisions:
+        tail += f"; the posting policy moved, merged or skipped {len(decisions)} steps"
+    return "\n\n".join([*chunks, tail + "."])

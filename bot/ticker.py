@@ -14,10 +14,12 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from bot.delivery import note_posting
 from bot.flows.api import Due, Flow
 from bot.runtime import Runtime
 from bot.store.models import Occurrence, TickerState
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_LOOKBACK = timedelta(days=3)  # how far back a restarted bot looks for missed occurrences
 FIRST_START_LOOKBACK = timedelta(hours=1)  # a brand-new database does not replay history
 ABANDONED_AFTER = timedelta(minutes=10)  # a run still 'running' after this was left by a process that died
+UTC_ZONE = ZoneInfo("UTC")
 RECHECK = timedelta(hours=6)  # each tick also re-reads this much before the last tick, to finish interrupted work
 
 
@@ -34,6 +37,7 @@ RECHECK = timedelta(hours=6)  # each tick also re-reads this much before the las
 class TickReport:
     ran: list[str] = field(default_factory=list)
     missed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # the posting policy skipped them (bot/posting.py)
     failed: list[str] = field(default_factory=list)
     next_due: datetime | None = None
 
@@ -114,7 +118,9 @@ class Ticker:
                 claim = claimed.get((due.routine_key, due.at))
                 late = due.at < now - due.grace
                 if claim is None:
-                    if late:
+                    if due.skipped:
+                        self._record_skipped(due, now, report)
+                    elif late:
                         self._record_missed(due, now, report)
                     else:
                         self._claim_and_run(flow, settings, due, now, report)
@@ -162,6 +168,10 @@ class Ticker:
     def _insert_claim(self, due: Due, status: str, now: datetime) -> bool:
         try:
             with self.rt.db.session() as session:
+                team = self.rt.config.teams.get(due.team)
+                tz = self.rt.config.team_tz(team) if team else UTC_ZONE
+                # What the posting policy did to its steps is written down once, with the claim.
+                note_posting(session, due.team, due.routine_key, due.posting, tz)
                 session.add(
                     Occurrence(
                         routine_key=due.routine_key,
@@ -173,13 +183,18 @@ class Ticker:
                         status=status,
                         claimed_by=self.instance,
                         started_at=now,
-                        finished_at=now if status == "missed" else None,
+                        finished_at=now if status in ("missed", "skipped") else None,
                         error="",
                     )
                 )
         except IntegrityError:
             return False  # another ticker (or an earlier run of this one) claimed it
         return True
+
+    def _record_skipped(self, due: Due, now: datetime, report: TickReport) -> None:
+        """The posting policy skipped every step of this occurrence: claim it as skipped, run nothing."""
+        if self._insert_claim(due, "skipped", now):
+            report.skipped.append(due.routine_key)
 
     def _record_missed(self, due: Due, now: datetime, report: TickReport) -> None:
         if self._insert_claim(due, "missed", now):

@@ -26,6 +26,38 @@ def test_validate_accepts_the_example_config(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out.startswith("OK: 5 teams")
 
 
+def test_validate_warns_of_plausible_mistakes_and_still_succeeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: a meeting rule that falls on weekends, a team too small for any result, a member in another zone,
+    a rule whose time reads as the middle of the night: printed as warnings with their place, exit 0."""
+    (tmp_path / "org.yaml").write_text("organisation:\n  name: Test\n  timezone: America/Los_Angeles\n")
+    (tmp_path / "calendar.yaml").write_text("calendar:\n  school_year: [2026-08-12, 2027-06-03]\n")
+    (tmp_path / "members.yaml").write_text(
+        "members:\n"
+        "  ana: {name: Ana Lima, side: labor}\n"
+        "  ben: {name: Ben Cole, side: management, timezone: Europe/London}\n"
+    )
+    (tmp_path / "teams.yaml").write_text(
+        "teams:\n"
+        "  t:\n"
+        "    name: Small Team\n"
+        "    kind: site\n"
+        "    members: [ana, ben]\n"
+        "    co_chairs: [ana, ben]\n"
+        "    meetings: [{rule: monthly on the 15th at 3:30}]\n"
+        "    routines: {pulse: {}}\n"
+    )
+    assert main(["validate", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: 1 team")
+    assert "teams.yaml:7:23: teams.t.meetings[0].rule: the meetings start at 03:30, at night" in out
+    assert "the rule falls on a weekend 3 times between 2026-08-12 and 2027-06-03" in out
+    assert "teams.t.members: Small Team has 2 members, fewer than the 5 answers pulse results need" in out
+    assert "members.yaml:3:53: members.ben.timezone: Ben Cole (Europe/London) is not in the zone of Small Team" in out
+    assert "4 warning(s): the config is valid" in out
+
+
 def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "org.yaml").write_text("organisation:\n  name: Test\n  timezone: America/Los_Angeles\n")
     (tmp_path / "members.yaml").write_text(

@@ -27,18 +27,34 @@ PLAN = {
 
 def test_reminder_days_move_to_the_last_school_day_before_a_closure() -> None:
     config = partnership()
+    team = config.teams["special-education"]
     # Jan 19 2027: 14 days before is Tue Jan 5; 7 before is Tue Jan 12; 1 before is the Monday holiday -> Fri Jan 15.
-    assert reminder_days(config, date(2027, 1, 19), [14, 7, 1]) == [
+    assert reminder_days(config, team, date(2027, 1, 19), [14, 7, 1]) == [
         (14, date(2027, 1, 5)),
         (7, date(2027, 1, 12)),
         (1, date(2027, 1, 15)),
     ]
-    # Due Jan 4 2027: 14 and 7 days before fall in the winter break and both move to Fri Dec 18: one reminder.
-    assert reminder_days(config, date(2027, 1, 4), [14, 7, 1]) == [(14, date(2026, 12, 18))]
+    # Due Jan 4 2027, the first day after the winter break: 14, 7 and 1 days before fall in the break and all move
+    # to Fri Dec 18, the last school day before it: one reminder there, then the due-date nudge on Jan 4.
+    assert reminder_days(config, team, date(2027, 1, 4), [14, 7, 1]) == [(14, date(2026, 12, 18))]
+    # Due Fri Jan 8: the ladder is the last school day before the break and the school days after it.
+    assert reminder_days(config, team, date(2027, 1, 8), [14, 7, 1]) == [
+        (14, date(2026, 12, 18)),
+        (1, date(2027, 1, 7)),
+    ]
     # Due on a Saturday: the nudge comes on Friday, so the 1-day reminder (also Friday) is not sent twice.
-    assert reminder_days(config, date(2027, 2, 6), [7, 1]) == [(7, date(2027, 1, 29))]
+    assert reminder_days(config, team, date(2027, 2, 6), [7, 1]) == [(7, date(2027, 1, 29))]
+    # Due Wed Jan 6, two days after the break, with a 3-day reminder (Sunday Jan 3): it goes on Monday Jan 4, the
+    # first school day after the break, not 16 days early on Dec 18 with the others.
+    assert reminder_days(config, team, date(2027, 1, 6), [14, 7, 3]) == [
+        (14, date(2026, 12, 18)),
+        (3, date(2027, 1, 4)),
+    ]
     # Escalations: the first school day after the due date, then a week apart at most, never on a closed day.
-    assert escalation_days(config, date(2027, 1, 15), 7, date(2027, 2, 1)) == [date(2027, 1, 19), date(2027, 1, 26)]
+    assert escalation_days(config, team, date(2027, 1, 15), 7, date(2027, 2, 1)) == [
+        date(2027, 1, 19),
+        date(2027, 1, 26),
+    ]
 
 
 async def test_statuses_are_recorded_with_who_and_when_and_only_the_right_people_change_them(db: Database) -> None:
@@ -48,7 +64,7 @@ async def test_statuses_are_recorded_with_who_and_when_and_only_the_right_people
     assert "Caseload report" in reminder.message.plain() and "in 14 days" in reminder.message.plain()
 
     # At risk asks for a note first.
-    assert "Form: At risk: Caseload report" in await w.say(f"as lin: press 2 on {reminder.id}")
+    assert "Form: Mark it at risk\n*Caseload report*" in await w.say(f"as lin: press 2 on {reminder.id}")
     assert "note:" in await w.say("as lin: submit note=")
     assert "is at risk" in await w.say('as lin: submit note="two sites have not sent data"')
 

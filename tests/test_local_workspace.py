@@ -82,7 +82,7 @@ async def test_a_restart_keeps_the_posts_their_numbers_buttons_and_open_forms(tm
     await first.handle_line("as maria: /partner pulse start trust")
     await Sender(db, {"local": first}, rt.clock).drain_until_empty()
     opened = await first.handle_line("as david: press 1")
-    assert "Form: Trust in our partnership" in opened
+    assert "Form: Pulse survey\n*Trust in our partnership*." in opened
     before = [(p.id, p.conversation, p.message) for p in first.posts]
 
     again = terminal()  # a new process on the same database

@@ -14,6 +14,7 @@ from bot.store.db import Database
 from tests.harness import Workspace, workspace
 from tests.test_roles import START, district
 
+WEEKDAY = datetime(2026, 8, 3, 16, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles: a channel post goes at once
 AFTER_AUGUST = datetime(2026, 8, 12, 0, 20, tzinfo=UTC)  # the Aug 11 meeting ended 17:00 PDT; check at 17:15
 AUGUST = "meeting@2026-08-11T22:30Z"
 ALL_FOURS = " ".join(f"n{i}=4" for i in range(1, 8))
@@ -21,7 +22,7 @@ ALL_FOURS = " ".join(f"n{i}=4" for i in range(1, 8))
 
 async def rate(ws: Workspace, who: str, answers: str) -> str:
     opened = await ws.say(f"as {who}: press 1 on {ws.posts('@' + who)[-1].id}")
-    assert "Form: How well did we keep our norms?" in opened
+    assert "Form: Rate our norms" in opened
     return await ws.say(f"as {who}: submit {answers}")
 
 
@@ -33,7 +34,9 @@ async def test_closing_check_is_anonymous_and_counts_one_answer_each(db: Databas
 
     assert "your ratings are in" in await rate(ws, "l2", f"{ALL_FOURS} focus=n3")
     assert "your ratings are in" in await rate(ws, "m4", " ".join(f"n{i}=2" for i in range(1, 8)))
-    problem = await rate(ws, "l3", "n1=9")
+    problem = await rate(ws, "l3", "n1=9")  # the form itself asks for every rating first, as Slack's does
+    assert "Please fix" in problem and "n2: required" in problem
+    problem = await rate(ws, "l3", " ".join(f"n{i}=9" for i in range(1, 8)))
     assert "Please fix" in problem and "n2: choose a number from 1 to 5" in problem
 
     # A second submission (a stale form, a second device) is declined politely and changes nothing.
@@ -78,7 +81,7 @@ async def test_report_trends_and_a_private_nudge_when_a_norm_slips(db: Database)
 
 
 async def test_revisit_round_adopts_a_new_version_and_tells_the_team(db: Database) -> None:
-    ws = workspace(district({"norms": {}}), db, START)
+    ws = workspace(district({"norms": {}}), db, WEEKDAY)
     assert "Only the co-chairs" in await ws.say("as l2: /partner norms revisit")
     assert "No revisit round is open" in await ws.say("as l1: /partner norms adopt all")
     assert "Revisit round opened" in await ws.say("as l1: /partner norms revisit")
@@ -155,7 +158,7 @@ async def test_a_site_team_starts_from_its_parent_teams_current_norms(db: Databa
             },
         },
     )
-    ws = workspace(config, db, START)
+    ws = workspace(config, db, WEEKDAY)
     await ws.say("as ana: /partner norms revisit --team district")
     await ws.say("as ana: press 1")
     await ws.say("as ana: submit change=remove norm=Pausing")

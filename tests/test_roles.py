@@ -4,6 +4,7 @@ and "can't make it" kept right in history, and the /partner roles commands with 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
@@ -104,7 +105,8 @@ async def test_cant_make_it_swap_confirm_and_skip_keep_history_right(db: Databas
     config = district()
     ws = workspace(config, db, START)
     meeting = "meeting@2026-08-11T22:30Z"
-    await ws.advance(datetime(2026, 8, 9, 16, 1, tzinfo=UTC))  # just after the announcement (09:00 PDT)
+    # Just after the announcement: "2 days before at 09:00" is Sunday Aug 9, so it goes on Friday Aug 7 (09:00 PDT).
+    await ws.advance(datetime(2026, 8, 7, 16, 1, tzinfo=UTC))
     with db.session() as session:
         note_taker = role_holder(session, "district", meeting, "note-taker")
         facilitator = role_holder(session, "district", meeting, "facilitator")
@@ -182,7 +184,13 @@ async def test_roles_commands_answer_usage_and_lineups(db: Database) -> None:
     assert "Usage: `/partner roles swap @MEMBER`" in await ws.say("as l2: /partner roles swap")
     assert "nobody on the team is called `@zed`" in await ws.say("as l2: /partner roles swap @zed")
     assert "Usage: `/partner roles`" in await ws.say("as l2: /partner roles now")
-    assert "You hold no role" in await ws.say("as l2: /partner roles swap @l3")
+    # Before the announcement, the planned line-up is the one a swap works on (issue 13: `/partner roles` listed a
+    # role that `/partner roles swap` then said its holder did not have).
+    named = {f"{name[0].lower()}{name[-1]}" for name in re.findall(r": (Labor\d|Manager\d) Person", planned)}
+    holder, *_ = sorted(named)  # "Labor2 Person" is member l2
+    free = sorted(set(ws.rt.config.members) - named)
+    assert "Nothing changes until they accept" in await ws.say(f"as {holder}: /partner roles swap @{free[0]}")
+    assert "You hold no role" in await ws.say(f"as {free[1]}: /partner roles swap @{holder}")
     await ws.advance(datetime(2026, 8, 9, 16, 1, tzinfo=UTC))
     announced = await ws.say("as l2: /partner roles")
     assert "Announced" in announced

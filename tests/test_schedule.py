@@ -41,6 +41,18 @@ def test_every_friendly_example_parses() -> None:
         parse_rule(example)
 
 
+def test_am_and_pm_work_and_a_near_miss_gets_the_form_to_write() -> None:
+    """Issue 13: "at 4pm" was refused although the docs promise am/pm, and "every other Thursday" got no hint."""
+    assert parse_rule("monthly on the 2nd Tuesday at 4pm") == parse_rule("monthly on the 2nd Tuesday at 16:00")
+    assert parse_rule("weekly on Thursday at 8:15 a.m.").hour == 8
+    with pytest.raises(ValueError, match=r"did you mean 'every 2 weeks on Thursday at 4pm'\? \(and give the series"):
+        parse_rule("every other Thursday at 4pm")
+    with pytest.raises(ValueError, match="did you mean 'monthly on the 2nd Tuesday at 15:30'"):
+        parse_rule("on the 2nd Tuesday at 15:30")
+    with pytest.raises(ValueError, match="'at 4' could be morning or afternoon"):
+        parse_rule("weekly on Monday at 4")
+
+
 def test_unreadable_rule_says_what_to_write() -> None:
     with pytest.raises(ValueError, match="monthly on the 2nd Tuesday"):
         parse_rule("whenever we feel like it")
@@ -115,17 +127,24 @@ def test_meetings_and_cadences_skip_school_breaks() -> None:
 
 
 def test_a_day_offset_time_that_falls_on_a_weekend_or_break_moves_to_a_school_day() -> None:
-    from bot.meetings import dues_relative_to_meetings
+    from bot.meetings import reach_of, relative_steps, steps_between
 
     config = weekly_team_with_winter_break("weekly on Tuesday at 15:30")
     team = config.teams["t"]
     window = (datetime(2026, 12, 1, tzinfo=UTC), datetime(2027, 1, 7, tzinfo=UTC))
-    before = dues_relative_to_meetings(config, team, parse_relative("2 days before at 09:00"), *window)
-    # Sunday Dec 6 -> Friday Dec 4; Sunday Jan 3 (after the break) -> Friday Dec 18, the last school day before it.
-    assert [local(at, LA) for _, at in before] == [
+
+    def placed(text: str) -> list[str]:
+        step = [("step", parse_relative(text))]
+        found = steps_between(
+            config, team, lambda m: relative_steps(config, team, m, step), reach_of(team, [step[0][1]]), *window
+        )
+        return [local(p.at, LA) for _, p in found if p.at is not None]
+
+    # Sunday Dec 6 -> Friday Dec 4. Sunday Jan 3, after the winter break: the last step before the meeting goes to
+    # the first school day after the break (Jan 4) rather than 16 days early.
+    assert placed("2 days before at 09:00") == [
         "2026-12-04 09:00 PST",
         "2026-12-11 09:00 PST",
-        "2026-12-18 09:00 PST",
+        "2027-01-04 09:00 PST",
     ]
-    after = dues_relative_to_meetings(config, team, parse_relative("4 days after at 09:00"), *window)
-    assert local(after[0][1], LA) == "2026-12-07 09:00 PST"  # Saturday Dec 5 -> Monday Dec 7
+    assert placed("4 days after at 09:00")[0] == "2026-12-07 09:00 PST"  # Saturday Dec 5 -> Monday Dec 7

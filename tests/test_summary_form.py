@@ -22,8 +22,11 @@ def test_well_formed_lines_become_structured_items() -> None:
         decisions="- Adopt the calendar | why: families asked for it | by: co-chairs\n"
         "Start the pilot | why: caseloads | by: special-education",
         action_items="Draft the survey | owners: Ana Silva, lin | due: 2027-01-15 | committee: special-education",
-        talking_points="Release time is protected | for: Teachers' Union, principals | messenger: a principal",
+        talking_points="Release time is protected | for: Teachers' Union, principals | messenger: a principal\n"
+        "Caseloads are reviewed | for: principals | messenger: a principal\n"
+        "Pilot starts in January | for: principals | messenger: a principal",
         discussion="  \nA principal noted coverage gaps\n",
+        attendance="8 of 10 members",
     )
     assert parsed.errors == {}
     assert [(d.text, d.by) for d in parsed.decisions] == [
@@ -56,6 +59,35 @@ def test_problems_are_reported_by_field_and_line() -> None:
 def test_more_than_five_talking_points_are_refused() -> None:
     points = "\n".join(f"Point {i} | for: principals | messenger: a principal" for i in range(6))
     assert "6 talking points: keep 5 at most" in parse(talking_points=points).errors["talking_points"]
+
+
+def test_the_form_says_its_rules_and_enforces_them() -> None:
+    """Issue 13: the form marked every field optional, refused a draft for missing attendance, showed the line
+    syntax only in errors and accepted one talking point under the label "(3-5)"."""
+    from bot.flows.summary.form import summary_form
+    from bot.platforms.local.renderer import describe_form
+    from bot.platforms.slack.renderer import modal
+
+    form = summary_form("summary.save", "1", {}, "intro")
+    fields = {f.name: f for f in form.fields}
+    assert fields["attendance"].required and not fields["overview"].required
+    assert "Example: Pilot co-teaching in three schools | why: caseloads are uneven | by: team" in (
+        fields["decisions"].hint
+    )
+    assert fields["talking_points"].label == "Talking points (3 to 5, or none)"
+    shown = describe_form(form)
+    assert "attendance: Attendance [required]" in shown and "overview: Overview [optional]" in shown
+    assert "Example: Draft the survey | owner: maria | due: 2027-01-15" in shown
+    blocks = {b["block_id"]: b for b in modal(form, {})["blocks"] if b["type"] == "input"}
+    assert blocks["attendance"]["optional"] is False and blocks["decisions"]["optional"] is True
+    assert "why: caseloads are uneven" in blocks["decisions"]["hint"]["text"]
+
+    one = "A point | for: principals | messenger: a principal"
+    assert parse(talking_points=one, attendance="all").errors == {
+        "talking_points": "1 talking point: write 3 to 5, or none if the team agreed none"
+    }
+    assert parse(attendance="all").errors == {}  # no talking points at all is allowed
+    assert parse().errors["attendance"].startswith("required")
 
 
 def test_the_attribution_check_finds_names_first_names_and_handles_as_whole_words() -> None:

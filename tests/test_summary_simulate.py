@@ -21,12 +21,14 @@ def test_simulate_lists_prompts_reminders_escalations_and_digests_in_time_order(
     order = [
         first("Meeting notes: District Partnership Team, Dec 8", "omar"),
         first("Reminder: meeting notes", "omar"),
-        first("Caseload report* for Special Education Committee is due *Tuesday January 19*, in 14 days", "lin"),
-        first("deliverables this week", "#special-education"),
+        first("Caseload report* for Special Education Committee is due *Tuesday January 19* (in 14 days)", "lin"),
+        first("Special Education Committee: deliverables, Mon", "#special-education"),
         first("Due today", "lin"),
         first("Overdue deliverable", "james"),
     ]
     assert order == sorted(order)
     text = format_posts(config, posts)
-    assert "Wed 2027-01-20 09:00 PST  @james (direct message)  [special-education/deliverables.escalation]" in text
+    assert (
+        "Wed 2027-01-20 09:00 PST  @james (direct message)  [special-education/deliverables.nudges/2027-01-20]" in text
+    )
     assert "Tue 2026-12-08 17:30 PST  @omar (direct message)  [district/summary.prompt]" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +26,7 @@ from bot.config.models import Calendar, Config, Member, Organisation, Party, Tea
 
 M = TypeVar("M", bound=BaseModel)
 
-__all__ = ["ConfigError", "Problem", "load_config", "summary"]
+__all__ = ["ConfigError", "Problem", "load_config", "locate", "summary"]
 
 CORE_KEYS: tuple[str, ...] = tuple(name for name in Config.model_fields if name not in ("folder", "sections"))
 # `$${X}` escapes a literal `${X}`; only `${NAME}` with a shell-style name is a reference.
@@ -43,6 +43,16 @@ def load_config(folder: str | Path, extensions: Extensions, *, env: Mapping[str,
     if reader.problems or config is None:
         raise ConfigError(sorted(reader.problems, key=lambda p: (p.file, p.line or 0, p.column or 0)))
     return config
+
+
+def locate(folder: str | Path, issues: Iterable[Issue], *, env: Mapping[str, str] | None = None) -> list[Problem]:
+    """File, line and column of issues found in a config that loaded from `folder` (the warnings of `validate`)."""
+    reader = _Reader(Path(folder), os.environ if env is None else env)
+    reader.read()
+    reader.problems = []
+    for issue in issues:
+        reader.issue(issue)
+    return reader.problems
 
 
 def summary(config: Config) -> str:

@@ -27,6 +27,7 @@ from bot.config.extensions import ConfigSection, Extensions
 from bot.health import Section
 from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Block, Markdown, escape
+from bot.posting import Placement
 from bot.runtime import Runtime
 
 Who = Literal["member", "co-chair"]
@@ -65,6 +66,13 @@ class Due:
     at: datetime  # UTC
     grace: timedelta  # how late it may still run
     data: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # What the posting policy decided for the steps this occurrence carries (bot/posting.py): the ticker records
+    # moves and merges when it claims it, and claims an occurrence whose every step was skipped without running it.
+    posting: tuple[Placement, ...] = field(default=(), compare=False, hash=False)
+
+    @property
+    def skipped(self) -> bool:
+        return bool(self.posting) and all(p.kind == "skipped" for p in self.posting)
 
     @property
     def key(self) -> OutboxKey:

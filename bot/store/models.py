@@ -52,7 +52,7 @@ class Occurrence(Base):
     step: Mapped[str] = mapped_column(String(50))
     subject: Mapped[str] = mapped_column(String(200))  # what it is about: a meeting start, a run id, a deliverable
     due_at: Mapped[datetime] = mapped_column(index=True)  # each tick reads the claims of its window
-    status: Mapped[str] = mapped_column(String(20))  # running | done | failed | missed
+    status: Mapped[str] = mapped_column(String(20))  # running | done | failed | missed | skipped (posting policy)
     claimed_by: Mapped[str] = mapped_column(String(100), default="")
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

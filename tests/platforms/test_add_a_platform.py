@@ -41,7 +41,7 @@ async def test_a_platform_defined_in_the_tests_gets_a_scheduled_post_and_answers
 
     await advance(app.ticker, app.sender, clock, ROLES_ANNOUNCED)
     announcement = [s for s in echo.sent if s.conversation == CHANNEL]
-    assert len(announcement) == 1 and announcement[0].text.startswith("== Roles for Thu Aug 20 at 4:00 PM ==")
+    assert len(announcement) == 1 and announcement[0].text.startswith("== Roles for Thursday at 4:00 PM ==")
     assert "Facilitator: Angela Ruiz" in announcement[0].text  # everyone is new: a co-chair opens
     assert any(s.conversation == "@angela" and "your turn to be *facilitator*" in s.text for s in echo.sent)
 

@@ -3,16 +3,21 @@ never leaves the renderer, and a modal's submitted state comes back as the form'
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.messages import Button, Buttons, ChoiceScale, Form, FormField, Header, Message, Text
 from bot.platforms.slack.renderer import (
     MAX_BLOCKS,
+    MODAL_TITLE,
+    SECTION_TEXT,
     form_values,
     modal,
     neutral_action_id,
     pack_form,
     render,
+    slack_markup,
     unpack_form,
 )
 
@@ -41,6 +46,51 @@ def test_long_content_is_cut_to_slacks_limits() -> None:
     assert len(blocks) == MAX_BLOCKS
     assert len(blocks[0]["text"]["text"]) == 150
     assert len(render(Message((Text("x" * 7000),), "x"))) == 3  # split into 3000-character sections
+
+
+def test_long_text_splits_at_lines_and_words_never_inside_a_word_or_a_bold_run() -> None:
+    """Issue 13: a summary over 3,000 characters was split mid-word and mid-bold ("each cha" | "nge",
+    "- Ac" | "tion 15"). Each section now holds whole lines, or whole words outside formatting, within Slack's
+    documented 3,000 characters per section text."""
+    from bot.messages import md
+
+    lines = [md("- *Action {}*: each change is recorded with its owner and due date.", n) for n in range(1, 80)]
+    long_line = md("*{}*", "word " * 900) + md(" and *a bold ending*")
+    for markup in (md("\n").join(lines), long_line):
+        sections = [b["text"]["text"] for b in render(Message((Text(markup),), "x"))]
+        assert len(sections) > 1 and all(len(s) <= SECTION_TEXT for s in sections)
+
+        def words(text: str) -> str:
+            return re.sub(r"[\s*]", "", text)
+
+        assert words("".join(sections)) == words(slack_markup(markup))  # no word lost or added
+        for section in sections:
+            assert section.count("*") % 2 == 0, section[-40:]  # a bold run closes in each section it spans
+            assert not section.endswith(("cha", "- Ac")) and not section.startswith(("nge", "tion"))
+        if markup is not long_line:
+            assert all(s.startswith("- *Action") for s in sections)  # whole lines
+
+
+def test_every_modal_title_and_button_fits_without_being_cut() -> None:
+    """Issue 13: titles over 24 characters ended in "..." ("How well did we keep our norms?"). Every form the
+    routines open is written for Slack's documented 24 characters (title, submit and close)."""
+    import ast
+    from pathlib import Path
+
+    found = 0
+    for path in Path("bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Form":
+                title = node.args[0] if node.args else next(k.value for k in node.keywords if k.arg == "title")
+                assert isinstance(title, ast.Constant), f"{path}:{node.lineno}: a form title is written, not built"
+                assert len(title.value) <= MODAL_TITLE, f"{path}:{node.lineno}: {title.value!r}"
+                submit = [k.value for k in node.keywords if k.arg == "submit_label"] + node.args[4:5]
+                for label in submit:
+                    assert isinstance(label, ast.Constant) and len(label.value) <= MODAL_TITLE, path
+                found += 1
+    assert found >= 10
+    view = modal(Form("A title far longer than Slack allows", "x.y", ()), {})
+    assert view["title"]["text"] == "A title far longer…"  # a fallback, at a word: never reached by our forms
 
 
 FORM = Form(

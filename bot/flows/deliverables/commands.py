@@ -15,7 +15,7 @@ from bot.config import Config, Member, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.deliverables.state import STATUS_LABELS, Deliverable, DeliverableEvent, add_deliverable
-from bot.flows.deliverables.steps import FLOW, describe, local_day, name_of, names_of, status_buttons, sync_yaml_items
+from bot.flows.deliverables.steps import FLOW, describe, name_of, names_of, status_buttons, sync_yaml_items
 from bot.inbound import Reply
 from bot.messages import Block, Context, Form, FormField, Header, Markdown, Message, Text, md, quoted
 from bot.people import find_member
@@ -76,7 +76,7 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
     )
     post_to_team(rt, session, team, OutboxKey(team.key, "deliverables", "done", str(item.id)), Message.text(text))
     form = Form(
-        f"Reflection: {item.title}",
+        "Reflection",
         "deliverables.reflect",
         (
             FormField("intended", "What did we intend?", "multiline"),
@@ -84,7 +84,7 @@ def _celebrate(rt: Runtime, session: Session, team: Team, item: Deliverable, act
         ),
         value=str(item.id),
         submit_label="Share",
-        intro="Two questions, once. Your answers go into the item's history for the committee.",
+        intro=md("*{}*: two questions, once. Your answers go into the item's history for the committee.", item.title),
     )
     ask = Message(
         (Text(md("*{}* is done. Before it fades: two short questions for the record.", item.title)), form),
@@ -259,11 +259,12 @@ def at_risk_button(rt: Runtime, inv: ActionInvocation) -> Reply:
         if not may_change(rt.config, item, inv.member.key):
             raise Refused(f"Only the owners, committee members and co-chairs can change #{item.id}.")
         form = Form(
-            f"At risk: {item.title}",
+            "Mark it at risk",
             "deliverables.at_risk_note",
             (FormField("note", "What puts it at risk?", "multiline"),),
             value=str(item.id),
             submit_label="Record",
+            intro=md("*{}*: a few words for the committee on what puts it at risk.", item.title),
         )
     return Reply(form=form)
 
@@ -308,7 +309,7 @@ def list_open(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(md("`/partner deliverables` takes no arguments here (got `{}`).", " ".join(inv.args)))
     settings = FLOW.settings_or_defaults(rt.config, inv.team)
-    today = local_day(rt.config, inv.team, inv.now)
+    tz = rt.config.team_tz(inv.team)
     with rt.db.session() as session:
         sync_yaml_items(rt, session, inv.team, settings)
         items = session.scalars(
@@ -316,7 +317,7 @@ def list_open(rt: Runtime, inv: Invocation) -> Reply:
             .where(Deliverable.team == inv.team.key, Deliverable.status != "done")
             .order_by(Deliverable.due, Deliverable.id)
         ).all()
-        lines = [md("- {}", describe(rt.config, i, today)) for i in items]
+        lines = [md("- {}", describe(rt.config, i, tz)) for i in items]
     body = Markdown("\n").join(lines) or "No open deliverables."
     return Reply(
         private=Message(
@@ -335,8 +336,8 @@ def _mine(rt: Runtime, member_key: str, now: datetime) -> list[Markdown]:
         items = session.scalars(
             select(Deliverable).where(Deliverable.status != "done").order_by(Deliverable.due, Deliverable.id)
         ).all()
-    today = now.astimezone(ZoneInfo(rt.config.organisation.timezone)).date()
-    return [md("- {}", describe(rt.config, i, today)) for i in items if member_key in i.owners]
+    tz = ZoneInfo(rt.config.organisation.timezone)
+    return [md("- {}", describe(rt.config, i, tz)) for i in items if member_key in i.owners]
 
 
 @command("deliverables mine", help="list the open deliverables you own, on every team", about_one_team=False)
@@ -446,8 +447,7 @@ def add_submitted(rt: Runtime, inv: ActionInvocation) -> Reply:
             actor=inv.member.key,
         )
         assert item is not None
-        today = local_day(rt.config, team, inv.now)
-        line = describe(rt.config, item, today)
+        line = describe(rt.config, item, rt.config.team_tz(team))
     return Reply.say(md("Added {}. Owners get reminders before the due date.", line))
 
 

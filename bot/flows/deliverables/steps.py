@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +17,9 @@ from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
 from bot.flows.deliverables.state import OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
 from bot.meetings import cadence_times
-from bot.messages import Button, Buttons, Header, Markdown, Message, Text, md
+from bot.messages import Block, Button, Buttons, Header, Markdown, Message, Text, md
+from bot.moments import moment
+from bot.posting import Placement, closed_because, earlier_open_day, later_open_day, open_day, place_sequence
 from bot.runtime import Runtime
 from bot.schedule import localize
 
@@ -26,41 +29,68 @@ DIGEST_GRACE = timedelta(hours=6)
 
 # --- when things fall due -----------------------------------------------------------------------------------------
 
-
-def reminder_days(config: Config, due_day: date, leads: Iterable[int]) -> list[tuple[int, date]]:
-    """(lead, day) for each lead time, moved to the last school day on or before; two leads on one day remind once."""
-    seen: set[date] = set()
-    found = []
-    nudge_day = config.calendar.last_school_day_on_or_before(due_day)  # the due-date nudge has that day
-    for lead in sorted(set(leads), reverse=True):
-        day = config.calendar.last_school_day_on_or_before(due_day - timedelta(days=lead))
-        if day < nudge_day and day not in seen:
-            seen.add(day)
-            found.append((lead, day))
-    return found
+NUDGE = "due"  # the step on the due date itself
 
 
-def next_school_day_after(config: Config, day: date) -> date:
-    for _ in range(400):
-        day += timedelta(days=1)
-        if config.calendar.is_school_day(day):
-            return day
-    return day
+def ladder(
+    config: Config, team: Team, due_day: date, leads: Iterable[int], at: time
+) -> list[tuple[int | None, Placement]]:
+    """(lead, placement) for each reminder lead time, then (None, ...) for the due-date nudge, placed by the posting
+    policy: the nudge on the due date, or the last open day before it; each reminder before the nudge, moved back
+    off closed days, the last one forward to the first open day after a long break when that still comes before
+    the nudge (so a ladder around a break is the last school day before it and the first after); reminders that
+    land on one day merge (one message that day)."""
+    tz = config.team_tz(team)
+    planned_nudge = _at(due_day, at, tz)
+    nudge_day = earlier_open_day(config, team, due_day)
+    why = closed_because(config, team, due_day) or ""
+    if nudge_day is None:
+        nudge = Placement(NUDGE, planned_nudge, None, f"{why}, and no open day comes before the due date")
+    else:
+        nudge = Placement(NUDGE, planned_nudge, _at(nudge_day, at, tz), why)
+    event = nudge.at or _at(due_day + timedelta(days=1), time(0, 0), tz)
+    ordered = sorted(set(leads), reverse=True)
+    steps = [(f"reminder {lead}d", _at(due_day - timedelta(days=lead), at, tz)) for lead in ordered]
+    early = [(name, planned) for name, planned in steps if planned < event]
+    placed = dict(zip([name for name, _ in early], place_sequence(config, team, event, early), strict=True))
+    found: list[tuple[int | None, Placement]] = []
+    for lead, (name, planned) in zip(ordered, steps, strict=True):
+        p = placed.get(name)
+        same_day = p is not None and p.at is not None and nudge.at is not None and _day(p.at, tz) == _day(nudge.at, tz)
+        if p is None or same_day:
+            # On (or after) the day of the nudge: the nudge says it.
+            p = Placement(name, planned, nudge.at, (p.why if p else "") or why or "the day of the due-date note", NUDGE)
+        found.append((lead, p))
+    return [*found, (None, nudge)]
 
 
-def escalation_days(config: Config, due_day: date, every_days: int, until: date) -> list[date]:
-    """From the first school day after the due date, then every `every_days` days (moved forward to a school day,
+def reminder_days(config: Config, team: Team, due_day: date, leads: Iterable[int]) -> list[tuple[int, date]]:
+    """(lead, day) of each reminder that is sent on a day of its own (not merged, not skipped)."""
+    tz = config.team_tz(team)
+    return [
+        (lead, p.at.astimezone(tz).date())
+        for lead, p in ladder(config, team, due_day, leads, time(9, 0))
+        if lead is not None and p.at is not None and not p.into
+    ]
+
+
+def escalation_days(config: Config, team: Team, due_day: date, every_days: int, until: date) -> list[date]:
+    """From the first open day after the due date, then every `every_days` days (moved forward to an open day,
     so escalations are never closer together than that)."""
     days = []
-    day = next_school_day_after(config, due_day)
-    while day <= until and len(days) < 60:
+    day = open_day(config, team, due_day, step=1)
+    while day is not None and day <= until and len(days) < 60:
         days.append(day)
-        day = next_school_day_after(config, day + timedelta(days=every_days - 1))
+        day = later_open_day(config, team, day + timedelta(days=every_days))
     return days
 
 
-def _instant(config: Config, team: Team, day: date, at: str) -> datetime:
-    return localize(datetime.combine(day, time.fromisoformat(at)), config.team_tz(team))
+def _day(instant: datetime, tz: ZoneInfo) -> date:
+    return instant.astimezone(tz).date()
+
+
+def _at(day: date, at: time, tz: ZoneInfo) -> datetime:
+    return localize(datetime.combine(day, at), tz)
 
 
 def local_day(config: Config, team: Team, instant: datetime) -> date:
@@ -103,12 +133,9 @@ def status_buttons(item: Deliverable) -> Buttons:
     )
 
 
-def describe(config: Config, item: Deliverable, today: date) -> Markdown:
-    days = (item.due - today).days
-    plural = "" if abs(days) == 1 else "s"
-    when = "today" if days == 0 else f"in {days} day{plural}" if days > 0 else f"{-days} day{plural} overdue"
-    if item.status == "done":
-        when = "done"
+def describe(config: Config, item: Deliverable, tz: ZoneInfo) -> Markdown:
+    """One line about an item; how far off its due date is, is said when the message is read."""
+    when = "done" if item.status == "done" else moment(item.due, tz, "countdown")
     status = STATUS_LABELS.get(item.status, item.status)
     owners = names_of(config, item.owners)
     return md("`#{}` *{}*: due {:%a %b %-d} ({}), {}, {}", item.id, item.title, item.due, when, owners, status)
@@ -128,29 +155,50 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
     def due(
         self, rt: Runtime, team: Team, settings: DeliverablesSettings, start: datetime, end: datetime
     ) -> Iterable[Due]:
+        """One occurrence per day that has reminders, nudges or escalations: each person hears once that day."""
         self._sync_yaml(rt)
         items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
-        grace = self.grace(settings, REMINDER_GRACE)
         config = rt.config
+        tz = config.team_tz(team)
+        at = time.fromisoformat(settings.at)
+        by_day: dict[date, list[tuple[int, str]]] = {}
+        decisions: dict[date, list[Placement]] = {}
+        skipped: dict[datetime, list[Placement]] = {}
         for item in items:
             # Subjects name the due date they are about, so a new due date brings fresh reminders.
-            about = f"{item.id}@{item.due:%Y-%m-%d}"
-            found: list[tuple[str, str, datetime, dict[str, object]]] = []
-            for lead, day in reminder_days(config, item.due, settings.reminders):
-                found.append(("reminder", f"{about}-{lead}d", _instant(config, team, day, settings.at), {"lead": lead}))
-            nudge_day = config.calendar.last_school_day_on_or_before(item.due)
-            found.append(("due", about, _instant(config, team, nudge_day, settings.at), {}))
+            rungs: list[tuple[str, Placement]] = []
+            for lead, placed in ladder(config, team, item.due, settings.reminders, at):
+                rungs.append(("reminder" if lead is not None else NUDGE, placed))
             # Escalations stop once somebody changes the status after the due date: the co-chairs have an answer.
             if local_day(config, team, item.status_changed_at) <= item.due:
                 until = local_day(config, team, end)
-                for k, day in enumerate(escalation_days(config, item.due, settings.escalate_every_days, until)):
-                    found.append(("escalation", f"{about}-{k + 1}", _instant(config, team, day, settings.at), {}))
-            for step, subject, at, data in found:
+                for day in escalation_days(config, team, item.due, settings.escalate_every_days, until):
+                    rungs.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
+            for kind, placed in rungs:
                 # An item added late gets only the reminders still ahead of it.
-                if start < at <= end and at > item.created_at:
-                    yield Due(team.key, self.name, step, subject, at, grace, {"id": item.id, **data})
-        for at in cadence_times(config, team, settings.digest, start, end, skip_closures=settings.skip_school_closures):
-            yield Due(team.key, self.name, "digest", f"{at:%Y-%m-%d}", at, self.grace(settings, DIGEST_GRACE))
+                if placed.when <= item.created_at or not start < placed.when <= end:
+                    continue
+                label = Placement(f"#{item.id} {placed.step}", placed.planned, placed.at, placed.why, placed.into)
+                if placed.at is None:
+                    skipped.setdefault(placed.planned, []).append(label)
+                    continue
+                day = placed.at.astimezone(tz).date()
+                by_day.setdefault(day, []).append((item.id, kind))
+                decisions.setdefault(day, []).append(label)
+        grace = self.grace(settings, REMINDER_GRACE)
+        for day, entries in sorted(by_day.items()):
+            subject = f"{day:%Y-%m-%d}"
+            data = {"items": entries}
+            yield Due(
+                team.key, self.name, "nudges", subject, _at(day, at, tz), grace, data, posting=tuple(decisions[day])
+            )
+        for planned, placements in sorted(skipped.items()):
+            subject = f"{planned.astimezone(tz):%Y-%m-%dT%H%M}-skipped"
+            yield Due(team.key, self.name, "nudges", subject, planned, grace, posting=tuple(placements))
+        for cadence in cadence_times(
+            config, team, settings.digest, start, end, skip_closures=settings.skip_school_closures
+        ):
+            yield Due(team.key, self.name, "digest", f"{cadence:%Y-%m-%d}", cadence, self.grace(settings, DIGEST_GRACE))
 
     def _sync_yaml(self, rt: Runtime) -> None:
         """YAML items become rows once per config and database (not at every tick)."""
@@ -169,36 +217,27 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         if due.step == "digest":
             self._digest(rt, session, team, due, settings)
             return
-        item = session.get(Deliverable, due.data["id"])
-        if item is None or item.status == "done":
-            return  # done (or removed) since the tick saw it: nothing to remind about
-        today = local_day(rt.config, team, due.at)
-        if due.step in ("reminder", "due"):
-            template = "deliverables/reminder.md.j2"
-            text = rt.templates.render(template, item=item, team=team, days=(item.due - today).days, today=today)
-            head = "Due today" if due.step == "due" else f"Coming up: due {item.due:%a %b %-d}"
-            message = Message((Header(head), Text(text), status_buttons(item)), f"{head}: {item.title}")
-            for owner in item.owners:
-                direct_message(rt, session, team, owner, due.key, message)
-        elif due.step == "escalation":
-            if local_day(rt.config, team, item.status_changed_at) > item.due:
-                return
-            text = rt.templates.render(
-                "deliverables/escalation.md.j2",
-                item=item,
-                team=team,
-                owners=names_of(rt.config, item.owners),
-                overdue=(today - item.due).days,
-                status=STATUS_LABELS.get(item.status, item.status),
-            )
-            message = Message(
-                (Header("Overdue deliverable"), Text(text), status_buttons(item)), f"Overdue: {item.title}"
-            )
-            for chair in team.co_chairs:
-                direct_message(rt, session, team, chair, due.key, message)
+        mine: dict[str, list[Deliverable]] = {}  # owner -> their items due soon (reminders and nudges)
+        overdue: dict[str, list[Deliverable]] = {}  # co-chair -> overdue items to follow up
+        for item_id, kind in due.data.get("items", []):
+            item = session.get(Deliverable, item_id)
+            if item is None or item.status == "done":
+                continue  # done (or removed) since the tick saw it: nothing to remind about
+            if kind == "escalation":
+                if local_day(rt.config, team, item.status_changed_at) > item.due:
+                    continue
+                for chair in team.co_chairs:
+                    _add_once(overdue.setdefault(chair, []), item)
+            else:
+                for owner in item.owners:
+                    _add_once(mine.setdefault(owner, []), item)
+        for person in sorted({*mine, *overdue}):
+            message = nudge_message(rt, team, mine.get(person, []), overdue.get(person, []))
+            direct_message(rt, session, team, person, due.key / person, message)
 
     def _digest(self, rt: Runtime, session: Session, team: Team, due: Due, settings: DeliverablesSettings) -> None:
         today = local_day(rt.config, team, due.at)
+        tz = rt.config.team_tz(team)
         items = session.scalars(select(Deliverable).where(Deliverable.team == team.key)).all()
         open_items = sorted((i for i in items if i.status != "done"), key=lambda i: (i.due, i.id))
         week_ago = due.at - timedelta(days=7)
@@ -210,10 +249,52 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         }
         if not any(groups.values()):
             return  # a digest with nothing in it is noise
-        lines = {name: [describe(rt.config, i, today) for i in group] for name, group in groups.items()}
+        lines = {name: [describe(rt.config, i, tz) for i in group] for name, group in groups.items()}
         text = rt.templates.render("deliverables/digest.md.j2", team=team, today=today, **lines)
-        message = Message((Header(f"{team.name}: deliverables this week"), Text(text)), f"{team.name} weekly digest")
+        head = f"{team.name}: deliverables, {today:%a %b %-d}"
+        message = Message((Header(head), Text(text)), f"{team.name} deliverables digest")
         post_to_team(rt, session, team, due.key, message)
+
+
+def _add_once(items: list[Deliverable], item: Deliverable) -> None:
+    if all(i.id != item.id for i in items):
+        items.append(item)
+
+
+def nudge_message(rt: Runtime, team: Team, mine: list[Deliverable], overdue: list[Deliverable]) -> Message:
+    """One person's message of the day: their own items coming due, and (to a co-chair) the committee's overdue
+    items. How near each due date is, is said when the message is read."""
+    tz = rt.config.team_tz(team)
+    blocks: list[Block] = []
+    if len(mine) == 1 and not overdue:
+        blocks.append(Header(f"Due {moment(mine[0].due, tz, 'countdown')}"))
+    elif mine:
+        blocks.append(Header(f"Your deliverables: {len(mine)} coming up"))
+    for item in mine:
+        text = rt.templates.render(
+            "deliverables/reminder.md.j2",
+            item=item,
+            team=team,
+            date=moment(item.due, tz, "date"),
+            countdown=moment(item.due, tz, "countdown"),
+        )
+        blocks += [Text(text), status_buttons(item)]
+    if overdue:
+        blocks.append(Header("Overdue deliverable" if len(overdue) == 1 else f"Overdue deliverables: {len(overdue)}"))
+    for item in overdue:
+        text = rt.templates.render(
+            "deliverables/escalation.md.j2",
+            item=item,
+            team=team,
+            owners=names_of(rt.config, item.owners),
+            due_date=moment(item.due, tz, "date"),
+            overdue=moment(item.due, tz, "due"),
+            status=STATUS_LABELS.get(item.status, item.status),
+        )
+        blocks += [Text(text), status_buttons(item)]
+    titles = ", ".join(i.title for i in (*mine, *overdue))
+    head = "Overdue" if overdue and not mine else "Coming up"
+    return Message(tuple(blocks), f"{head}: {titles}")
 
 
 FLOW = DeliverablesFlow()

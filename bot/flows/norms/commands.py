@@ -145,7 +145,7 @@ def norms_report(rt: Runtime, inv: Invocation) -> Reply:
 
 def proposal_form(norms: Sequence[Norm], round_id: int) -> Form:
     return Form(
-        "Propose a change to our norms",
+        "Propose a norm change",
         "norms.propose",
         (
             FormField(

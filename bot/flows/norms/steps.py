@@ -6,20 +6,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session
 
-from bot.config import Team
+from bot.config import Config, Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import Due, Flow
 from bot.flows.norms.library import Norm
 from bot.flows.norms.results import flagged, shown_ratings, trends
 from bot.flows.norms.settings import NormsSettings, norm_set
 from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check
-from bot.meetings import HeldMeeting, dues_relative_to_meetings, meeting_number
-from bot.messages import Context, Form, FormField, Header, Message, Text
+from bot.meetings import (
+    HeldMeeting,
+    meeting_number,
+    on_meeting_day,
+    plan_meeting,
+    reach_of,
+    relative_steps,
+    steps_between,
+)
+from bot.messages import Block, Context, Form, FormField, Header, Message, Text
+from bot.moments import moment
 from bot.runtime import Runtime
-from bot.schedule import parse_relative, relative_time
+from bot.schedule import parse_relative
 
 SCALE = (("1", "1 - not at all"), ("2", "2"), ("3", "3 - partly"), ("4", "4"), ("5", "5 - fully"))
 
@@ -43,25 +53,36 @@ def spotlight_for(rt: Runtime, session: Session, team: Team, meeting: HeldMeetin
     return norms[meeting_number(rt.config, team, meeting) % len(norms)]
 
 
+STEPS = ("opening", "closing", "review")
+
+
+def planned_steps(
+    config: Config, team: Team, settings: NormsSettings, meeting: HeldMeeting
+) -> list[tuple[str, datetime]]:
+    return relative_steps(config, team, meeting, [(step, parse_relative(getattr(settings, step))) for step in STEPS])
+
+
+def review_time(config: Config, team: Team, settings: NormsSettings, meeting: HeldMeeting) -> datetime:
+    """When the closing check closes: the review step as the posting policy places it (never on a closed day)."""
+    placed = plan_meeting(config, team, meeting, planned_steps(config, team, settings, meeting))
+    review = next(p for p in placed if p.step == "review")
+    return review.at or review.planned
+
+
 class NormsFlow(Flow[NormsSettings]):
     name = "norms"
     settings_model = NormsSettings
 
     def due(self, rt: Runtime, team: Team, settings: NormsSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        for step in ("opening", "closing", "review"):
-            relative = parse_relative(getattr(settings, step))
-            for meeting, at in dues_relative_to_meetings(rt.config, team, relative, start, end):
-                # An opening reminder is useless once the meeting has begun: by default it may run late until then.
-                default = max(meeting.start - at, timedelta(0)) if step == "opening" else timedelta(hours=12)
-                yield Due(
-                    team.key,
-                    self.name,
-                    step,
-                    meeting.subject,
-                    at,
-                    self.grace(settings, default=default),
-                    {"meeting": meeting},
-                )
+        reach = reach_of(team, [parse_relative(getattr(settings, step)) for step in STEPS])
+        plan = partial(planned_steps, rt.config, team, settings)
+        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end):
+            # An opening reminder is useless once the meeting has begun: by default it may run late until then.
+            at = placed.when
+            default = max(meeting.start - at, timedelta(0)) if placed.step == "opening" else timedelta(hours=12)
+            grace = self.grace(settings, default=default)
+            data = {"meeting": meeting}
+            yield Due(team.key, self.name, placed.step, meeting.subject, at, grace, data, posting=(placed,))
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: NormsSettings) -> None:
         team = rt.config.teams[due.team]
@@ -76,24 +97,26 @@ class NormsFlow(Flow[NormsSettings]):
     def _post_opening(self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting) -> None:
         _, norms = active_norms(rt, session, team)
         spotlight = spotlight_for(rt, session, team, meeting)
-        local_start = meeting.start.astimezone(rt.config.team_tz(team))
+        tz = rt.config.team_tz(team)
         text = rt.templates.render(
             "norms/opening.md.j2",
             team=team,
             norms=norms,
             spotlight=spotlight,
-            start=local_start,
+            start=moment(meeting.start, tz, "time"),
             meeting=meeting,
         )
-        message = Message(
-            (
-                Header(f"Our norms for today's {meeting.series.name or team.name} meeting"),
-                Text(text),
-                Context("Norm of the meeting rotates each time. At the end you'll be asked how we did."),
-            ),
-            f"Norm of the meeting: {spotlight.name}",
-        )
-        post_to_team(rt, session, team, due.key, message)
+        which = moment(meeting.start, tz, "possessive")
+        blocks: list[Block] = [
+            Header(f"Our norms for {which} {meeting.series.name or team.name} meeting"),
+            Text(text),
+        ]
+        if meeting.moved:
+            blocks.append(Context(f"This meeting is {meeting.moved}."))
+        blocks.append(Context("Norm of the meeting rotates each time. At the end you'll be asked how we did."))
+        message = Message(tuple(blocks), f"Norm of the meeting: {spotlight.name}")
+        closed_day_ok = on_meeting_day(rt.config, team, meeting, rt.clock.now())
+        post_to_team(rt, session, team, due.key, message, closed_day_ok=closed_day_ok)
 
     def _ask_closing(
         self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting, settings: NormsSettings
@@ -101,7 +124,7 @@ class NormsFlow(Flow[NormsSettings]):
         """One private form per member present (not away on the day): a 1-5 scale per norm, and a focus pick."""
         version, norms = active_norms(rt, session, team)
         tz = rt.config.team_tz(team)
-        closes = relative_time(parse_relative(settings.review), meeting.start, meeting.end - meeting.start, tz)
+        closes = review_time(rt.config, team, settings, meeting)
         check = closing_check(session, team.key, meeting.subject)
         if check is None:
             check = ClosingCheck(
@@ -126,15 +149,20 @@ class NormsFlow(Flow[NormsSettings]):
             )
         )
         day = meeting.start.astimezone(tz).date()
-        closes_text = closes.astimezone(tz).strftime("%a %b %-d, %-I:%M %p")
+        closes_text = moment(closes, tz, "datetime")
         for member in rt.config.team_members(team):
             if member.away_on(day):
                 continue
             intro = rt.templates.render(
-                "norms/closing.md.j2", member=member, team=team, closes=closes_text, day=f"{day:%A %B} {day.day}"
+                "norms/closing.md.j2",
+                member=member,
+                team=team,
+                closes=closes_text,
+                meeting=moment(meeting.start, tz, "possessive"),
+                day=f"{day:%A %B} {day.day}",
             )
             form = Form(
-                "How well did we keep our norms?",
+                "Rate our norms",
                 "norms.rate",
                 tuple(fields),
                 f"{team.key}|{meeting.subject}",
@@ -149,7 +177,16 @@ class NormsFlow(Flow[NormsSettings]):
                 ),
                 f"How well did {team.name} keep its norms? (anonymous, 1-5)",
             )
-            direct_message(rt, session, team, member.key, due.key / member.key, message)
+            direct_message(
+                rt,
+                session,
+                team,
+                member.key,
+                due.key / member.key,
+                message,
+                expires=closes,
+                closed_day_ok=on_meeting_day(rt.config, team, meeting, rt.clock.now()),
+            )
 
     def _review(
         self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting, settings: NormsSettings

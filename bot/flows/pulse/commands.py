@@ -244,12 +244,16 @@ def answer_form(instrument: Instrument, run_id: int) -> Form:
     hint = "Shown word for word, in random order, only if enough people answer. Leave out details that point to you."
     fields += [FormField(q.id, q.text, "multiline", required=False, hint=hint) for q in instrument.free_text]
     return Form(
-        instrument.name,
+        "Pulse survey",
         "pulse.submit",
         tuple(fields),
         value=str(run_id),
         submit_label="Send anonymously",
-        intro=f"{instrument.purpose} Your answers are stored without your name, mixed with everyone else's.",
+        intro=md(
+            "*{}*. {} Your answers are stored without your name, mixed with everyone else's.",
+            instrument.name,
+            instrument.purpose,
+        ),
     )
 
 

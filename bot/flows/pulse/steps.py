@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.addresses import OutboxKey
 from bot.anonymity import can_show, minimum
 from bot.config import Config, Team
-from bot.delivery import direct_message, post_to_team
+from bot.delivery import direct_message, note_posting, post_to_team
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.pulse.instruments import Instrument, configured_instruments
 from bot.flows.pulse.results import count_answers, names_of, parties_to_show, results_message, team_results
@@ -31,9 +31,11 @@ from bot.flows.pulse.state import (
     take_sealed,
     touch_participation,
 )
-from bot.meetings import cadence_times, closure
+from bot.meetings import cadence_times
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
+from bot.moments import moment
 from bot.outbox import enqueue_update
+from bot.posting import Placement, earlier_open_day, later_open_day, place_after
 from bot.runtime import Runtime
 from bot.schedule import localize
 from bot.store.models import OutboxItem
@@ -43,7 +45,8 @@ log = logging.getLogger(__name__)
 
 
 def local_time(rt: Runtime, team: Team, instant: datetime) -> str:
-    return instant.astimezone(rt.config.team_tz(team)).strftime("%a %b %-d at %-I:%M %p")
+    """A closing time, said as of when the message is read ("tomorrow at 8:30 AM"), zone labelled when needed."""
+    return moment(instant, rt.config.team_tz(team), "datetime")
 
 
 def run_key(team: Team, step: str, run: PulseRun) -> OutboxKey:
@@ -99,32 +102,38 @@ FLOW = PulseFlow()
 
 
 def _closing_day(config: Config, team: Team, opened: date, days: int) -> date:
-    """`days` after opening, moved back to the last school day (results land on a day people read them), but
-    never back onto the opening day: then forward to the next school day instead."""
+    """`days` after opening, moved back to the last open day (results land on a day people read them), but
+    never back onto the opening day: then forward to the first open day after it instead, however long the break."""
     target = opened + timedelta(days=days)
-    for back in range(days):
-        day = target - timedelta(days=back)
-        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
-            return day
-    for ahead in range(1, 31):
-        day = target + timedelta(days=ahead)
-        if day.weekday() not in config.calendar.weekend and closure(config, team, day) is None:
-            return day
-    return target
+    back = earlier_open_day(config, team, target)
+    if back is not None and back > opened:
+        return back
+    return later_open_day(config, team, target) or target
 
 
-def _reminder_times(rt: Runtime, team: Team, settings: PulseSettings, opened: datetime, closes: datetime) -> list[str]:
+def _reminders(rt: Runtime, team: Team, settings: PulseSettings, opened: datetime, closes: datetime) -> list[Placement]:
+    """Each reminder placed by the posting policy: after the opening, on an open day, before the close; a reminder
+    moved onto the day of another (or of the opening) is merged into it."""
     tz = rt.config.team_tz(team)
-    times = []
-    for text in settings.reminders[:MAX_REMINDERS]:
+    placed: list[Placement] = []
+    taken = {opened.astimezone(tz).date(): "the invitation"}
+    for number, text in enumerate(settings.reminders[:MAX_REMINDERS], start=1):
         offset, at = parse_reminder(text)
         if at is None:
-            instant = opened + offset
+            planned = opened + offset
         else:
-            instant = localize(datetime.combine(opened.astimezone(tz).date() + offset, at), tz)
-        if opened < instant < closes:
-            times.append(instant.isoformat())
-    return sorted(set(times))
+            planned = localize(datetime.combine(opened.astimezone(tz).date() + offset, at), tz)
+        step = f"reminder {number}"
+        placement = place_after(rt.config, team, step, planned, until=closes)
+        if placement.at is not None and placement.kind == "moved" and placement.at.astimezone(tz).date() in taken:
+            into = taken[placement.at.astimezone(tz).date()]
+            placement = Placement(step, planned, None, f"{placement.why}; merged into {into}")
+        elif placement.at is not None and placement.at <= opened:
+            placement = Placement(step, planned, None, "it would come before the invitation")
+        if placement.at is not None:
+            taken[placement.at.astimezone(tz).date()] = step
+        placed.append(placement)
+    return placed
 
 
 def open_run(
@@ -143,6 +152,7 @@ def open_run(
     local_open = opened.astimezone(tz)
     closing_day = _closing_day(rt.config, team, local_open.date(), days) if settings.skip_school_closures else None
     closes = localize(datetime.combine(closing_day or local_open.date() + timedelta(days=days), local_open.time()), tz)
+    reminders = _reminders(rt, team, settings, opened, closes)
     members = sorted(team.members)
     run = PulseRun(
         team=team.key,
@@ -154,7 +164,7 @@ def open_run(
         opened_by=opened_by,
         opened_at=opened,
         closes_at=closes,
-        reminders={"at": _reminder_times(rt, team, settings, opened, closes)},
+        reminders={"at": sorted({p.at.isoformat() for p in reminders if p.at is not None})},
         invited=len(members),
         respondents=0,
         shuffles=0,
@@ -163,6 +173,7 @@ def open_run(
     )
     session.add(run)
     session.flush()
+    note_posting(session, team.key, str(run_key(team, "remind", run)), reminders, tz)
     session.add_all(PulseParticipation(run_id=run.id, member=m, status="invited", reminders_sent=0) for m in members)
     session.flush()
     until = local_time(rt, team, closes)
@@ -178,13 +189,13 @@ def open_run(
             Header(f"{instrument.name}: a short anonymous pulse"),
             Text(text),
             answer_buttons(run.id),
-            Context(f"{len(instrument.items)} questions, about two minutes. Closes {until}."),
+            Context(md("{} questions, about two minutes. Closes {}.", len(instrument.items), until)),
         ),
         f"{team.name}: {instrument.name}, closes {until}",
     )
     invite = run_key(team, "invite", run)
     for member in members:
-        direct_message(rt, session, team, member, invite / member, message)
+        direct_message(rt, session, team, member, invite / member, message, expires=closes)
     return run
 
 
@@ -221,7 +232,7 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
     remind = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.{number}")
     for row in waiting:
         row.reminders_sent = number
-        direct_message(rt, session, team, row.member, remind / row.member, message)
+        direct_message(rt, session, team, row.member, remind / row.member, message, expires=run.closes_at)
     return len(waiting)
 
 
@@ -262,6 +273,15 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
         session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed, party_names=names_of(rt.config)
     )
     post_to_team(rt, session, team, run_key(team, "results", run), results_message(rt, team, results))
+    latest = results.latest
+    if latest is not None and latest.run_id == run.id and latest.shown and latest.respondents > 0:
+        ask_for_followup(rt, session, team, run, instrument)
+    # Invitations and reminders lose their buttons, so nobody taps into a closed run.
+    _close_invitations(rt, session, team, run, instrument)
+
+
+def ask_for_followup(rt: Runtime, session: Session, team: Team, run: PulseRun, instrument: Instrument) -> None:
+    """Ask the co-chairs to close the loop ("you said, we did"): only after results the team could see."""
     prompt = Message(
         (
             Text(rt.templates.render("pulse/followup_prompt.md.j2", team=team, instrument=instrument)),
@@ -272,7 +292,9 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     followup_prompt = run_key(team, "followup-prompt", run)
     for chair in team.co_chairs:
         direct_message(rt, session, team, chair, followup_prompt / chair, prompt)
-    # Invitations and reminders lose their buttons, so nobody taps into a closed run.
+
+
+def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun, instrument: Instrument) -> None:
     closed = Message.text(md("The *{}* pulse has closed. Results are in the team channel.", instrument.name))
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."

@@ -19,7 +19,17 @@ from bot.flows.roles.results import role_equity
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
 from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
-from bot.flows.roles.steps import FLOW, ask, meeting_day, meeting_of, plan_lineup, send_brief, when
+from bot.flows.roles.steps import (
+    FLOW,
+    ask,
+    ensure_lineup,
+    meeting_day,
+    meeting_of,
+    meeting_time,
+    plan_lineup,
+    send_brief,
+    when,
+)
 from bot.inbound import Reply
 from bot.meetings import HeldMeeting, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text, md
@@ -130,12 +140,10 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
 
 
 def _tell_chairs_open(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, role: str, leaving: str) -> None:
-    text = md(
-        "Nobody is left to take the *{}* role on {}: please ask someone there.", role, when(rt, team, meeting.start)
-    )
+    text = md("Nobody is left to take the *{}* role {}: please ask someone there.", role, when(rt, team, meeting.start))
     for chair in team.co_chairs:
         key = OutboxKey(team.key, "roles", "open", meeting.subject, role, leaving, chair)
-        direct_message(rt, session, team, chair, key, Message.text(text))
+        direct_message(rt, session, team, chair, key, Message.text(text), expires=meeting.start)
 
 
 @action("roles.confirm")
@@ -146,7 +154,7 @@ def confirm(rt: Runtime, inv: ActionInvocation) -> Reply:
             row.status, row.updated_at = "confirmed", inv.now
             record(session, inv.now, row, row.role, row.member, "confirmed", inv.member.key)
         day = when(rt, team, row.meeting_start)
-        text = md("Thanks, {}: you're confirmed as *{}* for {}.", inv.member.name.split()[0], row.role, day)
+        text = md("Thanks, {}: you're confirmed as *{}* {}.", inv.member.name.split()[0], row.role, day)
     return Reply(update=Message.text(text))
 
 
@@ -170,12 +178,16 @@ def swap_form(rt: Runtime, inv: ActionInvocation) -> Reply:
     field = FormField("colleague", "Who would you like to swap with?", "member", options)
     return Reply(
         form=Form(
-            f"Swap your {row.role} role",
+            "Swap your role",
             "roles.swap_request",
             (field,),
             inv.action.value,
             "Ask them",
-            "They get a message and must accept before anything changes.",
+            md(
+                "Your *{}* role {}: whoever you pick gets a message and must accept before anything changes.",
+                row.role,
+                when(rt, team, row.meeting_start),
+            ),
         )
     )
 
@@ -219,6 +231,7 @@ def request_swap(
         colleague,
         OutboxKey(team.key, "roles", "swap", str(event.id)),
         Message((Text(text), buttons), f"{rt.config.members[requester].name} asks to swap the {row.role} role"),
+        expires=row.meeting_start,
     )
     return Reply.say(
         md(
@@ -274,7 +287,7 @@ def swap_accept(rt: Runtime, inv: ActionInvocation) -> Reply:
         direct_message(
             rt, session, team, requester, OutboxKey(team.key, "roles", "swapped", str(request.id)), Message.text(text)
         )
-        mine = md("You're now *{}* for {}. Thank you!", row.role, when(rt, team, row.meeting_start))
+        mine = md("You're now *{}* {}. Thank you!", row.role, when(rt, team, row.meeting_start))
     return Reply(update=Message.text(mine))
 
 
@@ -334,11 +347,11 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
             lineup, note = seats(settings, fake), "Planned: the line-up is announced before the meeting."
     message = Message(
         (
-            Header(f"{inv.team.name}: roles for {when(rt, inv.team, meeting.start)}"),
+            Header(f"{inv.team.name}: roles for {meeting_time(rt, inv.team, meeting.start)}"),
             lineup_fields(rt.config, lineup),
             Context(note),
         ),
-        f"Roles for {when(rt, inv.team, meeting.start)}",
+        f"Roles for {meeting_time(rt, inv.team, meeting.start)}",
     )
     return Reply(private=message)
 
@@ -378,19 +391,21 @@ def roles_swap(rt: Runtime, inv: Invocation) -> Reply:
     colleague = _member_arg(rt, inv)
     if colleague.key == inv.member.key:
         raise UsageError("Name a colleague, not yourself.")
-    FLOW.require(rt.config, inv.team)
+    settings = FLOW.require(rt.config, inv.team)
     meeting = _next(rt, inv.team, inv.now)
     with rt.db.session() as session:
+        # The line-up `/partner roles` shows is made now if it has not been announced yet, so a role it lists
+        # can be swapped before the announcement.
         mine = next(
             (
                 a
-                for a in assignments(session, inv.team.key, meeting.subject)
+                for a in ensure_lineup(rt, session, inv.team, settings, meeting)
                 if a.member == inv.member.key and a.status in ACTIVE
             ),
             None,
         )
         if mine is None:
-            raise Refused(f"You hold no role at the next meeting ({when(rt, inv.team, meeting.start)}).")
+            raise Refused(f"You hold no role at the next meeting ({meeting_time(rt, inv.team, meeting.start)}).")
         return request_swap(rt, session, inv.team, mine, colleague.key, inv.now)
 
 
@@ -413,11 +428,11 @@ def roles_skip(rt: Runtime, inv: Invocation) -> Reply:
         ]
         if not held:
             record(session, inv.now, meeting, WHOLE_MEETING, member.key, "skipped", inv.member.key)
-            return Reply.say(f"{member.name} will not be given a role on {when(rt, inv.team, meeting.start)}.")
+            return Reply.say(md("{} will not be given a role {}.", member.name, when(rt, inv.team, meeting.start)))
         pick = replace_holder(rt, session, inv.team, held[0], "skipped", inv.member.key)
     who = f"{rt.config.members[pick].name} has been asked instead." if pick else "Nobody else is available."
     return Reply.say(
-        md("{} is off the *{}* role on {}. {}", member.name, held[0].role, when(rt, inv.team, meeting.start), who)
+        md("{} is off the *{}* role {}. {}", member.name, held[0].role, when(rt, inv.team, meeting.start), who)
     )
 
 
@@ -442,7 +457,7 @@ def upcoming_roles(rt: Runtime, member: Member, now: datetime) -> list[Block]:
     pairs = tuple(
         (
             rt.config.teams[a.team].name,
-            f"{a.role} on {when(rt, rt.config.teams[a.team], a.meeting_start)}"
+            f"{a.role} {when(rt, rt.config.teams[a.team], a.meeting_start)}"
             + ("" if a.status == "confirmed" else " (not confirmed yet)"),
         )
         for a in rows

@@ -13,15 +13,16 @@ from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
 from bot.config import Team
-from bot.delivery import direct_message, next_working_moment, post_to_team
+from bot.delivery import direct_message, post_to_team, reaches
 from bot.flows.api import NORM_OF_THE_MEETING, Due, Flow
 from bot.flows.roles.history import members_at, newcomers_at, role_history, unavailable_for
 from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
 from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
-from bot.meetings import HeldMeeting, dues_relative_to_meetings
-from bot.messages import Button, Buttons, Context, Header, Message, Text, md
+from bot.meetings import HeldMeeting, on_meeting_day, reach_of, relative_steps, steps_between
+from bot.messages import Block, Button, Buttons, Context, Header, Message, Text, md
+from bot.moments import moment
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
 
@@ -87,7 +88,13 @@ def meeting_of(rt: Runtime, team: Team, subject: str, start: datetime) -> HeldMe
 
 
 def when(rt: Runtime, team: Team, start: datetime) -> str:
-    return start.astimezone(rt.config.team_tz(team)).strftime("%a %b %-d at %-I:%M %p")
+    """When the meeting is, said as of when the message is read: "tomorrow at 3:30 PM", "on Tue Jan 12 at ..."."""
+    return moment(start, rt.config.team_tz(team), "when")
+
+
+def meeting_time(rt: Runtime, team: Team, start: datetime) -> str:
+    """The meeting's moment as a name ("Roles for Monday at 3:30 PM"), said as of when the message is read."""
+    return moment(start, rt.config.team_tz(team), "datetime")
 
 
 # --- messages ------------------------------------------------------------------------------------------------
@@ -118,11 +125,12 @@ def ask_message(
             Button("Can't make it", "roles.decline", slot_value(a), "danger"),
         )
     )
-    return Message((Text(text), buttons), f"You're {a.role} for {team.name} on {when(rt, team, a.meeting_start)}")
+    return Message((Text(text), buttons), f"You're {a.role} for {team.name} {when(rt, team, a.meeting_start)}")
 
 
 def ask(rt: Runtime, session: Session, team: Team, a: RoleAssignment, key: OutboxKey, **kw: Any) -> None:
-    direct_message(rt, session, team, a.member, key, ask_message(rt, team, a, **kw))
+    message = ask_message(rt, team, a, **kw)
+    direct_message(rt, session, team, a.member, key, message, expires=a.meeting_start)
 
 
 @dataclass(frozen=True)
@@ -146,11 +154,18 @@ class RolesFlow(Flow[RolesSettings]):
     not_run = "{team} does not rotate meeting roles (no `roles` routine in its config)."
 
     def due(self, rt: Runtime, team: Team, settings: RolesSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        for step in ("announce", "remind"):
-            relative = parse_relative(getattr(settings, step))
-            for meeting, at in dues_relative_to_meetings(rt.config, team, relative, start, end):
-                grace = self.grace(settings, default=max(meeting.start - at, timedelta(0)))
-                yield Due(team.key, self.name, step, meeting.subject, at, grace, {"meeting": meeting})
+        steps = [(step, parse_relative(getattr(settings, step))) for step in ("announce", "remind")]
+
+        def plan(meeting: HeldMeeting) -> list[tuple[str, datetime]]:
+            return relative_steps(rt.config, team, meeting, steps)
+
+        reach = reach_of(team, [r for _, r in steps])
+        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end):
+            # A reminder merged into the announcement runs right after it: the asks are fresh, so it sends only the
+            # co-chairs' line-up and the facilitator's brief.
+            grace = self.grace(settings, default=max(meeting.start - placed.when, timedelta(0)))
+            data = {"meeting": meeting}
+            yield Due(team.key, self.name, placed.step, meeting.subject, placed.when, grace, data, posting=(placed,))
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: RolesSettings) -> None:
         team = rt.config.teams[due.team]
@@ -164,15 +179,16 @@ class RolesFlow(Flow[RolesSettings]):
 
     def _announce(self, rt: Runtime, session: Session, step: Step) -> None:
         team, meeting = step.team, step.meeting
-        message = Message(
-            (
-                Header(f"Roles for {when(rt, team, meeting.start)}"),
-                lineup_fields(rt.config, seats(step.settings, step.stored)),
-                Context("Each person named gets a private message to confirm, swap or say they can't make it."),
-            ),
-            f"Roles for the {team.name} meeting on {when(rt, team, meeting.start)}",
-        )
-        post_to_team(rt, session, team, step.key, message)
+        blocks: list[Block] = [
+            Header(f"Roles for {meeting_time(rt, team, meeting.start)}"),
+            lineup_fields(rt.config, seats(step.settings, step.stored)),
+        ]
+        if meeting.moved:
+            blocks.append(Context(f"This meeting is {meeting.moved}."))
+        blocks.append(Context("Each person named gets a private message to confirm, swap or say they can't make it."))
+        message = Message(tuple(blocks), f"Roles for the {team.name} meeting {when(rt, team, meeting.start)}")
+        closed_day_ok = on_meeting_day(rt.config, team, meeting, rt.clock.now())
+        post_to_team(rt, session, team, step.key, message, closed_day_ok=closed_day_ok)
         for a in step.unconfirmed():
             ask(rt, session, team, a, step.key / a.role / a.member)
 
@@ -187,20 +203,20 @@ class RolesFlow(Flow[RolesSettings]):
         now = rt.clock.now()
         for a in step.unconfirmed():
             # The first ask may have waited for working hours; a reminder an hour after it would only nag.
-            reached = next_working_moment(rt, a.member, asked.get((a.role, a.member), now))
+            reached = reaches(rt, team, a.member, asked.get((a.role, a.member), now))
             if now - reached >= REMIND_GAP:
                 ask(rt, session, team, a, key / a.role / a.member, reminder=True)
         lineup = seats(settings, stored)
         for chair in team.co_chairs:
             message = Message(
                 (
-                    Header(f"Final line-up for {when(rt, team, meeting.start)}"),
+                    Header(f"Final line-up for {meeting_time(rt, team, meeting.start)}"),
                     lineup_fields(rt.config, lineup),
                     Context(md("Co-chairs: `/partner roles skip NAME` asks the next fair person instead.")),
                 ),
                 f"Final roles line-up for {team.name}",
             )
-            direct_message(rt, session, team, chair, key / "lineup" / chair, message)
+            direct_message(rt, session, team, chair, key / "lineup" / chair, message, expires=meeting.start)
         send_brief(rt, session, team, meeting, lineup, key)
 
 
@@ -223,7 +239,7 @@ def send_brief(
         lineup=[(s.role, rt.config.members[s.member].name if s.member else s.outside) for s in lineup],
     )
     message = Message((Header("Your facilitator brief"), Text(brief)), "Your facilitator brief")
-    direct_message(rt, session, team, facilitator, key / "brief" / facilitator, message)
+    direct_message(rt, session, team, facilitator, key / "brief" / facilitator, message, expires=meeting.start)
 
 
 FLOW = RolesFlow()

@@ -92,8 +92,6 @@ def save(rt: Runtime, inv: ActionInvocation) -> Reply:
         then = (inv.action.form.get("then") or "send").strip().replace(" ", "_")
         if then == "draft":
             return Reply.say(md("Draft saved. `/partner summary` reopens it whenever you are ready."))
-        if not parsed.attendance:
-            return Reply(errors={"attendance": "say who attended before sending it for approval"})
         found = attributions(rt.config, team, parsed)
         override = ""
         if found and then != "send_anyway":

@@ -14,28 +14,37 @@ from bot.identity import known_handles
 from bot.messages import Form, FormField
 from bot.people import find_member
 
+MIN_TALKING_POINTS = 3
 MAX_TALKING_POINTS = 5
+REQUIRED = ("attendance",)  # the form marks and enforces it; the rest may stay empty
 
-# (name, label, hint). All multiline; the line syntax is documented in docs/summary.md.
+# (name, label, hint). All multiline; a hint says the line syntax with an example (docs/summary.md has the table).
 FIELDS: tuple[tuple[str, str, str], ...] = (
     ("overview", "Overview", "A few sentences: what the meeting was about and what came of it."),
-    ("attendance", "Attendance", "One line each: who was there (names are fine here), or e.g. '8 of 10 members'."),
+    ("attendance", "Attendance", "One line each: who was there (names are fine here). Example: 8 of 10 members"),
     (
         "decisions",
         "Decisions",
-        "One per line: `decision | why: reason | by: team` (by: team, co-chairs, or a committee key).",
+        "One per line: decision | why: reason | by: team, co-chairs or a committee key. "
+        "Example: Pilot co-teaching in three schools | why: caseloads are uneven | by: team",
     ),
     (
         "action_items",
         "Action items",
-        "One per line: `task | owner: maria | due: 2027-01-15 | committee: special-education` (committee optional).",
+        "One per line: task | owner: member | due: YYYY-MM-DD, optionally | committee: key. "
+        "Example: Draft the survey | owner: maria | due: 2027-01-15 | committee: special-education",
     ),
-    ("discussion", "Key discussion points", "One per line. Speakers by role only: 'a principal', 'one teacher'."),
+    (
+        "discussion",
+        "Key discussion points",
+        "One per line; speakers by role only. Example: A principal noted coverage gaps",
+    ),
     ("open_questions", "Open questions", "One per line: what is carried to the next meeting."),
     (
         "talking_points",
-        "Talking points (3-5)",
-        "One per line: `point | for: teachers' union, principals | messenger: union president`.",
+        f"Talking points ({MIN_TALKING_POINTS} to {MAX_TALKING_POINTS}, or none)",
+        "One per line: point | for: constituencies | messenger: who. "
+        "Example: Co-teaching starts in January | for: teachers' union, principals | messenger: union president",
     ),
     ("next_meeting", "Next meeting", "Date, time and place of the next meeting, and what to prepare."),
     ("notes", "Free notes", "Paste anything else; it is kept as typed and not published."),
@@ -83,7 +92,12 @@ def summary_form(action_id: str, value: str, saved: Mapping[str, str], intro: st
     defaults = {"next_meeting": next_default}
     fields = [
         FormField(
-            name, label, "multiline", required=False, initial=saved.get(name) or defaults.get(name, ""), hint=hint
+            name,
+            label,
+            "multiline",
+            required=name in REQUIRED,
+            initial=saved.get(name) or defaults.get(name, ""),
+            hint=hint,
         )
         for name, label, hint in FIELDS
     ]
@@ -213,6 +227,11 @@ def parse_summary(
         problems.setdefault("talking_points", []).append(
             f"{len(points)} talking points: keep {MAX_TALKING_POINTS} at most, short enough to repeat"
         )
+    elif 0 < len(points) < MIN_TALKING_POINTS:
+        count = f"{len(points)} talking point{'s' if len(points) != 1 else ''}"
+        problems.setdefault("talking_points", []).append(
+            f"{count}: write {MIN_TALKING_POINTS} to {MAX_TALKING_POINTS}, or none if the team agreed none"
+        )
     for number, head, keys in _items(raw, "talking_points", ("for", "messenger"), problem):
         targets = []
         for name in _names(keys.get("for", ""), split_and=False):
@@ -228,8 +247,14 @@ def parse_summary(
         if head and targets and keys.get("messenger") and len(targets) == len(_names(keys["for"], split_and=False)):
             out.talking_points.append(TalkingPoint(head, tuple(targets), keys["messenger"]))
 
+    for name in REQUIRED:
+        if not raw.get(name, "").strip():
+            problems.setdefault(name, []).append("required: " + _REQUIRED_WHY.get(name, "fill it in"))
     out.errors = {name: "; ".join(texts) for name, texts in problems.items()}
     return out
+
+
+_REQUIRED_WHY = {"attendance": "say who attended (for example '8 of 10 members')"}
 
 
 def _decider(config: Config, by: str) -> str | None:

@@ -18,8 +18,10 @@ from bot.flows.api import DELIVERABLES_DONE, MEETING_ROLE_HOLDER, Due, Flow, per
 from bot.flows.summary.form import parse_summary, role_wording
 from bot.flows.summary.settings import SummarySettings
 from bot.flows.summary.state import IN_REVIEW, MeetingSummary, summary_of
-from bot.meetings import HeldMeeting, dues_relative_to_meetings, meetings_before
+from bot.meetings import HeldMeeting, meetings_before, reach_of, relative_steps, steps_between
 from bot.messages import Button, Buttons, Context, Header, Message, Text
+from bot.moments import moment
+from bot.posting import place_after
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
 
@@ -33,28 +35,27 @@ class SummaryFlow(Flow[SummarySettings]):
 
     def due(self, rt: Runtime, team: Team, settings: SummarySettings, start: datetime, end: datetime) -> Iterable[Due]:
         relative = parse_relative(settings.prompt)
-        for meeting, at in dues_relative_to_meetings(rt.config, team, relative, start, end):
-            yield Due(
-                team.key,
-                self.name,
-                "prompt",
-                meeting.subject,
-                at,
-                self.grace(settings, PROMPT_GRACE),
-                {"meeting": meeting},
-            )
         later = timedelta(hours=settings.remind_after_hours)
-        for meeting, at in dues_relative_to_meetings(rt.config, team, relative, start - later, end - later):
-            grace = self.grace(settings, REMINDER_GRACE)
-            yield Due(team.key, self.name, "remind", meeting.subject, at + later, grace, {"meeting": meeting})
+
+        def plan(meeting: HeldMeeting) -> list[tuple[str, datetime]]:
+            [(_, prompt)] = relative_steps(rt.config, team, meeting, [("prompt", relative)])
+            return [("prompt", prompt), ("remind", prompt + later)]
+
+        reach = reach_of(team, [relative], extra=later)
+        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end):
+            grace = self.grace(settings, PROMPT_GRACE if placed.step == "prompt" else REMINDER_GRACE)
+            data = {"meeting": meeting}
+            yield Due(team.key, self.name, placed.step, meeting.subject, placed.when, grace, data, posting=(placed,))
         wait = timedelta(hours=settings.approval_remind_after_hours)
         for row in per_team_this_tick(rt, "summary.in-review", IN_REVIEW).get(team.key, []):
-            if row.submitted_at is not None and start < row.submitted_at + wait <= end:
+            if row.submitted_at is None:
+                continue
+            placed = place_after(rt.config, team, "approval", row.submitted_at + wait)
+            if start < placed.when <= end:
                 subject = f"{row.meeting}#{row.round}"
-                at = row.submitted_at + wait
-                yield Due(
-                    team.key, self.name, "approval", subject, at, self.grace(settings, REMINDER_GRACE), {"id": row.id}
-                )
+                grace = self.grace(settings, REMINDER_GRACE)
+                data = {"id": row.id}
+                yield Due(team.key, self.name, "approval", subject, placed.when, grace, data, posting=(placed,))
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: SummarySettings) -> None:
         team = rt.config.teams[due.team]
@@ -127,6 +128,7 @@ def ask_note_takers(rt: Runtime, session: Session, team: Team, row: MeetingSumma
         "summary/prompt.md.j2",
         team=team,
         day=meeting_day(rt, team, row),
+        meeting=moment(row.meeting_start, rt.config.team_tz(team), "possessive"),
         kind=kind,
         comment=row.change_comment,
         changes_by=changes_by(rt, row),

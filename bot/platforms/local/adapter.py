@@ -12,6 +12,7 @@ import asyncio
 import logging
 import shlex
 import sys
+from dataclasses import replace
 from typing import TextIO
 
 from bot.addresses import Destination, SentRef
@@ -154,12 +155,20 @@ class LocalWorkspace(Platform):
         unknown = set(values) - {f.name for f in form.fields}
         if unknown:
             return f"This form has no field {', '.join(sorted(unknown))}.\n{describe_form(form)}"
+        # Required fields are enforced by the form itself, as Slack and Teams do: a field not typed keeps its value.
+        missing = [f.name for f in form.fields if f.required and not values.get(f.name, f.initial).strip()]
+        if missing:
+            return "Please fix: " + "; ".join(f"{name}: required" for name in missing)
         assert self.inbound is not None
         ref = SentRef(self.name, post.conversation, str(post.id)) if post else None
         action = Action(self.name, who, member, form.action_id, form.value, values, message=ref)
         reply = await self.inbound.action(action)
         if not reply.errors:
             close_form(self.db, opened.id)
+        elif reply.form is None:
+            # The form stays open with what was typed, as a Slack modal or a Teams card keeps its inputs.
+            kept = tuple(replace(f, initial=values.get(f.name, f.initial)) for f in form.fields)
+            open_form(self.db, member, replace(form, fields=kept), opened.post_id)
         return self._apply(member, reply, post)
 
     def _post_or_none(self, post_id: int | None) -> LocalPost | None:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol
 
-from bot.messages import Buttons, ChoiceScale, Form, Message
+from bot.messages import Buttons, ChoiceScale, Form, Message, unescape
 
 
 class Shown(Protocol):
@@ -48,12 +48,14 @@ def numbered_controls(message: Message) -> dict[int, tuple[str, str] | Form]:
 def describe_form(form: Form) -> str:
     lines = [f"Form: {form.title}"]
     if form.intro:
-        lines.append(form.intro)
+        lines.append(unescape(form.intro))
     for f in form.fields:
         shown = [v if label in ("", v) else f"{v}={label}" for v, label in f.options]
         options = f" (one of: {', '.join(shown)})" if f.options else ""
-        required = "" if f.required else " [optional]"
+        required = " [required]" if f.required else " [optional]"
         initial = f" [now: {f.initial}]" if f.initial else ""
         lines.append(f"  {f.name}: {f.label}{options}{required}{initial}")
+        if f.hint:
+            lines.append(f"      {f.hint}")
     lines.append('Reply with: as NAME: submit field=value field2="several words" ...')
     return "\n".join(lines)

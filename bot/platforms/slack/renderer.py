@@ -35,15 +35,21 @@ from bot.messages import (
     tokens,
 )
 
-# Slack's documented limits (Block Kit reference): we cut to them rather than have a whole post rejected.
-MAX_BLOCKS = 50
+# Slack's documented limits (Block Kit reference): text is split at block, line and word boundaries to fit them, and
+# shortened at a word only where Slack allows no second block (a header, a button, a modal title).
+MAX_BLOCKS = 50  # in a message (a modal or the Home tab allows 100)
+MAX_VIEW_BLOCKS = 100
 SECTION_TEXT = 3000
+FIELD_TEXT = 2000  # each of a section's fields
 HEADER_TEXT = 150
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
+OPTION_TEXT = 75
 ACTIONS_PER_BLOCK = 25
 FIELDS_PER_SECTION = 10
-MODAL_TITLE = 24
+MODAL_TITLE = 24  # also the submit and close buttons
+INPUT_LABEL = 2000
+INPUT_HINT = 2000
 PRIVATE_METADATA = 3000
 OPTIONS_PER_SELECT = 100
 
@@ -56,12 +62,12 @@ SUFFIX = "|"
 
 
 def plain(text: str, limit: int) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(text or " ", limit), "emoji": True}
+    return {"type": "plain_text", "text": shorten(text or " ", limit), "emoji": True}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
+def mrkdwn(text: str, limit: int = SECTION_TEXT) -> dict[str, Any]:
     """A mrkdwn object for text already in Slack's markup (from slack_markup or slack_escape)."""
-    return {"type": "mrkdwn", "text": _cut(text or " ", SECTION_TEXT), "verbatim": True}
+    return {"type": "mrkdwn", "text": shorten(text or " ", limit), "verbatim": True}
 
 
 def slack_escape(text: str) -> str:
@@ -96,22 +102,78 @@ def fallback_text(message: Message) -> str:
     return slack_escape(message.fallback) or " "
 
 
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def shorten(text: str, limit: int) -> str:
+    """`text`, or its longest start that ends at a word and fits `limit` with "…" (where Slack allows no second
+    block); a single word longer than the limit is cut."""
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]
+    cut = room.rfind(" ")
+    return (room[:cut].rstrip() if cut > limit // 2 else room) + "…"
+
+
+_SPANS = ("*", "_", "~", "`")
+
+
+def _balanced(text: str) -> bool:
+    """Whether `text` closes every bold, italic, strike, code span and link it opens (so it can end a block)."""
+    if text.count("<") != text.count(">"):
+        return False
+    return all(text.count(mark) % 2 == 0 for mark in _SPANS)
+
+
+def split_mrkdwn(text: str, limit: int = SECTION_TEXT) -> list[str]:
+    """Text cut into pieces of at most `limit` characters for consecutive sections: at line boundaries where it can,
+    else at a space outside any formatting span, never inside a word, a bold run or a link."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        current = ""
+        while len(line) > limit:
+            head, line = _split_line(line, limit)
+            pieces.append(head)
+        current = line
+    if current or not pieces:
+        pieces.append(current or " ")
+    return pieces
+
+
+def _split_line(line: str, limit: int) -> tuple[str, str]:
+    spaces = [i for i, char in enumerate(line[: limit + 1]) if char == " "]
+    for i in reversed(spaces):
+        if _balanced(line[:i]):
+            return line[:i].rstrip(), line[i + 1 :]
+    # A formatting run longer than a section: close it at a word and open it again in the next section.
+    spaces = [i for i in spaces if i <= limit - len(_SPANS)]
+    for i in reversed(spaces):
+        head = line[:i].rstrip()
+        if head.count("<") == head.count(">") and head.count("`") % 2 == 0:
+            marks = "".join(mark for mark in "*_~" if head.count(mark) % 2)
+            return head + marks[::-1], marks + line[i + 1 :]
+    return line[:limit], line[limit:]  # one word longer than a section: nothing better to do
 
 
 def neutral_action_id(element_action_id: str) -> str:
     return element_action_id.split(SUFFIX, 1)[0]
 
 
-def render(message: Message, mentions: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def render(
+    message: Message, mentions: Mapping[str, str] | None = None, *, limit: int = MAX_BLOCKS
+) -> list[dict[str, Any]]:
     """Block Kit blocks for a message. Images are uploaded separately (files_upload_v2); here they leave a line.
-    `mentions`: member key -> Slack user id for the members the message mentions (Message.mentioned())."""
+    `mentions`: member key -> Slack user id for the members the message mentions (Message.mentioned()). A message
+    that needs more than `limit` blocks ends, at a block boundary, with a line saying it was shortened."""
     out: list[dict[str, Any]] = []
     for index, block in enumerate(message.blocks):
         out.extend(_render_block(block, index, mentions or {}))
-    if len(out) > MAX_BLOCKS:
-        out = [*out[: MAX_BLOCKS - 1], {"type": "context", "elements": [mrkdwn("(shortened: too long for Slack)")]}]
+    if len(out) > limit:
+        out = [*out[: limit - 1], {"type": "context", "elements": [mrkdwn("(shortened: too long for Slack)")]}]
     return out
 
 
@@ -120,18 +182,17 @@ def _render_block(block: Block, index: int, mentions: Mapping[str, str]) -> list
         case Header(text):
             return [{"type": "header", "text": plain(text, HEADER_TEXT)}]
         case Text(markdown):
-            text = slack_markup(markdown, mentions)
-            chunks = [text[i : i + SECTION_TEXT] for i in range(0, len(text), SECTION_TEXT)] or [" "]
+            chunks = split_mrkdwn(slack_markup(markdown, mentions))
             return [{"type": "section", "text": mrkdwn(chunk)} for chunk in chunks]
         case Fields(pairs):
             sections = []
             for start in range(0, len(pairs), FIELDS_PER_SECTION):
                 chunk = pairs[start : start + FIELDS_PER_SECTION]
-                fields = [mrkdwn(f"*{slack_escape(k)}*\n{slack_escape(v)}") for k, v in chunk]
+                fields = [mrkdwn(f"*{slack_escape(k)}*\n{slack_escape(v)}", FIELD_TEXT) for k, v in chunk]
                 sections.append({"type": "section", "fields": fields})
             return sections
         case Context(text):
-            return [{"type": "context", "elements": [mrkdwn(slack_markup(text, mentions))]}]
+            return [{"type": "context", "elements": [mrkdwn(c)]} for c in split_mrkdwn(slack_markup(text, mentions))]
         case Divider():
             return [{"type": "divider"}]
         case Buttons(buttons):
@@ -149,7 +210,8 @@ def _render_block(block: Block, index: int, mentions: Mapping[str, str]) -> list
         case Form(title, _, _, _, _, intro):
             blocks: list[dict[str, Any]] = []
             if intro:
-                blocks.append({"type": "section", "text": mrkdwn(slack_markup(intro, mentions))})
+                chunks = split_mrkdwn(slack_markup(intro, mentions))
+                blocks.extend({"type": "section", "text": mrkdwn(chunk)} for chunk in chunks)
             button = _button(title, OPEN_FORM, pack_form(block), "primary", 0)
             return [*blocks, *_actions([button], index)]
     raise TypeError(f"cannot render {type(block).__name__} for Slack")
@@ -205,7 +267,7 @@ def modal(form: Form, context: Mapping[str, str]) -> dict[str, Any]:
         raise ValueError("the form's value and context are too long for a Slack modal")
     blocks: list[dict[str, Any]] = []
     if form.intro:
-        blocks.append({"type": "section", "text": mrkdwn(slack_markup(form.intro))})
+        blocks.extend({"type": "section", "text": mrkdwn(chunk)} for chunk in split_mrkdwn(slack_markup(form.intro)))
     blocks.extend(_input(f) for f in form.fields)
     return {
         "type": "modal",
@@ -214,12 +276,12 @@ def modal(form: Form, context: Mapping[str, str]) -> dict[str, Any]:
         "submit": plain(form.submit_label, MODAL_TITLE),
         "close": plain("Cancel", MODAL_TITLE),
         "private_metadata": metadata,
-        "blocks": blocks[:MAX_BLOCKS],
+        "blocks": blocks[:MAX_VIEW_BLOCKS],
     }
 
 
 def _option(value: str, label: str) -> dict[str, Any]:
-    return {"text": plain(label, 75), "value": value}
+    return {"text": plain(label, OPTION_TEXT), "value": value}
 
 
 def _input(field: FormField) -> dict[str, Any]:
@@ -255,12 +317,12 @@ def _input(field: FormField) -> dict[str, Any]:
     block: dict[str, Any] = {
         "type": "input",
         "block_id": field.name,
-        "label": plain(field.label, 2000),
+        "label": plain(field.label, INPUT_LABEL),
         "element": element,
         "optional": not field.required,
     }
     if field.hint:
-        block["hint"] = plain(field.hint, 2000)
+        block["hint"] = plain(field.hint, INPUT_HINT)
     return block
 
 
@@ -285,9 +347,9 @@ def _element_value(element: Mapping[str, Any]) -> str:
 
 
 def home(message: Message) -> dict[str, Any]:
-    return {"type": "home", "blocks": render(message)}
+    return {"type": "home", "blocks": render(message, limit=MAX_VIEW_BLOCKS)}
 
 
 def modal_errors(errors: Mapping[str, str]) -> dict[str, str]:
     """response_action=errors wants block ids; ours are the field names."""
-    return {name: _cut(problem, 150) for name, problem in errors.items()}
+    return {name: shorten(problem, 150) for name, problem in errors.items()}
