@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test faults lint format bench mutation clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,17 +17,30 @@ run: $(STAMP)
 	$(BIN)/partnerbot run
 
 test: $(STAMP)
-	$(BIN)/ruff check bot tests bench migrations
-	$(BIN)/ruff format --check bot tests bench migrations
+	$(BIN)/ruff check bot tests bench migrations scripts
+	$(BIN)/ruff format --check bot tests bench migrations scripts
 	$(BIN)/lint-imports
+	$(BIN)/bandit -q -c pyproject.toml -r bot
 	$(BIN)/pytest -q
 
+# The fault suite (tests/faults) at full size, on SQLite and on a throwaway PostgreSQL server (.ci/with-postgres;
+# it uses TEST_DATABASE_URL instead when that is set). `make test` runs the same tests small.
+faults: $(STAMP)
+	.ci/with-postgres env PARTNERBOT_FAULTS=full $(BIN)/pytest -q -m faults tests/faults
+
 format: $(STAMP)
-	$(BIN)/ruff format bot tests bench migrations
-	$(BIN)/ruff check --fix bot tests bench migrations
+	$(BIN)/ruff format bot tests bench migrations scripts
+	$(BIN)/ruff check --fix bot tests bench migrations scripts
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Mutation testing of the policy modules (mutation/modules.toml): minutes, not part of `make test`.
+# MUTATE="bot/schedule.py" limits it to the groups that mutate those files; FAIL_UNDER=90 fails below 90%.
+MUTATE ?=
+FAIL_UNDER ?= 0
+mutation: $(STAMP)
+	$(BIN)/python scripts/mutation.py --fail-under $(FAIL_UNDER) $(MUTATE)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

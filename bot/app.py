@@ -32,11 +32,12 @@ from bot.platforms.local import LocalWorkspace
 from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.runtime import Runtime
-from bot.sender import Sender
+from bot.sender import LEASE, Sender
 from bot.store.db import Database, open_database, upgrade
 from bot.store.inbound import forget_old_deliveries
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
+from bot.undelivered import report_undelivered
 from bot.web import build_web_app
 
 log = logging.getLogger("partnerbot")
@@ -85,6 +86,7 @@ class App:
     def tick(self) -> None:
         with self.tick_lock:
             report = self.ticker.reconcile()
+        report_undelivered(self.runtime)
         forget_old_deliveries(self.runtime.db, self.runtime.clock.now())
         for name, items in (("ran", report.ran), ("missed", report.missed), ("failed", report.failed)):
             if items:
@@ -141,12 +143,26 @@ def build_app(
                     platforms[entry.name] = platform
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
-    sender = Sender(db, platforms, runtime.clock)
+    sender = Sender(db, platforms, runtime.clock, lease=_seconds(env, "PARTNERBOT_SEND_LEASE", LEASE))
     app = App(runtime, platforms, handlers, ticker, sender)
     local = app.local
     if local is not None and hasattr(local, "demo"):
         app.demo = local.demo = DemoTime(runtime, catalog.flows, sender, lock=app.tick_lock, ticker_name=ticker.name)
     return app
+
+
+def _seconds(env: Mapping[str, str], name: str, default: timedelta) -> timedelta:
+    """A duration in seconds from the environment; a value that is not a positive number is refused at start."""
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < 86_400:
+        raise ValueError(f"{name}={raw!r}: give a number of seconds, such as {default.total_seconds():g}")
+    return timedelta(seconds=seconds)
 
 
 @dataclass
@@ -175,7 +191,8 @@ class Serving:
         await self.runner.cleanup()
 
 
-async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: float = TICK_SECONDS) -> Serving:
+# A server in a container or behind a load balancer must listen beyond loopback (bandit B104 flags 0.0.0.0).
+async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: float = TICK_SECONDS) -> Serving:  # nosec B104
     """Migrate, then start the web server (port 0: any free port), the ticks, the outbox sender and the platforms'
     connections. The caller stops them with `Serving.stop()`."""
     from aiohttp import web
@@ -218,7 +235,8 @@ async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: flo
     return Serving(app, port, stop, runner, scheduler, tasks)
 
 
-async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:
+# Listens beyond loopback, as `start` does (bandit B104).
+async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:  # nosec B104
     """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
     serving = await start(app, port, host=host)
     local = app.local

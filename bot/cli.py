@@ -84,6 +84,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except (ConfigError, SecretError) as error:
         print(str(error), file=sys.stderr)
         return 1
+    except ValueError as error:  # an environment variable that cannot be used, named in the message
+        print(f"cannot start: {error}", file=sys.stderr)
+        return 1
     port = int(os.environ.get("PORT", "3978"))
     asyncio.run(serve(app, port))
     return 0

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.addresses import OutboxKey
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
+from bot.meetings import HeldMeeting, on_meeting_day
 from bot.messages import Message
 from bot.moments import for_reader
 from bot.outbox import enqueue
@@ -48,6 +49,15 @@ def post_to_team(
         enqueue(session, item_key, destination, message, now=rt.clock.now(), team=team.key, not_before=when)
         keys.append(item_key)
     return keys
+
+
+def post_about_meeting(
+    rt: Runtime, session: Session, team: Team, meeting: HeldMeeting, key: OutboxKey, message: Message
+) -> list[str]:
+    """Post about a meeting to the team's channels: on the meeting's own day even when that day is closed (a series
+    that meets on closed days on purpose), otherwise as post_to_team."""
+    closed_day_ok = on_meeting_day(rt.config, team, meeting, rt.clock.now())
+    return post_to_team(rt, session, team, key, message, closed_day_ok=closed_day_ok)
 
 
 def post_to_constituency(

@@ -6,11 +6,35 @@ knows which platform a person used.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.addresses import SentRef
 from bot.messages import Form, Message
+
+# The largest number a person's input may name: every id column (a 32-bit integer on PostgreSQL) holds it.
+LARGEST_NUMBER = 2**31 - 1
+_WHOLE = re.compile(r"-?[0-9]{1,10}")
+
+
+def whole_number(text: str, *, low: int = 0, high: int = LARGEST_NUMBER) -> int | None:
+    """`text` as a whole number in [low, high], or None. Strict: ASCII digits only, so "²" or "١٢" (which
+    str.isdigit() accepts) and 23-digit numbers are simply not numbers; a minus sign only when `low` is negative."""
+    text = text.strip()
+    if not _WHOLE.fullmatch(text) or (text.startswith("-") and low >= 0):
+        return None
+    number = int(text)
+    return number if low <= number <= high else None
+
+
+# C0 control characters but tab and newline (and DEL): no person means them, and PostgreSQL refuses NUL in text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str) -> str:
+    """Text a person sent, with control characters replaced by spaces."""
+    return _CONTROL.sub(" ", text)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, Meeting, Team
+from bot.messages import Context
 from bot.posting import Placement, closed_because, is_open, longest_move, place_sequence
 from bot.schedule import DEFAULT_ANCHOR, Relative, expand, parse_rule, reach, relative_time
 
@@ -172,6 +173,11 @@ def on_meeting_day(config: Config, team: Team, meeting: HeldMeeting, at: datetim
     tz = config.team_tz(team)
     day = meeting.start.astimezone(tz).date()
     return at.astimezone(tz).date() == day and closed_because(config, team, day) is not None
+
+
+def moved_note(meeting: HeldMeeting) -> tuple[Context, ...]:
+    """The line a post about the meeting adds when the meeting is not at its series' time (a DST gap)."""
+    return (Context(f"This meeting is {meeting.moved}."),) if meeting.moved else ()
 
 
 def relative_steps(

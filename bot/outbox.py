@@ -69,6 +69,7 @@ def _item(
         payload=message_to_json(message),
         status="pending",
         attempts=0,
+        claimed_by="",
         not_before=now,
         created_at=now,
         last_error="",

@@ -78,8 +78,7 @@ class Rule:
     minute: int = 0
 
 
-@lru_cache(maxsize=4096)
-def parse_rule(text: str) -> Rule:
+def _parse_rule(text: str) -> Rule:
     """Parse an RRULE (with or without the 'RRULE:' prefix) or one of the friendly forms; ValueError says why, and
     for a near miss ("every other Thursday at 4pm") what to write instead."""
     raw = " ".join(text.strip().split())
@@ -98,6 +97,10 @@ def parse_rule(text: str) -> Rule:
         f"cannot read the schedule {text!r}; write an RRULE such as 'FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30' "
         f"or a form such as {', '.join(repr(e) for e in FRIENDLY_EXAMPLES[:4])}"
     )
+
+
+# Cached by a call, not a decorator: mutation testing (make mutation) skips decorated functions.
+parse_rule = lru_cache(maxsize=4096)(_parse_rule)
 
 
 _NEAR_MISSES = (
@@ -156,7 +159,7 @@ def _clock(match: re.Match[str]) -> tuple[int, int]:
 
 def _days(text: str) -> tuple[object, ...]:
     names = re.split(r"\s*,\s*|\s+and\s+", text)
-    return tuple(WEEKDAYS[name.rstrip("s") if name.rstrip("s") in WEEKDAYS else name] for name in names)
+    return tuple(WEEKDAYS[name.removesuffix("s")] for name in names)  # "Mondays" is Monday; no day name ends in s
 
 
 def _rule_from_match(match: re.Match[str]) -> Rule:
@@ -204,8 +207,7 @@ def _parse_rrule(raw: str) -> Rule:
     )
 
 
-@lru_cache(maxsize=4096)
-def _expander(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
+def _rrule(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
     kwargs: dict[str, object] = {
         "dtstart": datetime.combine(anchor, time(rule.hour, rule.minute)),
         "interval": rule.interval,
@@ -221,6 +223,9 @@ def _expander(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
     if until:
         kwargs["until"] = datetime.combine(until, time(23, 59))
     return rr.rrule(rule.freq, **kwargs)  # type: ignore[arg-type]
+
+
+_expander = lru_cache(maxsize=4096)(_rrule)
 
 
 def localize(wall: datetime, tz: ZoneInfo) -> datetime:
@@ -293,10 +298,8 @@ class Relative:
         return f"{amount} minutes {direction} the {self.edge}"
 
 
-@lru_cache(maxsize=1024)
-def parse_relative(text: str) -> Relative:
-    lowered = " ".join(text.lower().split())
-    lowered = lowered.replace("the day before", "1 day before").replace("the day after", "1 day after")
+def _parse_relative(text: str) -> Relative:
+    lowered = " ".join(text.lower().split())  # "the day before" reads as n="the": one day
     match = _RELATIVE.match(lowered)
     if not match:
         raise ValueError(
@@ -314,6 +317,9 @@ def parse_relative(text: str) -> Relative:
             raise ValueError(f"{text!r}: a time of day ('at HH:MM') goes only with days before or after")
         at = time(int(match["hour"]), int(match["minute"]))
     return Relative(edge, minutes, at)
+
+
+parse_relative = lru_cache(maxsize=1024)(_parse_relative)
 
 
 def relative_time(relative: Relative, meeting_start: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import schedule
 from bot.store.db import Database
 from tests.support import database_kinds, fresh_database
 
@@ -21,3 +22,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     with fresh_database("sqlite", tmp_path) as database:
         yield database
+
+
+@pytest.fixture(autouse=True)
+def parse_schedules_afresh() -> None:
+    """Each test parses and expands its schedules itself instead of reusing an earlier test's cached result, so a
+    test never depends on which tests ran before it, and mutation testing (make mutation) credits each parse to
+    the tests that check it."""
+    for cached in (schedule.parse_rule, schedule.parse_relative, schedule._expander):
+        cached.cache_clear()

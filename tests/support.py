@@ -53,6 +53,30 @@ def build_config(
     )
 
 
+def two_member_team(
+    *series: dict[str, Any],
+    paused: list[dict[str, str]] | None = None,
+    timezone: str = "America/Los_Angeles",
+    **calendar: Any,
+) -> Config:
+    """Team "t" of one labor and one management member with these meeting series, pauses and school calendar."""
+    return build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "meetings": list(series),
+                "paused": paused or [],
+            }
+        },
+        timezone=timezone,
+        calendar=calendar,
+    )
+
+
 def ten_member_team(routines: dict[str, Any], *, rule: str = "monthly on the 2nd Tuesday at 15:30") -> Config:
     """A district team of 5 labor and 5 management members meeting monthly."""
     members = {f"l{i}": member(f"Labor{i} Person", "labor") for i in range(1, 6)}
@@ -80,11 +104,13 @@ def _postgres_url() -> str | None:
 
 
 @contextmanager
-def fresh_database(kind: str, tmp_path: Path) -> Iterator[Database]:
-    """A migrated, empty database: a SQLite file, or a private schema on the test PostgreSQL server."""
+def fresh_database(kind: str, tmp_path: Path, *, migrate: bool = True) -> Iterator[Database]:
+    """A migrated, empty database: a SQLite file, or a private schema on the test PostgreSQL server.
+    `migrate=False`: not even migrated (a first start)."""
     if kind == "sqlite":
         db = open_database(f"sqlite:///{tmp_path / 'test.sqlite3'}")
-        upgrade(db)
+        if migrate:
+            upgrade(db)
         try:
             yield db
         finally:
@@ -99,7 +125,8 @@ def fresh_database(kind: str, tmp_path: Path) -> Iterator[Database]:
     separator = "&" if "?" in base else "?"
     db = open_database(f"{base}{separator}options=-csearch_path%3D{schema}")
     try:
-        upgrade(db)
+        if migrate:
+            upgrade(db)
         yield db
     finally:
         db.engine.dispose()

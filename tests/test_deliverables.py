@@ -68,13 +68,17 @@ async def test_statuses_are_recorded_with_who_and_when_and_only_the_right_people
     assert "note:" in await w.say("as lin: submit note=")
     assert "is at risk" in await w.say('as lin: submit note="two sites have not sent data"')
 
-    # Somebody outside the committee is refused privately; a committee member who is not an owner may act.
+    # Somebody outside the committee is refused privately, without learning anything about the committee's item;
+    # a committee member who is not an owner may act.
     refused = await w.say("as sam: /partner deliverables status 1 done --team district")
-    assert "(only you see this)" in refused and "Only the owners, members of Special Education Committee" in refused
+    assert "(only you see this)" in refused and "There is no deliverable #1 on your teams" in refused
+    assert "Caseload" not in refused
     w.clock.set(datetime(2027, 1, 6, 18, 0, tzinfo=UTC))
     assert "is on track" in await w.say("as ana: /partner deliverables status 1 on-track --team special-education")
 
-    history = await w.say("as sam: /partner deliverables show 1 --team district")
+    outside = await w.say("as sam: /partner deliverables show 1 --team district")
+    assert "There is no deliverable #1 on your teams" in outside and "Caseload" not in outside
+    history = await w.say("as james: /partner deliverables show 1")  # a committee co-chair, not an owner
     assert "added from the committee's plan" in history
     assert '2027-01-05 09:01: Lin Wu changed open -> at risk ("two sites have not sent data")' in history
     assert "2027-01-06 10:00: Ana Silva changed at risk -> on track" in history
@@ -165,7 +169,7 @@ async def test_a_new_due_date_moves_the_reminders_and_every_edit_is_in_the_histo
     assert len([p for p in w.posts("@lin") if "Caseload report" in p.message.plain()]) == 1
 
     refused = await w.say("as sam: /partner deliverables edit 1 due 2027-02-16")
-    assert "Only the owners, members of Special Education Committee" in refused
+    assert "There is no deliverable #1 on your teams" in refused and "Caseload" not in refused
     assert "is not a date" in await w.say("as lin: /partner deliverables edit 1 due soon")
     assert "Usage: `/partner deliverables edit N due|owners|title VALUE`" in await w.say(
         "as lin: /partner deliverables edit 1 colour blue"

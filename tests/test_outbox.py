@@ -3,6 +3,7 @@ recorded and not retried, pacing per conversation, and no second post after a cr
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -134,10 +135,8 @@ async def test_a_crash_mid_send_does_not_post_twice(db: Database) -> None:
     item = sender._claim(sender._due_ids()[0][0])
     assert item is not None
     await platform.deliver(CHANNEL, Message.text("hello"), "k1")
-    clock.advance(minutes=5)  # the lease runs out
     restarted = sender_for(db, platform, clock)
-    restarted.recover_abandoned()
-    await restarted.drain_until_empty()
+    await restarted.drain_until_empty()  # waits for the dead sender's lease to run out, then takes the row over
     assert platform.delivered == [("C1", "k1")]
     assert status(db, "k1").status == "sent"
 
@@ -152,3 +151,101 @@ async def test_updates_wait_for_their_post_and_only_the_latest_is_applied(db: Da
     await sender_for(db, platform, clock).drain_until_empty()
     assert platform.updated == [("m1", "closed")]
     assert status(db, "poll#closed-1").status == "superseded"
+
+
+async def test_a_live_send_keeps_its_claim_and_a_dead_senders_is_taken_over_within_a_lease(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "k1")
+    live, other = sender_for(db, platform, clock), sender_for(db, platform, clock)
+    item = live._claim(live._due_ids()[0][0])
+    assert item is not None
+    live._in_flight.add(item.id)
+    for _ in range(6):  # a slow call: two leases long, with the heartbeat renewing every third of a lease
+        clock.advance(live.lease / 3)
+        assert live.renew_leases() == 1
+        assert await other.drain_once() == 0  # the other sender leaves a live send alone
+    assert platform.attempts == []
+
+    clock.advance(live.lease)  # the live sender dies: no more heartbeats, and its lease runs out
+    assert await other.drain_once() == 1
+    assert platform.delivered == [("C1", "k1")] and status(db, "k1").status == "sent"
+    assert live.renew_leases() == 0  # had it only stalled, it would learn that it no longer holds the row
+
+
+async def test_a_running_sender_takes_over_an_abandoned_send_without_a_restart(db: Database) -> None:
+    import asyncio
+
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    running = sender_for(db, platform, clock)
+    stop = asyncio.Event()
+    loop = asyncio.create_task(running.run(stop, idle=0.01))
+    queue(db, clock, "k1")
+    dead = sender_for(db, platform, clock)
+    assert dead._claim(dead._due_ids()[0][0]) is not None  # claimed by a sender that then died
+    await asyncio.sleep(0.1)
+    assert platform.delivered == []  # its lease still runs
+    clock.advance(dead.lease + timedelta(seconds=1))
+    for _ in range(200):
+        if platform.delivered:
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await loop
+    assert platform.delivered == [("C1", "k1")] and status(db, "k1").status == "sent"
+
+
+async def test_ten_rate_limits_in_a_row_spend_no_attempt(db: Database) -> None:
+    clock = FakeClock(T0)
+    limited = [TransientError("ratelimited", retry_after=2, nothing_sent=True) for _ in range(10)]  # as Slack's 429
+    platform = ScriptedPlatform(clock, [*limited, TransientError("HTTP 500"), TransientError("HTTP 503")])
+    queue(db, clock, "k1")
+    await sender_for(db, platform, clock).drain_until_empty()
+    item = status(db, "k1")
+    assert item.status == "sent"  # 13 tries in all, more than the 8 attempts a message has
+    assert item.attempts == 3  # the two server errors and the success
+    assert platform.attempts[10] - platform.attempts[0] >= timedelta(seconds=20)  # each Retry-After waited out
+
+
+async def test_a_message_that_finally_fails_is_counted_and_noted_to_co_chairs_and_admins_once_a_day(
+    db: Database,
+) -> None:
+    from bot.metrics import exposition
+    from bot.undelivered import report_undelivered
+    from tests.support import runtime, ten_member_team
+
+    config = ten_member_team({}).model_copy(deep=True)
+    config.organisation.admins.append("l3")
+    rt = runtime(config, db, T0)
+    clock = rt.clock
+    assert isinstance(clock, FakeClock)
+    platform = ScriptedPlatform(clock, [PermanentError("channel_not_found"), PermanentError("is_archived")])
+
+    def fail_one(key: str) -> None:
+        with db.session() as session:
+            enqueue(
+                session, key, Destination("fake", channel="CGONE"), Message.text("hi"), now=clock.now(), team="district"
+            )
+
+    fail_one("district/pulse.invitation/run1|fake:CGONE")
+    await sender_for(db, platform, clock).drain_until_empty()
+    assert "partnerbot_outbox_failed_total" in exposition()
+    assert report_undelivered(rt) == 1
+    notes = _notes(db)
+    assert sorted(member for member, _ in notes) == ["l1", "l3", "m1"]  # the two co-chairs and the admin, once each
+    assert all("channel_not_found" in text and "pulse invitation" in text for _, text in notes)
+
+    fail_one("district/pulse.invitation/run2|fake:CGONE")  # later the same day: kept for tomorrow's note
+    await sender_for(db, platform, clock).drain_once()  # (the notes wait for a platform this test does not run)
+    assert report_undelivered(rt) == 0 and len(_notes(db)) == 3
+    clock.advance(days=1)
+    assert report_undelivered(rt) == 1
+    assert len(_notes(db)) == 6 and report_undelivered(rt) == 0
+
+
+def _notes(db: Database) -> list[tuple[str, str]]:
+    """Undelivered-message notes queued so far, as (member, text)."""
+    with db.session() as session:
+        rows = session.scalars(select(OutboxItem).where(OutboxItem.key.like("district/outbox.undelivered/%"))).all()
+        return [(row.member or "", json.dumps(row.payload)) for row in rows]

@@ -10,25 +10,15 @@ import pytest
 from bot.config import Config
 from bot.meetings import cadence_times, meetings_between
 from bot.schedule import FRIENDLY_EXAMPLES, expand, localize, parse_relative, parse_rule, relative_time
-from tests.support import build_config, member
+from tests.support import two_member_team
 
 LA = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")
 
 
 def weekly_team_with_winter_break(rule: str) -> Config:
-    return build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "meetings": [{"rule": rule}],
-            }
-        },
-        calendar={"breaks": [{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]},
+    return two_member_team(
+        {"rule": rule}, breaks=[{"name": "Winter break", "start": "2026-12-21", "end": "2027-01-01"}]
     )
 
 

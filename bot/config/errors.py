@@ -83,13 +83,20 @@ def issues_from_validation(error: ValidationError, model: type[BaseModel], prefi
     issues = []
     for item in error.errors():
         # Drop pydantic's internal tags (validator or union member names): they name no YAML key.
-        local: Loc = tuple(p for p in item["loc"] if isinstance(p, int) or not ("[" in p or p.startswith("function")))
+        local: Loc = tuple(p for p in item["loc"] if isinstance(p, int) or not _PYDANTIC_TAG.fullmatch(p))
         issues.append(_issue(item, model, local, (*prefix, *local)))
     return issues
 
 
+# How pydantic names a validator or a union member in an error's location: "function-after[check(), str]",
+# "tagged-union[...]", "list[str]". (A YAML key such as "name[" or "rule[2" is kept: it does not end so.)
+_PYDANTIC_TAG = re.compile(r"[a-z][a-z-]*\[.*\]|function-[a-z-]+")
+
+
 def _issue(item: Any, model: type[BaseModel], local: Loc, loc: Loc) -> Issue:
     kind, value, ctx = item["type"], item.get("input"), item.get("ctx") or {}
+    if not local and kind in ("extra_forbidden", "missing"):
+        kind = "unnamed"  # no key to name: described by the generic case at the end
     if kind == "extra_forbidden":
         name = str(local[-1])
         known = field_names(model, local[:-1])

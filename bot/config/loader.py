@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.constructor import DuplicateKeyError, RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
 from bot.config.checks import Parts, cross_checks
@@ -112,8 +113,11 @@ class _Reader:
         return document  # None for an empty file, or one with only comments
 
     def _load(self, path: Path) -> Any:
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _DatesAsWritten
         try:
-            return YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            return yaml.load(raw.decode("utf-8"))
         except MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = (mark.line, mark.column) if mark else None
@@ -123,8 +127,18 @@ class _Reader:
                 else "check the indentation, colons and quotes here or on the line before"
             )
             self._problem(path, where, f"invalid YAML: {error.problem or error.context}", expected)
-        except (OSError, UnicodeDecodeError) as error:
-            self._problem(path, None, f"cannot read the file: {error}", "save it as UTF-8 text")
+        except ReaderError as error:  # a character YAML does not allow anywhere (NUL, most control characters)
+            text = raw.decode("utf-8")
+            before = text[: error.position]
+            where = (before.count("\n"), error.position - (before.rfind("\n") + 1))
+            found = f"a character YAML does not allow (U+{error.character:04X})"
+            self._problem(path, where, found, "delete it, or write it inside a quoted string as an escape")
+        except UnicodeDecodeError as error:
+            before = raw[: error.start]
+            where = (before.count(b"\n"), error.start - (before.rfind(b"\n") + 1))
+            self._problem(path, where, f"a byte that is not UTF-8 text ({raw[error.start]:#04x})", "save it as UTF-8")
+        except OSError as error:
+            self._problem(path, None, f"cannot read the file: {error}", "check that it exists and may be read")
         self.unreadable = True
         return None
 
@@ -176,6 +190,20 @@ class _Reader:
     def _problem(self, path: Path, where: tuple[int, int] | None, found: str, expected: str, key: str = "") -> None:
         line, column = (where[0] + 1, where[1] + 1) if where else (None, None)
         self.problems.append(Problem(_display(path), line, column, key, found, expected))
+
+
+class _DatesAsWritten(RoundTripConstructor):
+    """YAML reads 2027-02-30 as a date and fails outright; kept as the text written, the field that wanted a date
+    reports it with its file, line and column like any other wrong value."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
+
+_DatesAsWritten.add_default_constructor("timestamp")
 
 
 def _literal_secret(value: Any) -> bool:

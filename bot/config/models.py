@@ -41,7 +41,7 @@ def check_timezone(value: str | None) -> str | None:
         return value
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file name
         close = difflib.get_close_matches(value, _zone_names(), n=1, cutoff=0.6)
         example = close[0] if close else "America/Los_Angeles"
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as {example!r}") from None

@@ -7,17 +7,32 @@ from __future__ import annotations
 import difflib
 import logging
 import shlex
+from dataclasses import replace
 
 from bot.config import Team
 from bot.flows.api import Catalog, CommandSpec, Invocation, Refused, UsageError, said
-from bot.inbound import Command, Reply
+from bot.inbound import Command, Reply, printable
 from bot.messages import Context, Header, Markdown, Message, Text, md, unescape
+from bot.metrics import count
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
+SORRY = "Sorry, something went wrong on my side and nothing was changed. The admins can find the details in the log."
+
 
 def dispatch_command(rt: Runtime, command: Command) -> Reply:
+    """Every command gets an answer: its result, its usage, a refusal, or (for a bug of ours) an apology."""
+    command = replace(command, text=printable(command.text))
+    try:
+        return _dispatch(rt, command)
+    except Exception:
+        log.exception("/partner command failed: %s", command.text[:200])
+        count("partnerbot_command_errors_total", "commands and actions that failed with an unexpected error")
+        return Reply.say(SORRY)
+
+
+def _dispatch(rt: Runtime, command: Command) -> Reply:
     try:
         words = shlex.split(command.text)
     except ValueError:

@@ -5,18 +5,22 @@ Schema changes go through Alembic migrations in migrations/; nothing here create
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 DEFAULT_SQLITE = "sqlite:///var/partnerbot.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+# The PostgreSQL advisory lock every process takes to migrate: any number of replicas may start at once; the first
+# migrates, the others wait and then find nothing left to do. (A constant of our own: "partnerbot" in ASCII.)
+MIGRATION_LOCK = 0x706172746E6572
 
 
 def database_url() -> str:
@@ -107,12 +111,35 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 
 def upgrade(db: Database) -> None:
-    """Run every Alembic migration not yet applied."""
+    """Run every Alembic migration not yet applied, holding the database's migration lock: processes that start
+    together migrate one after the other (the later ones find the schema at head)."""
     from alembic import command
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    with db.engine.begin() as connection:
+    with _sqlite_file_lock(db.engine), db.engine.begin() as connection:
+        _postgres_lock(connection)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
+
+
+def _postgres_lock(connection: Connection) -> None:
+    """Held until this transaction ends; PostgreSQL runs the whole migration in it (transactional DDL)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+
+
+@contextmanager
+def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
+    """SQLite has no advisory locks: an exclusive lock on a file beside the database does the same job."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with open(f"{database}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

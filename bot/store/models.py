@@ -84,13 +84,15 @@ class OutboxItem(Base):
     payload: Mapped[dict[str, Any]]
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # pending | sending | sent | failed (permanent) ; superseded (an update replaced by a newer one)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    not_before: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # claims that may have reached the platform
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")  # the sender holding (or last holding) it
+    not_before: Mapped[datetime]  # pending: when it may be sent; sending: when the sender's lease runs out
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
     sent_conversation: Mapped[str | None] = mapped_column(String(200))
     sent_message_id: Mapped[str | None] = mapped_column(String(200))
+    reported_at: Mapped[datetime | None]  # failed: when the daily note told the team's co-chairs and admins
 
 
 class AuditEntry(Base):

@@ -286,6 +286,7 @@ async def test_connector_errors_become_transient_or_permanent(rt: Runtime) -> No
             with pytest.raises(TransientError) as transient:
                 await platform.deliver(where, Message.text("hi"), "k")
             assert transient.value.retry_after == retry
+            assert transient.value.nothing_sent == (status == 429)  # a refusal: the sender gives the attempt back
         for status in (400, 401, 403, 404):
             mock.failures.append((status, {}))
             with pytest.raises(PermanentError):

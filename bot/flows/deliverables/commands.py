@@ -16,7 +16,7 @@ from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.deliverables.state import STATUS_LABELS, Deliverable, DeliverableEvent, add_deliverable
 from bot.flows.deliverables.steps import FLOW, describe, name_of, names_of, status_buttons, sync_yaml_items
-from bot.inbound import Reply
+from bot.inbound import Reply, whole_number
 from bot.messages import Block, Context, Form, FormField, Header, Markdown, Message, Text, md, quoted
 from bot.people import find_member
 from bot.runtime import Runtime
@@ -122,19 +122,21 @@ STATUS_WORDS = {
 }
 
 
-def _item(session: Session, text: str) -> Deliverable:
-    number = text.lstrip("#")
-    if not number.isdigit():
+def _item(rt: Runtime, session: Session, member_key: str, text: str) -> Deliverable:
+    """The deliverable numbered `text`, if the person may see it: the owners, the members of its team or committee
+    and their co-chairs (and admins). Another team's item reads exactly as one that does not exist."""
+    number = whole_number(text.removeprefix("#"), low=1)
+    if number is None:
         raise UsageError(md("`{}` is not a deliverable number such as 12.", text))
-    item = session.get(Deliverable, int(number))
-    if item is None:
-        raise UsageError(f"There is no deliverable #{number}.")
+    item = session.get(Deliverable, number)
+    if item is None or not may_change(rt.config, item, member_key):
+        raise UsageError(f"There is no deliverable #{number} on your teams.")
     return item
 
 
 def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: str = "") -> Reply:
     with rt.db.session() as session:
-        item = _item(session, item_id)
+        item = _item(rt, session, member.key, item_id)
         if not may_change(rt.config, item, member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
@@ -160,6 +162,7 @@ def _set_status(rt: Runtime, member: Member, item_id: str, status: str, note: st
     "N STATUS [NOTE]",
     help="set a deliverable's status: on-track, at-risk (with a note), done or need-help",
     example="/partner deliverables status 12 at-risk survey vendor is late",
+    about_one_team=False,  # the item says whose it is: no `--team` needed, as for `edit` and `show`
 )
 def status_command(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) < 2 or inv.args[1].lower() not in STATUS_WORDS:
@@ -206,7 +209,7 @@ def edit_command(rt: Runtime, inv: Invocation) -> Reply:
     else:
         value = raw
     with rt.db.session() as session:
-        item = _item(session, inv.args[0])
+        item = _item(rt, session, inv.member.key, inv.args[0])
         if not may_change(rt.config, item, inv.member.key):
             team = rt.config.teams.get(item.team)
             raise Refused(
@@ -255,7 +258,7 @@ def status_button(rt: Runtime, inv: ActionInvocation) -> Reply:
 @action("deliverables.at_risk")
 def at_risk_button(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
-        item = _item(session, inv.action.value)
+        item = _item(rt, session, inv.member.key, inv.action.value)
         if not may_change(rt.config, item, inv.member.key):
             raise Refused(f"Only the owners, committee members and co-chairs can change #{item.id}.")
         form = Form(
@@ -284,7 +287,7 @@ def reflect(rt: Runtime, inv: ActionInvocation) -> Reply:
     if missing:
         return Reply(errors=missing)
     with rt.db.session() as session:
-        item = _item(session, inv.action.value)
+        item = _item(rt, session, inv.member.key, inv.action.value)
         already = session.scalar(
             select(DeliverableEvent).where(
                 DeliverableEvent.deliverable_id == item.id,
@@ -359,7 +362,7 @@ def show(rt: Runtime, inv: Invocation) -> Reply:
     if len(inv.args) != 1:
         raise UsageError("Give one deliverable number.")
     with rt.db.session() as session:
-        item = _item(session, inv.args[0])
+        item = _item(rt, session, inv.member.key, inv.args[0])
         events = session.scalars(
             select(DeliverableEvent).where(DeliverableEvent.deliverable_id == item.id).order_by(DeliverableEvent.id)
         ).all()

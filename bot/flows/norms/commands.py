@@ -39,7 +39,7 @@ from bot.flows.norms.state import (
     rewrite_sorted,
 )
 from bot.flows.norms.steps import FLOW, active_norms
-from bot.inbound import Reply
+from bot.inbound import Reply, whole_number
 from bot.messages import Context, Form, FormField, Header, Markdown, Message, Text, md
 from bot.runtime import Runtime
 
@@ -124,9 +124,10 @@ def norms_report(rt: Runtime, inv: Invocation) -> Reply:
     settings = FLOW.settings_or_defaults(rt.config, inv.team)
     count = settings.report_meetings
     if inv.args:
-        if len(inv.args) > 1 or not inv.args[0].isdigit() or not 2 <= int(inv.args[0]) <= 50:
+        wanted = whole_number(inv.args[0], low=2, high=50) if len(inv.args) == 1 else None
+        if wanted is None:
             raise UsageError("Give the number of recent meetings to look at, from 2 to 50.")
-        count = int(inv.args[0])
+        count = wanted
     with rt.db.session() as session:
         _, norms = active_norms(rt, session, inv.team)
         shown = shown_ratings(session, inv.team, inv.now, count)
@@ -194,7 +195,8 @@ def norms_revisit(rt: Runtime, inv: Invocation) -> Reply:
 def propose(rt: Runtime, inv: ActionInvocation) -> Reply:
     form = {k: (v or "").strip() for k, v in inv.action.form.items()}
     with rt.db.session() as session:
-        round_ = session.get(RevisitRound, int(inv.action.value)) if inv.action.value.isdigit() else None
+        round_id = whole_number(inv.action.value)
+        round_ = session.get(RevisitRound, round_id) if round_id is not None else None
         if round_ is None or round_.status != "open":
             raise Refused("That revisit round has closed.")
         team = rt.config.teams[round_.team]
@@ -282,12 +284,12 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
             chosen: list[NormProposal] = []
         elif words == ["all"]:
             chosen = proposals
-        elif all(w.isdigit() for w in words):
+        elif all(whole_number(w) is not None for w in words):
             by_id = {p.id: p for p in proposals}
-            missing = [w for w in words if int(w) not in by_id]
+            missing = [w for w in words if whole_number(w) not in by_id]
             if missing:
                 raise UsageError(md("No proposal #{} in this round. Open proposals:\n{}", ", #".join(missing), listing))
-            chosen = [by_id[int(w)] for w in words]
+            chosen = [by_id[n] for w in words if (n := whole_number(w)) is not None]
         else:
             raise UsageError(md("Name proposal numbers, `all` or `none`. Open proposals:\n{}", listing))
         version, norms = active_norms(rt, session, inv.team)

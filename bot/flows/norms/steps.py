@@ -11,7 +11,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Team
-from bot.delivery import direct_message, post_to_team
+from bot.delivery import direct_message, post_about_meeting
 from bot.flows.api import Due, Flow
 from bot.flows.norms.library import Norm
 from bot.flows.norms.results import flagged, shown_ratings, trends
@@ -20,13 +20,14 @@ from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check
 from bot.meetings import (
     HeldMeeting,
     meeting_number,
+    moved_note,
     on_meeting_day,
     plan_meeting,
     reach_of,
     relative_steps,
     steps_between,
 )
-from bot.messages import Block, Context, Form, FormField, Header, Message, Text
+from bot.messages import Context, Form, FormField, Header, Message, Text
 from bot.moments import moment
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
@@ -107,16 +108,15 @@ class NormsFlow(Flow[NormsSettings]):
             meeting=meeting,
         )
         which = moment(meeting.start, tz, "possessive")
-        blocks: list[Block] = [
+        blocks = (
             Header(f"Our norms for {which} {meeting.series.name or team.name} meeting"),
             Text(text),
-        ]
-        if meeting.moved:
-            blocks.append(Context(f"This meeting is {meeting.moved}."))
-        blocks.append(Context("Norm of the meeting rotates each time. At the end you'll be asked how we did."))
-        message = Message(tuple(blocks), f"Norm of the meeting: {spotlight.name}")
-        closed_day_ok = on_meeting_day(rt.config, team, meeting, rt.clock.now())
-        post_to_team(rt, session, team, due.key, message, closed_day_ok=closed_day_ok)
+            *moved_note(meeting),
+            Context("Norm of the meeting rotates each time. At the end you'll be asked how we did."),
+        )
+        post_about_meeting(
+            rt, session, team, meeting, due.key, Message(blocks, f"Norm of the meeting: {spotlight.name}")
+        )
 
     def _ask_closing(
         self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting, settings: NormsSettings

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
@@ -28,11 +29,11 @@ from bot.flows.pulse.state import (
     seal_submission,
 )
 from bot.flows.pulse.steps import FLOW, answer_buttons, close_run, local_time, open_run, run_key
-from bot.inbound import Reply
+from bot.inbound import LARGEST_NUMBER, Reply, whole_number
 from bot.messages import Block, Form, FormField, Header, Markdown, Message, Text, md
 from bot.runtime import Runtime
 
-_CLOSES_IN = re.compile(r"^(?:closes?\s+)?(?:in\s+)?(?P<n>\d+)\s+days?$")
+_CLOSES_IN = re.compile(r"^(?:closes?\s+)?(?:in\s+)?(?P<n>[0-9]{1,6})\s+days?$")
 
 
 @command(
@@ -49,7 +50,7 @@ def start_pulse(rt: Runtime, inv: Invocation) -> Reply:
     key = settings.instrument
     if args and args[0].lower() in known:
         key = args.pop(0).lower()
-    elif args and not args[0].isdigit() and args[0].lower() not in ("closes", "close", "in"):
+    elif args and whole_number(args[0]) is None and args[0].lower() not in ("closes", "close", "in"):
         raise UsageError(
             md(
                 "There is no instrument `{}`. Known: {}.",
@@ -66,12 +67,18 @@ def start_pulse(rt: Runtime, inv: Invocation) -> Reply:
     instrument = known.get(key)
     if instrument is None:
         raise Refused(md("The instrument `{}` is not in surveys.yaml; ask an admin to add it.", key))
-    with rt.db.session() as session:
-        if open_run_of(session, inv.team.key) is not None:
-            raise Refused(md("{} already has a pulse open. Close it first with `/partner pulse close`.", inv.team.name))
-        subject = f"manual:{instrument.key}@{inv.now:%Y-%m-%dT%H:%M:%SZ}"
-        run = open_run(rt, session, inv.team, instrument, settings, inv.now, days, subject, inv.member.key)
-        closes = local_time(rt, inv.team, run.closes_at)
+    already_open = Refused(
+        md("{} already has a pulse open. Close it first with `/partner pulse close`.", inv.team.name)
+    )
+    try:
+        with rt.db.session() as session:
+            if open_run_of(session, inv.team.key) is not None:
+                raise already_open
+            subject = _manual_subject(session, inv.team.key, f"manual:{instrument.key}@{inv.now:%Y-%m-%dT%H:%M:%SZ}")
+            run = open_run(rt, session, inv.team, instrument, settings, inv.now, days, subject, inv.member.key)
+            closes = local_time(rt, inv.team, run.closes_at)
+    except IntegrityError:  # another co-chair opened one in the same instant
+        raise already_open from None
     return Reply.say(
         md(
             "Opened *{}* for {}: each of the {} members gets a private invitation. "
@@ -82,6 +89,14 @@ def start_pulse(rt: Runtime, inv: Invocation) -> Reply:
             closes,
         )
     )
+
+
+def _manual_subject(session: Session, team: str, wanted: str) -> str:
+    """A run's subject is unique per team: a start, close and start within one second numbers the second run."""
+    taken = set(
+        session.scalars(select(PulseRun.subject).where(PulseRun.team == team, PulseRun.subject.startswith(wanted)))
+    )
+    return next(s for n in range(1, len(taken) + 2) if (s := wanted if n == 1 else f"{wanted}#{n}") not in taken)
 
 
 @command("pulse close", "[INSTRUMENT]", help="close the open pulse now and post its results", who="co-chair")
@@ -207,7 +222,8 @@ def hold_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
 
 
 def _run_for(session: Session, value: str) -> PulseRun:
-    run = session.get(PulseRun, int(value)) if value.isdigit() else None
+    run_id = whole_number(value)
+    run = session.get(PulseRun, run_id) if run_id is not None else None
     if run is None:
         raise Refused("I can't find that pulse any more.")
     return run
@@ -266,10 +282,11 @@ def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
         answers: list[tuple[str, int]] = []
         for item in instrument.items:
             raw = (inv.action.form.get(item.id) or "").strip()
-            if not raw.lstrip("-").isdigit() or int(raw) not in instrument.scale.points:
+            point = whole_number(raw, low=-LARGEST_NUMBER)
+            if point is None or point not in instrument.scale.points:
                 errors[item.id] = f"pick one point from {instrument.scale.first} to {instrument.scale.last}"
             else:
-                answers.append((item.id, int(raw)))
+                answers.append((item.id, point))
         if errors:
             return Reply(errors=errors)
         comments = [

@@ -30,7 +30,7 @@ from bot.flows.roles.steps import (
     send_brief,
     when,
 )
-from bot.inbound import Reply
+from bot.inbound import Reply, whole_number
 from bot.meetings import HeldMeeting, next_meeting
 from bot.messages import Block, Button, Buttons, Context, Fields, Form, FormField, Header, Message, Text, md
 from bot.runtime import Runtime
@@ -243,7 +243,8 @@ def request_swap(
 
 
 def _swap_request(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[Team, RoleEvent, RoleAssignment]:
-    event = session.get(RoleEvent, int(inv.action.value)) if inv.action.value.isdigit() else None
+    event_id = whole_number(inv.action.value)
+    event = session.get(RoleEvent, event_id) if event_id is not None else None
     if event is None or event.kind != "swap_requested" or event.detail.get("to") != inv.member.key:
         raise Refused("That swap request is not addressed to you.")
     team = rt.config.teams[event.team]

@@ -13,15 +13,15 @@ from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
 from bot.config import Team
-from bot.delivery import direct_message, post_to_team, reaches
+from bot.delivery import direct_message, post_about_meeting, reaches
 from bot.flows.api import NORM_OF_THE_MEETING, Due, Flow
 from bot.flows.roles.history import members_at, newcomers_at, role_history, unavailable_for
 from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
 from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
-from bot.meetings import HeldMeeting, on_meeting_day, reach_of, relative_steps, steps_between
-from bot.messages import Block, Button, Buttons, Context, Header, Message, Text, md
+from bot.meetings import HeldMeeting, moved_note, reach_of, relative_steps, steps_between
+from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
@@ -179,16 +179,14 @@ class RolesFlow(Flow[RolesSettings]):
 
     def _announce(self, rt: Runtime, session: Session, step: Step) -> None:
         team, meeting = step.team, step.meeting
-        blocks: list[Block] = [
+        blocks = (
             Header(f"Roles for {meeting_time(rt, team, meeting.start)}"),
             lineup_fields(rt.config, seats(step.settings, step.stored)),
-        ]
-        if meeting.moved:
-            blocks.append(Context(f"This meeting is {meeting.moved}."))
-        blocks.append(Context("Each person named gets a private message to confirm, swap or say they can't make it."))
-        message = Message(tuple(blocks), f"Roles for the {team.name} meeting {when(rt, team, meeting.start)}")
-        closed_day_ok = on_meeting_day(rt.config, team, meeting, rt.clock.now())
-        post_to_team(rt, session, team, step.key, message, closed_day_ok=closed_day_ok)
+            *moved_note(meeting),
+            Context("Each person named gets a private message to confirm, swap or say they can't make it."),
+        )
+        message = Message(blocks, f"Roles for the {team.name} meeting {when(rt, team, meeting.start)}")
+        post_about_meeting(rt, session, team, meeting, step.key, message)
         for a in step.unconfirmed():
             ask(rt, session, team, a, step.key / a.role / a.member)
 

@@ -27,7 +27,7 @@ from bot.flows.summary.steps import (
     review_message,
     summary_for,
 )
-from bot.inbound import Reply
+from bot.inbound import Reply, whole_number
 from bot.meetings import meetings_before, next_meeting
 from bot.messages import Form, FormField, Header, Message, Text, md
 from bot.runtime import Runtime
@@ -59,7 +59,8 @@ def _form(rt: Runtime, team: Team, row: MeetingSummary) -> Form:
 def _load(rt: Runtime, session: Session, summary_id: str) -> tuple[MeetingSummary, Team]:
     # Locked on PostgreSQL: two co-chairs approving at the same moment must both be counted.
     lock = rt.db.is_postgres
-    row = session.get(MeetingSummary, int(summary_id), with_for_update=lock) if summary_id.isdigit() else None
+    number = whole_number(summary_id)
+    row = session.get(MeetingSummary, number, with_for_update=lock) if number is not None else None
     if row is None or row.team not in rt.config.teams:
         raise Refused("That summary no longer exists.")
     if row.status == "published":

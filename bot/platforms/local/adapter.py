@@ -17,7 +17,7 @@ from typing import TextIO
 
 from bot.addresses import Destination, SentRef
 from bot.clock import Clock
-from bot.inbound import Action, Command, Reply
+from bot.inbound import Action, Command, Reply, whole_number
 from bot.messages import Form, Message
 from bot.platforms.base import Inbound, Pacing, Platform
 from bot.platforms.local.outbound import LocalOutbound, LocalPost
@@ -109,10 +109,10 @@ class LocalWorkspace(Platform):
 
     async def _press(self, member: str, who: str, rest: str) -> str:
         words = rest.split()
-        if len(words) < 2 or not words[1].isdigit():
+        number = whole_number(words[1]) if len(words) >= 2 else None
+        if number is None:
             return "Usage: as NAME: press N [on MSG]"
-        number = int(words[1])
-        post = self._target_post(member, int(words[3]) if len(words) >= 4 and words[3].isdigit() else None)
+        post = self._target_post(member, whole_number(words[3]) if len(words) >= 4 else None)
         if post is None:
             return "There is no message with buttons for you to press."
         target = numbered_controls(post.message).get(number)

@@ -18,24 +18,31 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from aiohttp import ClientSession, ClientTimeout, web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.addresses import Destination, SentRef
 from bot.clock import Clock
 from bot.inbound import Action, Command, Event, Reply
 from bot.messages import Message
+from bot.metrics import count
 from bot.platforms.base import Inbound, Pacing, Platform, private_parts, problems_message
 from bot.platforms.slack import renderer
 from bot.platforms.slack.install import COMMAND, EVENTS
 from bot.platforms.slack.outbound import SlackOutbound
 from bot.platforms.slack.pacing import PacedWebClient, Pacer
 from bot.platforms.slack.people import SlackDirectory
+from bot.platforms.slack.verify import SlackGate
 from bot.runtime import Runtime
 from bot.store.inbound import first_delivery, forget_delivery
 
 log = logging.getLogger(__name__)
+# bolt's own log: it writes whole request bodies (user ids, survey comments) at INFO, so only warnings are kept.
+bolt_log = logging.getLogger(f"{__name__}.bolt")
+bolt_log.setLevel(logging.WARNING)
 T = TypeVar("T")
 
 PLATFORM = "slack"
@@ -98,6 +105,26 @@ class Where:
     home: bool = False  # the button sat in the App Home view
 
 
+def _object(text: object) -> dict[str, Any]:
+    """Our own JSON (a modal's private_metadata) read back; anything else reads as empty."""
+    try:
+        found = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _refused(status: int, reason: str) -> web.Response:
+    _note_refusal(status, reason)
+    return web.json_response({"error": "invalid request"}, status=status)
+
+
+def _note_refusal(status: int, reason: str) -> None:
+    """One WARNING line with the reason, never the body (it may hold who answered what)."""
+    log.warning("Slack request refused with %d: %s", status, reason)
+    count("partnerbot_inbound_refused_total", "inbound requests refused", platform=PLATFORM, status=str(status))
+
+
 class SlackPlatform(Platform):
     name = PLATFORM
     pacing = Pacing(interval=1.0)  # Slack's chat.postMessage allows about one message per second per channel
@@ -123,7 +150,8 @@ class SlackPlatform(Platform):
         self.client = PacedWebClient(self.pacer, token=token, base_url=api_url, timeout=10, retry_handlers=[])
         self.directory = SlackDirectory(self.client, runtime, inbound)
         self.outbound = SlackOutbound(self.client, self.directory)
-        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=log)
+        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=bolt_log)
+        self.gate = SlackGate(signing_secret, self._first_delivery_of)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._socket: Any = None
@@ -166,7 +194,22 @@ class SlackPlatform(Platform):
         self._in_flight += 1
         self._last_request = asyncio.get_running_loop().time()
         try:
-            response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            body = await request.read()
+            refusal = await self.gate.refusal(request.headers, body)
+            if refusal is not None:
+                return _refused(401, refusal)
+            try:
+                bolt_request = AsyncBoltRequest(
+                    body=body.decode("utf-8"),
+                    query=request.query_string,
+                    headers=request.headers,  # type: ignore[arg-type]
+                )
+            except Exception as error:  # signed, yet not a body Slack sends (not UTF-8, a payload that is no object)
+                return _refused(400, f"a signed request whose body cannot be read ({type(error).__name__})")
+            try:
+                response = await self.bolt.async_dispatch(bolt_request)
+            except Exception as error:  # bolt itself tripped over a signed body of a shape Slack never sends
+                return _refused(400, f"a signed request of an unexpected shape ({type(error).__name__})")
             return await to_aiohttp_response(response)
         finally:
             self._in_flight -= 1
@@ -232,6 +275,7 @@ class SlackPlatform(Platform):
     # --- listeners: acknowledge, then work --------------------------------------------------------------------
 
     def _register(self) -> None:
+        self.bolt.error(self._on_bolt_error)
         self.bolt.command(COMMAND)(self._on_command)
         self.bolt.action(re.compile(".*"))(self._on_action)
         self.bolt.view_submission(renderer.FORM_CALLBACK)(self._on_view_submission)
@@ -243,8 +287,16 @@ class SlackPlatform(Platform):
         for event, listener in event_listeners.items():
             self.bolt.event(event)(listener)
 
+    @staticmethod
+    async def _on_bolt_error(error: Exception) -> BoltResponse:
+        """A signed request whose shape no listener (or bolt itself) expected: refused, not a 5xx."""
+        _note_refusal(400, f"a signed request of an unexpected shape ({type(error).__name__})")
+        return BoltResponse(status=400, body="")
+
     async def _on_command(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
+        if not body.get("user_id"):
+            return
         where = Where(body["user_id"], body.get("channel_id"), body.get("response_url"), body.get("trigger_id"), None)
         self._spawn(self._command(body.get("text") or "", where))
 
@@ -268,8 +320,10 @@ class SlackPlatform(Platform):
 
     async def _on_action(self, ack: Any, body: dict[str, Any]) -> None:
         await ack()
-        pressed = body["actions"][0]
-        user = body["user"]["id"]
+        pressed = (body.get("actions") or [None])[0]
+        user = (body.get("user") or {}).get("id")
+        if not isinstance(pressed, dict) or not user or "action_id" not in pressed:
+            return
         container = body.get("container") or {}
         message_ts = container.get("message_ts") or (body.get("message") or {}).get("ts")
         channel = container.get("channel_id") or (body.get("channel") or {}).get("id")
@@ -310,12 +364,12 @@ class SlackPlatform(Platform):
         await self.client.views_open(trigger_id=where.trigger_id, view=view)
 
     async def _on_view_submission(self, ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
-        user = body["user"]["id"]
+        user = (body.get("user") or {}).get("id")
         once_key = f"view:{view.get('id')}:{view.get('hash')}"
-        if not await self._first_delivery_of(once_key):
+        if not user or not await self._first_delivery_of(once_key):
             await ack()
             return
-        meta = json.loads(view.get("private_metadata") or "{}")
+        meta = _object(view.get("private_metadata"))
         where = Where(user, meta.get("channel") or None, meta.get("response_url"), None, meta.get("ts") or None)
         values = renderer.form_values((view.get("state") or {}).get("values") or {})
         action = await self._neutral_action(meta.get("action_id", ""), meta.get("value", ""), values, where)
@@ -349,7 +403,7 @@ class SlackPlatform(Platform):
 
     async def _on_home_opened(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
-        if event.get("tab", "home") == "home":
+        if event.get("tab", "home") == "home" and event.get("user"):
             self._spawn(self._once(self._event_key(body), self._publish_home(event["user"])))
 
     async def _publish_home(self, user: str) -> None:
@@ -359,6 +413,8 @@ class SlackPlatform(Platform):
 
     async def _on_member_joined(self, ack: Any, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
+        if not event.get("user"):
+            return
         self._spawn(self._once(self._event_key(body), self._member_joined(event)))
 
     async def _member_joined(self, event: dict[str, Any]) -> None:

@@ -65,6 +65,9 @@ def build_manifest(
     }
     events: dict[str, Any] = {"bot_events": list(EVENTS)}
     interactivity: dict[str, Any] = {"is_enabled": True}
+    # Tokens do not expire (no rotation): a manifest setting, kept apart because bandit (B105) reads any value
+    # beside the word "token" as a hard-coded password.
+    rotation = {"token_rotation_enabled": False}  # nosec B105
     if not socket_mode:
         command["url"] = request_url
         events["request_url"] = request_url
@@ -90,7 +93,7 @@ def build_manifest(
             "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket_mode,
-            "token_rotation_enabled": False,
+            **rotation,
         },
     }
 

@@ -92,7 +92,10 @@ def bot_connector_errors() -> Iterator[None]:
     except aiohttp.ClientResponseError as error:
         status = error.status
         if status in TRANSIENT_STATUSES or status >= 500 or status < 400:
-            raise TransientError(f"Bot Connector answered {status}", _retry_after(error.headers)) from error
+            # A 429 is Teams refusing the call: nothing was posted, so the sender gives the attempt back.
+            raise TransientError(
+                f"Bot Connector answered {status}", _retry_after(error.headers), nothing_sent=status == 429
+            ) from error
         raise PermanentError(f"Bot Connector answered {status}: {_detail(error.message)}") from error
     except (aiohttp.ClientError, TimeoutError) as error:
         raise TransientError(f"Bot Connector unreachable: {type(error).__name__} {error}".strip()) from error

@@ -2,15 +2,15 @@
 breaks results down by party, and which parties it showed when it closed (for protection across runs). Joint
 approval: a follow-up or a norms adoption a co-chair proposed waits for the others.
 
-Revision ID: 0009_parties
-Revises: 0008_local_workspace
+Revision ID: 0010_parties
+Revises: 0009_outbox_leases
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_parties"
-down_revision = "0008_local_workspace"
+revision = "0010_parties"
+down_revision = "0009_outbox_leases"
 branch_labels = None
 depends_on = None
 
