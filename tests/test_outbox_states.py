@@ -13,7 +13,7 @@ from bot.clock import FakeClock
 from bot.messages import Message
 from bot.outbox import direct_conversation, enqueue, enqueue_update, held, release_held
 from bot.platforms.base import Pacing, PermanentError, TransientError
-from bot.sender import Backoff, Sender
+from bot.sender import Backoff
 from bot.store.db import Database
 from bot.store.models import OutboxItem
 from tests.test_outbox import CHANNEL, T0, ScriptedPlatform, queue, sender_for, status
@@ -191,22 +191,6 @@ async def test_a_direct_conversation_is_remembered_from_the_last_direct_message_
         assert direct_conversation(session, "fake", "U7") == "D-U7"
         assert direct_conversation(session, "fake", "U8") is None
         assert direct_conversation(session, "other", "U7") is None
-
-
-async def test_only_rows_whose_lease_ran_out_are_taken_back(db: Database) -> None:
-    clock = FakeClock(T0)
-    platform = ScriptedPlatform(clock)
-    queue(db, clock, "k1")
-    sender = sender_for(db, platform, clock)
-    assert sender._claim(sender._due_ids()[0][0]) is not None  # then the process stops
-    assert sender._claim(1) is None  # nobody claims a row twice
-    clock.advance(minutes=1, seconds=59)
-    assert Sender(db, {"fake": platform}, clock).recover_abandoned() == 0
-    assert status(db, "k1").status == "sending"
-    clock.advance(seconds=1)
-    assert Sender(db, {"fake": platform}, clock).recover_abandoned() == 1
-    item = status(db, "k1")
-    assert (item.status, item.last_error) == ("pending", "abandoned mid-send by a stopped sender")
 
 
 async def test_held_posts_are_listed_earliest_first_and_released_together(db: Database) -> None:

@@ -195,8 +195,8 @@ class RolesFlow(Flow[RolesSettings]):
         team, settings, meeting, stored, key = step.team, step.settings, step.meeting, step.stored, step.key
         asked = {
             (e.role, e.member): e.at
-            for e in team_events(session, team.key)
-            if e.meeting == meeting.subject and e.kind == "assigned"
+            for e in team_events(session, team.key, meeting=meeting.subject)
+            if e.kind == "assigned"
         }
         now = rt.clock.now()
         for a in step.unconfirmed():
