@@ -155,9 +155,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1
     port = int(os.environ.get("PORT", "3978"))
-    # All interfaces by default: in a container or behind a reverse proxy the port must be reachable; PARTNERBOT_HOST
-    # narrows it (127.0.0.1 on a shared host).
-    asyncio.run(serve(app, port, host=os.environ.get("PARTNERBOT_HOST") or "0.0.0.0"))  # nosec B104
+    # Beyond loopback by default, as a server behind a proxy or in a container must be (bandit B104); PARTNERBOT_HOST
+    # narrows it.
+    host = os.environ.get("PARTNERBOT_HOST") or "0.0.0.0"  # nosec B104
+    asyncio.run(serve(app, port, host=host))
     return 0
 
 
