@@ -160,7 +160,8 @@ class RolesFlow(Flow[RolesSettings]):
             return relative_steps(rt.config, team, meeting, steps)
 
         reach = reach_of(team, [r for _, r in steps])
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end):
+        key = ("roles", settings.announce, settings.remind)
+        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
             # A reminder merged into the announcement runs right after it: the asks are fresh, so it sends only the
             # co-chairs' line-up and the facilitator's brief.
             grace = self.grace(settings, default=max(meeting.start - placed.when, timedelta(0)))
