@@ -86,7 +86,8 @@ def fill(db: Database, config: Config) -> int:
                     "instrument": "trust",
                     "subject": f"trust@{opened:%Y-%m-%dT%H:%MZ}",
                     "snapshot": trust.snapshot(),
-                    "side_breakdown": True,
+                    "party_breakdown": True,
+                    "parties_shown": ["labor", "management"],
                     "status": "closed",
                     "opened_by": "schedule",
                     "opened_at": opened,
@@ -106,16 +107,16 @@ def fill(db: Database, config: Config) -> int:
     rows = []
     for run_id, respondents in ids:
         for person in range(respondents):
-            side = "labor" if person % 2 else "management"
+            group = "labor" if person % 2 else "management"
             base = rng.randint(2, 5)
             for item in trust.items:
-                rows.append((random_id(), run_id, item.id, max(1, min(5, base + rng.randint(-1, 1))), side))
+                rows.append((random_id(), run_id, item.id, max(1, min(5, base + rng.randint(-1, 1))), group))
     if db.is_postgres:
         raw = db.engine.raw_connection()
         try:
             with (
                 raw.cursor() as cursor,
-                cursor.copy("COPY pulse_answers (id, run_id, item, value, side) FROM STDIN") as copy,
+                cursor.copy('COPY pulse_answers (id, run_id, item, value, "group") FROM STDIN') as copy,
             ):
                 for row in rows:
                     copy.write_row(row)
@@ -125,7 +126,7 @@ def fill(db: Database, config: Config) -> int:
     else:
         with db.engine.begin() as conn:
             conn.exec_driver_sql(
-                "INSERT INTO pulse_answers (id, run_id, item, value, side) VALUES (?, ?, ?, ?, ?)", rows
+                'INSERT INTO pulse_answers (id, run_id, item, value, "group") VALUES (?, ?, ?, ?, ?)', rows
             )
     with db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
@@ -165,10 +166,10 @@ def write_csv(db: Database, path: Path) -> None:
     """The rows a pandas user would start from: every stored answer with its run's team and instrument."""
     with db.engine.connect() as conn, path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["team", "instrument", "run", "closed", "item", "side", "value"])
+        writer.writerow(["team", "instrument", "run", "closed", "item", "group", "value"])
         result = conn.execution_options(stream_results=True).execute(
             text(
-                "SELECT r.team, r.instrument, r.id, r.closed_at, a.item, a.side, a.value "
+                'SELECT r.team, r.instrument, r.id, r.closed_at, a.item, a."group", a.value '
                 "FROM pulse_answers a JOIN pulse_runs r ON r.id = a.run_id"
             )
         )
@@ -191,9 +192,9 @@ def measure_pandas(path: Path, config: Config) -> dict[str, float] | str:
         df["scored"] = df["value"].where(~df["item"].isin(reverse), low + high - df["value"])
         df["construct"] = df["item"].map(construct)
         per_run = df.groupby(["run", "construct"])["scored"].mean()
-        per_side = df.groupby(["run", "construct", "side"])["scored"].mean()
+        per_party = df.groupby(["run", "construct", "group"])["scored"].mean()
         spread = df.groupby(["run", "construct", "scored"]).size()
-        return per_run, per_side, spread
+        return per_run, per_party, spread
 
     loaded = pd.read_csv(path)
     return {

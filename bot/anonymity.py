@@ -1,11 +1,12 @@
-"""The one place for the anonymity policy: the minimum group size, and which side breakdowns may be shown.
+"""The one place for the anonymity policy: the minimum group size, and which parties' results may be shown apart,
+within one run and across runs. docs/pulse.md states the rule and the threat it answers.
 
 Flows ask these functions; they never compare counts with thresholds themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 FLOOR = 3  # no team may set its minimum group size below this
 
@@ -19,30 +20,69 @@ def can_show(responses: int, team_minimum: int) -> bool:
     return responses >= minimum(team_minimum)
 
 
-def shown_sides(counts: Mapping[str, int], team_minimum: int) -> set[str]:
-    """Which sides' results may be shown next to the team total, with complementary suppression.
+def shown_parties(
+    respondents: Mapping[str, int],
+    unkept: int,
+    membership: Mapping[str, int],
+    team_minimum: int,
+    earlier: Sequence[Collection[str]] = (),
+) -> set[str]:
+    """Which parties' results a run may show next to the team's, so that nothing smaller than the minimum can be
+    told apart, in this run or by comparing it with the runs before it.
 
-    A side below the minimum is hidden. If exactly one side is hidden, it could be recovered by subtracting the
-    shown sides from the total, so the smallest shown side is hidden too; repeat until no single hidden side
-    remains (or nothing is shown). The total itself is governed by can_show().
+    `respondents` counts the run's respondents per party, `unkept` those whose answers carry no party (when the
+    run does not break down by party); `membership` counts the team's members per party; `earlier` lists the
+    parties each earlier run of the same instrument showed. The rule, applied until nothing changes:
+
+    1. A party is shown only with at least the minimum of answers and of members.
+    2. Within the run, the answers not shown apart (total less the shown parties) are none or at least the
+       minimum: otherwise they could be computed by subtraction, so the smallest shown party is hidden too.
+    3. Across runs: parties shown in exactly the same earlier runs can only be told apart together (comparing
+       runs subtracts whole groups). If this run would split such a set so that the part left hidden has fewer
+       members than the minimum, the smallest party it would show there stays hidden too. With no earlier run the
+       set is the whole team, so the parties not shown apart must together have none or at least the minimum of
+       members, whether or not they answered.
     """
     least = minimum(team_minimum)
-    present = {side: n for side, n in counts.items() if n > 0}
-    if sum(present.values()) < least or len(present) < 2:
-        return set()  # one side alone is just the total
-    shown = {side for side, n in present.items() if n >= least}
-    hidden = set(present) - shown
-    while len(hidden) == 1 and shown:
-        smallest = min(shown, key=lambda side: (present[side], side))
-        shown.discard(smallest)
-        hidden.add(smallest)
+    total = sum(respondents.values()) + unkept
+    if total < least:
+        return set()
+    team = {party for party, n in membership.items() if n > 0} | {p for p, n in respondents.items() if n > 0}
+    atoms = told_apart(team, earlier)
+    shown = {p for p, n in respondents.items() if n >= least and membership.get(p, 0) >= least}
+    while True:
+        # Rule 3 first: it leaves no choice but which of a few parties to hide; rule 2 may then hide any.
+        split = next((atom & shown for atom in atoms if _splits(atom, shown, membership, least)), None)
+        if split:
+            shown.discard(min(split, key=lambda p: (membership.get(p, 0), respondents[p], p)))
+            continue
+        pooled = total - sum(respondents[p] for p in shown)
+        if 0 < pooled < least and shown:
+            shown.discard(min(shown, key=lambda p: (respondents[p], p)))
+            continue
+        break
+    if len(shown) == 1 and total - sum(respondents[p] for p in shown) == 0:
+        return set()  # one party alone is just the total
     return shown
 
 
-def storable_groups(counts: Mapping[str, int], team_minimum: int) -> set[str]:
-    """Which groups (sides) may stay written next to a closed run's answers: those shown_sides() may show, and none
-    at all when the answers left without a group would come from fewer than the minimum (they would be the rest,
-    picked out as easily as a labelled group)."""
-    shown = shown_sides(counts, team_minimum)
-    rest = sum(n for group, n in counts.items() if group not in shown)
-    return shown if rest == 0 or rest >= minimum(team_minimum) else set()
+def _splits(atom: frozenset[str], shown: set[str], membership: Mapping[str, int], least: int) -> bool:
+    inside, outside = atom & shown, atom - shown
+    left = sum(membership.get(p, 0) for p in outside)
+    return bool(inside) and 0 < left < least
+
+
+def told_apart(parties: Iterable[str], runs: Sequence[Collection[str]]) -> list[frozenset[str]]:
+    """The smallest sets of parties that the given runs let anyone tell apart by comparing or subtracting what
+    they showed: parties shown in exactly the same runs go together (a run shows each of its parties on its own
+    and the rest only as part of the total)."""
+    together: dict[tuple[bool, ...], set[str]] = {}
+    for party in sorted(set(parties)):
+        together.setdefault(tuple(party in run for run in runs), set()).add(party)
+    return [frozenset(group) for group in together.values()]
+
+
+def smallest_told_apart(membership: Mapping[str, int], runs: Sequence[Collection[str]]) -> int:
+    """The fewest members in any set of parties that the runs let anyone tell apart (for tests and reports)."""
+    sizes = [sum(membership.get(p, 0) for p in atom) for atom in told_apart(membership, runs)]
+    return min((n for n in sizes if n > 0), default=0)

@@ -1,6 +1,7 @@
 """Who hears a message, on which platform: a team's channels, a member's direct messages, a constituency's
-channels. The one place that maps config channel bindings and member ids onto the platforms that are live; what
-each platform defaults to or can reach is its registry entry's (bot/platforms/entry.py).
+channels (the team's binding for it, else its party's). The one place that maps config channel bindings and member
+ids onto the platforms that are live; what each platform defaults to or can reach is its registry entry's
+(bot/platforms/entry.py).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.addresses import Destination
-from bot.config import Config, Team
+from bot.config import Config, Party, Team
 from bot.platforms.entry import PlatformEntry
 
 
@@ -32,10 +33,25 @@ def team_channels(config: Config, team: Team, platforms: Sequence[PlatformEntry]
     return found
 
 
+def constituency_party(config: Config, team: Team, constituency: str) -> Party | None:
+    """The party a constituency speaks for: a party named by key or name, or the one party of all the team's
+    members whose `constituency` it is ("teachers' union" -> the teachers' association)."""
+    label = constituency.strip().lower()
+    for party in config.parties.values():
+        if label in (party.key.lower(), party.name.lower()):
+            return party
+    parties = {m.party for m in config.team_members(team) if m.constituency.strip().lower() == label}
+    return config.parties.get(parties.pop() or "") if len(parties) == 1 else None
+
+
 def constituency_channels(
     config: Config, team: Team, constituency: str, platforms: Sequence[PlatformEntry]
 ) -> list[Destination]:
+    """Where talking points for a constituency go: the team's own binding for it, else its party's channels."""
     bindings = team.constituency_channels.get(constituency)
+    if bindings is None:
+        party = constituency_party(config, team, constituency)
+        bindings = party.channels if party is not None and party.channels else None
     if bindings is None:
         return []
     slug = constituency_slug(constituency)

@@ -25,7 +25,7 @@ from bot.store.db import Database
 
 SIDE_FILES = ("", "-wal", "-shm", "-journal")
 PARTICIPATION = "SELECT run_id, member, status FROM pulse_participation"
-ANSWERS = "SELECT run_id, item, value, side FROM pulse_answers"
+ANSWERS = 'SELECT run_id, item, value, "group" FROM pulse_answers'
 COMMENTS = "SELECT run_id, question, text FROM pulse_comments"
 WAL_HEADER = 32
 FRAME_HEADER = 24
@@ -37,7 +37,9 @@ class Version:
 
     source: str
     participation: list[tuple[int, str, str]] = field(default_factory=list)  # (run, member, status)
-    answers: list[tuple[int, str, int, str | None]] = field(default_factory=list)  # (run, item, value, side)
+    answers: list[tuple[int, str, int, str | None]] = field(
+        default_factory=list
+    )  # (run, item, value, group: the party)
     comments: list[tuple[int, str, str]] = field(default_factory=list)  # (run, question, text)
 
 
@@ -150,7 +152,7 @@ def _read_sqlite_image(path: Path, label: str, *, immutable: bool = True) -> Ver
         version.participation = [
             tuple(r) for r in conn.execute("SELECT run_id, member, status FROM pulse_participation")
         ]
-        version.answers = [tuple(r) for r in conn.execute("SELECT run_id, item, value, side FROM pulse_answers")]
+        version.answers = [tuple(r) for r in conn.execute('SELECT run_id, item, value, "group" FROM pulse_answers')]
         version.comments = [tuple(r) for r in conn.execute("SELECT run_id, question, text FROM pulse_comments")]
         return version
     except sqlite3.DatabaseError:  # a mix of pages from different generations need not be a readable database
@@ -200,7 +202,9 @@ class PostgresInspector:
             live.participation = [
                 tuple(r) for r in conn.execute(text("SELECT run_id, member, status FROM pulse_participation"))
             ]
-            live.answers = [tuple(r) for r in conn.execute(text("SELECT run_id, item, value, side FROM pulse_answers"))]
+            live.answers = [
+                tuple(r) for r in conn.execute(text('SELECT run_id, item, value, "group" FROM pulse_answers'))
+            ]
             live.comments = [tuple(r) for r in conn.execute(text("SELECT run_id, question, text FROM pulse_comments"))]
             copy = Copy(moment, [live], b"")
             if self.pageinspect is None:

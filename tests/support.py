@@ -25,6 +25,10 @@ def member(name: str, side: str, **extra: Any) -> dict[str, Any]:
     return {"name": name, "side": side, **extra}
 
 
+def party_member(name: str, party: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "party": party, **extra}
+
+
 def build_config(
     members: dict[str, dict[str, Any]],
     teams: dict[str, dict[str, Any]],
@@ -33,11 +37,14 @@ def build_config(
     calendar: dict[str, Any] | None = None,
     admins: list[str] | None = None,
     folder: str = "",
+    parties: dict[str, dict[str, Any]] | None = None,
 ) -> Config:
-    """A validated Config from plain dicts, keys filled in as the YAML loader does."""
+    """A validated Config from plain dicts, keys filled in as the YAML loader does. Without `parties`, members
+    name a side (each side in use is then a party); with them, members name a `party`."""
+    organisation = {"name": "Test Unified", "timezone": timezone, "admins": admins or [], "parties": parties or {}}
     return Config.model_validate(
         {
-            "organisation": {"name": "Test Unified", "timezone": timezone, "admins": admins or []},
+            "organisation": organisation,
             "calendar": calendar or {},
             "members": {key: {"key": key, **value} for key, value in members.items()},
             "teams": {key: {"key": key, **value} for key, value in teams.items()},

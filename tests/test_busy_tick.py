@@ -185,7 +185,7 @@ def test_pulses_opening_at_once_invite_everyone_and_quote_each_teams_own_follow_
                     instrument="trust",
                     subject="manual:1",
                     snapshot={},
-                    side_breakdown=False,
+                    party_breakdown=False,
                     status="closed",
                     opened_by="p5",
                     opened_at=opening - timedelta(days=40),

@@ -92,7 +92,7 @@ def test_example_config_loads() -> None:
     assert summary(config).startswith("OK: 5 teams, 21 members, 5 meeting series, ")
     assert summary(config).endswith(" routines (Riverside Unified School District)")
     district = config.teams["district"]
-    assert sorted(config.members[k].side for k in district.co_chairs) == ["labor", "management"]
+    assert [config.party_of(k).key for k in district.co_chairs] == ["rta", "rcea", "management"]
     assert config.teams["lincoln-elementary"].parent == "district"
     assert district.meetings[0].key == "meeting"
     # The .ics file adds its two days to the YAML holidays.
@@ -180,7 +180,10 @@ def test_co_chairs_from_one_side_say_which_side_is_missing(tmp_path: Path) -> No
     write_config(tmp_path, {"teams.yaml": MINIMAL["teams.yaml"].replace("[maria, david]", "[maria, james]")})
     problem = at(problems_in(tmp_path), "teams.district.co_chairs")
     assert "maria (labor) and james (labor)" in problem.found
-    assert problem.expected.endswith("the management co-chair is missing")
+    assert problem.expected.startswith("one labor and one management co-chair")
+    assert problem.expected.endswith(
+        "maria and james are both from labor: keep one; add one from management (on the team: david)"
+    )
 
 
 def test_unknown_team_member_and_unknown_parent(tmp_path: Path) -> None:

@@ -47,11 +47,18 @@ async def test_every_routine_reports_what_may_be_shown(tmp_path: Path) -> None:
     checks = sections["participation", "Norm checks"].parts[0]
     assert isinstance(checks, Table) and checks.rows == (("2026-12-08", "6"), ("2027-01-12", "6"))
 
-    people, sides = sections["roles", "Meeting roles"].parts
-    assert isinstance(people, Table) and isinstance(sides, Table)
-    assert people.columns == ("member", "side", "facilitator", "note-taker", "timekeeper", "total")
+    people, parties = sections["roles", "Meeting roles"].parts
+    assert isinstance(people, Table) and isinstance(parties, Table)
+    assert people.columns == ("member", "party", "facilitator", "note-taker", "timekeeper", "total")
     assert sum(int(row[-1]) for row in people.rows) == 6  # three roles at each of two meetings
-    assert {row[0] for row in sides.rows} == {"labor", "management", "board"}
+    assert [row[:2] for row in parties.rows] == [
+        ("Riverside Teachers Association", "2"),
+        ("Riverside Classified Employees Association", "2"),
+        ("District management", "5"),
+        ("Board of Education", "1"),
+    ]
+    # Each role was held at two meetings: a party of five is owed one turn, the board member 0.2.
+    assert parties.rows[2][2].endswith("(1.0)") and parties.rows[3][2].endswith("(0.2)")
 
     follow_through, overdue = sections["deliverables", "Committee deliverables"].parts
     assert isinstance(follow_through, Table) and isinstance(overdue, Table)

@@ -99,15 +99,31 @@ async def test_revisit_round_adopts_a_new_version_and_tells_the_team(db: Databas
     assert "#1: add *Listening to understand*" in listing and "#2: remove *Probing*" in listing
     assert "No proposal #9" in await ws.say("as m1: /partner norms adopt 9")
     assert "Only the co-chairs" in await ws.say("as l3: /partner norms adopt 1")
-    assert "now version 2" in await ws.say("as m1: /partner norms adopt 1 2")
+    # One co-chair proposes; the new version waits for the other (the team's joint approval).
+    proposed = await ws.say("as m1: /partner norms adopt 1")
+    assert "it takes effect once Labor1 Person approves too" in proposed
+    first_ask = ws.last("@l1")
+    # A second proposal replaces the first: its buttons go stale.
+    assert "once Labor1 Person approves too" in await ws.say("as m1: /partner norms adopt 1 2")
+    ask = ws.last("@l1").message.plain()
+    assert "Manager1 Person proposes to adopt, as version 2" in ask and "remove *Probing*" in ask
+    assert "It goes ahead only when both co-chairs approve." in ask
+    assert "no longer up for approval" in await ws.say(f"as l1: press 1 on {first_ask.id}")
+    assert "Only the co-chairs of District Team adopt its norms" in await ws.say(
+        f"as l3: press 1 on {ws.last('@l1').id}"
+    )
+    assert "Our norms, version 2" not in ws.last("#district").message.plain()
+    assert "now version 2" in await ws.say(f"as l1: press 1 on {ws.last('@l1').id}")
     told = ws.last("#district").message.plain()
     assert "Our norms, version 2" in told and "remove *Probing*" in told
+    assert "Agreed by the co-chairs from Labor and Management" in told
 
     shown = await ws.say("as l4: /partner norms")
     assert "Listening to understand" in shown and "Probing" not in shown and "Version 2" in shown
     with db.session() as session:
         version = session.scalar(select(NormSetVersion))
     assert version.changed_by == "m1" and [c["kind"] for c in version.changes["changes"]] == ["add", "remove"]
+    assert version.changes["approved_by"] == ["l1", "m1"]
 
     # The next closing check asks about version 2; the opening reminder uses it too.
     await ws.advance(AFTER_AUGUST)
@@ -146,6 +162,7 @@ async def test_a_site_team_starts_from_its_parent_teams_current_norms(db: Databa
     await ws.say("as ana: /partner norms revisit --team district")
     await ws.say("as ana: press 1")
     await ws.say("as ana: submit change=remove norm=Pausing")
-    assert "now version 2" in await ws.say("as ben: /partner norms adopt all")
+    await ws.say("as ben: /partner norms adopt all")
+    assert "now version 2" in await ws.say(f"as ana: press 1 on {ws.last('@ana').id}")
     site = await ws.say("as cy: /partner norms")
     assert "Paraphrasing" in site and "Pausing" not in site and "Version 1" in site

@@ -25,7 +25,7 @@ from bot.simulate import send_what_is_due, simulate
 from bot.store.db import Database
 from bot.store.sealed import unseal
 from bot.ticker import Ticker
-from tests.support import build_config, member, runtime
+from tests.support import build_config, member, party_member, runtime
 
 SURVEYS_YAML = Path(__file__).resolve().parent.parent / "config" / "surveys.yaml"
 # Monday 2026-11-02 08:30 PST is 16:30 UTC.
@@ -45,15 +45,19 @@ def pulse_config(
     calendar: dict[str, Any] | None = None,
     min_group_size: int = 5,
     sides_of: dict[str, str] | None = None,
+    parties: dict[str, dict[str, Any]] | None = None,
+    chairing: tuple[str, ...] = ("labor", "management"),
 ) -> Config:
-    """A team with `sides` members per side (keys like labor1, management2); co-chairs labor1 and management1.
-    Or `sides_of`: member key -> side, named "Person <key>"; the first of each side are the co-chairs."""
+    """A team with `sides` members per side (keys like labor1, management2), each side a party (a config without
+    parties); co-chairs labor1 and management1. Or `sides_of`: member key -> side, named "Person <key>"; the first
+    of each side are the co-chairs. With `parties`, `sides` counts members per party instead, and the first member
+    of each party in `chairing` co-chairs."""
     members = {
-        f"{side}{i}": member(f"{side.capitalize()}{i} Person", side)
+        f"{side}{i}": (party_member if parties else member)(f"{side.capitalize()}{i} Person", side)
         for side, n in sides.items()
         for i in range(1, n + 1)
     }
-    chairs = [k for k in ("labor1", "management1") if k in members]
+    chairs = [f"{key}1" for key in chairing if f"{key}1" in members]
     if sides_of:
         members = {key: member(f"Person {key}", side) for key, side in sides_of.items()}
         chairs = [next(k for k, s in sides_of.items() if s == side) for side in ("labor", "management")]
@@ -67,9 +71,11 @@ def pulse_config(
                 "co_chairs": chairs,
                 "min_group_size": min_group_size,
                 "routines": {"pulse": pulse if pulse is not None else {"instrument": "trust"}},
+                **({"co_chair_parties": list(chairing)} if parties else {}),
             }
         },
         calendar=calendar,
+        parties=parties,
     )
     return config.model_copy(update={"sections": {"surveys": surveys if surveys is not None else shipped_surveys()}})
 
@@ -203,7 +209,7 @@ async def test_closing_posts_results_with_a_chart_and_prompts_the_follow_up(db: 
     assert "[image: Trend]" in ws.out.getvalue()
     text = post.plain()
     assert "5 of 6" in text and "(83%)" in text and "*Benevolence*: *3.4*" in text
-    assert "No breakdown by side this time" in text  # three people per side can never be shown
+    assert "No breakdown by party this time" in text  # three people per party can never be shown
     assert text.count("Share agendas earlier") == 5
 
     # The same results, word for word, for a member who asks; co-chairs get no more.
@@ -218,7 +224,13 @@ async def test_closing_posts_results_with_a_chart_and_prompts_the_follow_up(db: 
     prompt = ws.posts_to("@labor1")[-1]
     assert "Close the loop" in prompt.plain()
     await ws.type("labor1", "press 1")
-    await ws.type("labor1", 'submit followup="You asked for agendas earlier; they now go out a week ahead."')
+    sent = await ws.type("labor1", 'submit followup="You asked for agendas earlier; they now go out a week ahead."')
+    assert "it is posted once Management1 Person approves too" in sent
+    await ws.tick()
+    assert "You said, we did" not in ws.posts_to("#district")[-1].plain()  # it speaks for both co-chairs
+    ask = ws.posts_to("@management1")[-1].plain()
+    assert "Labor1 Person wrote the follow-up: post it?" in ask and "they now go out a week ahead" in ask
+    assert "Posted to the team" in await ws.type("management1", "press 1")
     await ws.tick()
     assert "You said, we did" in ws.posts_to("#district")[-1].plain()
 
@@ -334,14 +346,23 @@ async def test_export_and_home_show_the_same_aggregates_and_never_a_person(db: D
         "3.00",
     )
     assert first["distribution"] == "0 10 0 10 0" and first["scale"] == "1-5"
-    sides = {(r["construct"], r["group"]): r["mean"] for r in rows if r["group"] != "team"}
-    assert sides[("Benevolence", "labor")] == "4.00" and sides[("Benevolence", "management")] == "2.00"
+    parties = {(r["construct"], r["group"]): r["mean"] for r in rows if r["group"] != "team"}
+    assert parties[("Benevolence", "Labor")] == "4.00" and parties[("Benevolence", "Management")] == "2.00"
     assert not any(key in exported for key in config.members)
 
-    assert "Posted to the team" in await ws.type(
+    assert "Sent to the co-chairs" in await ws.type(
         "management1", '/partner pulse followup "You said meetings run long; we now end at 5 sharp."'
     )
     assert "Only the co-chairs" in await ws.type("labor2", "/partner pulse followup anything at all here")
+    await ws.tick()
+    # Not this wording: the author hears so, and the approve button of that version no longer works.
+    asked = ws.local.posts[-1]
+    assert asked.conversation == "@labor1" and "post it?" in asked.message.plain()
+    assert "Only the team's co-chairs approve" in await ws.type("labor2", f"press 1 on {asked.id}")
+    assert "Held back" in await ws.type("labor1", "press 2")
+    await ws.tick()
+    assert "would rather not post the follow-up as written yet" in ws.posts_to("@management1")[-1].plain()
+    assert "You said meetings run long" not in ws.posts_to("#district")[-1].plain()
 
 
 async def test_a_run_never_closes_on_a_closed_day(sqlite_db: Database) -> None:

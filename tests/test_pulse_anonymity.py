@@ -156,7 +156,7 @@ async def test_four_responses_with_minimum_five_show_nothing_anywhere(db: Databa
     assert "hidden" not in exported
 
 
-async def test_six_labor_and_two_management_shows_neither_side(db: Database) -> None:
+async def test_six_labor_and_two_management_shows_neither_party(db: Database) -> None:
     config = pulse_config({"labor": 6, "management": 2})
     ws = Workspace(runtime(config, db, OPENING))
     await open_by_command(ws)
@@ -165,31 +165,31 @@ async def test_six_labor_and_two_management_shows_neither_side(db: Database) -> 
     await ws.type("labor1", "/partner pulse close")
     await ws.tick()
     post = ws.posts_to("#district")[-1].plain()
-    assert "8 of 8" in post and "No breakdown by side this time" in post
-    assert "labor " not in post and "management " not in post
+    assert "8 of 8" in post and "No breakdown by party this time" in post
+    assert "Labor " not in post and "Management " not in post
     exported = export_pulse(ws.rt, {"team": "district", "format": "csv", "instrument": "trust"})
     groups = {r["group"] for r in csv.DictReader(io.StringIO(exported))}
-    assert groups == {"team", "by side"}
+    assert groups == {"team", "by party"}
     with db.session() as session:
-        assert set(session.scalars(select(PulseAnswer.side))) == {None}, "sides that can never be shown are not kept"
+        assert set(session.scalars(select(PulseAnswer.group))) == {None}, "parties that can never be shown are not kept"
 
 
-async def test_a_small_third_side_takes_one_other_side_down_so_nothing_can_be_subtracted(db: Database) -> None:
+async def test_a_small_third_party_takes_another_down_so_nothing_can_be_subtracted(db: Database) -> None:
     config = pulse_config({"labor": 7, "management": 6, "board": 2})
     ws = Workspace(runtime(config, db, OPENING))
     await open_by_command(ws)
     value = {"labor": 5, "management": 3, "board": 1}
     for key, person in config.members.items():
-        await ws.answer(key, trust_answers(value[person.side]))
+        await ws.answer(key, trust_answers(value[person.party or ""]))
     await ws.type("labor1", "/partner pulse close")
     await ws.tick()
     post = ws.posts_to("#district")[-1].plain()
-    assert "By side: labor (7)." in post and "(labor 5.0)" in post
-    assert "management" not in post and "board" not in post
+    assert "By party: Labor (7)." in post and "(Labor 5.0)" in post
+    assert "Management" not in post and "Board" not in post
     exported = export_pulse(ws.rt, {"team": "district", "format": "csv"})
-    assert {r["group"] for r in csv.DictReader(io.StringIO(exported))} == {"team", "labor"}
+    assert {r["group"] for r in csv.DictReader(io.StringIO(exported))} == {"team", "Labor"}
     with db.session() as session:
-        assert set(session.scalars(select(PulseAnswer.side))) == {"labor", None}
+        assert set(session.scalars(select(PulseAnswer.group))) == {"labor", None}
 
 
 async def test_answering_leaves_no_log_line_about_who_answered(

@@ -1,5 +1,5 @@
-"""Rotating roles over a school year with a fake clock, end to end in the local workspace: fair rotation with sides
-alternating, an away member skipped who catches up, a newcomer never facilitating at their first meeting, swaps
+"""Rotating roles over a school year with a fake clock, end to end in the local workspace: fair rotation across
+parties and people, an away member skipped who catches up, a newcomer never facilitating at their first meeting, swaps
 and "can't make it" kept right in history, and the /partner roles commands with their usage and refusals."""
 
 from __future__ import annotations
@@ -63,24 +63,24 @@ async def test_a_school_year_of_fair_rotation(db: Database) -> None:
     year = lineups(db)
     assert len(year) == 12 and all(set(lineup) == set(ROLES) for _, lineup in year)
 
-    side = {k: m.side for k, m in config.members.items()}
+    party = {k: m.party for k, m in config.members.items()}
     held: dict[str, Counter[str]] = {role: Counter() for role in ROLES}
-    previous_side = None
     for start, lineup in year:
         day = start.date()
         assert len(set(lineup.values())) == 3, f"two roles for one person on {day}"
         eligible = {k for k, m in config.members.items() if not m.away_on(day) and not (m.joined and m.joined > day)}
         for role, key in lineup.items():
-            pool = eligible
+            pool = {k for k in eligible if party[k] == party[key]}
             if role == "facilitator":
-                pool = {k for k in eligible if side[k] == side[key] and not (k == "l5" and day == date(2026, 10, 13))}
-            # Nobody holds a role again while someone eligible has held it fewer times.
+                pool -= {"l5"} if day == date(2026, 10, 13) else set()
+            # Within a party, nobody holds a role again while someone eligible has held it fewer times.
             assert held[role][key] == min(held[role][k] for k in pool), (day, role, key, dict(held[role]))
-        facilitator_side = side[lineup["facilitator"]]
-        assert facilitator_side != previous_side
-        previous_side = facilitator_side
         for role, key in lineup.items():
             held[role][key] += 1
+    # Two parties of five (one of four until October): each holds each role about half the time, within one turn.
+    for role in ROLES:
+        for group in ("labor", "management"):
+            assert abs(sum(held[role][k] for k in config.members if party[k] == group) - 6) <= 1, (role, group)
 
     by_day = {start.date(): lineup for start, lineup in year}
     assert "m3" not in by_day[date(2026, 9, 8)].values()  # away that month
@@ -90,7 +90,7 @@ async def test_a_school_year_of_fair_rotation(db: Database) -> None:
     for role in ("note-taker", "timekeeper"):  # the away member and the newcomer caught up
         assert max(held[role].values()) - min(held[role][k] for k in config.members) <= 1
     for group in ("labor", "management"):
-        counts = [held["facilitator"][k] for k in config.members if side[k] == group]
+        counts = [held["facilitator"][k] for k in config.members if party[k] == group]
         assert max(counts) - min(counts) <= 1
 
     # The channel heard each line-up; each assignee was asked privately, with buttons.
@@ -160,6 +160,12 @@ async def test_cant_make_it_swap_confirm_and_skip_keep_history_right(db: Databas
     assert "facilitator 0, note-taker 0" in next(
         x for x in history.splitlines() if x.startswith(f"- {name[note_taker]}")
     )
+    # By party over the school year: one meeting, so each of two parties of five is owed half of each role.
+    assert "By party, over the school year so far" in history
+    assert f"({config.party_of(colleague).name})" in line
+    by_party = {x.split(" (")[0]: x for x in history.splitlines() if x.startswith(("- Labor (", "- Management ("))}
+    assert {"- Labor", "- Management"} == set(by_party)
+    assert "facilitator 1 [0.5]" in by_party[f"- {config.party_of(colleague).name}"]
 
     # Co-chairs may skip someone at the next meeting; nobody else may.
     refused = await ws.say("as l2: /partner roles skip @m2")

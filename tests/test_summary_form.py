@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.config import Party
 from bot.flows.summary.form import attributions, parse_summary, role_wording
 from tests.summary_fixture import partnership
 
@@ -99,8 +100,10 @@ def test_the_attribution_check_finds_names_first_names_and_handles_as_whole_word
     assert found == [("talking point 2", "maria", "MARIA"), ("discussion point 1", "robert", "@robert")]
 
 
-def test_role_wording_suggests_the_role_or_the_side() -> None:
-    assert role_wording(CONFIG.members["james"]) == "a principal"
-    assert role_wording(CONFIG.members["robert"]) == "a superintendent"
+def test_role_wording_suggests_the_role_or_the_side_of_the_party() -> None:
+    assert role_wording(CONFIG.members["james"], CONFIG.party_of("james")) == "a principal"
+    assert role_wording(CONFIG.members["robert"], CONFIG.party_of("robert")) == "a superintendent"
     bare = CONFIG.members["lin"].model_copy(update={"role": ""})
-    assert role_wording(bare) == "one union representative"
+    assert role_wording(bare, CONFIG.party_of("lin")) == "one union representative"
+    board = Party(key="board", name="Board of Education", side="other")
+    assert role_wording(bare, board) == "a representative of Board of Education"

@@ -23,7 +23,7 @@ from bot.config.errors import ConfigError, Issue, Loc, Problem, describe, did_yo
 from bot.config.errors import issues_from_validation as _from_pydantic
 from bot.config.extensions import ConfigSection, Extensions
 from bot.config.ics import read_ics
-from bot.config.models import Calendar, Config, Member, Organisation, Team
+from bot.config.models import Calendar, Config, Member, Organisation, Party, Team
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -269,7 +269,14 @@ def _assemble(data: dict[str, Any], reader: _Reader, extensions: Extensions) -> 
     if not reader.unreadable:
         section_keys = {s.context_name: list(sections[s.key]) for s in extensions.sections}
         parts = Parts(
-            organisation, members, teams, [k for k, _ in members_raw], list(teams_raw), extensions, section_keys
+            organisation,
+            members,
+            teams,
+            [k for k, _ in members_raw],
+            list(teams_raw),
+            extensions,
+            section_keys,
+            _parties(data.get("organisation")),
         )
         for issue in cross_checks(parts):
             reader.issue(issue)
@@ -286,6 +293,21 @@ def _assemble(data: dict[str, Any], reader: _Reader, extensions: Extensions) -> 
         sections=sections,
         folder=str(reader.folder),
     )
+
+
+def _parties(organisation: Any) -> dict[str, Party | None]:
+    """organisation.parties entry by entry (None where one does not validate: the organisation's own validation
+    reports why), so the cross checks know every party key even when one party is broken."""
+    raw = organisation.get("parties") if isinstance(organisation, dict) else None
+    if not isinstance(raw, dict):
+        return {}
+    found: dict[str, Party | None] = {}
+    for key, entry in raw.items():
+        try:
+            found[str(key)] = Party.model_validate({**entry, "key": key} if isinstance(entry, dict) else entry)
+        except ValidationError:
+            found[str(key)] = None
+    return found
 
 
 def _section(section: ConfigSection, raw: Any, reader: _Reader) -> dict[str, Any]:

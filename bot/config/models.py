@@ -7,16 +7,36 @@ checks.py (cross_checks) so every error can be reported at once with its locatio
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Iterable
 from datetime import date, time, timedelta
 from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
-Side = Literal["labor", "management", "board", "other"]
-SIDES: tuple[str, ...] = ("labor", "management", "board", "other")
+Side = Literal["labor", "management", "other"]
+SIDES: tuple[str, ...] = ("labor", "management", "other")
+# Before parties, members named a side, and the board was a side of its own. A config that only uses sides still
+# loads: each side in use becomes a party (LEGACY_PARTIES), and the board party sits on the "other" side.
+LegacySide = Literal["labor", "management", "board", "other"]
+LEGACY_PARTIES: dict[str, tuple[str, Side]] = {
+    "labor": ("Labor", "labor"),
+    "management": ("Management", "management"),
+    "board": ("Board", "other"),
+    "other": ("Other", "other"),
+}
 TeamKind = Literal["district", "site", "committee"]
 
 
@@ -78,9 +98,38 @@ class DateRange(Strict):
         return self.start <= day <= self.last
 
 
+# Fields the loader fills (from mapping keys, from the folder) are left out of the JSON Schema: admins never write them.
+LoaderFilled = SkipJsonSchema[str]
+
+
+class Party(Strict):
+    """A party at the table: a union, district management, the board. Every member belongs to one."""
+
+    key: LoaderFilled = ""  # filled from the mapping key
+    name: str = Field(description='display name, e.g. "Riverside Teachers Association"')
+    side: Side = Field(description="labor, management or other: for the views that still speak of sides")
+    channels: dict[str, str] = Field(
+        default_factory=dict,
+        description="platform -> where the party's constituents hear talking points addressed to the party "
+        "(a team's constituency_channels may override it)",
+    )
+
+    @field_validator("side", mode="before")
+    @classmethod
+    def _board_is_a_party(cls, value: Any) -> Any:
+        if value == "board":  # a side before parties existed
+            raise ValueError("found 'board'; the board is a party now, on the 'other' side: write 'side: other'")
+        return value
+
+
 class Organisation(Strict):
     name: str
     timezone: str = "America/Los_Angeles"
+    parties: dict[str, Party] = Field(
+        default_factory=dict,
+        description="party key -> {name, side}; each member names one with `party:`. Leave it out to keep "
+        "members' `side:` (each side in use is then a party)",
+    )
     admins: list[str] = Field(default_factory=list, description="member keys who may run any co-chair command")
     working_hours: tuple[time, time] | None = Field(
         default=None,
@@ -89,6 +138,14 @@ class Organisation(Strict):
     )
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("parties")
+    @classmethod
+    def _party_keys(cls, value: dict[str, Party]) -> dict[str, Party]:
+        """Each party knows its key (the mapping key)."""
+        return {
+            key: party if party.key == key else party.model_copy(update={"key": key}) for key, party in value.items()
+        }
 
     @field_validator("working_hours")
     @classmethod
@@ -139,14 +196,13 @@ class Calendar(Strict):
         return day
 
 
-# Fields the loader fills (from mapping keys, from the folder) are left out of the JSON Schema: admins never write them.
-LoaderFilled = SkipJsonSchema[str]
-
-
 class Member(Strict):
     key: LoaderFilled = ""  # filled from the mapping key
     name: str
-    side: Side
+    party: str | None = Field(default=None, description="key of the member's party (organisation.parties)")
+    side: LegacySide | None = Field(
+        default=None, description="only in configs without parties: labor, management, board or other"
+    )
     constituency: str = Field(default="", description='for example "teachers\' union" or "principals"')
     role: str = Field(default="", description="job title used instead of the name in summaries")
     email: str | None = None
@@ -212,7 +268,17 @@ class Team(Strict):
         default_factory=dict, description="constituency label -> platform -> where its talking points are shared"
     )
     members: list[str]
-    co_chairs: list[str] = Field(description="two member keys: one labor, one management")
+    co_chairs: list[str] = Field(
+        description="one member per chairing party (every party on the team, or those in co_chair_parties)"
+    )
+    co_chair_parties: list[str] | None = Field(
+        default=None,
+        description="the parties that co-chair, when not every party on the team does (two or more party keys)",
+    )
+    approval: str = Field(
+        default="all",
+        description='how many co-chairs approve joint communications: "all" (default) or "N of M", e.g. "2 of 3"',
+    )
     meetings: list[Meeting] = Field(default_factory=list)
     routines: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="flow name -> that flow's settings (see `partnerbot schema`)"
@@ -224,6 +290,37 @@ class Team(Strict):
 
     _tz = field_validator("timezone")(check_timezone)
 
+    @field_validator("approval")
+    @classmethod
+    def _quorum_form(cls, value: str) -> str:
+        parse_quorum(value)
+        return value
+
+    @property
+    def approvals_needed(self) -> int:
+        """How many co-chairs must approve a joint communication (the team's quorum; every co-chair by default)."""
+        quorum = parse_quorum(self.approval)
+        return len(self.co_chairs) if quorum is None else quorum[0]
+
+
+_QUORUM = re.compile(r"\s*(\d+)\s+of\s+(\d+)\s*")
+
+
+def parse_quorum(text: str) -> tuple[int, int] | None:
+    """`all` -> None (every co-chair); `2 of 3` -> (2, 3). That M is the number of co-chairs is checked in checks.py."""
+    if text.strip().lower() == "all":
+        return None
+    match = _QUORUM.fullmatch(text.lower())
+    if match is None:
+        raise ValueError(f'found {text!r}; write "all" (every co-chair) or "N of M", for example "2 of 3"')
+    return int(match[1]), int(match[2])
+
+
+def legacy_parties(members: Iterable[Member]) -> dict[str, Party]:
+    """The parties of a config that only uses sides: one per side in use, in the usual order."""
+    used = {member.side for member in members if member.side is not None and member.party is None}
+    return {key: Party(key=key, name=name, side=side) for key, (name, side) in LEGACY_PARTIES.items() if key in used}
+
 
 class Config(Strict):
     organisation: Organisation
@@ -233,6 +330,56 @@ class Config(Strict):
     # Top-level mappings owned by routines (the pulse's `surveys:`), as written; each routine validates its own.
     sections: SkipJsonSchema[dict[str, dict[str, Any]]] = Field(default_factory=dict)
     folder: LoaderFilled = ""  # where it was loaded from; admins' template overrides live in <folder>/templates
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sides_become_parties(cls, data: Any) -> Any:
+        """A config that lists no parties keeps members' sides: each side in use becomes a party and each member
+        belongs to the party of their side. (The loader reports a mix of the two before it gets here.)"""
+        if not isinstance(data, dict) or not isinstance(data.get("members"), dict):
+            return data
+        try:
+            organisation = Organisation.model_validate(data.get("organisation"))
+            if organisation.parties:
+                return data
+            members = {key: Member.model_validate(member) for key, member in data["members"].items()}
+        except ValidationError:
+            return data  # reported by the field validation that follows
+        parties = legacy_parties(members.values())
+        members = {
+            key: member.model_copy(update={"party": member.side}) if member.party is None else member
+            for key, member in members.items()
+        }
+        return {**data, "organisation": organisation.model_copy(update={"parties": parties}), "members": members}
+
+    @model_validator(mode="after")
+    def _every_member_has_a_known_party(self) -> Config:
+        for member in self.members.values():
+            if member.party not in self.organisation.parties:
+                known = ", ".join(self.organisation.parties) or "none"
+                raise ValueError(f"member {member.key!r} names party {member.party!r}; the parties are {known}")
+        return self
+
+    @property
+    def parties(self) -> dict[str, Party]:
+        """Every party, in the order the organisation lists them."""
+        return self.organisation.parties
+
+    def party_of(self, member: Member | str) -> Party:
+        """The party of a member (a Member or a member key)."""
+        found = self.members[member] if isinstance(member, str) else member
+        return self.organisation.parties[found.party or ""]
+
+    def team_parties(self, team: Team) -> dict[str, list[Member]]:
+        """Party key -> the team's members of that party, for the parties represented on the team, in the order
+        the organisation lists them."""
+        found: dict[str, list[Member]] = {}
+        members = self.team_members(team)
+        for key in self.organisation.parties:
+            of_party = [member for member in members if member.party == key]
+            if of_party:
+                found[key] = of_party
+        return found
 
     def team_tz(self, team: Team) -> ZoneInfo:
         return ZoneInfo(team.timezone or self.organisation.timezone)

@@ -47,6 +47,7 @@ def config_schema(extensions: Extensions) -> dict[str, Any]:
         defs["Member"]["properties"]["ids"]["propertyNames"] = names
         defs["Team"]["properties"]["channels"]["propertyNames"] = names
         defs["Team"]["properties"]["constituency_channels"]["additionalProperties"]["propertyNames"] = names
+        defs["Party"]["properties"]["channels"]["propertyNames"] = names
     return {
         "$schema": DIALECT,
         **schema,

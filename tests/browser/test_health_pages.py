@@ -41,7 +41,7 @@ async def test_a_co_chair_opens_the_health_page_through_a_signed_link(
     responses = page.get_by_role("table", name="Responses per pulse")
     await expect(responses.get_by_role("row", name=re.compile("2026-12-10"))).to_contain_text("fewer than 5")
     await expect(page.get_by_role("img", name=re.compile("Mean rating per norm"))).to_be_visible()
-    await expect(page.get_by_role("table", name=re.compile("Roles held by each side"))).to_be_visible()
+    await expect(page.get_by_role("table", name=re.compile("Roles held by each party"))).to_be_visible()
     overdue = page.get_by_role("table", name="Overdue")
     await expect(overdue).to_contain_text("Joint calendar for professional learning days")
     await screenshot(page, "health", tmp_path, full_page=True)

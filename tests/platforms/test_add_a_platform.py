@@ -42,11 +42,11 @@ async def test_a_platform_defined_in_the_tests_gets_a_scheduled_post_and_answers
     await advance(app.ticker, app.sender, clock, ROLES_ANNOUNCED)
     announcement = [s for s in echo.sent if s.conversation == CHANNEL]
     assert len(announcement) == 1 and announcement[0].text.startswith("== Roles for Thursday at 4:00 PM ==")
-    assert "Facilitator: Ana Costa" in announcement[0].text
-    assert any(s.conversation == "@ana" and "your turn to be *facilitator*" in s.text for s in echo.sent)
+    assert "Facilitator: Angela Ruiz" in announcement[0].text  # everyone is new: a co-chair opens
+    assert any(s.conversation == "@angela" and "your turn to be *facilitator*" in s.text for s in echo.sent)
 
     answer = await echo.receive("e-luis", "roles", CHANNEL)
-    assert len(answer) == 1 and "Facilitator: Ana Costa" in answer[0]
+    assert len(answer) == 1 and "Facilitator: Angela Ruiz" in answer[0]
     assert echo.sent[-1].conversation == "@luis"
 
     # The adapter turns Echo's mentions into member keys: the routine never sees `<@e-rachel>`.

@@ -1,15 +1,29 @@
 """The norms routine's chat side: the closing check's answers (the `norms.rate` form), /partner norms, its report,
-and revisit rounds (proposals by members, adoption by the co-chairs as a new version). Scheduled posts are in steps.py.
+and revisit rounds (proposals by members; a new version once the co-chairs approve it together). Scheduled posts are in
+steps.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
-from bot.delivery import post_to_team
+from bot.approval import (
+    approval_of,
+    approve_pending,
+    approved_by,
+    new_proposal,
+    request_message,
+    still_up,
+    still_waiting,
+    withdrawn,
+)
+from bot.config import Team
+from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command
 from bot.flows.norms.library import Norm
 from bot.flows.norms.results import shown_ratings, trends
@@ -251,7 +265,7 @@ def _describe(p: NormProposal) -> Markdown:
     "norms adopt",
     "[NUMBERS|all|none]",
     who="co-chair",
-    help="adopt proposals from the revisit round as a new version of the norms",
+    help="propose to adopt proposals from the revisit round as a new version of the norms (the co-chairs approve)",
     example="/partner norms adopt 3 5",
 )
 def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
@@ -259,9 +273,7 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
         round_ = open_round(session, inv.team.key)
         if round_ is None:
             raise Refused(md("No revisit round is open. Start one with `/partner norms revisit`."))
-        proposals = list(
-            session.scalars(select(NormProposal).where(NormProposal.round_id == round_.id).order_by(NormProposal.id))
-        )
+        proposals = _proposals(session, round_)
         listing = Markdown("\n").join(
             md("- #{}: {} (by {})", p.id, _describe(p), rt.config.members[p.proposed_by].name) for p in proposals
         ) or Markdown("- (no proposals yet)")
@@ -281,46 +293,135 @@ def norms_adopt(rt: Runtime, inv: Invocation) -> Reply:
         else:
             raise UsageError(md("Name proposal numbers, `all` or `none`. Open proposals:\n{}", listing))
         version, norms = active_norms(rt, session, inv.team)
-        round_.status, round_.closed_at = "closed", inv.now
-        for p in proposals:
-            p.status = "adopted" if p in chosen else "set_aside"
-        if not chosen:
-            return Reply.say("Revisit round closed with no changes: the norms stay as they are.")
-        new = apply_proposals(norms, chosen)
-        session.add(
-            NormSetVersion(
-                team=inv.team.key,
-                version=version + 1,
-                changed_by=inv.member.key,
-                changed_at=inv.now,
-                norms={"norms": [{"name": n.name, "gist": n.gist, "tip": n.tip} for n in new]},
-                changes={
-                    "changes": [
-                        {
-                            "kind": p.kind,
-                            "norm": p.norm,
-                            "name": p.name,
-                            "gist": p.gist,
-                            "proposal": p.id,
-                            "proposed_by": p.proposed_by,
-                        }
-                        for p in chosen
-                    ]
-                },
+        if chosen:
+            apply_proposals(norms, chosen)  # a usage error now, not after the other co-chairs approved
+        # Adopting is the co-chairs' joint decision: this co-chair proposes it, the others approve (bot/approval.py).
+        round_.adoption = new_proposal(round_.adoption, inv.member.key, inv.now, chosen=[p.id for p in chosen])
+        approval = approval_of(inv.team, round_.adoption["approvals"])
+        if approval.complete:
+            return Reply.say(_adopt(rt, session, inv.team, round_, inv.now))
+        what = Markdown("\n").join(md("- {}", _describe(p)) for p in chosen)
+        body = (
+            md(
+                "{} proposes to adopt, as version {} of the {} norms:\n{}",
+                inv.member.name,
+                version + 1,
+                inv.team.name,
+                what,
+            )
+            if chosen
+            else md(
+                "{} proposes to close the revisit round of the {} norms with no changes.",
+                inv.member.name,
+                inv.team.name,
             )
         )
-        text = rt.templates.render(
-            "norms/adopted.md.j2",
-            team=inv.team,
-            version=version + 1,
-            changes=[_describe(p) for p in chosen],
-            norms=new,
-            by=inv.member,
+        value = f"{round_.id}:{round_.adoption['round']}"
+        message = request_message(
+            inv.team, "Adopt new norms?", body, "norms.adoption_approve", "norms.adoption_hold", value
         )
-        message = Message(
-            (Header(f"Our norms, version {version + 1}"), Text(text)), f"{inv.team.name} adopted new norms"
-        )
-        post_to_team(rt, session, inv.team, OutboxKey(inv.team.key, "norms", "adopted", str(version + 1)), message)
-    return Reply.say(
-        f"Adopted {len(chosen)} change(s): the norms are now version {version + 1}, and the team has been told."
+        key = OutboxKey(inv.team.key, "norms", "adoption", f"{round_.id}#{round_.adoption['round']}")
+        for chair in approval.waiting:
+            direct_message(rt, session, inv.team, chair, key, message)
+    return Reply.say(f"Proposed to the co-chairs: it takes effect once {still_waiting(rt.config, approval)} too.")
+
+
+def _proposals(session: Session, round_: RevisitRound) -> list[NormProposal]:
+    return list(
+        session.scalars(select(NormProposal).where(NormProposal.round_id == round_.id).order_by(NormProposal.id))
     )
+
+
+def _pending(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[RevisitRound, Team]:
+    """The adoption an approve or hold button is about, if it is still the one waiting."""
+    round_id, _, number = inv.action.value.partition(":")
+    lock = rt.db.is_postgres  # two co-chairs approving at the same moment must both be counted
+    round_ = session.get(RevisitRound, int(round_id), with_for_update=lock) if round_id.isdigit() else None
+    team = rt.config.teams.get(round_.team) if round_ is not None else None
+    if round_ is None or team is None:
+        raise Refused("That revisit round no longer exists.")
+    if inv.member.key not in team.co_chairs:
+        raise Refused(f"Only the co-chairs of {team.name} adopt its norms.")
+    if round_.status != "open" or not still_up(round_.adoption, number):
+        raise Refused("This proposal is no longer up for approval: the round was closed or a newer one was made.")
+    return round_, team
+
+
+@action("norms.adoption_approve")
+def approve_adoption(rt: Runtime, inv: ActionInvocation) -> Reply:
+    with rt.db.session() as session:
+        round_, team = _pending(rt, session, inv)
+        round_.adoption, approval, note = approve_pending(
+            rt.config, team, round_.adoption or {}, inv.member.key, inv.now, "It takes effect"
+        )
+        if not approval.complete:
+            return Reply(update=Message.text(note))
+        done = _adopt(rt, session, team, round_, inv.now)
+    return Reply(update=Message.text(done))
+
+
+@action("norms.adoption_hold")
+def hold_adoption(rt: Runtime, inv: ActionInvocation) -> Reply:
+    with rt.db.session() as session:
+        round_, team = _pending(rt, session, inv)
+        pending = round_.adoption or {}
+        round_.adoption = withdrawn(pending)
+        note = Message.text(
+            md(
+                "{} is not ready to adopt the proposed changes to the {} norms yet. "
+                "Talk it through together, then propose again with `/partner norms adopt`.",
+                inv.member.name,
+                team.name,
+            )
+        )
+        key = OutboxKey(team.key, "norms", "adoption-held", inv.action.value.replace(":", "#"))
+        direct_message(rt, session, team, str(pending.get("by", "")), key, note)
+    return Reply(update=Message.text("Held back: the co-chair who proposed it has been told. The round stays open."))
+
+
+def _adopt(rt: Runtime, session: Session, team: Team, round_: RevisitRound, now: datetime) -> str:
+    """What the co-chairs approved takes effect: the round closes, a new version is stored and the team is told."""
+    pending = round_.adoption or {}
+    proposals = _proposals(session, round_)
+    chosen = [p for p in proposals if p.id in set(pending.get("chosen", []))]
+    version, norms = active_norms(rt, session, team)
+    round_.status, round_.closed_at = "closed", now
+    for p in proposals:
+        p.status = "adopted" if p in chosen else "set_aside"
+    if not chosen:
+        return "Revisit round closed with no changes: the norms stay as they are."
+    new = apply_proposals(norms, chosen)
+    session.add(
+        NormSetVersion(
+            team=team.key,
+            version=version + 1,
+            changed_by=str(pending.get("by", "")),
+            changed_at=now,
+            norms={"norms": [{"name": n.name, "gist": n.gist, "tip": n.tip} for n in new]},
+            changes={
+                "changes": [
+                    {
+                        "kind": p.kind,
+                        "norm": p.norm,
+                        "name": p.name,
+                        "gist": p.gist,
+                        "proposal": p.id,
+                        "proposed_by": p.proposed_by,
+                    }
+                    for p in chosen
+                ],
+                "approved_by": sorted(pending.get("approvals", {})),
+            },
+        )
+    )
+    text = rt.templates.render(
+        "norms/adopted.md.j2",
+        team=team,
+        version=version + 1,
+        changes=[_describe(p) for p in chosen],
+        norms=new,
+        approved_by=approved_by(rt.config, approval_of(team, pending.get("approvals", {}))),
+    )
+    message = Message((Header(f"Our norms, version {version + 1}"), Text(text)), f"{team.name} adopted new norms")
+    post_to_team(rt, session, team, OutboxKey(team.key, "norms", "adopted", str(version + 1)), message)
+    return f"Adopted {len(chosen)} change(s): the norms are now version {version + 1}, and the team has been told."

@@ -42,7 +42,7 @@ SEVEN_NORMS: tuple[Norm, ...] = (
     ),
     Norm(
         "Presuming positive intentions",
-        "Assume colleagues on both sides act in good faith, and let your words show it.",
+        "Assume colleagues from every party at the table act in good faith, and let your words show it.",
         'Replace "Why would you..." with "Help me understand what you hope for with..."',
     ),
     Norm(
@@ -61,7 +61,7 @@ SIX_CATEGORIES: tuple[Norm, ...] = (
     ),
     Norm("Decision making", "We say up front how a decision will be made, and seek consensus before voting."),
     Norm("Expectations", "We come prepared, follow through on what we take on, and say early when we cannot."),
-    Norm("Communication", "We agree on talking points together and speak for the team, not for one side."),
+    Norm("Communication", "We agree on talking points together and speak for the team, not for one party."),
 )
 
 BUILT_IN_SETS: dict[str, tuple[Norm, ...]] = {"seven-norms": SEVEN_NORMS, "six-categories": SIX_CATEGORIES}

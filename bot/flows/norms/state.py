@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.norms.library import Norm
@@ -97,6 +97,9 @@ class RevisitRound(Base):
     opened_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
     closed_at: Mapped[datetime | None]
+    # What a co-chair proposed to adopt, waiting for the other co-chairs (bot/approval.py: round, by, approvals,
+    # and "chosen": proposal ids, empty to close without changes). None when nothing is waiting.
+    adoption: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class NormProposal(Base):

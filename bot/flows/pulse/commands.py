@@ -11,11 +11,13 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.addresses import OutboxKey
+from bot.approval import approval_of, approve_pending, new_proposal, request_message, still_up, still_waiting, withdrawn
 from bot.config import Member, Team
-from bot.delivery import post_to_team
+from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
 from bot.flows.pulse.instruments import Instrument, configured_instruments
-from bot.flows.pulse.results import not_enough, results_message, team_results
+from bot.flows.pulse.results import names_of, not_enough, results_message, team_results
 from bot.flows.pulse.state import (
     PulseParticipation,
     PulseRun,
@@ -121,6 +123,7 @@ def show_results(rt: Runtime, inv: Invocation) -> Reply:
             inv.team.min_group_size,
             inv.args[0].lower() if inv.args else None,
             order_seed=rt.seed,
+            party_names=names_of(rt.config),
         )
     return Reply(private=results_message(rt, inv.team, results))
 
@@ -128,7 +131,7 @@ def show_results(rt: Runtime, inv: Invocation) -> Reply:
 @command(
     "pulse followup",
     "TEXT",
-    help='post the "you said, we did" follow-up to the latest results',
+    help='write the "you said, we did" follow-up to the latest results (posted once the co-chairs approve)',
     who="co-chair",
     example='/partner pulse followup "You asked for agendas a week ahead; from March they go out 7 days before."',
 )
@@ -144,14 +147,75 @@ def followup_command(rt: Runtime, inv: Invocation) -> Reply:
 
 
 def record_followup(rt: Runtime, session: Session, team: Team, run: PulseRun, chair: str, text: str) -> Reply:
+    """The follow-up speaks for the co-chairs together: the one who wrote it proposes it, the others approve."""
+    run.followup_pending = new_proposal(run.followup_pending, chair, rt.clock.now(), text=text)
+    approval = approval_of(team, run.followup_pending["approvals"])
+    if approval.complete:
+        return Reply.say(_post_followup(rt, session, team, run))
+    author = rt.config.members[chair].name if chair in rt.config.members else chair
+    body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=text)
+    value = f"{run.id}:{run.followup_pending['round']}"
+    message = request_message(
+        team, f"{author} wrote the follow-up: post it?", body, "pulse.followup_approve", "pulse.followup_hold", value
+    )
+    key = OutboxKey(team.key, "pulse", "followup-approval", f"run{run.id}#{run.followup_pending['round']}")
+    for other in approval.waiting:
+        direct_message(rt, session, team, other, key, message)
+    return Reply.say(f"Sent to the co-chairs: it is posted once {still_waiting(rt.config, approval)} too.")
+
+
+def _post_followup(rt: Runtime, session: Session, team: Team, run: PulseRun) -> str:
+    pending = run.followup_pending or {}
     first = not run.followup
-    run.followup, run.followup_by = text, chair
+    run.followup, run.followup_by = str(pending.get("text", "")), str(pending.get("by", ""))
+    run.followup_pending = withdrawn(pending)
     if first:
-        body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=text)
+        body = rt.templates.render("pulse/followup.md.j2", instrument=instrument_of(run), text=run.followup)
         message = Message((Header("You said, we did"), Text(body)), f"{team.name}: you said, we did")
         post_to_team(rt, session, team, run_key(team, "followup", run), message)
-        return Reply.say("Posted to the team. The next pulse invitation will quote it.")
-    return Reply.say("Updated. It was already posted once; the next pulse invitation will quote the new wording.")
+        return "Posted to the team. The next pulse invitation will quote it."
+    return "Updated. It was already posted once; the next pulse invitation will quote the new wording."
+
+
+def _pending_followup(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[PulseRun, Team]:
+    run_id, _, number = inv.action.value.partition(":")
+    run = _run_for(session, run_id)
+    team = rt.config.teams.get(run.team)
+    if team is None or inv.member.key not in team.co_chairs:
+        raise Refused("Only the team's co-chairs approve its follow-up.")
+    if not still_up(run.followup_pending, number):
+        raise Refused("This follow-up is no longer up for approval: it was posted, held back or rewritten.")
+    return run, team
+
+
+@action("pulse.followup_approve")
+def approve_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
+    with rt.db.session() as session:
+        run, team = _pending_followup(rt, session, inv)
+        run.followup_pending, approval, note = approve_pending(
+            rt.config, team, run.followup_pending or {}, inv.member.key, inv.now, "It is posted"
+        )
+        if not approval.complete:
+            return Reply(update=Message.text(note))
+        return Reply(update=Message.text(_post_followup(rt, session, team, run)))
+
+
+@action("pulse.followup_hold")
+def hold_followup(rt: Runtime, inv: ActionInvocation) -> Reply:
+    with rt.db.session() as session:
+        run, team = _pending_followup(rt, session, inv)
+        pending = run.followup_pending or {}
+        run.followup_pending = withdrawn(pending)
+        note = Message.text(
+            md(
+                "{} would rather not post the follow-up as written yet. Agree the wording together, then write it "
+                "again (`/partner pulse followup TEXT`).",
+                inv.member.name,
+            )
+        )
+        key = OutboxKey(team.key, "pulse", "followup-held", f"run{run.id}#{pending.get('round', 0)}")
+        direct_message(rt, session, team, str(pending.get("by", "")), key, note)
+    return Reply(update=Message.text("Held back: the co-chair who wrote it has been told."))
 
 
 # --- buttons and forms ----------------------------------------------------------------------------------------
@@ -247,7 +311,7 @@ def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
                 raise Refused("You were not asked in this pulse, so I can't record answers from you.")
             raise Refused("You have already answered this pulse. Each person counts once; your first answers stand.")
         run.respondents += 1
-        group = answer_group(rt, team_of_run, inv.member.key) if run.side_breakdown else None
+        group = answer_group(rt, team_of_run, inv.member.key) if run.party_breakdown else None
         seal_submission(session, rt.key, run.id, [(item, value, group) for item, value in answers], comments)
         rt.db.forget_history_after_commit(session)
     done = Message.text("Thank you: your answers are in, stored without your name. Results come when the pulse closes.")
@@ -255,12 +319,12 @@ def submit_answers(rt: Runtime, inv: ActionInvocation) -> Reply:
 
 
 def answer_group(rt: Runtime, team: Team | None, member_key: str) -> str | None:
-    """The group an answer is sealed with: the member's side. Whether it is ever stored in the clear is decided at
-    closing, from how many answered in each group (steps.close_run)."""
+    """The group an answer is sealed with: the member's party. Whether it is ever stored in the clear is decided at
+    closing, from how many answered in each party and what earlier runs showed (steps.close_run)."""
     member = rt.config.members.get(member_key)
     if team is None or member is None:
         return None
-    return member.side
+    return member.party
 
 
 @action("pulse.decline")
@@ -298,7 +362,13 @@ def open_followup_form(rt: Runtime, inv: ActionInvocation) -> Reply:
         hint="Name what the results showed and the concrete step you are taking. No names.",
     )
     return Reply(
-        form=Form("You said, we did", "pulse.followup_submit", (field,), value=str(run.id), submit_label="Post")
+        form=Form(
+            "You said, we did",
+            "pulse.followup_submit",
+            (field,),
+            value=str(run.id),
+            submit_label="Send to the co-chairs",
+        )
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from bot.config import Config
 
@@ -71,7 +71,11 @@ class Instrument(_Strict):
         default_factory=dict, description="construct -> display name (default: the construct, capitalised)"
     )
     free_text: list[FreeText] = Field(default_factory=list, max_length=3, description="optional open questions")
-    side_breakdown: bool = Field(default=True, description="store each answer's side so results can be split by side")
+    party_breakdown: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("party_breakdown", "side_breakdown"),  # older instruments said side_breakdown
+        description="store each answer's party so results can be shown by party (where the minimum allows)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Instrument:

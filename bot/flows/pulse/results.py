@@ -15,8 +15,8 @@ from datetime import datetime, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.anonymity import can_show, minimum, shown_sides
-from bot.config import Team
+from bot.anonymity import can_show, minimum, shown_parties
+from bot.config import Config, Team
 from bot.flows.api import exporter, health_section
 from bot.flows.pulse.charts import trend_chart
 from bot.flows.pulse.instruments import Instrument
@@ -25,10 +25,9 @@ from bot.health import Part, Section, Table, Trend
 from bot.messages import Context, Header, Image, Message, Text
 from bot.runtime import Runtime
 
-UNSTATED = "(side not kept)"  # answers stored without a side take part in suppression as one more, never shown, group
 STEADY = 0.05  # a change smaller than this is shown as "no change"
 
-# One run's answers: (item, side) -> value -> count
+# One run's answers: (item, group) -> value -> count; the group is a party key, or None when the answer kept no party
 RunCounts = dict[tuple[str, str | None], Counter[int]]
 
 
@@ -39,7 +38,7 @@ class ConstructResult:
     mean: float
     distribution: tuple[int, ...]  # scored answers per scale point, lowest point first
     change: float | None  # against the previous run's mean, when both runs could be shown
-    by_side: Mapping[str, float] = field(default_factory=dict)  # only sides the policy lets us show
+    by_party: Mapping[str, float] = field(default_factory=dict)  # party key -> mean, only parties the run showed
 
     @property
     def arrow(self) -> str:
@@ -62,9 +61,13 @@ class RunResults:
     invited: int = 0
     respondents: int = 0
     constructs: tuple[ConstructResult, ...] = ()
-    sides: Mapping[str, int] = field(default_factory=dict)  # shown sides -> respondents
+    parties: Mapping[str, int] = field(default_factory=dict)  # shown party key -> respondents
     comments: tuple[tuple[str, str], ...] = ()  # (question id, text), in random order
-    side_breakdown: bool = False  # the run kept sides (its breakdown may still be suppressed)
+    party_breakdown: bool = False  # the run kept parties (its breakdown may still be suppressed)
+    party_names: Mapping[str, str] = field(default_factory=dict)  # party key -> display name, for the shown ones
+
+    def party_name(self, key: str) -> str:
+        return self.party_names.get(key, key)
 
     @property
     def response_rate(self) -> float:
@@ -89,34 +92,71 @@ class TeamResults:
 
 
 def count_answers(session: Session, run_ids: Iterable[int]) -> dict[int, RunCounts]:
-    """Answers per (run, item, side, value), counted by the database; run id -> that run's counts."""
+    """Answers per (run, item, group, value), counted by the database; run id -> that run's counts."""
     ids = list(run_ids)
     counts: dict[int, RunCounts] = defaultdict(lambda: defaultdict(Counter))
     if not ids:
         return counts
     rows = session.execute(
-        select(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.side, PulseAnswer.value, func.count())
+        select(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.group, PulseAnswer.value, func.count())
         .where(PulseAnswer.run_id.in_(ids))
-        .group_by(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.side, PulseAnswer.value)
+        .group_by(PulseAnswer.run_id, PulseAnswer.item, PulseAnswer.group, PulseAnswer.value)
     )
-    for run_id, item, side, value, n in rows:
-        counts[run_id][(item, side)][value] += n
+    for run_id, item, group, value, n in rows:
+        counts[run_id][(item, group)][value] += n
     return counts
 
 
-def side_counts(instrument: Instrument, counts: RunCounts) -> dict[str, int]:
-    """Respondents per stored side (every respondent answers every item, so the first item counts people)."""
+def respondents_by_party(instrument: Instrument, counts: RunCounts) -> tuple[dict[str, int], int]:
+    """(respondents per stored party, respondents whose answers kept no party). Every respondent answers every
+    item, so the first item counts people."""
     first = instrument.items[0].id
-    found: dict[str, int] = {}
-    for (item, side), values in counts.items():
-        if item == first:
-            found[side or UNSTATED] = found.get(side or UNSTATED, 0) + sum(values.values())
-    return found
+    by_party: dict[str, int] = {}
+    unkept = 0
+    for (item, group), values in counts.items():
+        if item != first:
+            continue
+        if group is None:
+            unkept += sum(values.values())
+        else:
+            by_party[group] = by_party.get(group, 0) + sum(values.values())
+    return by_party, unkept
 
 
-def visible_sides(by_side: Mapping[str, int], team_minimum: int) -> set[str]:
-    """The sides that may be shown: the policy, with answers kept without a side as a group that is never shown."""
-    return shown_sides(by_side, team_minimum) - {UNSTATED}
+def names_of(config: Config) -> dict[str, str]:
+    """Party key -> display name, for results."""
+    return {key: party.name for key, party in config.parties.items()}
+
+
+def membership(config: Config, team: Team) -> dict[str, int]:
+    """Members per party on the team: what the anonymity policy weighs groups by."""
+    return {key: len(members) for key, members in config.team_parties(team).items()}
+
+
+def parties_to_show(
+    config: Config,
+    team: Team,
+    run: PulseRun,
+    by_party: Mapping[str, int],
+    unkept: int,
+    earlier: Iterable[PulseRun],
+    earlier_counts: Mapping[int, RunCounts] | None = None,
+) -> set[str]:
+    """The parties a closing run shows apart (bot/anonymity.py decides) from its respondents per party and those
+    without one, judged against the earlier closed runs of the same instrument as they were shown
+    (`earlier_counts` serves runs closed before the decision was stored)."""
+    if not run.party_breakdown:
+        return set()
+    before = [shown_by(r, (earlier_counts or {}).get(r.id)) for r in earlier]
+    return shown_parties(by_party, unkept, membership(config, team), team.min_group_size, before)
+
+
+def shown_by(run: PulseRun, counts: RunCounts | None = None) -> set[str]:
+    """The parties a closed run showed: decided when it closed. Runs closed before that decision was stored kept
+    exactly the groups they showed (closing drops the others), so their stored groups say it."""
+    if run.parties_shown is not None:
+        return set(run.parties_shown)
+    return {group for (_, group) in (counts or {}) if group is not None}
 
 
 def score(instrument: Instrument, values: Mapping[str, Counter[int]]) -> dict[str, Counter[int]]:
@@ -144,20 +184,24 @@ def run_results(
     team_minimum: int,
     previous: RunResults | None = None,
     comments: tuple[tuple[str, str], ...] = (),
+    party_names: Mapping[str, str] | None = None,
 ) -> RunResults:
     instrument = instrument_of(run)
     base = RunResults(run.id, run.team, instrument, run.opened_at, run.closed_at, minimum(team_minimum), False)
     if not can_show(run.respondents, team_minimum):
         return base
-    per_side_items: dict[str | None, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))
+    per_party_items: dict[str, dict[str, Counter[int]]] = defaultdict(lambda: defaultdict(Counter))
     all_items: dict[str, Counter[int]] = defaultdict(Counter)
-    for (item, side), values in counts.items():
+    for (item, group), values in counts.items():
         all_items[item].update(values)
-        per_side_items[side or UNSTATED][item].update(values)
-    by_side = side_counts(instrument, counts)
-    sides = sorted(visible_sides(by_side, team_minimum)) if run.side_breakdown else []
+        if group is not None:
+            per_party_items[group][item].update(values)
+    by_party, _ = respondents_by_party(instrument, counts)
+    # What the run showed when it closed; a party below the minimum is never shown, whatever was stored.
+    parties = sorted(p for p in shown_by(run, counts) if can_show(by_party.get(p, 0), team_minimum))
+    parties = parties if run.party_breakdown and run.status == "closed" else []
     scored_total = score(instrument, all_items)
-    scored_sides = {side: score(instrument, per_side_items[side]) for side in sides}
+    scored_parties = {party: score(instrument, per_party_items[party]) for party in parties}
     constructs = []
     for construct, counter in scored_total.items():
         mean = _mean(counter)
@@ -171,9 +215,10 @@ def run_results(
                 mean,
                 tuple(counter.get(point, 0) for point in instrument.scale.points),
                 None if before is None else mean - before,
-                {side: m for side in sides if (m := _mean(scored_sides[side][construct])) is not None},
+                {p: m for p in parties if (m := _mean(scored_parties[p][construct])) is not None},
             )
         )
+    names = party_names or {}
     return RunResults(
         run.id,
         run.team,
@@ -185,9 +230,10 @@ def run_results(
         run.invited,
         run.respondents,
         tuple(constructs),
-        {side: by_side[side] for side in sides},
+        {party: by_party[party] for party in parties},
         comments,
-        run.side_breakdown,
+        run.party_breakdown,
+        {party: names.get(party, party) for party in parties},
     )
 
 
@@ -199,6 +245,7 @@ def team_results(
     *,
     with_comments: bool = True,
     order_seed: int = 0,
+    party_names: Mapping[str, str] | None = None,
 ) -> TeamResults:
     """Every closed run of `team` for `instrument` (default: the instrument of the team's latest closed run)."""
     query = select(PulseRun).where(PulseRun.team == team, PulseRun.status == "closed")
@@ -216,7 +263,7 @@ def team_results(
     for i, run in enumerate(runs):
         wanted = with_comments and i == len(runs) - 1 and can_show(run.respondents, team_minimum)
         comments = shown_comments(session, run.id, order_seed) if wanted else ()
-        previous = run_results(run, counts[run.id], team_minimum, previous, comments)
+        previous = run_results(run, counts[run.id], team_minimum, previous, comments, party_names)
         results.append(previous)
     return TeamResults(tuple(results))
 
@@ -257,7 +304,7 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(results: TeamResults) -> list[dict[str, str]]:
-    """Aggregated rows only: one per run, construct and group (the team, then each shown side). A run below the
+    """Aggregated rows only: one per run, construct and group (the team, then each shown party by name). A run below the
     minimum gets one row per construct with every number blank and a note saying why."""
     rows: list[dict[str, str]] = []
     for run in results.runs:
@@ -291,16 +338,17 @@ def export_rows(results: TeamResults) -> list[dict[str, str]]:
                     "note": "",
                 }
             )
-            for side, mean in sorted(result.by_side.items()):
+            for party, mean in sorted(result.by_party.items()):
                 rows.append(
                     {
-                        **_blank_row(common, result.name, side, ""),
-                        "respondents": str(run.sides[side]),
+                        **_blank_row(common, result.name, run.party_name(party), ""),
+                        "respondents": str(run.parties[party]),
                         "mean": f"{mean:.2f}",
                     }
                 )
-        if run.side_breakdown and not run.sides:
-            rows.append(_blank_row(common, "", "by side", "side breakdown suppressed: a side is below the minimum"))
+        if run.party_breakdown and not run.parties:
+            note = "party breakdown suppressed: it would tell apart a group under the minimum"
+            rows.append(_blank_row(common, "", "by party", note))
     return rows
 
 
@@ -334,7 +382,10 @@ def export_pulse(rt: Runtime, options: dict[str, object]) -> str:
         )
         rows = []
         for key in keys:
-            rows += export_rows(team_results(session, team.key, team.min_group_size, key, with_comments=False))
+            names = names_of(rt.config)
+            rows += export_rows(
+                team_results(session, team.key, team.min_group_size, key, with_comments=False, party_names=names)
+            )
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
@@ -386,7 +437,7 @@ def results_message(rt: Runtime, team: Team, results: TeamResults) -> Message:
 
 @health_section
 def pulse_health(rt: Runtime, team: Team, now: datetime) -> list[Section]:
-    """Trends per facet for each instrument the team has closed runs of, the latest shown run by side, and response
+    """Trends per facet for each instrument the team has closed runs of, the latest run shown by party, and response
     rates: built from the same RunResults as the chat post, so a run hidden there is a gap here."""
     tz = rt.config.team_tz(team)
     trends: list[Part] = []
@@ -400,7 +451,9 @@ def pulse_health(rt: Runtime, team: Team, now: datetime) -> list[Section]:
             )
         )
         for key in keys:
-            runs = team_results(session, team.key, team.min_group_size, key, with_comments=False).runs
+            runs = team_results(
+                session, team.key, team.min_group_size, key, with_comments=False, party_names=names_of(rt.config)
+            ).runs
             if not runs:
                 continue
             latest = runs[-1]
@@ -421,20 +474,24 @@ def pulse_health(rt: Runtime, team: Team, now: datetime) -> list[Section]:
                     f"{instrument.name} ({scale.first} to {scale.last})", labels, series, scale.first, scale.last, note
                 )
             )
-            shown = [r for r in runs if r.shown and r.sides]
+            shown = [r for r in runs if r.shown and r.parties]
             if shown:
                 run = shown[-1]
-                sides = sorted(run.sides)
+                parties = sorted(run.parties)
                 trends.append(
                     Table(
-                        f"{instrument.name} by side, {_day(run, tz)}",
-                        ("facet", "whole team", *sides),
+                        f"{instrument.name} by party, {_day(run, tz)}",
+                        ("facet", "whole team", *(run.party_name(p) for p in parties)),
                         tuple(
-                            (c.name, f"{c.mean:.2f}", *(f"{c.by_side[s]:.2f}" if s in c.by_side else "" for s in sides))
+                            (
+                                c.name,
+                                f"{c.mean:.2f}",
+                                *(f"{c.by_party[p]:.2f}" if p in c.by_party else "" for p in parties),
+                            )
                             for c in run.constructs
                         ),
-                        "Sides are shown only when every side shown has enough answers and no hidden one can be "
-                        "worked out from the others.",
+                        "A party is shown only with enough answers and members, when what stays hidden cannot be "
+                        "worked out from the rest, in this run or by comparing it with earlier ones.",
                     )
                 )
             for run in runs:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import time, timedelta
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator
 
 from bot.config import RoutineSettings
 from bot.config.models import known_key
@@ -58,7 +58,11 @@ class PulseSettings(RoutineSettings):
         max_length=MAX_REMINDERS,
         description="at most two, e.g. '2 days after opening at 09:00' or '36 hours after opening'",
     )
-    side_breakdown: bool = Field(default=True, description="keep each answer's side so results can be split by side")
+    party_breakdown: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("party_breakdown", "side_breakdown"),  # older configs said side_breakdown
+        description="keep each answer's party so results can be shown by party (where the minimum allows)",
+    )
 
     @field_validator("instrument")
     @classmethod

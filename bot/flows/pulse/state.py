@@ -5,10 +5,10 @@ How an answer stays unlinkable, whenever a copy of the database is taken (docs/p
 - While a run is open, its answers and comments exist only in a sealed box (bot/store/sealed.py): ciphertext under
   a key derived from the server's secret, which is kept outside the database. Each submission rewrites the box in a
   fresh random order. A copy shows who has answered so far (pulse_participation), never what anyone answered, nor
-  the group (side) of any answer.
+  the group (party) of any answer.
 - At closing the answers leave the box. A run with fewer respondents than the minimum keeps none of them; otherwise
   they are written in the clear once, in random order with random ids, with no member and no time, and with a group
-  only where bot/anonymity.py lets that group be stored (storable_groups).
+  only for the parties the run shows apart (bot/anonymity.py: shown_parties, decided at closing).
 - Every submission and the closing touch every participation row of the run in member-key order, so PostgreSQL's
   row stamps (xmin) and physical order say nothing about who answered last.
 - On SQLite every connection deletes with secure_delete, and after each submission and each closing the
@@ -23,7 +23,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.pulse.instruments import Instrument
@@ -43,7 +55,7 @@ class PulseRun(Base):
     instrument: Mapped[str] = mapped_column(String(60))
     subject: Mapped[str] = mapped_column(String(200))  # the cadence time or "manual:<n>"; unique per team
     snapshot: Mapped[dict[str, Any]]  # the instrument exactly as asked (instruments.Instrument)
-    side_breakdown: Mapped[bool]
+    party_breakdown: Mapped[bool]
     status: Mapped[str] = mapped_column(String(10), default="open")  # open | closed
     opened_by: Mapped[str] = mapped_column(String(100), default="schedule")  # "schedule" or a co-chair's key
     opened_at: Mapped[datetime]
@@ -55,6 +67,11 @@ class PulseRun(Base):
     shuffles: Mapped[int] = mapped_column(Integer, default=0)  # bumped first by each submission: a per-run lock
     followup: Mapped[str] = mapped_column(Text, default="")  # "you said, we did", written by a co-chair
     followup_by: Mapped[str] = mapped_column(String(100), default="")
+    # A follow-up a co-chair wrote, waiting for the other co-chairs (bot/approval.py: round, by, approvals, text).
+    followup_pending: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The parties whose results the run showed apart, decided once when it closed (bot/anonymity.py), so that later
+    # runs are judged against what was really shown. None for runs closed before parties: see results.py.
+    parties_shown: Mapped[list[str] | None] = mapped_column(JSON, default=None)
 
 
 class PulseParticipation(Base):
@@ -80,11 +97,13 @@ class PulseAnswer(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("pulse_runs.id", ondelete="CASCADE"), index=True)
     item: Mapped[str] = mapped_column(String(40))
     value: Mapped[int] = mapped_column(Integer)
-    side: Mapped[str | None] = mapped_column(String(20))  # only when the run breaks results down by side
+    # The answer's group: the key of the member's party, or None. In the clear only for the parties the run showed
+    # apart when it closed (steps.close_run); while the run is open every answer's party is inside the sealed box.
+    group: Mapped[str | None] = mapped_column("group", String(60))
 
 
 class PulseComment(Base):
-    """One free-text answer. Same rules as answers; never stored with a side."""
+    """One free-text answer. Same rules as answers; never stored with a party."""
 
     __tablename__ = "pulse_comments"
 
@@ -168,7 +187,7 @@ def lock_run(session: Session, run_id: int) -> PulseRun | None:
     return session.get(PulseRun, run_id, populate_existing=True)
 
 
-# One scale answer: (item id, value, group). The group is the respondent's side today; None when the run keeps none.
+# One scale answer: (item id, value, group). The group is the respondent's party key; None when the run keeps none.
 Answer = tuple[str, int, str | None]
 Comment = tuple[str, str]  # (question id, text)
 
@@ -193,7 +212,7 @@ def _read_box(session: Session, key: ServerKey, run_id: int) -> Sealed:
     )
     # Answers an earlier version kept in the clear while the run was open move into the box.
     for row in session.scalars(select(PulseAnswer).where(PulseAnswer.run_id == run_id)):
-        received.answers.append((row.item, row.value, row.side))
+        received.answers.append((row.item, row.value, row.group))
     for row in session.scalars(select(PulseComment).where(PulseComment.run_id == run_id)):
         received.comments.append((row.question, row.text))
     session.execute(delete(PulseAnswer).where(PulseAnswer.run_id == run_id))
@@ -223,7 +242,7 @@ def take_sealed(session: Session, key: ServerKey, run_id: int) -> Sealed:
 
 def store_answers(session: Session, run_id: int, answers: Iterable[Answer], comments: Iterable[Comment]) -> None:
     """Write a closed run's answers in the clear, once: random order, random ids, no member, no time."""
-    rows = [{"id": random_id(), "run_id": run_id, "item": i, "value": v, "side": g} for i, v, g in shuffled(answers)]
+    rows = [{"id": random_id(), "run_id": run_id, "item": i, "value": v, "group": g} for i, v, g in shuffled(answers)]
     if rows:
         session.execute(PulseAnswer.__table__.insert(), rows)
     notes = [{"id": random_id(), "run_id": run_id, "question": q, "text": t} for q, t in shuffled(comments)]

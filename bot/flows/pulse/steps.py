@@ -13,12 +13,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
-from bot.anonymity import can_show, minimum, storable_groups
+from bot.anonymity import can_show, minimum
 from bot.config import Config, Team
 from bot.delivery import direct_message, note_posting, post_to_team
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.pulse.instruments import Instrument, configured_instruments
-from bot.flows.pulse.results import results_message, team_results
+from bot.flows.pulse.results import count_answers, names_of, parties_to_show, results_message, team_results
 from bot.flows.pulse.settings import MAX_REMINDERS, PulseSettings, parse_reminder
 from bot.flows.pulse.state import (
     PulseParticipation,
@@ -190,7 +190,7 @@ def open_run(
         instrument=instrument.key,
         subject=subject,
         snapshot=instrument.snapshot(),
-        side_breakdown=settings.side_breakdown and instrument.side_breakdown,
+        party_breakdown=settings.party_breakdown and instrument.party_breakdown,
         status="open",
         opened_by=opened_by,
         opened_at=opened,
@@ -272,23 +272,41 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
-    """Close a run: its answers leave the sealed box (kept only if enough people answered, with a group only where it
-    may be stored), post the results, and ask the co-chairs to follow up."""
+    """Close a run: decide which parties it shows apart (against the earlier runs of its instrument); its answers
+    leave the sealed box (kept only if enough people answered, with a party only for the parties shown); post the
+    results, and ask the co-chairs to follow up."""
     run = lock_run(session, run.id) or run
     run.status = "closed"
     run.closed_at = rt.clock.now()
     instrument = instrument_of(run)
     received = take_sealed(session, rt.key, run.id)
+    shown: set[str] = set()
     if can_show(run.respondents, team.min_group_size):  # below the minimum nothing may ever be shown: keep nothing
         first = instrument.items[0].id  # everyone answers every item, so the first item counts people
-        by_group = Counter(group for item, _, group in received.answers if item == first and group is not None)
-        keep = storable_groups(by_group, team.min_group_size)
-        answers = [(item, value, group if group in keep else None) for item, value, group in received.answers]
+        by_party = Counter(group for item, _, group in received.answers if item == first and group is not None)
+        unkept = sum(1 for item, _, group in received.answers if item == first and group is None)
+        earlier = session.scalars(
+            select(PulseRun)
+            .where(
+                PulseRun.team == team.key,
+                PulseRun.instrument == run.instrument,
+                PulseRun.status == "closed",
+                PulseRun.id != run.id,
+            )
+            .order_by(PulseRun.closed_at, PulseRun.id)
+        ).all()
+        legacy = count_answers(session, [r.id for r in earlier if r.parties_shown is None])
+        shown = parties_to_show(rt.config, team, run, dict(by_party), unkept, earlier, legacy)
+        # Data minimisation: a party the results do not show is not written next to any answer.
+        answers = [(item, value, group if group in shown else None) for item, value, group in received.answers]
         store_answers(session, run.id, answers, received.comments)
+    run.parties_shown = sorted(shown)
     touch_participation(session, run.id)
     rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
     session.flush()
-    results = team_results(session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed)
+    results = team_results(
+        session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed, party_names=names_of(rt.config)
+    )
     post_to_team(rt, session, team, run_key(team, "results", run), results_message(rt, team, results))
     latest = results.latest
     if latest is not None and latest.run_id == run.id and latest.shown and latest.respondents > 0:

@@ -13,8 +13,8 @@ from bot.addresses import OutboxKey
 from bot.config import Member, Team
 from bot.delivery import direct_message
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command, home_section
-from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
-from bot.flows.roles.lineup import FACILITATOR, Candidate, replan
+from bot.flows.roles.history import members_at, newcomers_at, role_history, unavailable_for
+from bot.flows.roles.lineup import FACILITATOR, replan
 from bot.flows.roles.results import role_equity
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
@@ -23,6 +23,7 @@ from bot.flows.roles.steps import (
     FLOW,
     ask,
     ensure_lineup,
+    meeting_day,
     meeting_of,
     meeting_time,
     plan_lineup,
@@ -79,14 +80,20 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
     events = team_events(session, team.key)
     plan = replan(
         rotating,
-        [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
-        role_history(rt.config, team, [e for e in events if e.meeting_start < row.meeting_start], settings.window),
+        members_at(rt.config, team, meeting),
+        role_history(
+            rt.config,
+            team,
+            [e for e in events if e.meeting_start < row.meeting_start],
+            settings.window,
+            meeting_day(rt, team, meeting),
+        ),
         current,
         locked={r for r, a in stored.items() if a.status in ("confirmed", "swapped") and a is not row},
         unavailable=unavailable_for(rt.config, team, meeting, events),
         newcomers=newcomers_at(rt.config, team, meeting),
         taken=set(fixed_members(rt.config, team, settings).values()),
-        alternate_sides=settings.alternate_sides,
+        by_party=settings.by_party,
         stand_ins=team.co_chairs,
     )
     for slot_role, new in plan.items():
@@ -350,7 +357,7 @@ def show_roles(rt: Runtime, inv: Invocation) -> Reply:
     return Reply(private=message)
 
 
-@command("roles history", help="how often each member and each side has held each role")
+@command("roles history", help="how often each member and each party has held each role")
 def roles_history(rt: Runtime, inv: Invocation) -> Reply:
     if inv.args:
         raise UsageError(md("`/partner roles history` takes no arguments (got `{}`).", " ".join(inv.args)))
@@ -361,8 +368,9 @@ def roles_history(rt: Runtime, inv: Invocation) -> Reply:
         team=inv.team,
         roles=equity.roles,
         members=equity.members,
+        party_of=rt.config.party_of,
         history=equity.history,
-        by_side=equity.by_side,
+        by_party=equity.by_party,
         meetings=equity.meetings,
     )
     return Reply(private=Message((Header(f"{inv.team.name}: who has held which role"), Text(text)), text))

@@ -1,14 +1,15 @@
 """What the role events and the config say about one meeting, as pure functions: who holds each role (replay), how
-often each member held each role over the fairness window, who is out, and whose first meeting it is.
+often each member held each role over the fairness window and each party over the school year, who is on the team
+and who is out, and whose first meeting it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from bot.config import Config, Team
-from bot.flows.roles.lineup import FACILITATOR, RoleHistory
+from bot.flows.roles.lineup import Candidate, RoleHistory
 from bot.flows.roles.state import WHOLE_MEETING, RoleEvent
 from bot.meetings import HeldMeeting, meetings_between
 
@@ -27,30 +28,61 @@ def replay(events: Iterable[RoleEvent]) -> dict[tuple[str, str], str | None]:
     return holders
 
 
-def role_history(config: Config, team: Team, events: list[RoleEvent], window: int) -> RoleHistory:
-    """Counts over the last `window` meetings that had roles, from the facts alone."""
+def role_history(config: Config, team: Team, events: list[RoleEvent], window: int, day: date) -> RoleHistory:
+    """What the events before a meeting on `day` say, from the facts alone: per member, the counts over the last
+    `window` meetings that had roles; per party (of whoever held the role, as the config says now), the counts over
+    the school year so far, with how many of its meetings each role was held at. A party's share is owed over the
+    year; a person's turns are compared over the recent window."""
     starts = sorted({e.meeting_start for e in events})[-window:]
     index = {start: i for i, start in enumerate(starts)}
     meeting_start = {e.meeting: e.meeting_start for e in events}
+    tz = config.team_tz(team)
+    since = fairness_year(config, day)
     counts: dict[str, dict[str, int]] = {}
     last_held: dict[str, dict[str, int]] = {}
-    last_side: tuple[int, str] | None = None
+    party_counts: dict[str, dict[str, int]] = {}
+    held: dict[str, int] = {}
     for (meeting, role), member in replay(events).items():
-        i = index.get(meeting_start[meeting])
-        if member is None or i is None:
+        if member is None:
             continue
-        counts.setdefault(role, {})[member] = counts.get(role, {}).get(member, 0) + 1
-        last_held.setdefault(role, {})[member] = max(i, last_held.get(role, {}).get(member, -1))
-        if role == FACILITATOR and member in config.members and (last_side is None or i > last_side[0]):
-            last_side = (i, config.members[member].side)
-    return RoleHistory(counts, last_held, last_side[1] if last_side else None)
+        i = index.get(meeting_start[meeting])
+        if i is not None:
+            counts.setdefault(role, {})[member] = counts.get(role, {}).get(member, 0) + 1
+            last_held.setdefault(role, {})[member] = max(i, last_held.get(role, {}).get(member, -1))
+        if meeting_start[meeting].astimezone(tz).date() >= since:
+            held[role] = held.get(role, 0) + 1
+            if member in config.members:
+                party = config.members[member].party or ""
+                party_counts.setdefault(role, {})[party] = party_counts.get(role, {}).get(party, 0) + 1
+    return RoleHistory(counts, last_held, party_counts, held)
+
+
+def fairness_year(config: Config, day: date) -> date:
+    """The first day of the year over which parties' shares are owed: the school year that `day` falls in (the
+    summer after it starts anew), or without a school calendar the 365 days before `day`."""
+    if config.calendar.school_year is not None:
+        first, last = config.calendar.school_year
+        if first <= day <= last:
+            return first
+        if day > last:
+            return last + timedelta(days=1)
+    return day - timedelta(days=365)
+
+
+def members_at(config: Config, team: Team, meeting: HeldMeeting) -> list[Candidate]:
+    """The team's members at a meeting, with their parties, in config order: everyone who has joined by its date."""
+    return members_on(config, team, meeting.start.astimezone(config.team_tz(team)).date())
+
+
+def members_on(config: Config, team: Team, day: date) -> list[Candidate]:
+    return [Candidate(m.key, m.party or "") for m in config.team_members(team) if not (m.joined and m.joined > day)]
 
 
 def unavailable_for(config: Config, team: Team, meeting: HeldMeeting, events: list[RoleEvent]) -> set[str]:
-    """Away on the meeting's date (config), not yet joined, or said "can't make it" (or skipped by a co-chair)
-    for this meeting."""
+    """Away on the meeting's date (config), or said "can't make it" (or skipped by a co-chair) for this meeting.
+    (Members who join later are not on the team yet: members_at leaves them out.)"""
     day = meeting.start.astimezone(config.team_tz(team)).date()
-    away = {m.key for m in config.team_members(team) if m.away_on(day) or (m.joined and m.joined > day)}
+    away = {m.key for m in config.team_members(team) if m.away_on(day)}
     return away | {e.member for e in events if e.meeting == meeting.subject and e.kind in ("declined", "skipped")}
 
 

@@ -1,23 +1,26 @@
 """Fair assignment of meeting roles as a pure function: who holds each rotating role at one meeting, given the
-eligible members, what they have held before and who is away. No database, no clock: the roles routine's steps
-gather the inputs from role events and config (history.py), and store what this returns.
+members and their parties, what they have held before and who is away. No database, no clock: the roles routine's
+steps gather the inputs from role events and config (history.py), and store what this returns.
+
+The rule (docs/roles.md states it for people): each party's turns at each role follow its share of the team, the
+party furthest behind its share going first; within a party, the member who has held the role least goes next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from fractions import Fraction
 
-SIDE_ORDER = ("labor", "management", "board", "other")
 FACILITATOR = "facilitator"
+ONE_POOL = ""  # the party of everyone when turns are not shared out by party
 CHOICES = 120  # equally fair line-ups compared for what they leave to later meetings (bounds the work)
 
 
 @dataclass(frozen=True)
 class Candidate:
     key: str
-    side: str
+    party: str
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,8 @@ class RoleHistory:
 
     counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # role -> member -> times held
     last_held: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # role -> member -> meeting index
-    last_facilitator_side: str | None = None
+    party_counts: Mapping[str, Mapping[str, int]] = field(default_factory=dict)  # role -> party -> times held
+    held: Mapping[str, int] = field(default_factory=dict)  # role -> meetings in the window at which someone held it
 
     def count(self, role: str, member: str) -> int:
         return self.counts.get(role, {}).get(member, 0)
@@ -34,21 +38,39 @@ class RoleHistory:
     def total(self, member: str) -> int:
         return sum(per_member.get(member, 0) for per_member in self.counts.values())
 
+    def party_count(self, role: str, party: str) -> int:
+        return self.party_counts.get(role, {}).get(party, 0)
 
-def facilitator_side(sides_present: Iterable[str], last_side: str | None) -> str | None:
-    """The side whose turn it is to facilitate: the next present side after the last one, in a fixed cycle."""
-    available = set(sides_present)
-    present = [s for s in SIDE_ORDER if s in available]
-    if not present:
-        return None
-    if last_side not in SIDE_ORDER:
-        return present[0]
-    start = SIDE_ORDER.index(last_side)  # type: ignore[arg-type]
-    for step in range(1, len(SIDE_ORDER) + 1):
-        side = SIDE_ORDER[(start + step) % len(SIDE_ORDER)]
-        if side in present:
-            return side
-    return present[0]
+    def meetings(self, role: str) -> int:
+        return self.held.get(role, 0)
+
+
+def shares(candidates: Sequence[Candidate], by_party: bool = True) -> dict[str, Fraction]:
+    """Each party's share of the team: its members over all members who rotate (exact, so ties are ties)."""
+    if not candidates:
+        return {}
+    if not by_party:
+        return {ONE_POOL: Fraction(1)}
+    sizes: dict[str, int] = {}
+    for candidate in candidates:
+        sizes[candidate.party] = sizes.get(candidate.party, 0) + 1
+    return {party: Fraction(size, len(candidates)) for party, size in sizes.items()}
+
+
+def deficit(history: RoleHistory, role: str, party: str, share: Fraction) -> Fraction:
+    """How many turns at `role` the party is owed once this meeting counts: its share of the meetings in the window
+    plus this one, less the turns it has had. The party owed most goes first."""
+    return (history.meetings(role) + 1) * share - history.party_count(role, party)
+
+
+@dataclass(frozen=True)
+class _Option:
+    """One member for one role, with what choosing them costs against the rule."""
+
+    key: str
+    party: str
+    excess: int  # times held beyond the least-served eligible member of the same party
+    gap: Fraction  # how much less this party is owed than the party owed most
 
 
 def assign_roles(
@@ -59,87 +81,105 @@ def assign_roles(
     unavailable: Iterable[str] = (),
     newcomers: Iterable[str] = (),
     taken: Iterable[str] = (),
-    alternate_sides: bool = True,
+    by_party: bool = True,
     stand_ins: Sequence[str] = (),
     keep: Mapping[str, str | None] | None = None,
 ) -> dict[str, str | None]:
     """Give each role in `roles` to a different eligible member, or None when nobody is left.
 
-    Fairness: each role goes to a member who has held it least (within the facilitator's side when sides
-    alternate), so the spread between the most and least frequent holder never grows beyond one. When the
-    one-person-one-role rule makes that impossible for every role at once, the line-up that strays least wins.
-    Ties go to the member with fewer roles overall, then the one who held this role longest ago, then the
-    config order. Newcomers never facilitate; if only newcomers are left (a new team's first meeting), the
-    `stand_ins` (the co-chairs) may. With `keep` (the current line-up), a member keeps their role whenever
-    fairness allows, so a change moves as few people as possible.
+    `candidates` are the team's members at this meeting (with their parties), in config order; `taken` hold a fixed
+    role and do not rotate; `unavailable` are away. Each role goes to the least-served available member of the party
+    owed most (`deficit`). When one person cannot take two roles at once, the line-up that strays least wins: first
+    from "least served within the party", then from "the party owed most". Remaining ties go to the line-up that
+    leaves nobody owed two roles at once (which would later force someone to serve twice before a colleague served
+    once), then to moving nobody from `keep` (the current line-up), then to fewer roles overall, the role held
+    longest ago and config order: deterministic. Newcomers never facilitate; if only newcomers are left (a new
+    team's first meeting), the `stand_ins` (the co-chairs) may. With `by_party=False` the team is one pool.
     """
     keep = keep or {}
-    away = set(unavailable) | set(taken)
-    new = set(newcomers)
-    order = {c.key: i for i, c in enumerate(candidates)}
-    eligible = [c for c in candidates if c.key not in away]
-    # A member who has held several roles least is "owed" several: serving them first keeps one person from
-    # becoming the only candidate for two roles at the same meeting, which would force the spread past one.
-    lowest = {r: min((history.count(r, c.key) for c in eligible), default=0) for r in roles}
-    owed = {c.key: sum(history.count(r, c.key) == lowest[r] for r in roles) for c in eligible}
-    pools: list[list[str]] = []
-    for role in roles:
-        pool = eligible
-        if role == FACILITATOR:
-            pool = [c for c in eligible if c.key not in new] or [c for c in eligible if c.key in stand_ins]
-            if alternate_sides:
-                side = facilitator_side((c.side for c in pool), history.last_facilitator_side)
-                pool = [c for c in pool if c.side == side]
-        keys = [c.key for c in pool]
-        keys.sort(
-            key=lambda k, r=role: (
-                history.count(r, k),
-                keep.get(r) != k,
-                -owed[k],
-                history.total(k),
-                history.last_held.get(r, {}).get(k, -1),
-                order[k],
-            )
-        )
-        pools.append(keys)
-    floors = [min((history.count(r, k) for k in pool), default=0) for r, pool in zip(roles, pools, strict=True)]
+    pool = [c for c in candidates if c.key not in set(taken)]
+    share = shares(pool, by_party)
+    party_of = {c.key: c.party if by_party else ONE_POOL for c in pool}
+    order = {c.key: i for i, c in enumerate(pool)}
+    away, new = set(unavailable), set(newcomers)
+    eligible = [c for c in pool if c.key not in away]
 
-    def lineups(i: int, used: frozenset[str], budget: int) -> Iterator[tuple[str | None, ...]]:
-        """Every line-up that strays at most `budget` from "least held", in preference order."""
+    def person_order(role: str, key: str) -> tuple[int, bool, int, int, int]:
+        return (
+            history.count(role, key),
+            keep.get(role) != key,
+            history.total(key),
+            history.last_held.get(role, {}).get(key, -1),
+            order[key],
+        )
+
+    options: list[list[_Option]] = []
+    for role in roles:
+        able = eligible
+        if role == FACILITATOR:
+            able = [c for c in eligible if c.key not in new] or [c for c in eligible if c.key in stand_ins]
+        by_party_members: dict[str, list[str]] = {}
+        for c in able:
+            by_party_members.setdefault(party_of[c.key], []).append(c.key)
+        owed = {party: deficit(history, role, party, share[party]) for party in by_party_members}
+        most = max(owed.values(), default=Fraction(0))
+        found = []
+        for party, keys in by_party_members.items():
+            keys.sort(key=lambda k, r=role: person_order(r, k))
+            least = history.count(role, keys[0])
+            # A party never needs more than one member per role at one meeting: the rest cannot be chosen.
+            found += [_Option(k, party, history.count(role, k) - least, most - owed[party]) for k in keys[: len(roles)]]
+        found.sort(key=lambda o, r=role: (o.excess, o.gap, person_order(r, o.key)))
+        options.append(found)
+
+    best: list[tuple[_Option | None, ...]] = []
+    best_cost: tuple[int, Fraction] | None = None
+
+    def search(i: int, used: frozenset[str], excess: int, gap: Fraction) -> Iterator[tuple[_Option | None, ...]]:
+        """Line-ups no worse than the best so far, in preference order (options are sorted by cost)."""
+        if best_cost is not None and (
+            (excess, gap) > best_cost or ((excess, gap) == best_cost and len(best) >= CHOICES)
+        ):
+            return
         if i == len(roles):
             yield ()
             return
-        options = [k for k in pools[i] if k not in used]
-        if not options:
-            for rest in lineups(i + 1, used, budget):
+        free = [o for o in options[i] if o.key not in used]
+        if not free:
+            for rest in search(i + 1, used, excess, gap):
                 yield (None, *rest)
             return
-        for key in options:
-            excess = history.count(roles[i], key) - floors[i]
-            if excess > budget:
-                break  # pools are sorted by count: everyone after this strays further
-            for rest in lineups(i + 1, used | {key}, budget - excess):
-                yield (key, *rest)
+        for option in free:
+            for rest in search(i + 1, used | {option.key}, excess + option.excess, gap + option.gap):
+                yield (option, *rest)
 
-    def debt(lineup: tuple[str | None, ...]) -> tuple[int, int]:
-        """(members left owed two or more roles, members moved from `keep`): the first makes a later meeting unable
-        to stay fair (one person would be the only candidate for two roles); the second unsettles people."""
+    for lineup in search(0, frozenset(), 0, Fraction(0)):
+        cost = (sum(o.excess for o in lineup if o), sum((o.gap for o in lineup if o), Fraction(0)))
+        if best_cost is None or cost < best_cost:
+            best_cost, best = cost, [lineup]
+        elif cost == best_cost and len(best) < CHOICES:
+            best.append(lineup)
+
+    def debt(lineup: tuple[_Option | None, ...]) -> tuple[int, int]:
+        """(members left owed two or more roles, members moved from `keep`). Owed: the least-served of their party
+        at a role, so next in line for it; owed two roles, they would be the only fair choice for both at once."""
         after = {r: dict(history.counts.get(r, {})) for r in roles}
-        for role, key in zip(roles, lineup, strict=True):
-            if key is not None:
-                after[role][key] = after[role].get(key, 0) + 1
-        low = {r: min((after[r].get(c.key, 0) for c in eligible), default=0) for r in roles}
-        owing = [sum(after[r].get(c.key, 0) == low[r] for r in roles) for c in eligible]
-        moved = sum(1 for role, key in zip(roles, lineup, strict=True) if keep and keep.get(role) != key)
+        for role, option in zip(roles, lineup, strict=True):
+            if option is not None:
+                after[role][option.key] = after[role].get(option.key, 0) + 1
+        low: dict[tuple[str, str], int] = {}
+        for r in roles:
+            for c in eligible:
+                slot = (r, party_of[c.key])
+                low[slot] = min(low.get(slot, 1 << 30), after[r].get(c.key, 0))
+        owing = [sum(after[r].get(c.key, 0) == low[(r, party_of[c.key])] for r in roles) for c in eligible]
+        moved = sum(1 for role, o in zip(roles, lineup, strict=True) if keep and keep.get(role) != (o and o.key))
         return sum(max(0, n - 1) for n in owing), moved
 
-    limit = len(roles) * (1 + max((history.count(r, k) for r in roles for k in order), default=0))
-    for budget in range(limit + 1):
-        found = list(islice(lineups(0, frozenset(), budget), CHOICES))
-        if found:
-            best = min(range(len(found)), key=lambda i: (debt(found[i]), i))
-            return dict(zip(roles, found[best], strict=True))
-    return dict.fromkeys(roles)
+    if not best:
+        return dict.fromkeys(roles)
+    chosen = min(range(len(best)), key=lambda i: (debt(best[i]), i))
+    return {role: (o.key if o else None) for role, o in zip(roles, best[chosen], strict=True)}
 
 
 def replan(
@@ -152,7 +192,7 @@ def replan(
     unavailable: Iterable[str] = (),
     newcomers: Iterable[str] = (),
     taken: Iterable[str] = (),
-    alternate_sides: bool = True,
+    by_party: bool = True,
     stand_ins: Sequence[str] = (),
 ) -> dict[str, str | None]:
     """The line-up after someone dropped out (they are in `unavailable`): the roles in `locked` (confirmed or
@@ -164,10 +204,10 @@ def replan(
         open_roles,
         candidates,
         history,
-        unavailable=unavailable,
+        unavailable={*unavailable, *(k for k in fixed.values() if k)},
         newcomers=newcomers,
-        taken={*taken, *(k for k in fixed.values() if k)},
-        alternate_sides=alternate_sides,
+        taken=taken,
+        by_party=by_party,
         stand_ins=stand_ins,
         keep=current,
     )

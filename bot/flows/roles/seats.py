@@ -44,7 +44,9 @@ def lineup_fields(config: Config, lineup: list[Seat]) -> Fields:
         if seat.outside:
             who = f"{seat.outside} (outside note-taker)" if seat.role == "note-taker" else f"{seat.outside} (outside)"
         elif seat.member:
-            who = config.members[seat.member].name + (" (confirmed)" if seat.status == "confirmed" else "")
+            # The party shows with the name: who holds the roles, across parties, is the point of rotating them.
+            party = config.party_of(seat.member).name
+            who = f"{config.members[seat.member].name} ({party}{', confirmed' if seat.status == 'confirmed' else ''})"
         elif seat.status == "by the team":
             who = "chosen by the team at the meeting"
         else:

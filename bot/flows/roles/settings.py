@@ -1,12 +1,12 @@
 """The roles routine's config: which roles a team uses (rotating, fixed to a member or an outsider, or chosen at the
-meeting), the fairness window, whether facilitation alternates sides, and when line-ups and reminders go out.
+meeting), the fairness window, whether turns are shared out by party, and when line-ups and reminders go out.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from bot.config import Config, RoutineSettings, Team
 from bot.config.models import known_member
@@ -36,7 +36,12 @@ class RolesSettings(RoutineSettings):
         description="role names, or {name, rotate, fixed}; leave a role out to not use it",
     )
     window: int = Field(default=12, ge=1, description="how many past meetings count for fairness")
-    alternate_sides: bool = Field(default=True, description="facilitation alternates labor and management")
+    by_party: bool = Field(
+        default=True,
+        # Older configs said `alternate_sides`; it is read as this.
+        validation_alias=AliasChoices("by_party", "alternate_sides"),
+        description="each party's turns at each role follow its share of the team (false: one pool of people)",
+    )
     announce: str = Field(default="2 days before at 09:00", description="when the line-up is posted")
     remind: str = Field(default="1 day before at 09:00", description="reminder, co-chairs' line-up, brief")
 

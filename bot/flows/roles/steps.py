@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,8 +15,8 @@ from bot.addresses import OutboxKey
 from bot.config import Team
 from bot.delivery import direct_message, post_about_meeting, reaches
 from bot.flows.api import NORM_OF_THE_MEETING, Due, Flow
-from bot.flows.roles.history import newcomers_at, role_history, unavailable_for
-from bot.flows.roles.lineup import FACILITATOR, Candidate, assign_roles
+from bot.flows.roles.history import members_at, newcomers_at, role_history, unavailable_for
+from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
 from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
@@ -37,12 +37,12 @@ def plan_lineup(
     before = [e for e in events if e.meeting_start < meeting.start]
     return assign_roles(
         settings.rotating(),
-        [Candidate(m.key, m.side) for m in rt.config.team_members(team)],
-        role_history(rt.config, team, before, settings.window),
+        members_at(rt.config, team, meeting),
+        role_history(rt.config, team, before, settings.window, meeting_day(rt, team, meeting)),
         unavailable=unavailable_for(rt.config, team, meeting, events),
         newcomers=newcomers_at(rt.config, team, meeting),
         taken=set(fixed_members(rt.config, team, settings).values()),
-        alternate_sides=settings.alternate_sides,
+        by_party=settings.by_party,
         stand_ins=team.co_chairs,
     )
 
@@ -75,6 +75,10 @@ def ensure_lineup(
         record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
     session.flush()
     return assignments(session, team.key, meeting.subject)
+
+
+def meeting_day(rt: Runtime, team: Team, meeting: HeldMeeting) -> date:
+    return meeting.start.astimezone(rt.config.team_tz(team)).date()
 
 
 def meeting_of(rt: Runtime, team: Team, subject: str, start: datetime) -> HeldMeeting:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
+from bot.approval import Approval, approval_of, still_waiting, the_co_chairs, who_approves
 from bot.config import Team
 from bot.delivery import direct_message
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command
@@ -100,14 +101,17 @@ def save(rt: Runtime, inv: ActionInvocation) -> Reply:
         if found:
             override = "; ".join(f"{a.where} names {a.member.name}" for a in found)
         _send_for_approval(rt, session, team, row, inv.member.key, inv.now, override)
-    return Reply.say("Sent to both co-chairs for approval. You'll hear back if they ask for changes.")
+    rule = "" if team.approvals_needed == len(team.co_chairs) else f"; {who_approves(team)} approving publishes it"
+    return Reply.say(f"Sent to {the_co_chairs(team)} for approval{rule}. You'll hear back if they ask for changes.")
 
 
 def _attribution_errors(rt: Runtime, found: list[Any]) -> dict[str, str]:
     by_field: dict[str, list[str]] = {}
     for item in found:
         name = "talking_points" if item.where.startswith("talking") else "discussion"
-        text = rt.templates.render("summary/attribution.md.j2", a=item, suggestion=role_wording(item.member))
+        text = rt.templates.render(
+            "summary/attribution.md.j2", a=item, suggestion=role_wording(item.member, rt.config.party_of(item.member))
+        )
         by_field.setdefault(name, []).append(text)
     return {name: " ".join(texts) for name, texts in by_field.items()}
 
@@ -207,16 +211,33 @@ def approve(rt: Runtime, inv: ActionInvocation) -> Reply:
                 at=inv.now, team=team.key, actor=inv.member.key, action="summary.approved", detail={"id": row.id}
             )
         )
-        waiting = [
-            rt.config.members[c].name for c in team.co_chairs if c not in row.approvals and c in rt.config.members
-        ]
-        if waiting:
-            return Reply(
-                update=Message.text(f"You approved. It is published once {' and '.join(waiting)} approves too.")
-            )
+        approval = approval_of(team, row.approvals)
+        if not approval.complete:
+            waiting = still_waiting(rt.config, approval)
+            return Reply(update=Message.text(f"You approved. It is published once {waiting} too."))
         unreached = publish(rt, session, team, row)
+        _tell_the_others(rt, session, team, row, approval)
     note = f" No channel is configured for: {', '.join(unreached)}." if unreached else ""
-    return Reply(update=Message.text(f"Both co-chairs approved: the summary and talking points are published.{note}"))
+    done = f"{who_approves(team)[0].upper()}{who_approves(team)[1:]} approved"
+    return Reply(update=Message.text(f"{done}: the summary and talking points are published.{note}"))
+
+
+def _tell_the_others(rt: Runtime, session: Session, team: Team, row: MeetingSummary, approval: Approval) -> None:
+    """With a quorum, the co-chairs who had not approved hear that it went out, and with whose approval."""
+    names = ", ".join(rt.config.members[c].name for c in approval.approved if c in rt.config.members)
+    message = Message.text(
+        md(
+            "The {} summary of {} is published with the approval of {} ({} are needed). `/partner summary show` "
+            "shows it.",
+            team.name,
+            f"{meeting_day(rt, team, row):%B %-d}",
+            names,
+            who_approves(team),
+        )
+    )
+    key = OutboxKey(team.key, "summary", "published", f"{row.meeting}#{row.round}")
+    for chair in approval.waiting:
+        direct_message(rt, session, team, chair, key, message)
 
 
 @action("summary.changes")

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.config import Config, Member, Team
+from bot.config import Config, Member, Party, Team
 from bot.identity import known_handles
 from bot.messages import Form, FormField
 from bot.people import find_member
@@ -160,8 +160,11 @@ def _names(value: str, *, split_and: bool = True) -> list[str]:
 
 
 def known_constituencies(config: Config, team: Team, extra: Iterable[str] = ()) -> list[str]:
+    """Whom talking points may be for: the team's constituency bindings, its members' constituencies, the
+    parties at its table (by name) and the routine's extra labels."""
     labels = {*team.constituency_channels, *extra}
     labels |= {m.constituency for m in config.team_members(team) if m.constituency}
+    labels |= {config.parties[key].name for key in config.team_parties(team)}
     return sorted(labels)
 
 
@@ -216,7 +219,9 @@ def parse_summary(
             out.action_items.append(ActionItem(head, tuple(owners), due, committee))
 
     allowed = known_constituencies(config, team, constituencies)
-    lowered = {c.lower(): c for c in allowed}
+    # A party may be named by its key too (`for: rta`); it stands for the party's name.
+    lowered = {key.lower(): config.parties[key].name for key in config.team_parties(team)}
+    lowered |= {c.lower(): c for c in allowed}
     points = _lines(raw.get("talking_points", ""))
     if len(points) > MAX_TALKING_POINTS:
         problems.setdefault("talking_points", []).append(
@@ -296,13 +301,10 @@ def attributions(config: Config, team: Team, parsed: ParsedSummary) -> list[Attr
     return found
 
 
-def role_wording(member: Member) -> str:
+def role_wording(member: Member, party: Party) -> str:
     """How to name a speaker without naming them: 'a principal', 'one union representative'."""
     if member.role:
         article = "an" if member.role[0].lower() in "aeiou" else "a"
         return f"{article} {member.role.lower()}"
-    return {
-        "labor": "one union representative",
-        "management": "one district administrator",
-        "board": "a board member",
-    }.get(member.side, "one member")
+    by_side = {"labor": "one union representative", "management": "one district administrator"}
+    return by_side.get(party.side, f"a representative of {party.name}")

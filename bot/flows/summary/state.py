@@ -13,8 +13,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.store.models import Base
 
-# draft: the note-taker is writing it; review: both co-chairs have it; changes: a co-chair sent it back;
-# published: both approved and it went out.
+# draft: the note-taker is writing it; review: the co-chairs have it; changes: a co-chair sent it back;
+# published: every co-chair (or the team's quorum) approved and it went out.
 SUMMARY_STATUSES = ("draft", "review", "changes", "published")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
+from bot.approval import approval_of, approved_by, the_co_chairs, who_approves
 from bot.config import Team
 from bot.delivery import direct_message
 from bot.flows.api import DELIVERABLES_DONE, MEETING_ROLE_HOLDER, Due, Flow, per_team_this_tick
@@ -68,9 +69,8 @@ class SummaryFlow(Flow[SummarySettings]):
             row = session.get(MeetingSummary, due.data["id"])
             if row is None or row.status != "review" or f"{row.meeting}#{row.round}" != due.subject:
                 return
-            pending = [c for c in team.co_chairs if c not in row.approvals]
             message = review_message(rt, session, team, row, reminder=True)
-            for chair in pending:
+            for chair in approval_of(team, row.approvals).waiting:
                 direct_message(rt, session, team, chair, due.key, message)
 
 
@@ -134,6 +134,8 @@ def ask_note_takers(rt: Runtime, session: Session, team: Team, row: MeetingSumma
         comment=row.change_comment,
         changes_by=changes_by(rt, row),
         several=len(row.note_takers) > 1,
+        co_chairs=the_co_chairs(team),
+        approval_rule=who_approves(team),
     )
     head = {"prompt": "Meeting notes", "reminder": "Reminder: meeting notes", "changes": "Changes asked"}[kind]
     message = Message(
@@ -168,7 +170,11 @@ def context(rt: Runtime, session: Session, team: Team, row: MeetingSummary) -> d
         "s": parsed,
         "owners": lambda keys: ", ".join(names[k].name if k in names else k for k in keys),
         "committee": lambda key: rt.config.teams[key].name if key in rt.config.teams else key,
-        "note_taker": ", ".join(role_wording(names[k]) for k in row.note_takers if k in names),
+        "approval_rule": who_approves(team),
+        "approved_by": approved_by(rt.config, approval_of(team, row.approvals)),
+        "note_taker": ", ".join(
+            role_wording(names[k], rt.config.party_of(names[k])) for k in row.note_takers if k in names
+        ),
         "done_since": list(done),
     }
 
@@ -187,7 +193,10 @@ def review_message(
     if row.attribution_override:
         blocks.append(Context(f"The note-taker sent this despite the attribution check: {row.attribution_override}"))
     blocks.append(
-        Context("It is published only when both co-chairs approve. Asking for changes sends it back with your comment.")
+        Context(
+            f"It is published only when {who_approves(team)} approve. "
+            "Asking for changes sends it back with your comment."
+        )
     )
     value = f"{row.id}:{row.round}"
     blocks.append(
