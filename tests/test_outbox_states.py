@@ -13,7 +13,7 @@ from bot.clock import FakeClock
 from bot.messages import Message
 from bot.outbox import direct_conversation, enqueue, enqueue_update, held, release_held
 from bot.platforms.base import Pacing, PermanentError, TransientError
-from bot.sender import Backoff, Sender
+from bot.sender import Backoff
 from bot.store.db import Database
 from bot.store.models import OutboxItem
 from tests.test_outbox import CHANNEL, T0, ScriptedPlatform, queue, sender_for, status
@@ -200,13 +200,15 @@ async def test_only_rows_whose_lease_ran_out_are_taken_back(db: Database) -> Non
     sender = sender_for(db, platform, clock)
     assert sender._claim(sender._due_ids()[0][0]) is not None  # then the process stops
     assert sender._claim(1) is None  # nobody claims a row twice
-    clock.advance(minutes=1, seconds=59)
-    assert Sender(db, {"fake": platform}, clock).recover_abandoned() == 0
+    other = sender_for(db, platform, clock)
+    clock.advance(sender.lease - timedelta(seconds=1))
+    assert other._due_ids() == [] and other._claim(1) is None  # the lease still runs
     assert status(db, "k1").status == "sending"
     clock.advance(seconds=1)
-    assert Sender(db, {"fake": platform}, clock).recover_abandoned() == 1
-    item = status(db, "k1")
-    assert (item.status, item.last_error) == ("pending", "abandoned mid-send by a stopped sender")
+    assert [item_id for item_id, _ in other._due_ids()] == [1]
+    taken = other._claim(1)
+    assert taken is not None and (taken.status, taken.claimed_by, taken.attempts) == ("sending", other.name, 2)
+    assert taken.last_error == f"taken over from {sender.name}, whose lease ran out"
 
 
 async def test_held_posts_are_listed_earliest_first_and_released_together(db: Database) -> None:
