@@ -32,8 +32,11 @@ format: $(STAMP)
 	$(BIN)/ruff format bot tests bench migrations scripts
 	$(BIN)/ruff check --fix bot tests bench migrations scripts
 
+# Several minutes: every benchmark, each beside its anchor, into BENCHMARKS.md (with a throwaway PostgreSQL when one
+# is installed and TEST_DATABASE_URL is not set). pandas, an anchor, comes from the bench extra.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.report
 
 # Mutation testing of the policy modules (mutation/modules.toml): minutes, not part of `make test`.
 # MUTATE="bot/schedule.py" limits it to the groups that mutate those files; FAIL_UNDER=90 fails below 90%.

@@ -5,12 +5,14 @@ PostgreSQL, next to the same aggregation done by pandas on a CSV export of the s
     TEST_DATABASE_URL=postgresql+psycopg://... python -m bench.pulse_results   # SQLite and PostgreSQL
 
 Targets: one team's results under 200 ms, and faster than the pandas path. pandas is not a dependency of the
-project; without it the pandas column is skipped with a note (`pip install pandas` into your venv to compare).
+project but the `bench` extra (`make bench` installs it); without it the pandas column is skipped with a note.
+`--json`: one JSON object per database, nothing else.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import random
 import statistics
 import sys
@@ -23,6 +25,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from sqlalchemy import text
 
+from bench.common import peak_mb
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.flows.catalog import CATALOG
@@ -63,7 +66,7 @@ def bench_config() -> Config:
         for n in range(TEAMS)
     }
     return Config.model_validate(
-        {"organisation": {"name": "Bench"}, "members": members, "teams": teams, "surveys": load_surveys()}
+        {"organisation": {"name": "Bench"}, "members": members, "teams": teams, "sections": {"surveys": load_surveys()}}
     )
 
 
@@ -177,7 +180,7 @@ def measure_pandas(path: Path, config: Config) -> dict[str, float] | str:
     try:
         import pandas as pd
     except ModuleNotFoundError:
-        return "pandas is not installed: `pip install pandas` into your venv to compare (it is not a dependency)"
+        return "pandas is not installed: `pip install -e '.[bench]'` to compare (it is not a dependency)"
     trust = validate_surveys(config.surveys)["trust"]
     construct = {item.id: item.measures for item in trust.items}
     reverse = {item.id for item in trust.items if item.reverse}
@@ -200,6 +203,8 @@ def measure_pandas(path: Path, config: Config) -> dict[str, float] | str:
 
 
 def main() -> int:
+    as_json = "--json" in sys.argv[1:]
+    say = (lambda *_args, **_kw: None) if as_json else print
     config = bench_config()
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
@@ -207,17 +212,36 @@ def main() -> int:
         answers = 0
         for kind, engine in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
             if kind not in database_kinds():
-                print("PostgreSQL skipped: set TEST_DATABASE_URL to include it")
+                say("PostgreSQL skipped: set TEST_DATABASE_URL to include it")
                 continue
             with fresh_database(kind, Path(folder)) as db:
                 began = time.perf_counter()
                 answers = fill(db, config)
-                print(f"{engine}: stored {answers:,} answers in {TEAMS * RUNS_PER_TEAM:,} runs", end="")
-                print(f" ({time.perf_counter() - began:.0f} s to fill)")
+                say(f"{engine}: stored {answers:,} answers in {TEAMS * RUNS_PER_TEAM:,} runs", end="")
+                say(f" ({time.perf_counter() - began:.0f} s to fill)")
                 figures[engine] = measure(db, config)
                 if kind == "sqlite":
                     write_csv(db, export)
         pandas = measure_pandas(export, config)
+    if as_json:
+        for engine, numbers in figures.items():
+            row: dict[str, object] = {
+                "bench": "pulse_results",
+                "database": engine,
+                "answers": answers,
+                "runs": TEAMS * RUNS_PER_TEAM,
+                **{label: round(ms, 1) for label, ms in numbers.items()},
+                "target_ms": 200,
+                "met": numbers["one team's results"] < 200,
+                "peak_mb": round(peak_mb()),
+            }
+            if isinstance(pandas, str):
+                row["anchor_note"] = pandas
+            else:
+                row["anchor"] = "pandas on a CSV export of the same rows"
+                row |= {f"pandas: {label}": round(ms, 1) for label, ms in pandas.items()}
+            print(json.dumps(row))
+        return 0
     print(f"\nmedian milliseconds, team {TEAM} ({RUNS_PER_TEAM} runs of about 200 answers among {answers:,})")
     for engine, numbers in figures.items():
         for label, ms in numbers.items():
@@ -229,6 +253,7 @@ def main() -> int:
             print(f"  {'pandas':<11} {label:<40} {ms:9.1f}")
     worst = max(numbers["one team's results"] for numbers in figures.values())
     print(f"\ntarget: one team's results under 200 ms -> {'met' if worst < 200 else 'NOT met'} ({worst:.1f} ms)")
+    print(f"peak memory of the whole process: {peak_mb():.0f} MB")
     return 0
 
 

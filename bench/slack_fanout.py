@@ -18,9 +18,7 @@ Prints the figures (with --json only one JSON object per case and line, for BENC
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
 import multiprocessing
 import tempfile
 import time
@@ -32,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from bench.common import fan_out_main
 from bot.addresses import Destination
 from bot.app import App
 from bot.messages import ChoiceScale, Context, Header, Message, Text
@@ -223,21 +222,15 @@ def describe(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def main_async(cases: list[str], members: int, rate: float, as_json: bool) -> None:
-    for case in cases:
-        result = await run_case(case, members, rate)
-        print(json.dumps(result) if as_json else describe(result), flush=True)
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--members", type=int, default=2000)
-    parser.add_argument("--rate", type=float, default=50.0, help="workspace posts per second (and the burst)")
-    parser.add_argument("--case", choices=("cold", "warm", "restart", "all"), default="all")
-    parser.add_argument("--json", action="store_true", help="one JSON object per case and line, nothing else")
-    args = parser.parse_args()
-    cases = ["cold", "warm", "restart"] if args.case == "all" else [args.case]
-    asyncio.run(main_async(cases, args.members, args.rate, args.json))
+    fan_out_main(
+        __doc__,
+        run_case,
+        describe,
+        cases=("cold", "warm", "restart"),
+        rate=50.0,
+        rate_help="workspace posts per second (and the burst)",
+    )
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import func, select
@@ -33,7 +33,7 @@ from bot.platforms.registry import registry
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import LEASE, Sender
-from bot.store.db import Database, open_database, upgrade
+from bot.store.db import Database, expected_revisions, open_database, schema_status, upgrade
 from bot.store.inbound import forget_old_deliveries
 from bot.store.models import OutboxItem
 from bot.ticker import Ticker
@@ -43,6 +43,10 @@ from bot.web import build_web_app
 log = logging.getLogger("partnerbot")
 
 TICK_SECONDS = 30
+SCHEMA_RECHECK_SECONDS = 5.0  # how often a worker waiting for `partnerbot db upgrade` looks again
+
+
+Role = Literal["all", "web", "worker"]
 
 
 @dataclass
@@ -52,7 +56,9 @@ class App:
     handlers: InboundPort
     ticker: Ticker
     sender: Sender
+    role: Role = "all"  # web: HTTP only, never ticks or sends; worker: ticks and sends; all: both
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    expected_schema: tuple[str, ...] = field(default_factory=expected_revisions)
     # One reconcile at a time in this process: the periodic tick and the local workspace's demo time share it.
     tick_lock: threading.Lock = field(default_factory=threading.Lock)
     demo: DemoTime | None = None  # demo time, in the local workspace only
@@ -62,10 +68,30 @@ class App:
         platform = self.platforms.get("local")
         return platform if isinstance(platform, LocalWorkspace) else None
 
+    @property
+    def ticks_and_sends(self) -> bool:
+        return self.role in ("all", "worker")
+
+    @property
+    def answers_people(self) -> bool:
+        return self.role in ("all", "web")
+
     def health(self) -> dict[str, object]:
-        with self.runtime.db.session() as session:
-            pending = session.scalar(select(func.count()).where(OutboxItem.status == "pending")) or 0
-        return {"platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams), "outbox_pending": pending}
+        """Liveness (GET /healthz): this process is up. Touches nothing outside it, the database included."""
+        return {"role": self.role, "platforms": sorted(self.platforms), "teams": len(self.runtime.config.teams)}
+
+    def readiness(self) -> tuple[bool, dict[str, object]]:
+        """Readiness (GET /readyz): the database answers and its schema is this release's."""
+        try:
+            status = schema_status(self.runtime.db, self.expected_schema)
+            detail: dict[str, object] = {"role": self.role, "database": "reachable", "schema": status.explain()}
+            if status.up_to_date:  # (before that, the outbox may not even exist)
+                with self.runtime.db.session() as session:
+                    pending = select(func.count()).where(OutboxItem.status == "pending")
+                    detail["outbox_pending"] = session.scalar(pending)
+        except Exception as error:  # whatever the driver raises, the answer is the same: not ready
+            return False, {"role": self.role, "database": f"unreachable ({type(error).__name__})"}
+        return status.up_to_date, detail
 
     def reload_config(self) -> bool:
         """Re-read the config folder (SIGHUP). A bad config is reported and the running one kept; state lives in
@@ -110,6 +136,7 @@ def build_app(
     catalog: Catalog = CATALOG,
     extra_platforms: Sequence[PlatformEntry] = (),
     serving: bool = False,
+    role: Role = "all",
 ) -> App:
     """`catalog` is the routine set (a test may add its own routine); `extra_platforms` are registry entries beyond
     bot/platforms/registry.py (a test's own platform). `serving`: the bot will take answers (`partnerbot run`), so
@@ -144,7 +171,7 @@ def build_app(
     runtime.platforms = tuple(platforms)
     ticker = Ticker(runtime, catalog.flows)
     sender = Sender(db, platforms, runtime.clock, lease=_seconds(env, "PARTNERBOT_SEND_LEASE", LEASE))
-    app = App(runtime, platforms, handlers, ticker, sender)
+    app = App(runtime, platforms, handlers, ticker, sender, role)
     local = app.local
     if local is not None and hasattr(local, "demo"):
         app.demo = local.demo = DemoTime(runtime, catalog.flows, sender, lock=app.tick_lock, ticker_name=ticker.name)
@@ -167,7 +194,7 @@ def _seconds(env: Mapping[str, str], name: str, default: timedelta) -> timedelta
 
 @dataclass
 class Serving:
-    """A started bot: its web server, ticks and sender, until `stop()`."""
+    """A started bot: its web server, and (by its role) ticks and sender, until `stop()`."""
 
     app: App
     port: int
@@ -182,7 +209,8 @@ class Serving:
 
     async def stop(self) -> None:
         self.stop_event.set()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         for platform in self.app.platforms.values():
             await platform.stop()
         for task in self.tasks:
@@ -193,23 +221,43 @@ class Serving:
 
 # A server in a container or behind a load balancer must listen beyond loopback (bandit B104 flags 0.0.0.0).
 async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: float = TICK_SECONDS) -> Serving:  # nosec B104
-    """Migrate, then start the web server (port 0: any free port), the ticks, the outbox sender and the platforms'
-    connections. The caller stops them with `Serving.stop()`."""
+    """Start what the process's role says, and return it for `Serving.stop()`: web (the web server with the
+    platforms' routes and the health pages, platform connections), worker (ticks and the outbox sender, once the
+    schema is this release's, and /healthz, /readyz, /metrics), or all of it (after migrating). Port 0: any free
+    port."""
     from aiohttp import web
 
-    await asyncio.to_thread(upgrade, app.runtime.db)
-    if app.demo is not None:
+    if app.role == "all":
+        await asyncio.to_thread(upgrade, app.runtime.db)  # one process on its own: the schema comes up at start
+    if app.demo is not None and app.answers_people:
         app.demo.restore()
-    web_app = build_web_app(app.platforms.values(), app.health, app.runtime)
+    if app.answers_people:
+        web_app = build_web_app(app.platforms.values(), app.health, app.runtime, ready=app.readiness)
+    else:
+        web_app = build_web_app((), app.health, ready=app.readiness)
     # Live-update streams never end on their own: give them a moment, not a minute, when stopping.
     runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=1.0)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()
     port = runner.addresses[0][1] if port == 0 else port
-    log.info("serving on http://%s:%d (platforms: %s)", host, port, ", ".join(app.platforms))
+    log.info("%s serving on http://%s:%d (platforms: %s)", app.role, host, port, ", ".join(app.platforms))
 
     scheduler = AsyncIOScheduler(timezone=UTC)
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+    if app.ticks_and_sends:
+        tasks.append(asyncio.create_task(_tick_and_send(app, scheduler, stop, tick_seconds)))
+    if app.answers_people:
+        for platform in app.platforms.values():
+            await platform.start()
+    return Serving(app, port, stop, runner, scheduler, tasks)
+
+
+async def _tick_and_send(app: App, scheduler: AsyncIOScheduler, stop: asyncio.Event, tick_seconds: float) -> None:
+    """Tick every `tick_seconds` and run the outbox sender, once the database has this release's schema."""
+    if not await _schema_is_current(app, stop):
+        return
 
     async def tick() -> None:
         try:
@@ -228,18 +276,34 @@ async def start(app: App, port: int, *, host: str = "0.0.0.0", tick_seconds: flo
         next_run_time=datetime.now(UTC),
     )
     scheduler.start()
-    stop = asyncio.Event()
-    tasks = [asyncio.create_task(app.sender.run(stop))]
-    for platform in app.platforms.values():
-        await platform.start()
-    return Serving(app, port, stop, runner, scheduler, tasks)
+    await app.sender.run(stop)
+
+
+async def _schema_is_current(app: App, stop: asyncio.Event) -> bool:
+    """A worker ticks and sends only against the schema it was built for: it waits (and says why) until
+    `partnerbot db upgrade` has run. False when asked to stop meanwhile."""
+    said = ""
+    while not stop.is_set():
+        try:
+            status = await asyncio.to_thread(schema_status, app.runtime.db, app.expected_schema)
+            problem = "" if status.up_to_date else status.explain()
+        except Exception as error:
+            problem = f"the database does not answer ({type(error).__name__}: {error})"
+        if not problem:
+            return True
+        if problem != said:
+            log.warning("not ticking or sending yet: %s", problem)
+            said = problem
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=SCHEMA_RECHECK_SECONDS)
+    return False
 
 
 # Listens beyond loopback, as `start` does (bandit B104).
 async def serve(app: App, port: int, *, host: str = "0.0.0.0") -> None:  # nosec B104
-    """Run until SIGINT/SIGTERM: web server, ticker, outbox sender, platform connections, local terminal."""
+    """Run until SIGINT/SIGTERM: what `start` starts for the process's role, and the local terminal."""
     serving = await start(app, port, host=host)
-    local = app.local
+    local = app.local if app.answers_people else None
     if local is not None:
         # Said plainly on standard output, whatever the log level: this is where a newcomer goes next.
         print(f"Partnerbot's local workspace is at {serving.url} (no Slack or Teams credentials are set)", flush=True)

@@ -10,13 +10,20 @@ import asyncio
 import logging
 import os
 import sys
-from datetime import date
+import time
+from collections.abc import Iterable
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot import logs
+from bot.addresses import OutboxKey
 from bot.assembly import config_schema_json, load_config
 from bot.config.loader import ConfigError, locate, summary
 from bot.flows.catalog import CATALOG
 from bot.platforms.teams import install as teams_install
+
+# What a `partnerbot run` process does (bot/app.py `serve`): "web" and "worker" split "all" across processes.
+ROLES = ("all", "web", "worker")
 
 
 def _config_dir(arg: str | None) -> str:
@@ -51,19 +58,79 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from bot.simulate import format_posts, run_simulation
+    from bot.simulate import format_posts, keep, posts_json, run_simulation
 
     try:
         config = load_config(_config_dir(args.config))
     except ConfigError as error:
         print(str(error), file=sys.stderr)
         return 1
-    start = date.fromisoformat(args.start)
+    try:
+        start = date.fromisoformat(args.start)
+    except ValueError:
+        print(f"--from {args.start!r} is not a date; write it as YYYY-MM-DD, e.g. --from 2026-08-01", file=sys.stderr)
+        return 2
+    if args.days < 1:
+        print(f"--days {args.days} simulates nothing; give a number of days of 1 or more", file=sys.stderr)
+        return 2
+    problems = _unknown(args.team, config.teams, "team") + _unknown(args.routine, CATALOG.flows, "routine")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 2
     if not args.verbose:  # the decisions are printed in the output: the log need not repeat them
         logging.getLogger("bot.delivery").setLevel(logging.WARNING)
-    result = run_simulation(config, start, args.days)
-    print(format_posts(config, result.posts, result.decisions))
+    progress = _ProgressBar(start, args.days) if sys.stderr.isatty() else None
+    try:
+        result = run_simulation(config, start, args.days, progress=progress)
+    finally:
+        if progress is not None:
+            progress.done()
+    posts = keep(result.posts, args.team, args.routine)
+    teams, routines = set(args.team or ()), set(args.routine or ())
+    decisions = [
+        d
+        for d in result.decisions
+        if (not teams or d.team in teams) and (not routines or OutboxKey.parse(d.key).routine in routines)
+    ]
+    print(posts_json(config, posts) if args.format == "json" else format_posts(config, posts, decisions))
     return 0
+
+
+def _unknown(asked: list[str], known: Iterable[str], what: str) -> list[str]:
+    """Actionable errors for the --team / --routine values that name nothing."""
+    from bot.config.errors import did_you_mean
+
+    known = sorted(known)
+    return [
+        f"unknown {what} {name!r}: {did_you_mean(name, known) or f'the {what}s are ' + ', '.join(known)}"
+        for name in asked
+        if name not in known
+    ]
+
+
+class _ProgressBar:
+    """A one-line progress bar on a terminal's standard error, redrawn at most ten times a second."""
+
+    WIDTH = 30
+
+    def __init__(self, start: date, days: int) -> None:
+        self.start, self.days = start, days
+        self.drawn = 0.0
+
+    def __call__(self, at: datetime, messages: int) -> None:
+        now = time.monotonic()
+        if now - self.drawn < 0.1:
+            return
+        self.drawn = now
+        done = min(self.days, max(0, (at.date() - self.start).days))
+        filled = round(self.WIDTH * done / self.days)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        sys.stderr.write(f"\rsimulating [{bar}] {done}/{self.days} days, {messages:,} messages ")
+        sys.stderr.flush()
+
+    def done(self) -> None:
+        sys.stderr.write("\r" + " " * (self.WIDTH + 60) + "\r")
+        sys.stderr.flush()
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
@@ -80,7 +147,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.keys import SecretError
 
     try:
-        app = build_app(config_dir=_config_dir(args.config), serving=True)
+        app = build_app(config_dir=_config_dir(args.config), serving=True, role=args.role)
     except (ConfigError, SecretError) as error:
         print(str(error), file=sys.stderr)
         return 1
@@ -88,7 +155,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"cannot start: {error}", file=sys.stderr)
         return 1
     port = int(os.environ.get("PORT", "3978"))
-    asyncio.run(serve(app, port))
+    # Beyond loopback by default, as a server behind a proxy or in a container must be (bandit B104); PARTNERBOT_HOST
+    # narrows it.
+    host = os.environ.get("PARTNERBOT_HOST") or "0.0.0.0"  # nosec B104
+    asyncio.run(serve(app, port, host=host))
     return 0
 
 
@@ -128,6 +198,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="serve the bot (Slack, Teams, or the local workspace)")
     run.add_argument("config", nargs="?", help="config folder (default $PARTNERBOT_CONFIG or config/)")
+    run.add_argument(
+        "--role",
+        choices=ROLES,
+        default=os.environ.get("PARTNERBOT_ROLE") or "all",
+        help="web: answer Slack and Teams (HTTP, health pages) and never tick or send; worker: tick and send "
+        "(serves only /healthz, /readyz and /metrics); all: both, in one process (default $PARTNERBOT_ROLE or all). "
+        "Run any number of each against one PostgreSQL database (docs/deploy.md)",
+    )
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a config folder and report every problem")
@@ -143,6 +221,17 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="print every message the routines would post, without sending")
     sim.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
     sim.add_argument("--days", type=int, default=30)
+    sim.add_argument("--team", action="append", default=[], metavar="KEY", help="only this team's messages (repeat)")
+    sim.add_argument(
+        "--routine",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"only this routine's messages (repeat): {', '.join(CATALOG.flows)}",
+    )
+    sim.add_argument(
+        "--format", choices=["text", "json"], default="text", help="json: an array of messages, for scripts"
+    )
     sim.add_argument("config", nargs="?")
     sim.set_defaults(func=cmd_simulate)
 
@@ -167,12 +256,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    if not args.verbose:
-        # One line per migration and two per tick are noise on every start and in the local workspace's terminal.
-        for chatty in ("alembic", "apscheduler"):
-            logging.getLogger(chatty).setLevel(logging.WARNING)
+    logs.configure(verbose=args.verbose, role=getattr(args, "role", None))
     return int(args.func(args) or 0)

@@ -123,3 +123,15 @@ def learned_timezone(db: Database, member_key: str) -> str | None:
             .order_by(MemberIdentity.id.desc())
             .limit(1)
         )
+
+
+def learned_timezones(db: Database) -> dict[str, str]:
+    """Every member's learned time zone (the latest a platform reported), read at once: a tick that messages
+    thousands of members asks the database once, not once per member."""
+    with db.session() as session:
+        rows = session.execute(
+            select(MemberIdentity.member, MemberIdentity.timezone)
+            .where(MemberIdentity.timezone.is_not(None))
+            .order_by(MemberIdentity.id)
+        ).all()
+    return {member: timezone for member, timezone in rows}

@@ -5,7 +5,7 @@ them, placed by the posting policy (bot/posting.py). The one place that decides 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -144,19 +144,48 @@ def steps_between(
     reach_: timedelta,
     start: datetime,
     end: datetime,
+    *,
+    key: Hashable = None,
 ) -> list[tuple[HeldMeeting, Placement]]:
     """(meeting, placement) for each step around each held meeting that the posting policy puts in (start, end].
 
     `plan(meeting)` gives each step's planned time; `reach_` is how far from a meeting's start a planned step may
     be. A skipped step is returned at its planned time (the ticker records it); steps of meetings whose planned
-    times lie outside the window but whose placements fall in it are found too, however long the closure."""
+    times lie outside the window but whose placements fall in it are found too, however long the closure. With
+    `key` (what the plan depends on besides the meeting: the routine and its settings), placements are kept for
+    as long as the config object lives: every tick asks about the same meetings."""
     pad = reach_ + longest_move(config, team)
     found = []
     for meeting in meetings_between(config, team, start - pad, end + pad):
-        for placement in plan_meeting(config, team, meeting, plan(meeting)):
+        placements = _PLANS.get(config, (key, team.key, meeting.subject)) if key is not None else None
+        if placements is None:
+            placements = plan_meeting(config, team, meeting, plan(meeting))
+            if key is not None:
+                _PLANS.keep((key, team.key, meeting.subject), placements)
+        for placement in placements:
             if start < placement.when <= end:
                 found.append((meeting, placement))
     return sorted(found, key=lambda pair: pair[1].when)
+
+
+class _PlacedStepsCache:
+    """Placements of the steps around a meeting depend only on the config (immutable, replaced whole on reload) and
+    the routine's settings (part of the key)."""
+
+    def __init__(self) -> None:
+        self.config: Config | None = None
+        self.entries: dict[Hashable, list[Placement]] = {}
+
+    def get(self, config: Config, key: Hashable) -> list[Placement] | None:
+        if self.config is not config or len(self.entries) > 200_000:
+            self.config, self.entries = config, {}
+        return self.entries.get(key)
+
+    def keep(self, key: Hashable, placements: list[Placement]) -> None:
+        self.entries[key] = placements
+
+
+_PLANS = _PlacedStepsCache()
 
 
 def plan_meeting(

@@ -13,11 +13,12 @@ plain text. Each renderer parses markup with `tokens()` and escapes the literal 
 
 from __future__ import annotations
 
+import base64
 import re
 import string
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
@@ -399,39 +400,42 @@ _BLOCK_TYPES: dict[str, type] = {
 
 
 _MARKUP_FIELDS = {"Text": "markdown", "Context": "text", "Form": "intro"}
+# Field names per block type, looked up once: every outbox row is encoded on the way in and decoded on the way out.
+_FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in _BLOCK_TYPES.values()}
+_SCALARS = (str, int, float, bool, type(None))  # Markdown is a str: stored as its text
 
 
 def _encode(value: object) -> object:
-    import base64
-    import dataclasses
-
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if isinstance(value, _SCALARS):
+        return value
+    names = _FIELDS.get(type(value))
+    if names is not None:
         out: dict[str, object] = {"type": type(value).__name__}
-        for f in dataclasses.fields(value):
-            out[f.name] = _encode(getattr(value, f.name))
+        for name in names:
+            out[name] = _encode(getattr(value, name))
         return out
     if isinstance(value, bytes):
         return {"type": "bytes", "b64": base64.b64encode(value).decode("ascii")}
     if isinstance(value, tuple | list):
         return [_encode(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        _FIELDS[type(value)] = tuple(f.name for f in fields(value))
+        return _encode(value)
     return value
 
 
 def _decode(value: object) -> object:
-    import base64
-
     if isinstance(value, list):
-        return tuple(_decode(v) for v in value)
+        return tuple([_decode(v) for v in value])
     if isinstance(value, dict):
         kind = value["type"]
         if kind == "bytes":
             return base64.b64decode(value["b64"])
-        cls = _BLOCK_TYPES[kind]
-        fields = {k: _decode(v) for k, v in value.items() if k != "type"}
+        given = {k: _decode(v) for k, v in value.items() if k != "type"}
         markup = _MARKUP_FIELDS.get(kind)
-        if markup and isinstance(fields.get(markup), str):
-            fields[markup] = Markdown(fields[markup])  # stored as built: already markup
-        return cls(**fields)
+        if markup and isinstance(given.get(markup), str):
+            given[markup] = Markdown(given[markup])  # stored as built: already markup
+        return _BLOCK_TYPES[kind](**given)
     return value
 
 

@@ -7,15 +7,20 @@ so a message can be updated later. Rendering and the HTTP calls belong to the pl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.addresses import Destination
 from bot.messages import Message, message_to_json
+from bot.store.batch import in_batch, insert_later
+from bot.store.db import SerializedJSON, insert_ignoring_duplicates
 from bot.store.models import OutboxItem
+
+_PAYLOADS = "outbox.payloads"  # session.info key: each message queued in this session, serialised once
 
 
 def enqueue(
@@ -28,12 +33,15 @@ def enqueue(
     team: str = "",
     not_before: datetime | None = None,
 ) -> bool:
-    """Queue a post. Returns False (and changes nothing) when `key` was queued before."""
-    return _insert_once(
-        session,
-        _item(key, "post", None, team, destination.platform, destination.channel, destination.member, message, now),
-        not_before,
-    )
+    """Queue a post. Returns False (and changes nothing) when `key` was queued before. In a batch (the ticker's,
+    bot/store/batch.py) the row is inserted with the rest of the batch, a key queued before is skipped then, and
+    the call returns True."""
+    row = _row(key, "post", None, team, destination, now, _payload(session, message))
+    row["not_before"] = not_before or now
+    if in_batch(session):
+        insert_later(session, OutboxItem, [row], unique=("key",))
+        return True
+    return _insert_now(session, row)
 
 
 def enqueue_update(session: Session, key: str, update_of: str, message: Message, *, now: datetime) -> bool:
@@ -41,52 +49,72 @@ def enqueue_update(session: Session, key: str, update_of: str, message: Message,
     original = session.scalar(select(OutboxItem).where(OutboxItem.key == update_of))
     if original is None:
         raise KeyError(f"no outbox post with key {update_of!r} to update")
-    item = _item(
-        key, "update", update_of, original.team, original.platform, original.channel, original.member, message, now
-    )
-    return _insert_once(session, item, None)
+    destination = Destination(original.platform, channel=original.channel, member=original.member)
+    row = _row(key, "update", update_of, original.team, destination, now, _payload(session, message))
+    return _insert_now(session, row)
 
 
-def _item(
+def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], message: Message, *, now: datetime) -> int:
+    """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
+    takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
+    skipped; returns how many updates were queued."""
+    where_posted = select(
+        OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member
+    ).where(OutboxItem.key.in_({of for _, of in updates}))
+    originals = {row.key: row for row in session.execute(where_posted)}
+    payload = _payload(session, message)
+    rows = []
+    for key, update_of in updates:
+        original = originals.get(update_of)
+        if original is not None:
+            where = Destination(original.platform, channel=original.channel, member=original.member)
+            rows.append(_row(key, "update", update_of, original.team, where, now, payload))
+    session.flush()
+    return len(insert_ignoring_duplicates(session, OutboxItem, rows, unique=("key",), returning=("key",)))
+
+
+def _payload(session: Session, message: Message) -> SerializedJSON:
+    """The message as stored; one invitation sent to a thousand members is serialised once per session."""
+    seen: dict[int, tuple[Message, SerializedJSON]] = session.info.setdefault(_PAYLOADS, {})
+    found = seen.get(id(message))
+    if found is None or found[0] is not message:
+        # The entry keeps the message alive, so no other message can take its id while the session lasts.
+        found = seen[id(message)] = (message, SerializedJSON(message_to_json(message)))
+    return found[1]
+
+
+def _row(
     key: str,
     kind: str,
     update_of: str | None,
     team: str,
-    platform: str,
-    channel: str | None,
-    member: str | None,
-    message: Message,
+    destination: Destination,
     now: datetime,
-) -> OutboxItem:
-    return OutboxItem(
-        key=key,
-        kind=kind,
-        update_of=update_of,
-        team=team,
-        platform=platform,
-        channel=channel,
-        member=member,
-        payload=message_to_json(message),
-        status="pending",
-        attempts=0,
-        claimed_by="",
-        not_before=now,
-        created_at=now,
-        last_error="",
-    )
+    payload: SerializedJSON,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": kind,
+        "update_of": update_of,
+        "team": team,
+        "platform": destination.platform,
+        "channel": destination.channel,
+        "member": destination.member,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "claimed_by": "",
+        "not_before": now,
+        "created_at": now,
+        "last_error": "",
+    }
 
 
-def _insert_once(session: Session, item: OutboxItem, not_before: datetime | None) -> bool:
-    if not_before is not None:
-        item.not_before = not_before
-    # A savepoint keeps the caller's transaction usable when the key already exists (another replica won).
-    try:
-        with session.begin_nested():
-            session.add(item)
-            session.flush()
-    except IntegrityError:
-        return False
-    return True
+def _insert_now(session: Session, row: dict[str, Any]) -> bool:
+    """Insert a row whose key is new; False when the key was queued before (by this replica or another), leaving
+    the caller's transaction usable."""
+    session.flush()  # objects the caller added first (an update's original, a run's own rows) go in before
+    return bool(insert_ignoring_duplicates(session, OutboxItem, [row], unique=("key",), returning=("key",)))
 
 
 def direct_conversation(session: Session, platform: str, member: str) -> str | None:

@@ -7,8 +7,8 @@ day the team has paused. What a step does on a closed day:
 - a step on the same day as the event it is about (a meeting, a due date) stays: the event happens that day;
 - a step before its event moves back to the last open day, at the same local time; the last step before the event
   moves forward to the first open day after the closure instead when moving back would take it more than `FAR`
-  early and the forward day is still before the event (a ladder around a break: the last school day before it and
-  the first after);
+  early, or onto the day of the step before it, and the forward day is still before the event (a ladder around a
+  break: the last school day before it and the first after);
 - a step before its event that lands on the same day as the step before it, because one of them moved, merges
   into that step; a step that can go neither back nor forward is skipped;
 - a step after its event moves forward to the next open day, at the same local time; it is skipped when there is
@@ -221,7 +221,10 @@ def place_sequence(
     for n, i in enumerate(order):
         name, planned = steps[i]
         if planned < event:
-            placement = _place_before(config, team, tz, name, planned, event, event_day, last=n == last_before)
+            after = previous.at.astimezone(tz).date() if previous is not None and previous.at is not None else None
+            placement = _place_before(
+                config, team, tz, name, planned, event, event_day, last=n == last_before, previous_day=after
+            )
         elif planned.astimezone(tz).date() == event_day:
             placement = Placement(name, planned, planned)  # the event happens that day
         else:
@@ -249,6 +252,7 @@ def _place_before(
     event_day: date,
     *,
     last: bool,
+    previous_day: date | None = None,
 ) -> Placement:
     day = planned.astimezone(tz).date()
     why = closed_because(config, team, day)
@@ -256,8 +260,11 @@ def _place_before(
         return Placement(step, planned, planned)
     earlier = open_day(config, team, day, step=-1)
     if last or earlier is None:
+        # The last step goes forward across a long closure, or when going back would merge it into the step
+        # before it (a reminder on the day of the line-up reminds nobody): if it is still before the event.
         later = open_day(config, team, day, step=1)
-        if later is not None and (earlier is None or day - earlier > FAR):
+        onto_previous = earlier is not None and earlier == previous_day
+        if later is not None and (earlier is None or day - earlier > FAR or onto_previous):
             at = _same_time_on(later, planned, tz)
             if at < event:
                 return Placement(step, planned, at, why)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -37,6 +38,9 @@ class Runtime:
     key: ServerKey = field(default_factory=ServerKey.ephemeral, repr=False)
     # Filled during one reconcile tick and emptied after it: lets a flow load its state for every team at once.
     tick_cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The thread reconciling a tick right now (bot/ticker.py), if any: only it reads the tick cache, so a command
+    # answered meanwhile on another thread still reads fresh state.
+    ticking_thread: int | None = field(default=None, repr=False)
 
     def platform(self, name: str) -> PlatformEntry:
         """The registry entry of a platform, by name."""
@@ -47,6 +51,8 @@ class Runtime:
 
     def once_per_tick(self, key: str, load: Callable[[], T]) -> T:
         """`load()` once per tick (outside a tick, every time): the ticker asks 1,000 teams, the database once."""
+        if self.ticking_thread != threading.get_ident():
+            return load()
         if key not in self.tick_cache:
             self.tick_cache[key] = load()
         return self.tick_cache[key]  # type: ignore[no-any-return]

@@ -4,6 +4,10 @@ due occurrence by inserting its unique row, and runs only what it claimed. APSch
 So a restart, a late tick or a second replica never runs an occurrence twice; an occurrence missed while the bot
 was down runs once if still inside its grace window and is recorded as missed otherwise. One team's failure is
 logged with its context and never stops the others.
+
+Due work runs in batches: the same step of the same routine for up to BATCH teams in one transaction, with their
+claims inserted in one statement and their rows and messages inserted in bulk (bot/store/batch.py), so a busy tick
+(1,000 teams opening a pulse at once) commits a few dozen times, not thousands, and holds no lock for long.
 """
 
 from __future__ import annotations
@@ -11,17 +15,22 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Mapping
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.delivery import note_posting
 from bot.flows.api import Due, Flow
 from bot.runtime import Runtime
+from bot.store.batch import batched
+from bot.store.db import insert_ignoring_duplicates
 from bot.store.models import Occurrence, TickerState
 
 log = logging.getLogger(__name__)
@@ -31,6 +40,7 @@ FIRST_START_LOOKBACK = timedelta(hours=1)  # a brand-new database does not repla
 ABANDONED_AFTER = timedelta(minutes=10)  # a run still 'running' after this was left by a process that died
 UTC_ZONE = ZoneInfo("UTC")
 RECHECK = timedelta(hours=6)  # each tick also re-reads this much before the last tick, to finish interrupted work
+BATCH = 50  # occurrences of one step run in one transaction: short enough that no other writer waits long
 
 
 @dataclass
@@ -42,6 +52,25 @@ class TickReport:
     next_due: datetime | None = None
 
 
+@dataclass(frozen=True)
+class _Work:
+    """One due occurrence with what running it needs."""
+
+    flow: Flow[Any]
+    settings: Any
+    due: Due
+
+    @property
+    def claim(self) -> tuple[str, datetime]:
+        return self.due.routine_key, self.due.at
+
+
+class _RunFailed(Exception):
+    def __init__(self, index: int, error: Exception) -> None:
+        super().__init__(str(error))
+        self.index, self.error = index, error
+
+
 class Ticker:
     def __init__(
         self,
@@ -51,12 +80,14 @@ class Ticker:
         name: str = "main",
         instance: str | None = None,
         lookahead: timedelta = timedelta(minutes=5),
+        batch: int = BATCH,
     ) -> None:
         self.rt = rt
         self.flows = flows
         self.name = name
         self.instance = instance or f"{socket.gethostname()}:{os.getpid()}"
         self.lookahead = lookahead
+        self.batch = max(1, batch)  # occurrences of one step run in one transaction
         self.last_next_due: datetime | None = None  # the earliest occurrence seen ahead at the last tick
 
     def reconcile(self) -> TickReport:
@@ -64,14 +95,12 @@ class Ticker:
         since = self._since(now)
         report = TickReport()
         self.rt.tick_cache.clear()
+        self.rt.ticking_thread = threading.get_ident()
         try:
-            for team in self.rt.config.teams.values():
-                try:
-                    self._reconcile_team(team.key, since, now, report)
-                except Exception:  # one team's failure must not stop the others
-                    log.exception("routines of team %s failed to reconcile", team.key)
-                    report.failed.append(f"{team.key}/*")
+            work = self._due_work(since, now, report)
+            self._dispatch(work, since, now, report)
         finally:
+            self.rt.ticking_thread = None
             self.rt.tick_cache.clear()  # commands between ticks always read fresh state
         self._advance(now)
         self.last_next_due = report.next_due
@@ -97,8 +126,21 @@ class Ticker:
             elif state.reconciled_until < now:
                 state.reconciled_until = now
 
-    def _reconcile_team(self, team_key: str, since: datetime, now: datetime, report: TickReport) -> None:
+    def _due_work(self, since: datetime, now: datetime, report: TickReport) -> list[list[_Work]]:
+        """What is due now, per team (in each team's own order: flows in catalog order, steps as each flow lists
+        them); notes the earliest occurrence ahead."""
+        per_team = []
+        for team in self.rt.config.teams.values():
+            try:
+                per_team.append(self._due_for_team(team.key, since, now, report))
+            except Exception:  # one team's failure must not stop the others
+                log.exception("routines of team %s failed to reconcile", team.key)
+                report.failed.append(f"{team.key}/*")
+        return per_team
+
+    def _due_for_team(self, team_key: str, since: datetime, now: datetime, report: TickReport) -> list[_Work]:
         team = self.rt.config.teams[team_key]
+        found = []
         for flow in self.flows.values():
             settings = flow.settings(self.rt.config, team)
             if settings is None:
@@ -110,22 +152,42 @@ class Ticker:
             if upcoming:
                 earliest = min(upcoming)
                 report.next_due = earliest if report.next_due is None else min(report.next_due, earliest)
-            current = [d for d in dues if d.at <= now]
-            if not current:
-                continue
-            claimed = self._already_claimed(since)
-            for due in current:
-                claim = claimed.get((due.routine_key, due.at))
-                late = due.at < now - due.grace
-                if claim is None:
-                    if due.skipped:
-                        self._record_skipped(due, now, report)
-                    elif late:
-                        self._record_missed(due, now, report)
-                    else:
-                        self._claim_and_run(flow, settings, due, now, report)
-                elif not late and self._stale(claim, now) and self._take_over(due, claim, now):
-                    self._run_claimed(flow, settings, due, report)
+            found += [_Work(flow, settings, d) for d in dues if d.at <= now]
+        return found
+
+    def _dispatch(self, per_team: list[list[_Work]], since: datetime, now: datetime, report: TickReport) -> None:
+        """Record what is too late as missed, run what is new in batches, take over what a dead process left."""
+        claimed = self._already_claimed(since) if any(per_team) else {}
+        missed: list[_Work] = []
+        skipped: list[_Work] = []
+        rounds: list[list[_Work]] = []  # the k-th new occurrence of every team: each team's order is kept
+        for team_work in per_team:
+            fresh = 0
+            for work in team_work:
+                claim = claimed.get(work.claim)
+                late = work.due.at < now - work.due.grace
+                if claim is None and work.due.skipped:
+                    skipped.append(work)
+                elif claim is None and late:
+                    missed.append(work)
+                elif claim is None:
+                    if fresh == len(rounds):
+                        rounds.append([])
+                    rounds[fresh].append(work)
+                    fresh += 1
+                elif not late and self._stale(claim, now) and self._take_over(work.due, claim, now):
+                    self._run_claimed(work.flow, work.settings, work.due, report)
+        if skipped:
+            self._record_skipped(skipped, now, report)
+        if missed:
+            self._record_missed(missed, now, report)
+        for round_ in rounds:
+            steps: dict[tuple[str, str], list[_Work]] = {}
+            for work in round_:
+                steps.setdefault((work.due.flow, work.due.step), []).append(work)
+            for same_step in steps.values():
+                for first in range(0, len(same_step), self.batch):
+                    self._run_batch(same_step[first : first + self.batch], now, report)
 
     def _already_claimed(self, since: datetime) -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
         """Every claim in this tick's window with its status and start, read once per tick: a claim made meanwhile
@@ -165,47 +227,110 @@ class Ticker:
             log.warning("%s was abandoned mid-run by a stopped process; running it again", due.routine_key)
         return taken == 1
 
-    def _insert_claim(self, due: Due, status: str, now: datetime) -> bool:
-        try:
-            with self.rt.db.session() as session:
-                team = self.rt.config.teams.get(due.team)
-                tz = self.rt.config.team_tz(team) if team else UTC_ZONE
-                # What the posting policy did to its steps is written down once, with the claim.
-                note_posting(session, due.team, due.routine_key, due.posting, tz)
-                session.add(
-                    Occurrence(
-                        routine_key=due.routine_key,
-                        team=due.team,
-                        flow=due.flow,
-                        step=due.step,
-                        subject=due.subject,
-                        due_at=due.at,
-                        status=status,
-                        claimed_by=self.instance,
-                        started_at=now,
-                        finished_at=now if status in ("missed", "skipped") else None,
-                        error="",
-                    )
-                )
-        except IntegrityError:
-            return False  # another ticker (or an earlier run of this one) claimed it
-        return True
+    def _claim_rows(
+        self, session: Session, works: Sequence[_Work], status: str, now: datetime, error: str = ""
+    ) -> dict[int, int]:
+        """Insert the claims of `works` in one statement (in key order, so two tickers never wait on each other in
+        a circle); returns the index of each claim this ticker won -> its row id."""
+        rows = [
+            {
+                "routine_key": w.due.routine_key,
+                "team": w.due.team,
+                "flow": w.due.flow,
+                "step": w.due.step,
+                "subject": w.due.subject,
+                "due_at": w.due.at,
+                "status": status,
+                "claimed_by": self.instance,
+                "started_at": now,
+                "finished_at": now if status != "running" else None,
+                "error": error,
+            }
+            for w in sorted(works, key=lambda w: w.claim)
+        ]
+        won = insert_ignoring_duplicates(
+            session, Occurrence, rows, unique=("routine_key", "due_at"), returning=("id", "routine_key", "due_at")
+        )
+        ids = {(key, at): row_id for row_id, key, at in won}
+        mine = {i: ids[w.claim] for i, w in enumerate(works) if w.claim in ids}
+        for i in mine:
+            # What the posting policy did to its steps is written down once, with the claim.
+            due = works[i].due
+            team = self.rt.config.teams.get(due.team)
+            tz = self.rt.config.team_tz(team) if team else UTC_ZONE
+            note_posting(session, due.team, due.routine_key, due.posting, tz)
+        return mine
 
-    def _record_skipped(self, due: Due, now: datetime, report: TickReport) -> None:
-        """The posting policy skipped every step of this occurrence: claim it as skipped, run nothing."""
-        if self._insert_claim(due, "skipped", now):
-            report.skipped.append(due.routine_key)
+    def _record_skipped(self, works: list[_Work], now: datetime, report: TickReport) -> None:
+        """The posting policy skipped every step of these occurrences: claim them as skipped, run nothing."""
+        with self.rt.db.session() as session:
+            won = self._claim_rows(session, works, "skipped", now)
+        report.skipped += [works[i].due.routine_key for i in sorted(won)]
 
-    def _record_missed(self, due: Due, now: datetime, report: TickReport) -> None:
-        if self._insert_claim(due, "missed", now):
+    def _record_missed(self, works: list[_Work], now: datetime, report: TickReport) -> None:
+        with self.rt.db.session() as session:
+            won = self._claim_rows(session, works, "missed", now)
+        for i in sorted(won):
+            due = works[i].due
             log.warning("missed %s due %s (outside its grace window of %s)", due.routine_key, due.at, due.grace)
             report.missed.append(due.routine_key)
 
-    def _claim_and_run(self, flow: Flow, settings: object, due: Due, now: datetime, report: TickReport) -> None:
-        if self._insert_claim(due, "running", now):
-            self._run_claimed(flow, settings, due, report)
+    def _run_batch(self, works: list[_Work], now: datetime, report: TickReport) -> None:
+        """Claim and run `works` in one transaction. When one run fails, the batch is rolled back and run again
+        without it (before it, then after it), and the failure is recorded on its own: a failed run leaves
+        nothing behind but its error, as when each occurrence had a transaction of its own."""
+        if not works:
+            return
+        failed: _RunFailed | None = None
+        try:
+            ran = self._claim_and_run(works, now)
+        except _RunFailed as error:
+            failed = error
+        except Exception:  # the database, not a routine: nothing was claimed; the next tick tries again
+            log.exception("could not claim or record %d occurrences of %s", len(works), works[0].due.routine_key)
+            return
+        if failed is None:
+            report.ran += [works[i].due.routine_key for i in ran]
+            return
+        # Outside the except clause, so one failure's traceback is not chained onto the next one's in the log.
+        self._run_batch(works[: failed.index], now, report)
+        self._record_failure(works[failed.index], failed.error, now, report)
+        self._run_batch(works[failed.index + 1 :], now, report)
 
-    def _run_claimed(self, flow: Flow, settings: object, due: Due, report: TickReport) -> None:
+    def _claim_and_run(self, works: list[_Work], now: datetime) -> list[int]:
+        with self.rt.db.session() as session, batched(session):
+            won = self._claim_rows(session, works, "running", now)
+            ran = sorted(won)
+            if ran:
+                works[0].flow.prepare(self.rt, session, [works[i].due for i in ran])
+            for i in ran:
+                work = works[i]
+                try:
+                    work.flow.run(self.rt, session, work.due, work.settings)
+                except Exception as error:
+                    raise _RunFailed(i, error) from error
+            if ran:
+                # Nobody outside this transaction ever sees these claims 'running': they commit as done.
+                session.execute(
+                    update(Occurrence)
+                    .where(Occurrence.id.in_(won.values()))
+                    .values(status="done", finished_at=self.rt.clock.now())
+                )
+        return ran
+
+    def _record_failure(self, work: _Work, error: Exception, now: datetime, report: TickReport) -> None:
+        due = work.due
+        log.error("routine %s failed", due.routine_key, exc_info=error)
+        try:
+            with self.rt.db.session() as session:
+                won = self._claim_rows(session, [work], "failed", now, f"{type(error).__name__}: {error}")
+        except Exception:
+            log.exception("could not record the failure of %s", due.routine_key)
+            return
+        if won:
+            report.failed.append(due.routine_key)
+
+    def _run_claimed(self, flow: Flow[Any], settings: object, due: Due, report: TickReport) -> None:
         error = ""
         try:
             with self.rt.db.session() as session:

@@ -26,27 +26,26 @@ def test_validate_accepts_the_example_config(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out.startswith("OK: 5 teams")
 
 
+def write_config(folder: Path, **files: str) -> None:
+    """A config folder of `name.yaml` files (org.yaml first), with the organisation every test shares."""
+    (folder / "org.yaml").write_text("organisation:\n  name: Test\n  timezone: America/Los_Angeles\n")
+    for name, text in files.items():
+        (folder / f"{name}.yaml").write_text(text)
+
+
 def test_validate_warns_of_plausible_mistakes_and_still_succeeds(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Issue 13: a meeting rule that falls on weekends, a team too small for any result, a member in another zone,
     a rule whose time reads as the middle of the night: printed as warnings with their place, exit 0."""
-    (tmp_path / "org.yaml").write_text("organisation:\n  name: Test\n  timezone: America/Los_Angeles\n")
-    (tmp_path / "calendar.yaml").write_text("calendar:\n  school_year: [2026-08-12, 2027-06-03]\n")
-    (tmp_path / "members.yaml").write_text(
-        "members:\n"
+    write_config(
+        tmp_path,
+        calendar="calendar:\n  school_year: [2026-08-12, 2027-06-03]\n",
+        members="members:\n"
         "  ana: {name: Ana Lima, side: labor}\n"
-        "  ben: {name: Ben Cole, side: management, timezone: Europe/London}\n"
-    )
-    (tmp_path / "teams.yaml").write_text(
-        "teams:\n"
-        "  t:\n"
-        "    name: Small Team\n"
-        "    kind: site\n"
-        "    members: [ana, ben]\n"
-        "    co_chairs: [ana, ben]\n"
-        "    meetings: [{rule: monthly on the 15th at 3:30}]\n"
-        "    routines: {pulse: {}}\n"
+        "  ben: {name: Ben Cole, side: management, timezone: Europe/London}\n",
+        teams="teams:\n  t:\n    name: Small Team\n    kind: site\n    members: [ana, ben]\n    co_chairs: [ana, ben]\n"
+        "    meetings: [{rule: monthly on the 15th at 3:30}]\n    routines: {pulse: {}}\n",
     )
     assert main(["validate", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -59,22 +58,20 @@ def test_validate_warns_of_plausible_mistakes_and_still_succeeds(
 
 
 def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (tmp_path / "org.yaml").write_text("organisation:\n  name: Test\n  timezone: America/Los_Angeles\n")
-    (tmp_path / "members.yaml").write_text(
-        "members:\n"
+    write_config(
+        tmp_path,
+        members="members:\n"
         "  ana: {name: Ana, side: labor}\n"
         "  ben: {name: Ben, side: union}\n"
-        "  cy: {name: Cy, side: management, timezone: Mars/Olympus}\n"
-    )
-    (tmp_path / "teams.yaml").write_text(
-        "teams:\n"
+        "  cy: {name: Cy, side: management, timezone: Mars/Olympus}\n",
+        teams="teams:\n"
         "  t:\n"
         "    name: T\n"
         "    kind: site\n"
         "    members: [ana, ben, cy]\n"
         "    co_chairs: [ana, cy]\n"
         "    meetings:\n"
-        "      - rule: 'FREQ=SOMETIMES'\n"
+        "      - rule: 'FREQ=SOMETIMES'\n",
     )
     assert main(["validate", str(tmp_path)]) == 1
     err = capsys.readouterr().err

@@ -12,7 +12,7 @@ from functools import cache
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 Side = Literal["labor", "management", "board", "other"]
@@ -109,14 +109,24 @@ class Calendar(Strict):
     ics: list[str] = Field(default_factory=list, description=".ics files (relative to the config folder)")
     weekend: list[int] = Field(default=[5, 6], description="weekday numbers that are never school days (Mon=0)")
 
+    # Each tick asks about the same few days for every team and routine; the calendar never changes once loaded.
+    _closures: dict[date, DateRange | None] = PrivateAttr(default_factory=dict)
+
     def closure(self, day: date) -> DateRange | None:
         """The holiday or break that closes `day`, if any (weekends are not closures)."""
+        if day in self._closures:
+            return self._closures[day]
+        found = None
         for item in (*self.holidays, *self.breaks):
             if item.contains(day):
-                return item
-        if self.school_year and not (self.school_year[0] <= day <= self.school_year[1]):
-            return DateRange(name="summer break", start=day)
-        return None
+                found = item
+                break
+        else:
+            if self.school_year and not (self.school_year[0] <= day <= self.school_year[1]):
+                found = DateRange(name="summer break", start=day)
+        if len(self._closures) < 20_000:
+            self._closures[day] = found
+        return found
 
     def is_school_day(self, day: date) -> bool:
         return day.weekday() not in self.weekend and self.closure(day) is None

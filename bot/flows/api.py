@@ -11,7 +11,7 @@ from any set of routines, including one defined only in tests.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -145,6 +145,12 @@ class Flow(ABC, Generic[S]):
     @abstractmethod
     def run(self, rt: Runtime, session: Session, due: Due, settings: Any) -> None:
         """Do one claimed occurrence: enqueue its messages, record its state."""
+
+    def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
+        """Called by the ticker before it runs `dues` (one step of this routine, each for a different team) in
+        `session`: a flow may load here, in one query for all their teams, what `run` would otherwise ask once per
+        team, and keep it in `session.info` for `run` to find. It is the same transaction, so what it loads is as
+        current as what `run` would read. Optional: the default loads nothing."""
 
 
 def per_team_this_tick(rt: Runtime, key: str, statement: Select[Any]) -> dict[str, list[Any]]:

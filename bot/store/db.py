@@ -6,15 +6,17 @@ Schema changes go through Alembic migrations in migrations/; nothing here create
 from __future__ import annotations
 
 import fcntl
+import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Row, create_engine, event, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 DEFAULT_SQLITE = "sqlite:///var/partnerbot.sqlite3"
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -79,7 +81,12 @@ class Database:
 
     def forget_history_after_commit(self, session: Session, rewrite: tuple[str, ...] = ()) -> None:
         """Call forget_history(rewrite) once `session`'s outermost transaction has ended (history can only be dropped
-        outside it; a savepoint's release is not the end)."""
+        outside it; a savepoint's release is not the end). Asked again in the same session (the ticker closes many
+        surveys in one transaction), it still happens once."""
+        asked: set[tuple[str, ...]] = session.info.setdefault("db.forget-history", set())
+        if rewrite in asked:
+            return
+        asked.add(rewrite)
         done = False
 
         def ended(_session: Session, transaction: SessionTransaction) -> None:
@@ -91,14 +98,31 @@ class Database:
         event.listen(session, "after_transaction_end", ended)
 
 
-def open_database(url: str | None = None) -> Database:
+def open_database(url: str | None = None, *, durable: bool = True) -> Database:
+    """`durable=False`: a throwaway SQLite file (the simulator's) that skips the disk syncs of each commit."""
     url = normalise_url(url or database_url())
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    # A server may restart under a running bot: check a pooled PostgreSQL connection before use. A SQLite file
+    # cannot go away like that, and the check would cost a statement per transaction.
+    ping = not url.startswith("sqlite")
+    engine = create_engine(url, future=True, pool_pre_ping=ping, json_serializer=_json_text)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas if durable else _throwaway_sqlite_pragmas)
     return Database(engine, sessionmaker(engine, expire_on_commit=False))
+
+
+class SerializedJSON(dict[str, Any]):
+    """A JSON value that carries its text: one message queued for a thousand members is serialised once, not once
+    per row (the engine's JSON columns use `.text` when it is there)."""
+
+    def __init__(self, value: dict[str, Any]) -> None:
+        super().__init__(value)
+        self.text = json.dumps(value)
+
+
+def _json_text(value: Any) -> str:
+    return value.text if isinstance(value, SerializedJSON) else json.dumps(value)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -107,6 +131,39 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not left in free pages
+    cursor.close()
+
+
+def insert_ignoring_duplicates(
+    session: Session,
+    model: type[DeclarativeBase],
+    rows: Sequence[dict[str, Any]],
+    *,
+    unique: Sequence[str],
+    returning: Sequence[str] = (),
+) -> list[Row[Any]]:
+    """Insert `rows`, skipping each row whose `unique` columns are already taken (by an earlier insert, or by
+    another replica's: the database decides, not a read before the write). With `returning`, those columns of the
+    rows inserted (in one statement); without, nothing (the rows go as one executemany, which the drivers send in
+    bulk: psycopg pipelines it, so thousands of rows cost neither a round trip nor a huge statement each)."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = model.__table__
+    statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
+    if not returning:
+        session.execute(statement, list(rows))
+        return []
+    return list(session.execute(statement.returning(*(table.c[name] for name in returning)), list(rows)).all())
+
+
+def _throwaway_sqlite_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
     cursor.close()
 
 
@@ -143,3 +200,40 @@ def _sqlite_file_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """Where the database's schema is against the migrations this release ships."""
+
+    current: tuple[str, ...]  # the revisions the database is at (none: never migrated)
+    expected: tuple[str, ...]  # this release's head revisions
+
+    @property
+    def up_to_date(self) -> bool:
+        return set(self.current) == set(self.expected)
+
+    def explain(self) -> str:
+        if self.up_to_date:
+            return f"schema at {', '.join(self.current)}"
+        found = ", ".join(self.current) or "no schema yet"
+        return f"schema at {found}, this release needs {', '.join(self.expected)}: run `partnerbot db upgrade`"
+
+
+def expected_revisions() -> tuple[str, ...]:
+    """The head revisions of the migrations this release ships."""
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return tuple(sorted(ScriptDirectory.from_config(cfg).get_heads()))
+
+
+def schema_status(db: Database, expected: tuple[str, ...] | None = None) -> SchemaStatus:
+    """The database's revisions against this release's (raises when the database cannot be reached)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with db.engine.connect() as connection:
+        current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
+    return SchemaStatus(current, expected if expected is not None else expected_revisions())

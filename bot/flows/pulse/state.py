@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text, UniqueConstraint, delete, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.pulse.instruments import Instrument
@@ -123,6 +123,25 @@ def latest_followup(session: Session, team: str, before_run: int) -> PulseRun | 
         .order_by(PulseRun.closed_at.desc(), PulseRun.id.desc())
     ).first()
     return previous if previous is not None and previous.followup else None
+
+
+def opening_state(session: Session, teams: list[str]) -> dict[str, tuple[PulseRun | None, PulseRun | None]]:
+    """For each of `teams`: its open run, and its latest closed run when that has a follow-up (what `open_run_of`
+    and `latest_followup` answer), in two queries for all of them."""
+    found: dict[str, tuple[PulseRun | None, PulseRun | None]] = dict.fromkeys(teams, (None, None))
+    for run in session.scalars(
+        select(PulseRun).where(PulseRun.team.in_(teams), PulseRun.status == "open").order_by(PulseRun.opened_at)
+    ):
+        found[run.team] = (run, None)  # the latest opened wins, as in open_run_of
+    order = (PulseRun.closed_at.desc(), PulseRun.id.desc())
+    ranked = (
+        select(PulseRun.id, func.row_number().over(partition_by=PulseRun.team, order_by=order).label("n"))
+        .where(PulseRun.team.in_(teams), PulseRun.status == "closed")
+        .subquery()
+    )
+    for run in session.scalars(select(PulseRun).join(ranked, ranked.c.id == PulseRun.id).where(ranked.c.n == 1)):
+        found[run.team] = (found[run.team][0], run if run.followup else None)
+    return found
 
 
 def participation_of(session: Session, run_id: int, member: str) -> PulseParticipation | None:

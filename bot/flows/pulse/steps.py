@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -27,6 +27,7 @@ from bot.flows.pulse.state import (
     latest_followup,
     lock_run,
     open_run_of,
+    opening_state,
     store_answers,
     take_sealed,
     touch_participation,
@@ -34,10 +35,11 @@ from bot.flows.pulse.state import (
 from bot.meetings import cadence_times
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
-from bot.outbox import enqueue_update
+from bot.outbox import enqueue_updates
 from bot.posting import Placement, earlier_open_day, later_open_day, place_after
 from bot.runtime import Runtime
 from bot.schedule import localize
+from bot.store.batch import allocate_ids, insert_later
 from bot.store.models import OutboxItem
 from bot.store.sealed import SealedBox
 
@@ -55,6 +57,9 @@ def run_key(team: Team, step: str, run: PulseRun) -> OutboxKey:
 
 
 OPEN_RUNS = select(PulseRun).where(PulseRun.status == "open")
+_OPENING = "pulse.opening"  # session.info key: what prepare() found for the teams whose runs open in this batch
+_RUN_IDS = "pulse.run-ids"  # session.info key: ids allocated for the runs opening in this batch
+_LOOK_UP = object()  # open_run(followup=...) not given: it looks the previous run up itself
 
 
 class PulseFlow(Flow[PulseSettings]):
@@ -79,16 +84,37 @@ class PulseFlow(Flow[PulseSettings]):
             if run.closes_at <= end:
                 yield Due(team.key, self.name, "close", f"run{run.id}", run.closes_at, timedelta(days=365))
 
+    def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
+        """Runs opening for many teams at once (a district-wide pulse) look up their open and previous runs in
+        two queries."""
+        opening = [due.team for due in dues if due.step == "open"]
+        if opening:
+            session.info[_OPENING] = opening_state(session, opening)
+            session.info[_RUN_IDS] = allocate_ids(session, PulseRun, len(opening))
+
     def run(self, rt: Runtime, session: Session, due: Due, settings: PulseSettings) -> None:
         team = rt.config.teams[due.team]
         if due.step == "open":
             instrument = configured_instruments(rt.config).get(settings.instrument)
             if instrument is None:
                 raise LookupError(f"team {team.key}: no instrument {settings.instrument!r} in surveys.yaml")
-            if open_run_of(session, team.key) is not None:
+            prepared = session.info.get(_OPENING, {}).get(team.key)
+            already_open, followup = prepared or (open_run_of(session, team.key), _LOOK_UP)
+            if already_open is not None:
                 log.info("team %s already has an open pulse; the scheduled %s is skipped", team.key, due.subject)
                 return
-            open_run(rt, session, team, instrument, settings, due.at, settings.open_days, due.subject, "schedule")
+            open_run(
+                rt,
+                session,
+                team,
+                instrument,
+                settings,
+                due.at,
+                settings.open_days,
+                due.subject,
+                "schedule",
+                followup=followup,
+            )
         elif due.step == "remind":
             run_id, number = due.subject.removeprefix("run").split(".")
             send_reminders(rt, session, team, int(run_id), int(number))
@@ -146,15 +172,20 @@ def open_run(
     days: int,
     subject: str,
     opened_by: str,
+    *,
+    followup: PulseRun | object | None = _LOOK_UP,
 ) -> PulseRun:
-    """Freeze the instrument into a new run, list who is asked, and invite each of them privately."""
+    """Freeze the instrument into a new run, list who is asked, and invite each of them privately. `followup`: the
+    previous run whose follow-up the invitation quotes, when the caller has looked it up already."""
     tz = rt.config.team_tz(team)
     local_open = opened.astimezone(tz)
     closing_day = _closing_day(rt.config, team, local_open.date(), days) if settings.skip_school_closures else None
     closes = localize(datetime.combine(closing_day or local_open.date() + timedelta(days=days), local_open.time()), tz)
     reminders = _reminders(rt, team, settings, opened, closes)
     members = sorted(team.members)
+    ids = session.info.get(_RUN_IDS)
     run = PulseRun(
+        id=ids.pop() if ids else None,  # allocated for the batch (prepare): no round trip to learn it
         team=team.key,
         instrument=instrument.key,
         subject=subject,
@@ -172,16 +203,20 @@ def open_run(
         followup_by="",
     )
     session.add(run)
-    session.flush()
+    if run.id is None:
+        session.flush()
     note_posting(session, team.key, str(run_key(team, "remind", run)), reminders, tz)
-    session.add_all(PulseParticipation(run_id=run.id, member=m, status="invited", reminders_sent=0) for m in members)
-    session.flush()
+    insert_later(
+        session,
+        PulseParticipation,
+        [{"run_id": run.id, "member": m, "status": "invited", "reminders_sent": 0, "touched": 0} for m in members],
+    )
     until = local_time(rt, team, closes)
     text = rt.templates.render(
         "pulse/invitation.md.j2",
         team=team,
         instrument=instrument,
-        followup=latest_followup(session, team.key, run.id),
+        followup=latest_followup(session, team.key, run.id) if followup is _LOOK_UP else followup,
         minimum=minimum(team.min_group_size),
     )
     message = Message(
@@ -282,6 +317,7 @@ def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun,
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
     asked = session.scalars(
         select(OutboxItem.key).where(
+            OutboxItem.team == team.key,  # indexed: the key patterns below are read within the team's rows only
             OutboxItem.kind == "post",
             or_(
                 OutboxItem.key.like(invites.like_prefix(), escape="\\"),
@@ -289,5 +325,4 @@ def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun,
             ),
         )
     ).all()
-    for key in asked:
-        enqueue_update(session, f"{key}|closed", key, closed, now=rt.clock.now())
+    enqueue_updates(session, [(f"{key}|closed", key) for key in asked], closed, now=rt.clock.now())

@@ -58,10 +58,15 @@ def role_holder(session: Session, team: str, meeting: str, role: str) -> str | N
     return row.member if row is not None and row.status in ACTIVE else None
 
 
-def team_events(session: Session, team: str, before: datetime | None = None) -> list[RoleEvent]:
+def team_events(
+    session: Session, team: str, before: datetime | None = None, meeting: str | None = None
+) -> list[RoleEvent]:
+    """The team's role history (of meetings before `before`, or of one `meeting`), oldest first."""
     query = select(RoleEvent).where(RoleEvent.team == team)
     if before is not None:
         query = query.where(RoleEvent.meeting_start < before)
+    if meeting is not None:
+        query = query.where(RoleEvent.meeting == meeting)
     return list(session.scalars(query.order_by(RoleEvent.meeting_start, RoleEvent.id)))
 
 

@@ -156,7 +156,8 @@ class RolesFlow(Flow[RolesSettings]):
             return relative_steps(rt.config, team, meeting, steps)
 
         reach = reach_of(team, [r for _, r in steps])
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end):
+        key = ("roles", settings.announce, settings.remind)
+        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
             # A reminder merged into the announcement runs right after it: the asks are fresh, so it sends only the
             # co-chairs' line-up and the facilitator's brief.
             grace = self.grace(settings, default=max(meeting.start - placed.when, timedelta(0)))
@@ -191,8 +192,8 @@ class RolesFlow(Flow[RolesSettings]):
         team, settings, meeting, stored, key = step.team, step.settings, step.meeting, step.stored, step.key
         asked = {
             (e.role, e.member): e.at
-            for e in team_events(session, team.key)
-            if e.meeting == meeting.subject and e.kind == "assigned"
+            for e in team_events(session, team.key, meeting=meeting.subject)
+            if e.kind == "assigned"
         }
         now = rt.clock.now()
         for a in step.unconfirmed():

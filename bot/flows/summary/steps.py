@@ -41,7 +41,8 @@ class SummaryFlow(Flow[SummarySettings]):
             return [("prompt", prompt), ("remind", prompt + later)]
 
         reach = reach_of(team, [relative], extra=later)
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end):
+        key = ("summary", settings.prompt, settings.remind_after_hours)
+        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
             grace = self.grace(settings, PROMPT_GRACE if placed.step == "prompt" else REMINDER_GRACE)
             data = {"meeting": meeting}
             yield Due(team.key, self.name, placed.step, meeting.subject, placed.when, grace, data, posting=(placed,))

@@ -2,7 +2,8 @@
 personal chats opened by the bot itself (tenant id and user id, POST /v3/conversations) for members who never wrote
 to it, private answers during a turn, and Bot Connector errors sorted into TransientError / PermanentError.
 
-Pacing and retries belong to the outbox sender; reading activities belongs to adapter.py, the roster to roster.py.
+Each call waits for its slot under Teams' rate limits (pacing.py); retries belong to the outbox sender; reading
+activities belongs to adapter.py, the roster to roster.py.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from bot.identity import platform_user_id
 from bot.messages import Message
 from bot.platforms.base import PermanentError, TransientError
 from bot.platforms.teams.images import HostedImages, digest_of
+from bot.platforms.teams.pacing import TeamsPacer
 from bot.platforms.teams.references import (
     CHANNEL,
     MEMBER,
@@ -127,6 +129,7 @@ class TeamsOutbound:
         self.adapter = adapter
         self.settings = settings
         self.images = images
+        self.pacer = TeamsPacer(runtime.clock, rate=settings.messages_per_second)
 
     # --- the outbox's port -----------------------------------------------------------------------------------
 
@@ -159,6 +162,7 @@ class TeamsOutbound:
             connector = context.services.get(ConnectorClientBase)
             await connector.conversations.update_activity(ref.conversation, ref.message_id, activity)
 
+        await self.pacer.slot(ref.conversation)
         await self.proactive(reference, replace)
 
     async def activity(self, message: Message) -> Activity:
@@ -176,6 +180,7 @@ class TeamsOutbound:
             response = await connector.conversations.send_to_conversation(conversation_id, activity)
             sent["id"] = getattr(response, "id", "") or ""
 
+        await self.pacer.slot(conversation_id)
         await self.proactive(reference, post)
         return sent.get("id", "")
 
@@ -244,6 +249,7 @@ class TeamsOutbound:
 
         # In a turn on a conversation the bot already has (the SDK's own create_conversation leaves its client open
         # when Teams refuses), so one client makes the call and is closed whatever happens.
+        await self.pacer.slot()  # opening a chat counts against the bot's rate, not against any conversation's
         await self.proactive(via, create)
         if "reference" not in opened:
             raise TransientError(f"Teams opened no personal chat for {member}")

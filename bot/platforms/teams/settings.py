@@ -2,6 +2,7 @@
 address that hosted images are served from (PARTNERBOT_PUBLIC_URL), and the key that signs their addresses.
 
 No SDK here: deciding whether Teams is live, and building the app package, must not load the Agents SDK.
+TEAMS_MESSAGES_PER_SECOND caps the bot's calls across all conversations (pacing.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from bot.platforms.teams.pacing import DEFAULT_RATE
 
 SINGLE_TENANT = "SingleTenant"
 MULTI_TENANT = "MultiTenant"
@@ -32,6 +35,8 @@ class TeamsSettings:
     tenant_id: str = ""
     public_url: str = ""  # https://host (no trailing slash): where Teams fetches hosted images
     signing_key: bytes = field(default=b"", repr=False)  # signs hosted image addresses
+    messages_per_second: float = DEFAULT_RATE  # the bot's calls a second across all conversations (pacing.py)
+    rate_problem: str = ""  # TEAMS_MESSAGES_PER_SECOND as given, when it is not a usable number
 
     @property
     def authenticated(self) -> bool:
@@ -39,6 +44,11 @@ class TeamsSettings:
 
     def problems(self) -> list[str]:
         """What keeps these settings from working, in words an admin can act on (empty when fine)."""
+        if self.rate_problem:
+            return [
+                f"TEAMS_MESSAGES_PER_SECOND={self.rate_problem!r} is not a number of messages a second above 0 "
+                f"(leave it unset for Teams' documented {DEFAULT_RATE:g})"
+            ]
         if not self.authenticated:
             return []
         if self.app_type not in APP_TYPES:
@@ -69,7 +79,14 @@ def settings_from_env(env: Mapping[str, str]) -> TeamsSettings:
         key = hashlib.sha256(b"partnerbot url signing\0" + password.encode()).digest()
     else:
         key = secrets.token_bytes(32)  # the Emulator or a managed identity: good for this process only
+    rate_text = env.get("TEAMS_MESSAGES_PER_SECOND", "").strip()
+    try:
+        rate = float(rate_text) if rate_text else DEFAULT_RATE
+    except ValueError:
+        rate = 0.0
     return TeamsSettings(
+        messages_per_second=rate if rate > 0 else DEFAULT_RATE,
+        rate_problem="" if rate > 0 else rate_text,
         app_id=env.get("MICROSOFT_APP_ID", "").strip(),
         password=password,
         app_type=_canonical_type(env.get("MICROSOFT_APP_TYPE", "").strip() or SINGLE_TENANT),
