@@ -198,6 +198,8 @@ class Sender:
             if before is None:
                 return None
             status, holder = before
+            # What an operator reads on a row a dead sender left: who had it, and that it was taken over.
+            taken_over = {"last_error": f"taken over from {holder or 'a stopped sender'}, whose lease ran out"}
             claimed = session.execute(
                 update(OutboxItem)
                 .where(
@@ -211,6 +213,7 @@ class Sender:
                     claimed_by=self.name,
                     attempts=OutboxItem.attempts + 1,
                     not_before=now + self.lease,
+                    **(taken_over if status == "sending" else {}),
                 )
             ).rowcount
             if claimed != 1:

@@ -193,6 +193,24 @@ async def test_a_direct_conversation_is_remembered_from_the_last_direct_message_
         assert direct_conversation(session, "other", "U7") is None
 
 
+async def test_only_rows_whose_lease_ran_out_are_taken_back(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "k1")
+    sender = sender_for(db, platform, clock)
+    assert sender._claim(sender._due_ids()[0][0]) is not None  # then the process stops
+    assert sender._claim(1) is None  # nobody claims a row twice
+    other = sender_for(db, platform, clock)
+    clock.advance(sender.lease - timedelta(seconds=1))
+    assert other._due_ids() == [] and other._claim(1) is None  # the lease still runs
+    assert status(db, "k1").status == "sending"
+    clock.advance(seconds=1)
+    assert [item_id for item_id, _ in other._due_ids()] == [1]
+    taken = other._claim(1)
+    assert taken is not None and (taken.status, taken.claimed_by, taken.attempts) == ("sending", other.name, 2)
+    assert taken.last_error == f"taken over from {sender.name}, whose lease ran out"
+
+
 async def test_held_posts_are_listed_earliest_first_and_released_together(db: Database) -> None:
     clock = FakeClock(T0)
     at = [T0 + timedelta(hours=h) for h in (3, 1, 2)]
