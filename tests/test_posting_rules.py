@@ -10,11 +10,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.posting import Placement, earlier_open_day, later_open_day, longest_move, place_after, place_sequence
+from bot.posting import (
+    DAYTIME,
+    Delivery,
+    Placement,
+    closed_because,
+    deliver_at,
+    earlier_open_day,
+    later_open_day,
+    longest_move,
+    place_after,
+    place_sequence,
+)
 from bot.schedule import localize
-from tests.support import two_member_team
+from tests.support import build_config, member, two_member_team
 
 LA = ZoneInfo("America/Los_Angeles")
+LONDON = ZoneInfo("Europe/London")
+CONTRACT = (time(7, 30), time(17, 0))
 YEAR = {"school_year": ["2026-08-17", "2027-06-11"]}
 
 
@@ -34,8 +47,15 @@ def calendar(*closed: tuple[str, str, str], year: bool = True, paused: list[dict
     return two_member_team(paused=paused, breaks=breaks, **extra)
 
 
-def sequence(config: Config, event: datetime, *steps: tuple[str, datetime]) -> list[Placement]:
-    return place_sequence(config, config.teams["t"], event, list(steps))
+def sequence(
+    config: Config, event: datetime, *steps: tuple[str, datetime], until: datetime | None = None
+) -> list[Placement]:
+    return place_sequence(config, config.teams["t"], event, list(steps), until=until)
+
+
+def delivered(found: Delivery, zone: ZoneInfo = LA) -> tuple[str | None, str]:
+    """When a message reaches its reader, on their clock, and why it waited."""
+    return (None if found.at is None else f"{found.at.astimezone(zone):%a %b %-d %H:%M}", found.why)
 
 
 # --- steps before their event ---------------------------------------------------------------------------------------
@@ -111,7 +131,7 @@ def test_a_reminder_never_lands_at_the_moment_the_meeting_starts() -> None:
     # As above, but the reminder is planned at the meeting's own time of day: Thursday 3:30 pm is the meeting
     # itself, so the reminder goes back and merges into Tuesday's line-up.
     config = calendar(("Staff day", "2026-12-02", "2026-12-02"))
-    lineup, reminder = sequence(
+    _, reminder = sequence(
         config, at("2026-12-03", "15:30"), ("lineup", at("2026-12-01", "15:30")), ("remind", at("2026-12-02", "15:30"))
     )
     assert (reminder.kind, reminder.into, shown(reminder)) == ("merged", "lineup", "Tue Dec 1 15:30")
@@ -199,3 +219,227 @@ def test_a_step_after_its_event_moves_forward_and_is_skipped_when_too_late() -> 
     assert (shown(moved), moved.why) == ("Mon Nov 30 16:00", "Thanksgiving break")
     late = place_after(config, team, "notes", at("2026-11-25", "16:00"), until=at("2026-11-30", "16:00"))
     assert (late.kind, late.why) == ("skipped", "Thanksgiving break; the next open day is too late")
+
+
+def test_a_notes_prompt_after_a_friday_evening_meeting_goes_that_evening() -> None:
+    # 7 pm in Los Angeles is already Saturday in UTC: the step is judged on the team's own day.
+    config = calendar()
+    placed = place_after(config, config.teams["t"], "notes", at("2026-12-04", "19:00"))
+    assert (placed.kind, shown(placed)) == ("on time", "Fri Dec 4 19:00")
+
+
+def test_a_step_at_or_after_what_it_must_precede_is_skipped() -> None:
+    config = calendar()
+    team = config.teams["t"]
+    until = at("2026-12-03", "09:00")
+    assert place_after(config, team, "nudge", at("2026-12-03", "08:59"), until=until).kind == "on time"
+    for planned in (until, at("2026-12-03", "10:00")):
+        late = place_after(config, team, "nudge", planned, until=until)
+        assert (late.kind, late.why) == ("skipped", "it would come after what it is about")
+
+
+def test_a_step_after_the_last_school_day_has_nowhere_to_go() -> None:
+    config = calendar(("Clean-up days", "2027-06-09", "2027-06-11"))
+    placed = place_after(config, config.teams["t"], "notes", at("2027-06-10", "09:00"))
+    assert (placed.kind, placed.why) == ("skipped", "Clean-up days, and no open day follows")
+
+
+def test_without_a_team_only_the_districts_calendar_and_zone_count() -> None:
+    config = calendar(paused=[{"name": "", "start": "2027-02-01", "end": "2027-02-12"}])
+    assert shown(place_after(config, None, "digest", at("2027-02-03", "09:00"))) == "Wed Feb 3 09:00"
+    assert shown(place_after(config, None, "digest", at("2027-02-06", "09:00"))) == "Mon Feb 8 09:00"
+
+
+def test_steps_after_a_meeting_follow_the_teams_pause_and_stop_before_the_next_one() -> None:
+    config = calendar(
+        ("Thanksgiving break", "2026-11-25", "2026-11-27"),
+        paused=[{"name": "", "start": "2027-02-01", "end": "2027-02-12"}],
+    )
+    [notes] = sequence(config, at("2027-01-29", "15:30"), ("notes", at("2027-02-01", "09:00")))
+    assert shown(notes) == "Mon Feb 15 09:00"
+    # The notes prompt of Tuesday's meeting falls in the break, and the next open day is the next meeting's.
+    [notes] = sequence(
+        config, at("2026-11-24", "15:30"), ("notes", at("2026-11-25", "09:00")), until=at("2026-11-30", "09:00")
+    )
+    assert (notes.kind, notes.why) == ("skipped", "Thanksgiving break; the next open day is too late")
+
+
+# --- several steps on one day ---------------------------------------------------------------------------------------
+
+
+def test_steps_planned_for_the_same_day_stay_separate_messages() -> None:
+    config = calendar()
+    event = at("2026-12-03", "15:30")
+    placed = sequence(config, event, ("lineup", at("2026-12-01", "09:00")), ("brief", at("2026-12-01", "09:00")))
+    assert [p.kind for p in placed] == ["on time", "on time"]
+    placed = sequence(config, event, ("lineup", at("2026-12-01", "09:00")), ("remind", at("2026-12-01", "16:00")))
+    assert [p.kind for p in placed] == ["on time", "on time"]
+
+
+def test_steps_moved_onto_the_day_of_another_go_as_one_message() -> None:
+    # After a Friday meeting: the notes prompt (Saturday) and the follow-up (Sunday) both move to Monday, where the
+    # reminder already is: the three go as the notes prompt's message.
+    config = calendar()
+    notes, follow_up, reminder = sequence(
+        config,
+        at("2026-12-04", "15:30"),
+        ("notes", at("2026-12-05", "10:00")),
+        ("follow-up", at("2026-12-06", "11:00")),
+        ("reminder", at("2026-12-07", "12:00")),
+    )
+    assert (notes.kind, shown(notes)) == ("moved", "Mon Dec 7 10:00")
+    assert [(p.kind, p.into, shown(p)) for p in (follow_up, reminder)] == [
+        ("merged", "notes", "Mon Dec 7 10:00"),
+        ("merged", "notes", "Mon Dec 7 10:00"),
+    ]
+    assert reminder.describe(LA) == "reminder planned Mon Dec 7 12:00 is merged into notes (the weekend)"
+    assert follow_up.describe(LA) == "follow-up planned Sun Dec 6 11:00 is merged into notes (the weekend)"
+
+
+# --- why a day is closed ------------------------------------------------------------------------------------------
+
+
+def test_a_closed_day_says_why_the_most_specific_reason_first() -> None:
+    config = build_config(
+        {"a": member("A", "labor"), "b": member("B", "management")},
+        {
+            "t": {
+                "name": "T",
+                "kind": "site",
+                "members": ["a", "b"],
+                "co_chairs": ["a", "b"],
+                "paused": [
+                    {"name": "Reorganisation", "start": "2027-02-01", "end": "2027-02-05"},
+                    {"start": "2027-03-01", "end": "2027-03-01"},
+                ],
+            },
+            "u": {"name": "U", "kind": "site", "members": ["a", "b"], "co_chairs": ["a", "b"]},
+        },
+        calendar={
+            **YEAR,
+            "holidays": [{"name": "Presidents Day", "start": "2027-02-15"}, {"start": "2027-02-16"}],
+            "breaks": [
+                {"name": "Spring break", "start": "2027-03-22", "end": "2027-03-26"},
+                {"start": "2027-02-17", "end": "2027-02-18"},
+            ],
+        },
+    )
+    t, u = config.teams["t"], config.teams["u"]
+    assert closed_because(config, t, date(2027, 2, 3)) == "T is paused (Reorganisation)"
+    assert closed_because(config, t, date(2027, 3, 1)) == "T is paused"
+    assert closed_because(config, u, date(2027, 2, 3)) is None  # another team's pause
+    assert closed_because(config, None, date(2027, 2, 3)) is None
+    assert closed_because(config, t, date(2027, 2, 3)) == "T is paused (Reorganisation)"  # asked again
+    assert closed_because(config, t, date(2027, 2, 15)) == "Presidents Day"
+    assert closed_because(config, t, date(2027, 2, 16)) == "a holiday"
+    assert closed_because(config, t, date(2027, 2, 17)) == "a break"
+    assert closed_because(config, u, date(2027, 3, 23)) == "Spring break"
+    assert closed_because(config, u, date(2027, 3, 27)) == "the weekend"
+    assert closed_because(config, u, date(2027, 7, 1)) == "outside the school year"
+    assert closed_because(config, u, date(2027, 6, 11)) is None  # the last day of the year is a school day
+    assert closed_because(config, u, date(2026, 8, 17)) is None  # and so is the first
+
+
+def test_a_reloaded_calendar_is_read_afresh() -> None:
+    day = date(2026, 12, 2)
+    assert closed_because(calendar(("Staff day", "2026-12-02", "2026-12-02")), None, day) == "Staff day"
+    assert closed_because(calendar(), None, day) is None
+
+
+def test_open_days_up_to_the_first_and_last_days_of_the_year() -> None:
+    config = two_member_team(
+        school_year=["2026-08-17", "2027-06-11"],
+        holidays=[{"name": "Staff day", "start": "2026-08-18"}, {"name": "Staff day", "start": "2027-06-10"}],
+    )
+    team = config.teams["t"]
+    assert earlier_open_day(config, team, date(2026, 8, 18)) == date(2026, 8, 17)
+    assert later_open_day(config, team, date(2027, 6, 10)) == date(2027, 6, 11)
+    assert later_open_day(config, team, date(2027, 6, 12)) is None  # the summer: no year follows
+    assert earlier_open_day(config, team, date(2026, 8, 16)) is None
+    # Without a school year, only weekends and closures close a day.
+    free = two_member_team()
+    assert later_open_day(free, free.teams["t"], date(2027, 7, 3)) == date(2027, 7, 5)
+
+
+# --- when a message reaches its reader ----------------------------------------------------------------------------
+
+
+def test_a_message_on_an_open_day_goes_at_once_and_one_on_a_closed_day_the_next_open_morning() -> None:
+    config = calendar()
+    team = config.teams["t"]
+    assert delivered(deliver_at(config, team, LA, at("2026-12-02", "21:00"))) == ("Wed Dec 2 21:00", "")
+    assert delivered(deliver_at(config, team, LA, at("2026-12-05", "10:00"))) == ("Mon Dec 7 08:00", "the weekend")
+    # Friday 5 pm in Los Angeles is Saturday 1 am in London: a reader there gets it on Monday morning, their time.
+    london = deliver_at(config, team, LONDON, at("2026-12-04", "17:00"))
+    assert delivered(london, LONDON) == ("Mon Dec 7 08:00", "the weekend")
+    # A routine that posts on closed days on purpose does not wait.
+    assert delivered(deliver_at(config, team, LA, at("2026-12-05", "10:00"), calendar=False)) == ("Sat Dec 5 10:00", "")
+
+
+def test_a_direct_message_waits_for_working_hours() -> None:
+    config = calendar()
+    team = config.teams["t"]
+
+    def when(day: str, clock: str, hours: tuple[time, time | None] = CONTRACT) -> tuple[str | None, str]:
+        return delivered(deliver_at(config, team, LA, at(day, clock), hours=hours))
+
+    assert when("2026-12-02", "06:00") == ("Wed Dec 2 07:30", "before working hours")
+    assert when("2026-12-02", "07:30") == ("Wed Dec 2 07:30", "")
+    assert when("2026-12-02", "16:59") == ("Wed Dec 2 16:59", "")
+    assert when("2026-12-02", "17:00") == ("Thu Dec 3 07:30", "after working hours")
+    assert when("2026-12-04", "18:00") == ("Mon Dec 7 07:30", "after working hours")
+    assert when("2026-12-05", "10:00") == ("Mon Dec 7 07:30", "the weekend")
+    # Without contract hours: from 8 am until midnight.
+    assert when("2026-12-02", "23:30", DAYTIME) == ("Wed Dec 2 23:30", "")
+    assert when("2026-12-02", "07:00", DAYTIME) == ("Wed Dec 2 08:00", "before working hours")
+    # Off the calendar (a closed day on purpose), hours still hold.
+    off = deliver_at(config, team, LA, at("2026-12-05", "18:00"), hours=CONTRACT, calendar=False)
+    assert delivered(off) == ("Sun Dec 6 07:30", "after working hours")
+
+
+def test_a_message_that_would_arrive_too_late_is_not_sent() -> None:
+    config = calendar()
+    team = config.teams["t"]
+    weekend = deliver_at(config, team, LA, at("2026-12-05", "10:00"), expires=at("2026-12-07", "08:00"))
+    assert weekend == Delivery(None, "the weekend")
+    now = deliver_at(config, team, LA, at("2026-12-02", "10:00"), expires=at("2026-12-02", "10:00"))
+    assert now == Delivery(None, "it would arrive too late")
+    assert deliver_at(config, team, LA, at("2026-12-02", "10:00"), expires=at("2026-12-02", "10:01")).at is not None
+
+
+def test_a_message_during_a_teams_pause_waits_for_the_teams_first_day_back() -> None:
+    config = calendar(paused=[{"name": "", "start": "2027-02-01", "end": "2027-02-12"}])
+    found = deliver_at(config, config.teams["t"], LA, at("2027-02-03", "10:00"))
+    assert delivered(found) == ("Mon Feb 15 08:00", "T is paused")
+
+
+def test_in_the_summer_a_message_waits_only_for_a_weekday() -> None:
+    # No next school year is configured. Something a person does in July still reaches the others.
+    config = calendar(paused=[{"name": "", "start": "2027-07-12", "end": "2027-07-16"}])
+    team = config.teams["t"]
+    assert delivered(deliver_at(config, team, LA, at("2027-07-14", "10:00"), calendar=True)) == (
+        "Mon Jul 19 08:00",
+        "T is paused",
+    )
+    other = calendar()
+    team = other.teams["t"]
+    assert delivered(deliver_at(other, team, LA, at("2027-07-14", "10:00"))) == ("Wed Jul 14 10:00", "")
+    assert delivered(deliver_at(other, team, LA, at("2027-07-10", "10:00"))) == ("Mon Jul 12 08:00", "the weekend")
+    assert delivered(deliver_at(other, team, LA, at("2027-07-14", "18:00"), hours=CONTRACT)) == (
+        "Thu Jul 15 07:30",
+        "after working hours",
+    )
+    london = deliver_at(other, team, LONDON, at("2027-07-09", "17:00"))  # Saturday 1 am in London
+    assert delivered(london, LONDON) == ("Mon Jul 12 08:00", "the weekend")
+
+
+def test_a_message_held_at_the_end_of_the_school_year_is_not_sent_in_the_summer() -> None:
+    # The last days are closed and no year follows: a reminder held then would arrive after everything it is about.
+    config = calendar(("Clean-up days", "2027-06-09", "2027-06-11"))
+    assert deliver_at(config, config.teams["t"], LA, at("2027-06-10", "10:00")) == Delivery(None, "Clean-up days")
+    # The same on the first day of a school year that is closed throughout (staff days only, no school yet).
+    staff = two_member_team(
+        school_year=["2026-08-17", "2026-08-21"],
+        breaks=[{"name": "Staff days", "start": "2026-08-17", "end": "2026-08-21"}],
+    )
+    assert deliver_at(staff, staff.teams["t"], LA, at("2026-08-17", "10:00")) == Delivery(None, "Staff days")
