@@ -86,6 +86,9 @@ def test_a_step_on_a_saturday_moves_back_to_friday_at_the_same_local_time() -> N
     [reminder] = sequence(config, at("2026-12-08", "15:30"), ("remind", at("2026-12-05", "10:00")))
     assert shown(reminder) == "Fri Dec 4 10:00"
     assert reminder.describe(LA) == "remind moved from Sat Dec 5 10:00 to Fri Dec 4 10:00 (the weekend)"
+    # 5 pm is already Sunday in UTC: still Friday at 5 pm for the team.
+    [reminder] = sequence(config, at("2026-12-08", "15:30"), ("remind", at("2026-12-05", "17:00")))
+    assert shown(reminder) == "Fri Dec 4 17:00"
 
 
 def test_a_last_reminder_moves_back_up_to_four_days_and_forward_past_a_longer_closure() -> None:
@@ -236,6 +239,7 @@ def test_a_step_at_or_after_what_it_must_precede_is_skipped() -> None:
     for planned in (until, at("2026-12-03", "10:00")):
         late = place_after(config, team, "nudge", planned, until=until)
         assert (late.kind, late.why) == ("skipped", "it would come after what it is about")
+    assert late.describe(LA) == "nudge planned Thu Dec 3 10:00 is skipped: it would come after what it is about"
 
 
 def test_a_step_after_the_last_school_day_has_nowhere_to_go() -> None:
@@ -250,6 +254,18 @@ def test_without_a_team_only_the_districts_calendar_and_zone_count() -> None:
     assert shown(place_after(config, None, "digest", at("2027-02-06", "09:00"))) == "Mon Feb 8 09:00"
 
 
+def test_a_team_in_another_zone_is_placed_on_its_own_days() -> None:
+    # The organisation is in Los Angeles, the team in New York: 1 am Saturday there is Friday evening in LA.
+    config = two_member_team()
+    data = config.model_dump()
+    data["teams"]["t"]["timezone"] = "America/New_York"
+    config = Config.model_validate(data)
+    new_york = ZoneInfo("America/New_York")
+    planned = localize(datetime(2026, 12, 5, 1, 0), new_york)
+    placed = place_after(config, config.teams["t"], "notes", planned)
+    assert placed.at is not None and f"{placed.at.astimezone(new_york):%a %b %-d %H:%M}" == "Mon Dec 7 01:00"
+
+
 def test_steps_after_a_meeting_follow_the_teams_pause_and_stop_before_the_next_one() -> None:
     config = calendar(
         ("Thanksgiving break", "2026-11-25", "2026-11-27"),
@@ -261,7 +277,9 @@ def test_steps_after_a_meeting_follow_the_teams_pause_and_stop_before_the_next_o
     [notes] = sequence(
         config, at("2026-11-24", "15:30"), ("notes", at("2026-11-25", "09:00")), until=at("2026-11-30", "09:00")
     )
-    assert (notes.kind, notes.why) == ("skipped", "Thanksgiving break; the next open day is too late")
+    assert notes.describe(LA) == (
+        "notes planned Wed Nov 25 09:00 is skipped: Thanksgiving break; the next open day is too late"
+    )
 
 
 # --- several steps on one day ---------------------------------------------------------------------------------------
@@ -278,22 +296,23 @@ def test_steps_planned_for_the_same_day_stay_separate_messages() -> None:
 
 def test_steps_moved_onto_the_day_of_another_go_as_one_message() -> None:
     # After a Friday meeting: the notes prompt (Saturday) and the follow-up (Sunday) both move to Monday, where the
-    # reminder already is: the three go as the notes prompt's message.
+    # reminder already is: the three go as the notes prompt's message. (Monday 5 pm is Tuesday in UTC; the day is
+    # the team's.)
     config = calendar()
     notes, follow_up, reminder = sequence(
         config,
         at("2026-12-04", "15:30"),
-        ("notes", at("2026-12-05", "10:00")),
-        ("follow-up", at("2026-12-06", "11:00")),
-        ("reminder", at("2026-12-07", "12:00")),
+        ("notes", at("2026-12-05", "17:00")),
+        ("follow-up", at("2026-12-06", "17:15")),
+        ("reminder", at("2026-12-07", "17:30")),
     )
-    assert (notes.kind, shown(notes)) == ("moved", "Mon Dec 7 10:00")
+    assert (notes.kind, shown(notes)) == ("moved", "Mon Dec 7 17:00")
     assert [(p.kind, p.into, shown(p)) for p in (follow_up, reminder)] == [
-        ("merged", "notes", "Mon Dec 7 10:00"),
-        ("merged", "notes", "Mon Dec 7 10:00"),
+        ("merged", "notes", "Mon Dec 7 17:00"),
+        ("merged", "notes", "Mon Dec 7 17:00"),
     ]
-    assert reminder.describe(LA) == "reminder planned Mon Dec 7 12:00 is merged into notes (the weekend)"
-    assert follow_up.describe(LA) == "follow-up planned Sun Dec 6 11:00 is merged into notes (the weekend)"
+    assert reminder.describe(LA) == "reminder planned Mon Dec 7 17:30 is merged into notes (the weekend)"
+    assert follow_up.describe(LA) == "follow-up planned Sun Dec 6 17:15 is merged into notes (the weekend)"
 
 
 # --- why a day is closed ------------------------------------------------------------------------------------------
@@ -437,6 +456,8 @@ def test_a_message_held_at_the_end_of_the_school_year_is_not_sent_in_the_summer(
     # The last days are closed and no year follows: a reminder held then would arrive after everything it is about.
     config = calendar(("Clean-up days", "2027-06-09", "2027-06-11"))
     assert deliver_at(config, config.teams["t"], LA, at("2027-06-10", "10:00")) == Delivery(None, "Clean-up days")
+    # The last day itself, at 5 pm (Saturday in UTC): still the school year where the reader is.
+    assert deliver_at(config, config.teams["t"], LA, at("2027-06-11", "17:00")) == Delivery(None, "Clean-up days")
     # The same on the first day of a school year that is closed throughout (staff days only, no school yet).
     staff = two_member_team(
         school_year=["2026-08-17", "2026-08-21"],
