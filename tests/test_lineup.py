@@ -171,3 +171,104 @@ def test_the_party_furthest_behind_goes_first() -> None:
     # In one pool, b1 is simply the least served; with b1 away, party a's least served takes the turn.
     assert assign_roles((FACILITATOR,), team, history, by_party=False)[FACILITATOR] == "b1"
     assert assign_roles((FACILITATOR,), team, history, unavailable={"b1"})[FACILITATOR] in ("a1", "a2", "a3")
+
+
+# --- re-planning after a drop-out, and degenerate teams -----------------------------------------------------------
+
+LABOR_AND_MANAGEMENT = [
+    Candidate("l1", "labor"),
+    Candidate("l2", "labor"),
+    Candidate("l3", "labor"),
+    Candidate("m1", "management"),
+    Candidate("m2", "management"),
+    Candidate("m3", "management"),
+]
+
+
+def test_a_drop_out_moves_only_the_role_that_lost_its_holder() -> None:
+    # Labor took notes at two of the last three meetings: management is owed the turn m1 gave up.
+    history = RoleHistory(
+        {"note-taker": {"l1": 1, "l2": 1, "m2": 1}},
+        party_counts={"note-taker": {"labor": 2, "management": 1}},
+        held={"note-taker": 3},
+    )
+    current = {"facilitator": "l1", "note-taker": "m1", "timekeeper": "l2"}
+    after = replan(ROLES, LABOR_AND_MANAGEMENT, history, current, unavailable={"m1"})
+    assert after == {"facilitator": "l1", "note-taker": "m3", "timekeeper": "l2"}
+
+
+def test_a_confirmed_holder_keeps_the_role_and_gets_no_second_one() -> None:
+    # l1 confirmed facilitation. l1 has never taken notes and everyone else has, so l1 would be next in line for the
+    # note-taker's role that m1 gave up; but one person holds one role.
+    history = RoleHistory({"note-taker": {k: 1 for k in ("l2", "l3", "m1", "m2", "m3")}, "facilitator": {"l1": 5}})
+    current = {"facilitator": "l1", "note-taker": "m1", "timekeeper": "m2"}
+    after = replan(ROLES, LABOR_AND_MANAGEMENT, history, current, locked={"facilitator"}, unavailable={"m1"})
+    assert after["facilitator"] == "l1"  # kept, though l1 has facilitated most
+    assert after["note-taker"] not in {"l1", "m1"}
+    assert len(set(after.values())) == 3
+
+
+def test_re_planning_keeps_newcomers_from_facilitating_and_fixed_holders_out_of_rotation() -> None:
+    team = [Candidate("l1", "labor"), Candidate("new", "labor"), Candidate("m1", "management")]
+    team += [Candidate("m2", "management"), Candidate("chair", "management")]
+    # The newcomer and the chair (who holds a fixed role) have served least; the facilitator drops out.
+    history = RoleHistory({"facilitator": {"l1": 2, "m1": 2, "m2": 2}, "note-taker": {"l1": 1, "m1": 1, "m2": 1}})
+    current = {"facilitator": "l1", "note-taker": "m1"}
+    after = replan(
+        ("facilitator", "note-taker"),
+        team,
+        history,
+        current,
+        unavailable={"l1"},
+        newcomers={"new"},
+        taken={"chair"},
+    )
+    assert after["facilitator"] not in {"new", "chair", "l1"}
+    assert "chair" not in after.values()
+    # If only the newcomer is left to facilitate, a co-chair (a stand-in) opens the meeting.
+    after = replan(
+        ("facilitator",),
+        team,
+        history,
+        {"facilitator": "l1"},
+        unavailable={"l1", "m1", "m2"},
+        newcomers={"new"},
+        stand_ins=["chair"],
+    )
+    assert after["facilitator"] == "chair"
+
+
+def test_re_planning_in_one_pool_ignores_parties() -> None:
+    # Labor is owed the turn by share, but in one pool the least served (m2) takes it.
+    history = RoleHistory(
+        {"facilitator": {"l1": 3, "l2": 3, "l3": 3, "m1": 1, "m3": 1}},
+        party_counts={"facilitator": {"labor": 9, "management": 2}},
+        held={"facilitator": 11},
+    )
+    current = {"facilitator": "m1"}
+    assert replan(("facilitator",), LABOR_AND_MANAGEMENT, history, current, unavailable={"m1"})["facilitator"] in {
+        "m2",
+        "m3",
+    }
+    after = replan(("facilitator",), LABOR_AND_MANAGEMENT, history, current, unavailable={"m1"}, by_party=False)
+    assert after["facilitator"] == "m2"
+
+
+def test_with_everyone_away_no_role_is_filled() -> None:
+    keys = {c.key for c in LABOR_AND_MANAGEMENT}
+    assert assign_roles(ROLES, LABOR_AND_MANAGEMENT, RoleHistory(), unavailable=keys) == dict.fromkeys(ROLES)
+    assert assign_roles(ROLES, [], RoleHistory()) == dict.fromkeys(ROLES)
+
+
+def test_a_team_of_newcomers_without_stand_ins_has_no_facilitator_but_fills_the_other_roles() -> None:
+    keys = {c.key for c in LABOR_AND_MANAGEMENT}
+    lineup = assign_roles(ROLES, LABOR_AND_MANAGEMENT, RoleHistory(), newcomers=keys)
+    assert lineup[FACILITATOR] is None
+    assert lineup["note-taker"] and lineup["timekeeper"]
+
+
+def test_fewer_people_than_roles_leaves_the_last_roles_open() -> None:
+    team = [Candidate("l1", "labor"), Candidate("m1", "management")]
+    lineup = assign_roles(ROLES, team, RoleHistory())
+    assert sorted(k for k in lineup.values() if k) == ["l1", "m1"]
+    assert lineup["timekeeper"] is None
