@@ -86,11 +86,13 @@ def direct_message(
     *,
     expires: datetime | None = None,
     closed_day_ok: bool = False,
+    reach_via: Team | None = None,
 ) -> str | None:
     """Message one member privately on the platform that reaches them, when the posting policy lets it reach them
     (an open day in their zone; inside contract hours when the organisation sets them). None when no live platform
-    reaches them, or when waiting would take it to or past `expires` (the meeting or closing it is about)."""
-    destination = member_dm(rt.config, team, member_key, rt.live_platforms())
+    reaches them, or when waiting would take it to or past `expires` (the meeting or closing it is about).
+    `reach_via`: the team whose platforms reach them, when it is not `team` (a message about several teams)."""
+    destination = member_dm(rt.config, reach_via or team, member_key, rt.live_platforms())
     if destination is None:
         return None
     zone = reader_zone(rt, member_key)
@@ -110,9 +112,11 @@ def direct_message(
     return item_key
 
 
-def reaches(rt: Runtime, team: Team | None, member_key: str, at: datetime) -> datetime:
-    """When a direct message sent at `at` reaches the member under the posting policy (`at` or later)."""
-    found = _delivery(rt, team, reader_zone(rt, member_key), at, None, True, hours=True)
+def reaches(rt: Runtime, team: Team | None, member_key: str, at: datetime, key: OutboxKey | None = None) -> datetime:
+    """When a direct message sent at `at` reaches the member under the posting policy (`at` or later); with the
+    message's `key`, as its routine's settings say (`skip_school_closures`)."""
+    calendar = key is None or _calendar_applies(rt, team, key)
+    found = _delivery(rt, team, reader_zone(rt, member_key), at, None, calendar, hours=True)
     return found.at or at
 
 

@@ -225,3 +225,59 @@ async def test_no_close_the_loop_prompt_after_results_nobody_could_see(sqlite_db
     assert await run_with([]) == []  # nobody answered
     assert await run_with(["l2", "m2"]) == []  # two answers, fewer than three: the results are suppressed
     assert sorted(await run_with(["l2", "m2", "l3"])) == ["@l1", "@m1"]  # results shown: close the loop
+
+
+def two_committees(plan_a: dict[str, Any], plan_b: dict[str, Any]) -> Config:
+    """Two committees that share a co-chair (l1) and a member (l2): "budget" and "staffing"."""
+    members = {
+        "l1": member("Labor1 Person", "labor"),
+        "l2": member("Labor2 Person", "labor"),
+        "m1": member("Manager1 Person", "management"),
+        "m2": member("Manager2 Person", "management"),
+    }
+    committee = {"kind": "committee", "members": ["l1", "l2", "m1", "m2"], "min_group_size": 3}
+    teams = {
+        "budget": committee
+        | {"name": "Budget Committee", "co_chairs": ["l1", "m1"], "routines": {"deliverables": plan_a}},
+        "staffing": committee
+        | {"name": "Staffing Committee", "co_chairs": ["l1", "m2"], "routines": {"deliverables": plan_b}},
+    }
+    return build_config(members, teams)
+
+
+def test_a_person_on_two_committees_gets_one_message_a_day_with_each_committees_items() -> None:
+    """A co-chair of two committees got one overdue digest from each, and an owner on both one reminder from
+    each, on the same day: now each person hears once a day, with every committee's items under its name."""
+    plan_a = {"items": [{"title": "Budget draft", "owners": ["l2"], "due": "2026-09-15"}], "reminders": [1]}
+    plan_b = {
+        "items": [
+            {"title": "Staffing plan", "owners": ["l2"], "due": "2026-09-15"},
+            {"title": "Hiring calendar", "owners": ["m1"], "due": "2026-09-16"},
+        ],
+        "reminders": [1],
+    }
+    config = two_committees(plan_a, plan_b)
+    posts = simulate(config, date(2026, 9, 14), 3)  # reminders Mon 14, due Tue 15, escalated Wed 16
+    by_reader_and_day: dict[tuple[str, date], list[SimulatedPost]] = {}
+    for post in posts:
+        if post.destination.member:  # (the committees' weekly digests go to their channels)
+            by_reader_and_day.setdefault((post.destination.member, local(post).date()), []).append(post)
+    assert all(len(day) == 1 for day in by_reader_and_day.values()), sorted(by_reader_and_day)
+
+    [owner] = by_reader_and_day[("l2", date(2026, 9, 14))]  # both items due tomorrow, one per committee
+    text = owner.message.plain()
+    assert "== Budget Committee: due tomorrow ==" in text and "== Staffing Committee: due tomorrow ==" in text
+    assert text.index("Budget draft") < text.index("Staffing Committee") < text.index("Staffing plan")
+    assert owner.message.fallback == "Deliverables of 2 teams: Budget draft, Staffing plan"
+
+    [chair] = by_reader_and_day[("l1", date(2026, 9, 16))]  # co-chair of both: both overdue items, one message
+    text = chair.message.plain()
+    assert "== Budget Committee: 1 overdue ==" in text and "== Staffing Committee: 1 overdue ==" in text
+    assert "*Budget draft* (Budget Committee) was due" in text and "*Staffing plan* (Staffing Committee)" in text
+    # The other co-chairs hear only about their own committee, as before: no team label needed.
+    [m2] = by_reader_and_day[("m2", date(2026, 9, 16))]
+    assert "Budget" not in m2.message.plain() and "== Overdue deliverable ==" in m2.message.plain()
+    # m1 co-chairs Budget and owns a Staffing item due on the day Budget's escalation goes: one message with both.
+    [m1] = by_reader_and_day[("m1", date(2026, 9, 16))]
+    assert "== Budget Committee: 1 overdue ==" in m1.message.plain()
+    assert "== Staffing Committee: due today ==" in m1.message.plain()
