@@ -161,6 +161,27 @@ async def test_a_norm_check_closes_on_a_school_day_and_says_when(sqlite_db: Data
     assert check.closes_at == datetime(2026, 9, 14, 16, 0, tzinfo=UTC)  # Monday 09:00 PDT, not Sunday
 
 
+async def test_the_last_norm_check_of_the_year_closes_at_the_end_of_the_last_school_day(sqlite_db: Database) -> None:
+    """The last norm check of each school year said "Open until Sunday at 9:00 AM": its closing (3 days after the
+    meeting) found no school day inside the year, and the check stayed open into the summer. It closes at the end
+    of the last school day, and says so."""
+    calendar = {"school_year": ["2026-08-12", "2027-06-04"]}  # the last school day is Friday June 4
+    config = team_config("weekly on Thursday at 15:30", {"norms": {}}, calendar=calendar)
+    ws = workspace(config, sqlite_db, datetime(2027, 6, 3, 20, 0, tzinfo=UTC))  # Thu Jun 3, 13:00 PDT
+    await ws.advance(datetime(2027, 6, 4, 1, 0, tzinfo=UTC))  # 18:00 PDT, after the closing check
+    check_message = ws.last("@l2")
+    text = check_message.message.plain()
+    assert "Open until tomorrow at 11:59 PM." in text and "Sun" not in text
+    with sqlite_db.session() as session:
+        check = session.scalars(select(ClosingCheck)).one()
+    assert check.closes_at == datetime(2027, 6, 5, 6, 59, tzinfo=UTC)  # Friday 23:59 PDT
+    # Read on the Friday it still says when, truly; on Saturday morning a rating is refused as closed.
+    ws.clock.set(datetime(2027, 6, 5, 16, 0, tzinfo=UTC))
+    form = await ws.say(f"as l2: press 1 on {check_message.id}")
+    ratings = " ".join(f"{name}=4" for name in re.findall(r"\n  (\w+): .*\[required\]", form))
+    assert "has closed" in await ws.say(f"as l2: submit {ratings}")
+
+
 async def test_a_reader_in_another_zone_sees_times_in_theirs_and_the_teams(sqlite_db: Database) -> None:
     """A member in London read "Open until Wed Mar 17, 9:00 AM" meaning Los Angeles time."""
     config = team_config("weekly on Thursday at 15:30", {"norms": {}}, zones={"l2": "Europe/London"})
