@@ -287,11 +287,12 @@ class Relative:
     edge: str  # "start" | "end"
     minutes: int  # signed offset; negative = before
     at: time | None = None  # when set, `minutes` is a whole number of days and the time of day is `at`
+    before: bool = False  # written "before": kept apart from `minutes`, which is 0 for "0 days before"
 
     def describe(self) -> str:
-        if self.minutes == 0:
+        if self.minutes == 0 and self.at is None:
             return f"at the {self.edge}"
-        direction = "before" if self.minutes < 0 else "after"
+        direction = "before" if self.before or self.minutes < 0 else "after"
         amount = abs(self.minutes)
         if self.at is not None:
             return f"{amount // 1440} day(s) {direction} at {self.at:%H:%M}"
@@ -316,19 +317,27 @@ def _parse_relative(text: str) -> Relative:
         if match["unit"] not in ("day", "days"):
             raise ValueError(f"{text!r}: a time of day ('at HH:MM') goes only with days before or after")
         at = time(int(match["hour"]), int(match["minute"]))
-    return Relative(edge, minutes, at)
+    return Relative(edge, minutes, at, before=match["dir"] == "before")
 
 
 parse_relative = lru_cache(maxsize=1024)(_parse_relative)
 
 
 def relative_time(relative: Relative, meeting_start: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:
-    """The UTC instant of `relative` for the meeting starting at `meeting_start` (UTC)."""
+    """The UTC instant of `relative` for the meeting starting at `meeting_start` (UTC). A day offset written "before"
+    is always before its edge, and one written "after" always after it: "0 days before at 16:00" of a meeting at 15:30
+    is the day before at 16:00 (the posting policy then moves it earlier off closed days, never past the meeting),
+    "0 days after at 09:00" of a meeting ending at 17:00 the next day at 09:00."""
     base = meeting_start if relative.edge == "start" else meeting_start + duration
     if relative.at is None:
         return base + timedelta(minutes=relative.minutes)
     local_day = base.astimezone(tz).date() + timedelta(days=relative.minutes // 1440)
-    return localize(datetime.combine(local_day, relative.at), tz)
+    found = localize(datetime.combine(local_day, relative.at), tz)
+    if relative.before and found >= base:
+        found = localize(datetime.combine(local_day - timedelta(days=1), relative.at), tz)
+    elif not relative.before and found < base:
+        found = localize(datetime.combine(local_day + timedelta(days=1), relative.at), tz)
+    return found
 
 
 def reach(relative: Relative, duration: timedelta) -> timedelta:

@@ -123,6 +123,21 @@ def test_a_monthly_day_of_the_month_is_not_held_on_a_weekend_and_validate_warns(
     assert "falls on a weekend 3 times" in warning.found and "first on Sat Aug 15, 2026" in warning.found
 
 
+def test_a_step_written_0_days_before_comes_before_the_meeting_moving_earlier_off_closed_days() -> None:
+    """ "0 days before at 16:00" lost its direction (0 minutes is neither before nor after) and behaved like "0
+    days after": for a Saturday retreat at 15:30 (a series that meets on a closed day on purpose) the line-up came at
+    16:00, half an hour into the meeting. A step written "before" comes before: the day before at that time, moved
+    earlier off closed days (Friday is a holiday here: Thursday), never past the meeting."""
+    calendar = {"holidays": [{"name": "Founders' Day", "start": "2026-10-09"}]}
+    routines = {"roles": {"announce": "0 days before at 16:00", "remind": "0 days before at 09:00"}}
+    config = team_config("weekly on Saturday at 15:30", routines, calendar=calendar, skip_school_closures=False)
+    result = run_simulation(config, date(2026, 10, 5), 6)  # the retreat of Saturday Oct 10
+    announce = {local(p) for p in result.posts if ".announce/meeting@2026-10-10" in p.key}
+    remind = {local(p) for p in result.posts if ".remind/meeting@2026-10-10" in p.key}
+    assert {(d.date(), d.hour) for d in announce} == {(date(2026, 10, 8), 16)}
+    assert {(d.date(), d.hour) for d in remind} == {(date(2026, 10, 10), 9)}  # the meeting's own morning
+
+
 # --- words that are true when they arrive ---------------------------------------------------------------------------
 
 

@@ -254,10 +254,10 @@ def test_a_nudge_for_a_reader_abroad_is_not_delivered_after_its_due_date() -> No
     reader's zone) is not sent."""
     from tests.calendars import shipped_surveys
 
+    sides = {"l1": "labor", "l2": "labor", "l3": "labor", "m1": "management", "m2": "management", "m3": "management"}
     members = {
         key: member(f"{key.upper()} Person", side, **({"timezone": "Europe/London"} if key in ("l3", "m2") else {}))
-        for key, side in (("l1", "labor"), ("l2", "labor"), ("l3", "labor"))
-        + (("m1", "management"), ("m2", "management"), ("m3", "management"))
+        for key, side in sides.items()
     }
     holidays = ["2027-02-22", "2027-02-24", "2027-02-26", "2027-03-05", "2027-03-11", "2027-03-18", "2027-03-25"]
     holidays += ["2027-03-30", "2027-04-04"]

@@ -258,6 +258,8 @@ def test_an_unreadable_schedule_names_the_forms_to_write() -> None:
         ("the day after at 08:00", "end", 1440, time(8, 0), "1 day(s) after at 08:00"),
         ("1 day before at 09:00", "start", -1440, time(9, 0), "1 day(s) before at 09:00"),
         ("3 days before at 09:05", "start", -4320, time(9, 5), "3 day(s) before at 09:05"),
+        ("0 days before at 16:00", "start", 0, time(16, 0), "0 day(s) before at 16:00"),
+        ("0 days after at 09:00", "end", 0, time(9, 0), "0 day(s) after at 09:00"),
         ("at the start", "start", 0, None, "at the start"),
         ("at the end", "end", 0, None, "at the end"),
     ],

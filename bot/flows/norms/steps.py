@@ -195,7 +195,7 @@ class NormsFlow(Flow[NormsSettings]):
                 due.key / member.key,
                 message,
                 expires=closes,
-                closed_day_ok=on_meeting_day(rt.config, team, meeting, rt.clock.now()),
+                closed_day_ok=on_meeting_day(rt.config, team, meeting.start, rt.clock.now()),
             )
 
     def _review(
