@@ -38,7 +38,8 @@ def post_to_team(
     closed_day_ok: bool = False,
 ) -> list[str]:
     """Post to the team's channel on each live platform; returns the outbox keys used. A post that falls on a day
-    closed for the team waits for its next open day (`closed_day_ok`: a meeting held on a closed day on purpose)."""
+    closed for the team waits for its next open day (`closed_day_ok`: a meeting held on a closed day on purpose, or
+    what a person asked to see posted now)."""
     when = _when(rt, session, team, key, rt.config.team_tz(team), not_before, None, closed_day_ok, hours=False)
     if when is None:
         return []

@@ -42,6 +42,8 @@ def test_a_part_may_not_smuggle_a_destination_or_a_level() -> None:
     key = OutboxKey("district", "summary", "talking-points", "m1", label).to(Destination("slack", channel="C2"))
     assert str(key) == "district/summary.talking-points/m1/teachers%7Cslack:C1 %2F paras 100%25|slack:C2"
     assert OutboxKey.parse(str(key)) == key and OutboxKey.parse(str(key)).subject == ("m1", label)
-    assert OutboxKey("d", "summary", "talking-points", "m1", "a/b").like_prefix() == "d/summary.talking-points/m1/a\\%2Fb%"
+    assert (
+        OutboxKey("d", "summary", "talking-points", "m1", "a/b").like_prefix() == "d/summary.talking-points/m1/a\\%2Fb%"
+    )
     with pytest.raises(ValueError):
         OutboxKey("district", "summary", "talking-points", destination="slack:C1|local:#x")

@@ -317,3 +317,20 @@ def test_a_person_on_two_committees_gets_one_message_a_day_with_each_committees_
     [m1] = by_reader_and_day[("m1", date(2026, 9, 16))]
     assert "== Budget Committee: 1 overdue ==" in m1.message.plain()
     assert "== Staffing Committee: due today ==" in m1.message.plain()
+
+
+async def test_a_pulse_a_co_chair_closes_on_a_saturday_posts_its_results_at_once(sqlite_db: Database) -> None:
+    """`/partner pulse close` ("close the open pulse now and post its results") on a Saturday answered "the
+    results are on their way" and held them until Monday 08:00. What a person asks for now posts now; the policy
+    holds scheduled posts."""
+    from tests.calendars import shipped_surveys
+
+    config = team_config("monthly on the 1st Tuesday at 15:30", {"pulse": {"instrument": "trust"}})
+    config = config.model_copy(update={"sections": {"surveys": shipped_surveys()}})
+    ws = workspace(config, sqlite_db, datetime(2026, 9, 10, 17, 0, tzinfo=UTC))  # Thu Sep 10, 10:00 PDT
+    assert "Opened" in await ws.say("as l1: /partner pulse start")
+    await ws.advance(datetime(2026, 9, 12, 18, 0, tzinfo=UTC))  # Sat Sep 12, 11:00 PDT
+    assert "The results are on their way" in await ws.say("as m1: /partner pulse close")
+    await ws.advance(datetime(2026, 9, 12, 18, 5, tzinfo=UTC))
+    [results] = [p for p in ws.posts("#site") if "results" in p.message.fallback.lower()]
+    assert local(results).strftime("%a %H:%M") == "Sat 11:00"  # held to "Mon 08:00" before
