@@ -4,7 +4,7 @@ escalation to the co-chairs when overdue and the weekly digest; with how an item
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -295,7 +295,8 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
                     session, team.key, str(key), [Placement("nudges", now, None, why)], reader_zone(rt, person)
                 )
                 continue
-            message = nudge_message(rt, [(config.teams[k], *kept[k]) for k in sorted(kept, key=_team_order(team))])
+            teams = sorted((config.teams[k] for k in kept), key=lambda t: (t.name, t.key))
+            message = nudge_message(rt, [(t, *kept[t.key]) for t in teams])
             direct_message(rt, session, team, person, key, message, reach_via=home)
 
     def _addressed(self, config: Config, session: Session, team: Team, entries: list[tuple[int, str]]) -> set[str]:
@@ -367,15 +368,10 @@ def _add_once(items: list[Deliverable], item: Deliverable) -> None:
         items.append(item)
 
 
-def _team_order(first: Team) -> Callable[[str], tuple[bool, str]]:
-    """The team whose occurrence sends a message first, then the others by key."""
-    return lambda key: (key != first.key, key)
-
-
 def nudge_message(rt: Runtime, sections: list[tuple[Team, list[Deliverable], list[Deliverable]]]) -> Message:
-    """One person's message of the day: for each of their teams, their own items coming due and (to a co-chair)
-    the committee's overdue items; with several teams, each team's part under its name. How near each due date
-    is, is said when the message is read."""
+    """One person's message of the day: for each of their teams (by name), their own items coming due and (to a
+    co-chair) the committee's overdue items; with several teams, each team's part under its name. How near each due
+    date is, is said when the message is read."""
     several = len(sections) > 1
     blocks: list[Block] = []
     for team, mine, overdue in sections:
