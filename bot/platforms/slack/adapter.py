@@ -59,6 +59,7 @@ ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of r
 QUIET = 0.02  # ...that is, for this long without a new request
 # The gate's key of the HTTP request being handled: the work it starts records it (_once), after the acknowledgement.
 REQUEST: ContextVar[str | None] = ContextVar("slack_request", default=None)
+FOLLOW_UP: ContextVar[bool] = ContextVar("slack_follow_up", default=False)  # work started after an acknowledgement
 
 
 MENTION = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
@@ -259,10 +260,21 @@ class SlackPlatform(Platform):
         while loop.time() < deadline and (self._in_flight or loop.time() - self._last_request < QUIET):
             await asyncio.sleep(QUIET)
 
+    async def _step_aside(self) -> None:
+        """Follow-up work about to take a thread lets requests that arrived meanwhile be acknowledged first (up to
+        ACKS_FIRST_WAIT): on a busy host, one burst's follow-ups may still run when the next burst comes."""
+        if not FOLLOW_UP.get():
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACKS_FIRST_WAIT
+        while self._in_flight and loop.time() < deadline:
+            await asyncio.sleep(QUIET)
+
     async def _handled(self, call: Awaitable[T]) -> T:
         """The neutral handlers run in threads; a few at a time, so that in a burst they do not starve the event
         loop (and the acknowledgements it sends) of the interpreter lock."""
         async with self._handler_slots:
+            await self._step_aside()
             return await call
 
     def _spawn(self, work: Coroutine[Any, Any, Any], *, after_acks: bool = True) -> asyncio.Task[Any]:
@@ -270,6 +282,7 @@ class SlackPlatform(Platform):
             try:
                 if not after_acks:
                     return await work
+                FOLLOW_UP.set(True)
                 await self._after_acks()
                 async with self._follow_up_slots:  # and never so many at once that acks queue behind them
                     return await work
@@ -456,6 +469,7 @@ class SlackPlatform(Platform):
         keys = [f"slack:{key}" for key in (delivery, REQUEST.get()) if key]
         if not keys:
             return True
+        await self._step_aside()
         return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, keys, self.rt.clock.now())
 
     async def _seen_before(self, keys: Sequence[str]) -> set[str]:
