@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from bot.app import build_app
 from bot.platforms.slack.adapter import SlackPlatform
 from bot.store.db import Database
@@ -80,3 +82,25 @@ async def test_a_replay_on_another_replica_is_acted_on_once_and_refused_once_rec
         later = await post(bot, elsewhere, body, sent)  # the shared record has it by now
     assert later == 401
     assert len(bot.mock.responses) == 1
+
+
+async def test_work_waits_for_a_write_lock_held_past_the_busy_timeout_instead_of_being_lost(
+    bot: SlackBot, caplog: pytest.LogCaptureFixture
+) -> None:
+    database = bot.rt.db.engine.url.database
+    assert database
+    worker = sqlite3.connect(database, isolation_level=None)  # a worker descheduled in the middle of a transaction
+    worker.execute("BEGIN IMMEDIATE")
+    try:
+        body = command_body(response_url=bot.mock.response_url("long"))
+        assert await post(bot, bot.slack.url, body, {"Content-Type": FORM, **headers(body)}) == 200
+        for _ in range(200):  # the record's first try gives up after SQLite's busy_timeout (5 s)
+            if "could not record a delivery yet" in caplog.text:
+                break
+            await asyncio.sleep(0.05)
+        assert "database is locked" in caplog.text and not bot.mock.responses
+    finally:
+        worker.execute("COMMIT")
+        worker.close()
+    await bot.settle()
+    assert len(bot.mock.responses) == 1  # answered once the lock was released, not dropped

@@ -26,6 +26,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.exc import OperationalError
 
 from bot.addresses import Destination, SentRef
 from bot.clock import Clock
@@ -59,6 +60,9 @@ ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of r
 QUIET = 0.02  # ...that is, for this long without a new request
 # The gate's key of the HTTP request being handled: the work it starts records it (_once), after the acknowledgement.
 REQUEST: ContextVar[str | None] = ContextVar("slack_request", default=None)
+# The record of a request already acknowledged: a worker's long transaction on SQLite may hold the write lock past
+# busy_timeout (a niced worker descheduled mid-transaction), and the person's answer is worth waiting for.
+RECORD_ATTEMPTS = 4
 FOLLOW_UP: ContextVar[bool] = ContextVar("slack_follow_up", default=False)  # work started after an acknowledgement
 
 
@@ -470,7 +474,15 @@ class SlackPlatform(Platform):
         if not keys:
             return True
         await self._step_aside()
-        return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, keys, self.rt.clock.now())
+        attempt = 1
+        while True:
+            try:
+                return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, keys, self.rt.clock.now())
+            except OperationalError as error:  # SQLite: another process held the write lock past busy_timeout
+                if attempt >= RECORD_ATTEMPTS:
+                    raise
+                attempt += 1
+                log.warning("Slack: could not record a delivery yet (%s); trying again", str(error.orig).strip())
 
     async def _seen_before(self, keys: Sequence[str]) -> set[str]:
         """The gate's look-up, in a thread of its own: the shared pool's may all be waiting for a worker's write
