@@ -1,6 +1,6 @@
 """An acknowledgement never waits for the database: a request is answered at once while another process (a worker's
-tick) holds SQLite's write lock, and acted on when the lock is released; a replay that races its original, on the
-same replica or on another, is acted on once all the same."""
+tick) holds SQLite's write lock, and acted on when the lock is released, even past SQLite's busy_timeout; a replay
+that races its original, on the same replica or on another, is acted on once all the same."""
 
 from __future__ import annotations
 
