@@ -45,6 +45,32 @@ def dump(db: Database) -> dict[str, tuple[list[str], list[tuple]]]:
     return tables
 
 
+def traces_of_an_answer(
+    before: dict[str, tuple[list[str], list[tuple]]],
+    after: dict[str, tuple[list[str], list[tuple]]],
+    pressed_at: datetime,
+    names: tuple[str, ...],
+) -> dict[str, list[tuple]]:
+    """Rows a dump `after` someone answered holds and the dump `before` did not, which name them (any of `names`: a
+    platform user id, a member key) or carry a time within two minutes of `pressed_at`. Participation, which says who
+    has answered, and the sealed box (ciphertext) are left out: every other table should show nothing."""
+
+    def telling(value: object) -> bool:
+        if isinstance(value, datetime):
+            instant = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return abs(instant - pressed_at) < timedelta(minutes=2)
+        return value in names
+
+    found = {}
+    for table, (_, rows) in after.items():
+        if table in ("pulse_participation", "sealed_boxes"):
+            continue
+        new = set(rows) - set(before[table][1])
+        if telling_rows := [row for row in new if any(telling(value) for value in row)]:
+            found[table] = telling_rows
+    return found
+
+
 async def test_a_dump_after_a_run_of_eight_cannot_join_an_answer_to_a_member(db: Database) -> None:
     surveys = {**shipped_surveys(), "wide": WIDE}
     config = pulse_config({"labor": 4, "management": 4}, surveys=surveys)

@@ -23,6 +23,7 @@ from tests.support import runtime
 from tests.teams import identity
 from tests.teams.connector import BOT_ID, TENANT, Activities, MockConnector, bot_server, connector, person
 from tests.test_pulse import OPENING, pulse_config
+from tests.test_pulse_anonymity import dump, traces_of_an_answer
 
 TEAM_ID = "19:team-general@thread.tacv2"
 CHANNEL = "19:partnership@thread.tacv2"
@@ -239,3 +240,56 @@ async def test_the_daily_sync_reads_each_team_once_a_day(db: Database) -> None:
         assert len(mock.of("members")) == 2 * read
         assert outcome.opened == [] and len(outcome.matched) == 10  # chats already open are not opened again
         assert len(mock.created()) == 10
+
+
+def card_actions(call_body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every Action.Submit and input of the cards in a sent activity, in order."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "Action.Submit" or str(node.get("type", "")).startswith("Input."):
+                found.append(node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk([attachment.get("content") for attachment in call_body.get("attachments") or []])
+    return found
+
+
+async def test_answering_a_pulse_in_teams_leaves_nothing_of_who_pressed_answer_or_when(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt, identity.ENV, **wiring(rt)) as (url, platform):
+        mock.rosters[TEAM_ID] = roster(*EVERYONE)
+        mock.channels[TEAM_ID] = [CHANNEL]
+        teams = Activities(mock.url, CHANNEL, team=TEAM_ID)
+        assert await post(url, mock, teams.installed_in_team("29:labor1", "aad-labor1")) == 202
+        await platform.roster.settle()
+        assert await post(url, mock, teams.mention("29:labor1", "aad-labor1", "pulse start trust")) == 202
+        await Sender(rt.db, {"teams": platform}, rt.clock).drain_until_empty()
+        [invitation] = [c for c in mock.sent("a:chat-29:labor2") if "a short anonymous pulse" in c.text]
+        [answer] = [a for a in card_actions(invitation.body) if a.get("title") == "Answer"]
+        rt.clock.advance(minutes=7)  # type: ignore[attr-defined]
+        before = dump(rt.db)
+
+        pressed_at = rt.clock.now()
+        press = teams.personal("message", "29:labor2", "aad-labor2", value=answer["data"], replyToId="invite-1")
+        assert await post(url, mock, press) == 202
+        form = mock.sent("a:chat-29:labor2")[-1]
+        controls = card_actions(form.body)
+        [submit] = [a for a in controls if a["type"] == "Action.Submit" and "pulse" in str(a.get("data"))]
+        picked = {c["id"]: "4" for c in controls if c["type"] == "Input.ChoiceSet"}
+        assert picked, "the form asks for each statement"
+        filled = teams.personal("message", "29:labor2", "aad-labor2", value={**submit["data"], **picked})
+        assert await post(url, mock, filled) == 202
+        assert "your answers are in" in mock.sent("a:chat-29:labor2")[-1].text
+        rt.clock.advance(minutes=11)  # type: ignore[attr-defined]
+        after = dump(rt.db)
+
+    # The personal chat's stored reference is not stamped at each press; nothing else remembers it either.
+    assert traces_of_an_answer(before, after, pressed_at, ("29:labor2", "aad-labor2", "labor2")) == {}
+    columns, rows = after["pulse_participation"]
+    status, who = columns.index("status"), columns.index("member")
+    assert {row[who] for row in rows if row[status] == "answered"} == {"labor2"}
