@@ -17,12 +17,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.runtime import Runtime
 from bot.store.db import Database
-from tests.faults.conftest import sized
+from tests.faults.conftest import drawn, sized
 from tests.support import runtime
 from tests.teams import identity
 from tests.teams.connector import Activities, bot_server, connector
@@ -110,25 +109,6 @@ def not_activities() -> st.SearchStrategy[bytes]:
         no_conversation.map(lambda v: json.dumps(v).encode()),
         wrong_shapes.map(lambda v: json.dumps(v).encode()),
     )
-
-
-def drawn(strategy: st.SearchStrategy[Any], count: int) -> list[Any]:
-    """`count` examples drawn up front (the requests are sent from the event loop afterwards)."""
-    found: list[Any] = []
-
-    @settings(
-        max_examples=count,
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    )
-    @given(example=strategy)
-    def collect(example: Any) -> None:
-        found.append(example)
-
-    collect()
-    return found
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from bot.store.db import Database
 from bot.store.models import MemberIdentity, OutboxItem
 from tests.support import runtime
 from tests.teams import identity
+from tests.teams.cards import elements
 from tests.teams.connector import BOT_ID, TENANT, Activities, MockConnector, bot_server, connector, person
 from tests.test_pulse import OPENING, pulse_config
 from tests.test_pulse_anonymity import dump, traces_of_an_answer
@@ -242,24 +243,6 @@ async def test_the_daily_sync_reads_each_team_once_a_day(db: Database) -> None:
         assert len(mock.created()) == 10
 
 
-def card_actions(call_body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every Action.Submit and input of the cards in a sent activity, in order."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Action.Submit" or str(node.get("type", "")).startswith("Input."):
-                found.append(node)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk([attachment.get("content") for attachment in call_body.get("attachments") or []])
-    return found
-
-
 async def test_answering_a_pulse_in_teams_leaves_nothing_of_who_pressed_answer_or_when(rt: Runtime) -> None:
     async with connector() as mock, bot_server(rt, identity.ENV, **wiring(rt)) as (url, platform):
         mock.rosters[TEAM_ID] = roster(*EVERYONE)
@@ -270,7 +253,7 @@ async def test_answering_a_pulse_in_teams_leaves_nothing_of_who_pressed_answer_o
         assert await post(url, mock, teams.mention("29:labor1", "aad-labor1", "pulse start trust")) == 202
         await Sender(rt.db, {"teams": platform}, rt.clock).drain_until_empty()
         [invitation] = [c for c in mock.sent("a:chat-29:labor2") if "a short anonymous pulse" in c.text]
-        [answer] = [a for a in card_actions(invitation.body) if a.get("title") == "Answer"]
+        [answer] = [e for e in elements(invitation.body) if e["type"] == "Action.Submit" and e["title"] == "Answer"]
         rt.clock.advance(minutes=7)  # type: ignore[attr-defined]
         before = dump(rt.db)
 
@@ -278,7 +261,7 @@ async def test_answering_a_pulse_in_teams_leaves_nothing_of_who_pressed_answer_o
         press = teams.personal("message", "29:labor2", "aad-labor2", value=answer["data"], replyToId="invite-1")
         assert await post(url, mock, press) == 202
         form = mock.sent("a:chat-29:labor2")[-1]
-        controls = card_actions(form.body)
+        controls = elements(form.body)
         [submit] = [a for a in controls if a["type"] == "Action.Submit" and "pulse" in str(a.get("data"))]
         picked = {c["id"]: "4" for c in controls if c["type"] == "Input.ChoiceSet"}
         assert picked, "the form asks for each statement"
