@@ -332,7 +332,8 @@ def _pending(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[Revi
     """The adoption an approve or hold button is about, if it is still the one waiting."""
     round_id, _, number = inv.action.value.partition(":")
     lock = rt.db.is_postgres  # two co-chairs approving at the same moment must both be counted
-    round_ = session.get(RevisitRound, int(round_id), with_for_update=lock) if round_id.isdigit() else None
+    round_number = whole_number(round_id)
+    round_ = session.get(RevisitRound, round_number, with_for_update=lock) if round_number is not None else None
     team = rt.config.teams.get(round_.team) if round_ is not None else None
     if round_ is None or team is None:
         raise Refused("That revisit round no longer exists.")
