@@ -63,10 +63,12 @@ async def test_control_characters_in_a_command_are_dropped_not_stored(say, db: D
     await say("as maria: /partner pulse start --team district")
     await say("as maria: /partner pulse close --team district")
     answer = await say("as maria: /partner pulse followup --team district We heard you\x00 and changed the agenda.")
-    assert "Sent to the co-chairs" in answer  # PostgreSQL refuses NUL in text: the dispatcher drops it first
+    # The district's three co-chairs approve it together: it is stored as proposed (PostgreSQL refuses NUL in text
+    # and in JSON: the dispatcher drops it first).
+    assert "Sent to the co-chairs" in answer
     with db.session() as session:
-        pending = session.scalars(select(PulseRun.followup_pending)).one()
-    assert pending["text"] == "We heard you and changed the agenda."
+        run = session.scalars(select(PulseRun)).one()
+        assert (run.followup_pending or {}).get("text") == "We heard you and changed the agenda."
 
 
 def test_validate_reports_an_impossible_date_at_its_file_line_and_column(

@@ -5,7 +5,7 @@ private closing check after it, and the review that nudges the co-chairs. Also w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -29,8 +29,9 @@ from bot.meetings import (
 )
 from bot.messages import Context, Form, FormField, Header, Message, Text
 from bot.moments import moment
+from bot.posting import earlier_open_day
 from bot.runtime import Runtime
-from bot.schedule import parse_relative
+from bot.schedule import localize, parse_relative
 
 SCALE = (("1", "1 - not at all"), ("2", "2"), ("3", "3 - partly"), ("4", "4"), ("5", "5 - fully"))
 
@@ -55,6 +56,7 @@ def spotlight_for(rt: Runtime, session: Session, team: Team, meeting: HeldMeetin
 
 
 STEPS = ("opening", "closing", "review")
+END_OF_DAY = time(23, 59)  # when a check closes on the last school day of the year
 
 
 def planned_steps(
@@ -64,10 +66,17 @@ def planned_steps(
 
 
 def review_time(config: Config, team: Team, settings: NormsSettings, meeting: HeldMeeting) -> datetime:
-    """When the closing check closes: the review step as the posting policy places it (never on a closed day)."""
+    """When the closing check closes: the review step as the posting policy places it (never on a closed day). When
+    no open day follows (the last meeting of the school year), at the end of the last school day, 11:59 PM: the check
+    is not left open into the summer, when the bot is silent."""
     placed = plan_meeting(config, team, meeting, planned_steps(config, team, settings, meeting))
     review = next(p for p in placed if p.step == "review")
-    return review.at or review.planned
+    if review.at is not None:
+        return review.at
+    tz = config.team_tz(team)
+    meeting_day = meeting.start.astimezone(tz).date()
+    last = earlier_open_day(config, team, review.planned.astimezone(tz).date()) or meeting_day
+    return localize(datetime.combine(max(last, meeting_day), END_OF_DAY), tz)
 
 
 class NormsFlow(Flow[NormsSettings]):
@@ -186,7 +195,7 @@ class NormsFlow(Flow[NormsSettings]):
                 due.key / member.key,
                 message,
                 expires=closes,
-                closed_day_ok=on_meeting_day(rt.config, team, meeting, rt.clock.now()),
+                closed_day_ok=on_meeting_day(rt.config, team, meeting.start, rt.clock.now()),
             )
 
     def _review(
