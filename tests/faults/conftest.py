@@ -31,16 +31,27 @@ def sized(small: int, full: int) -> int:
 
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def seeded(count: int, *checks: HealthCheck) -> Callable[[F], F]:
+    """Hypothesis settings for a fault test: `count` examples chosen from SEED (so PARTNERBOT_FAULTS_SEED explores
+    other inputs), no example database, no deadline."""
+
+    def decorate(test: F) -> F:
+        return seed(SEED)(
+            settings(max_examples=count, deadline=None, database=None, suppress_health_check=checks)(test)
+        )
+
+    return decorate
 
 
 def drawn(strategy: st.SearchStrategy[T], count: int) -> list[T]:
     """`count` examples of `strategy`, drawn up front by hypothesis from SEED (for requests sent from the event loop
     afterwards, where hypothesis cannot drive them)."""
     found: list[T] = []
-    checks = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
 
-    @seed(SEED)
-    @settings(max_examples=count, deadline=None, database=None, suppress_health_check=checks)
+    @seeded(count, HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much)
     @given(example=strategy)
     def collect(example: Any) -> None:
         found.append(example)
