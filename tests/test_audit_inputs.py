@@ -1,6 +1,6 @@
-"""The inputs an audit found crashing commands, each answered now as a person would want: a number that is not one,
-one too large for any id, a pulse started, closed and started again within one second, a NUL character, and an
-impossible date in the config."""
+"""The inputs an audit (and the fault suite's fuzzing) found crashing commands, each answered now as a person would
+want: a number that is not one, one too large for any id, a button naming a round that is not a number, a pulse
+started, closed and started again within one second, a NUL character, and an impossible date in the config."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ async def test_a_number_that_is_not_an_id_gets_the_usage(say, number: str) -> No
         answer = await say(f"as maria: /partner {command} {number} done")
         assert "Usage: `/partner deliverables" in answer and "Sorry" not in answer, (command, answer)
     assert "Usage: `/partner norms report" in await say(f"as maria: /partner norms report {number} --team district")
+
+
+@pytest.mark.parametrize("value", ["²", "١٢:1", "99999999999999999999999:1", "-3:1"])
+async def test_a_button_naming_a_round_that_is_not_a_number_is_refused(db: Database, value: str) -> None:
+    from bot.clock import FakeClock
+    from bot.inbound import Action
+
+    app = build_app({}, clock=FakeClock(SATURDAY), config_dir=str(ROOT / "config"), database=db, echo=False)
+    for action in ("norms.adoption_approve", "norms.adoption_hold"):
+        reply = await app.handlers.action(Action("local", "maria", "maria", action, value, {}))
+        assert reply.private is not None and "no longer exists" in reply.private.plain(), (action, reply)
 
 
 async def test_a_pulse_started_closed_and_started_again_within_one_second_opens_twice(say) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from bot.config import Config, Team
 from bot.delivery import direct_message, post_about_meeting
 from bot.flows.api import Due, Flow
 from bot.flows.norms.library import Norm
-from bot.flows.norms.results import flagged, shown_ratings, trends
+from bot.flows.norms.results import close_due_checks, flagged, shown_ratings, trends
 from bot.flows.norms.settings import NormsSettings, norm_set
 from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check
 from bot.meetings import (
@@ -144,7 +144,7 @@ class NormsFlow(Flow[NormsSettings]):
                 version=version,
                 asked={"norms": [n.name for n in norms]},
                 closes_at=closes,
-                nudged=False,
+                closed=False,
             )
             session.add(check)
             session.flush()
@@ -201,11 +201,13 @@ class NormsFlow(Flow[NormsSettings]):
     def _review(
         self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting, settings: NormsSettings
     ) -> None:
-        """After the check closes: nudge the co-chairs privately about norms that are low or falling."""
-        check = closing_check(session, team.key, meeting.subject)
-        if check is None or check.nudged:
+        """Close the check (its answers leave the sealed box), then nudge the co-chairs privately about norms that
+        are low or falling."""
+        if closing_check(session, team.key, meeting.subject) is None:
             return
-        check.nudged = True
+        # Closed here, or already by a report read after its closing time: the nudge goes either way, once (its
+        # outbox keys are the occurrence's).
+        close_due_checks(rt, session, team, rt.clock.now(), meeting.subject)
         shown = shown_ratings(session, team, meeting.start, settings.report_meetings)
         if not shown.checks or shown.checks[-1].meeting != meeting.subject:
             return  # this meeting's answers may not be shown, so they cannot be acted on either
