@@ -43,14 +43,15 @@ def management_answers() -> dict[str, int | str]:
     return {key: 2 if key.startswith("benevolence") else 4 for key in trust_answers(4)}
 
 
-async def a_run(ws: Workspace, day: date, who: list[str], note: str) -> None:
-    """A run opened on `day` at 8:30 and closed at 5 pm (already the next day in UTC)."""
+async def a_run(ws: Workspace, day: date, who: list[str], note: str, *, days: int = 0) -> None:
+    """A run opened on `day` at 8:30 and closed `days` later at 5 pm (already the next day in UTC)."""
     ws.rt.clock.set(datetime.combine(day, datetime.min.time(), LA).replace(hour=8, minute=30).astimezone(UTC))
     await open_by_command(ws)
     for key in who:
         values = management_answers() if key.startswith("management") else trust_answers(4)
         await ws.answer(key, values | {"one_step": f"{note} from {key}"})
-    ws.rt.clock.set(datetime.combine(day, datetime.min.time(), LA).replace(hour=17).astimezone(UTC))
+    closing = day + timedelta(days=days)
+    ws.rt.clock.set(datetime.combine(closing, datetime.min.time(), LA).replace(hour=17).astimezone(UTC))
     await ws.type("labor1", "/partner pulse close")
     await ws.tick()
 
@@ -61,7 +62,7 @@ def export(ws: Workspace) -> list[dict[str, str]]:
 
 def row(rows: list[dict[str, str]], run: str, construct: str, group: str) -> dict[str, str]:
     [found] = [r for r in rows if (r["run"], r["construct"], r["group"]) == (run, construct, group)]
-    return {k: v for k, v in found.items() if k not in ("team", "instrument", "opened", "scale")}
+    return {k: v for k, v in found.items() if k not in ("instrument", "scale")}
 
 
 async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
@@ -81,11 +82,13 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
     # Runs 2 and 3: everyone, the same answers twice; run 4: one manager fewer, so no party can be shown.
     await a_run(ws, date(2026, 11, 9), LABOR + MANAGEMENT, "second")
     await a_run(ws, date(2026, 11, 16), LABOR + MANAGEMENT, "third")
-    await a_run(ws, date(2026, 11, 23), LABOR + MANAGEMENT[:4], "fourth")
+    await a_run(ws, date(2026, 11, 23), LABOR + MANAGEMENT[:4], "fourth", days=1)
 
     rows = export(ws)
     assert row(rows, "1", "Benevolence", "team") == {
+        "team": "district",
         "run": "1",
+        "opened": "2026-11-02",
         "closed": "2026-11-02",  # the team's day (5 pm in Los Angeles is already the 3rd in UTC)
         "construct": "Benevolence",
         "group": "team",
@@ -99,7 +102,9 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
     }
     assert [r["construct"] for r in rows if r["run"] == "1"] == CONSTRUCTS
     assert row(rows, "2", "Benevolence", "team") == {
+        "team": "district",
         "run": "2",
+        "opened": "2026-11-09",
         "closed": "2026-11-09",
         "construct": "Benevolence",
         "group": "team",
@@ -113,7 +118,9 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
     }
     blank = dict.fromkeys(("invited", "response_rate", "change", "distribution", "note"), "")
     assert row(rows, "2", "Benevolence", "Management") == {
+        "team": "district",
         "run": "2",
+        "opened": "2026-11-09",
         "closed": "2026-11-09",
         "construct": "Benevolence",
         "group": "Management",
@@ -128,7 +135,8 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
             assert row(rows, run, construct, "team")["respondents"] == "10"
     assert row(rows, "3", "Benevolence", "team")["change"] == "+0.00"
     fourth = row(rows, "4", "Benevolence", "team")
-    assert (fourth["respondents"], fourth["mean"], fourth["change"], fourth["distribution"]) == (
+    assert (fourth["closed"], fourth["respondents"], fourth["mean"], fourth["change"], fourth["distribution"]) == (
+        "2026-11-24",
         "9",
         "3.11",
         "+0.11",
@@ -146,7 +154,7 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
     assert isinstance(header, Header) and header.text == f"{TRUST}: results"
     assert isinstance(image, Image) and (image.alt, image.title) == (f"Trend of {TRUST} across 4 runs", "Trend")
     means = {"Benevolence": [None, 3.0, 3.0, 56 / 18]} | {c: [None, 4.0, 4.0, 4.0] for c in CONSTRUCTS[1:]}
-    labels = ["Nov 2", "Nov 9", "Nov 16", "Nov 23"]
+    labels = ["Nov 2", "Nov 9", "Nov 16", "Nov 24"]  # the day each run closed
     assert image.data == trend_chart(labels, means, title=f"District Team: {TRUST}", y_range=(1, 5))
     assert isinstance(context, Context) and context.text == (
         "Anonymous: no group under 5 people is shown, and nobody can see who answered what. "
@@ -177,6 +185,10 @@ async def test_a_run_closed_before_parties_were_stored_shows_the_parties_its_ans
         session.execute(update(PulseRun).values(parties_shown=None))
     assert "By party: Labor (5), Management (5)." in await ws.type("labor2", "/partner pulse results")
     assert row(export(ws), "1", "Benevolence", "Labor")["mean"] == "4.00"
+    # A party the config no longer names is shown by its key.
+    with db.session() as session:
+        [run] = team_results(session, "district", 5, party_names={"labor": "Labor"}).runs
+    assert [run.party_name(p) for p in sorted(run.parties)] == ["Labor", "management"]
 
 
 async def test_a_one_question_pulse_counts_its_respondents_by_party(db: Database) -> None:
