@@ -300,3 +300,25 @@ def test_fewer_people_than_roles_leaves_the_last_roles_open() -> None:
     lineup = assign_roles(ROLES, team, RoleHistory())
     assert sorted(k for k in lineup.values() if k) == ["l1", "m1"]
     assert lineup["timekeeper"] is None
+
+
+def test_of_equally_fair_line_ups_the_one_that_leaves_nobody_owed_two_roles_wins() -> None:
+    # a and b have never facilitated; a and c have never taken notes. b before a for facilitation, and c before a for
+    # notes (a keeps time a lot): but b and c would leave a next in line for both roles at the next meeting, where a
+    # could take only one. b facilitates and a takes notes.
+    team = [Candidate(k, "labor") for k in "abcd"]
+    history = RoleHistory(
+        {"facilitator": {"c": 1, "d": 1}, "note-taker": {"b": 1, "d": 1}, "timekeeper": {"a": 3, "c": 1}}
+    )
+    lineup = assign_roles(("facilitator", "note-taker"), team, history, by_party=False)
+    assert lineup == {"facilitator": "b", "note-taker": "a"}
+    # The same a round later, when everyone has held each role once more.
+    history = RoleHistory(
+        {
+            "facilitator": {"a": 1, "b": 1, "c": 2, "d": 2},
+            "note-taker": {"a": 1, "b": 2, "c": 1, "d": 2},
+            "timekeeper": {"a": 3, "c": 1},
+        }
+    )
+    lineup = assign_roles(("facilitator", "note-taker"), team, history, by_party=False)
+    assert lineup == {"facilitator": "b", "note-taker": "a"}

@@ -68,7 +68,6 @@ class _Option:
     """One member for one role, with what choosing them costs against the rule."""
 
     key: str
-    party: str
     excess: int  # times held beyond the least-served eligible member of the same party
     gap: Fraction  # how much less this party is owed than the party owed most
 
@@ -128,7 +127,7 @@ def assign_roles(
             keys.sort(key=lambda k, r=role: person_order(r, k))
             least = history.count(role, keys[0])
             # A party never needs more than one member per role at one meeting: the rest cannot be chosen.
-            found += [_Option(k, party, history.count(role, k) - least, most - owed[party]) for k in keys[: len(roles)]]
+            found += [_Option(k, history.count(role, k) - least, most - owed[party]) for k in keys[: len(roles)]]
         found.sort(key=lambda o, r=role: (o.excess, o.gap, person_order(r, o.key)))
         options.append(found)
 
