@@ -11,6 +11,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, Meeting, Team
+from bot.config.derived import PerConfig
 from bot.messages import Context
 from bot.posting import Placement, closed_because, is_open, longest_move, place_sequence
 from bot.schedule import DEFAULT_ANCHOR, Relative, expand, parse_rule, reach, relative_time
@@ -35,9 +36,11 @@ def meetings_between(config: Config, team: Team, start: datetime, end: datetime)
     first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
     if last - first > _LONGEST_KEPT:
         return _expand_held(config, team, start, end)  # long look-ups (rotation counts) are not worth keeping
-    return [m for m in _HELD.months(config, team, first, last) if start < m.start <= end]
+    held = _HELD.get(config, (team.key, first, last), lambda: _expand_held(config, team, first - _SECOND, last))
+    return [m for m in held if start < m.start <= end]
 
 
+_SECOND = timedelta(seconds=1)
 _TWO_MONTHS = timedelta(days=62)
 _LONGEST_KEPT = timedelta(days=200)
 
@@ -46,24 +49,8 @@ def _month_floor(instant: datetime) -> datetime:
     return instant.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-class _HeldMeetingsCache:
-    """Every routine of every team asks for the same few months of meetings at each tick. Held meetings depend only
-    on the config (immutable, replaced whole on reload), so they are kept per team and month window."""
-
-    def __init__(self) -> None:
-        self.config: Config | None = None
-        self.entries: dict[tuple[str, datetime, datetime], list[HeldMeeting]] = {}
-
-    def months(self, config: Config, team: Team, first: datetime, last: datetime) -> list[HeldMeeting]:
-        if self.config is not config or len(self.entries) > 50_000:
-            self.config, self.entries = config, {}
-        key = (team.key, first, last)
-        if key not in self.entries:
-            self.entries[key] = _expand_held(config, team, first - timedelta(seconds=1), last)
-        return self.entries[key]
-
-
-_HELD = _HeldMeetingsCache()
+# Every routine of every team asks for the same few months of meetings at each tick: kept per team and month window.
+_HELD: PerConfig[tuple[str, datetime, datetime], list[HeldMeeting]] = PerConfig(limit=50_000)
 
 
 def _expand_held(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
@@ -157,35 +144,27 @@ def steps_between(
     pad = reach_ + longest_move(config, team)
     found = []
     for meeting in meetings_between(config, team, start - pad, end + pad):
-        placements = _PLANS.get(config, (key, team.key, meeting.subject)) if key is not None else None
-        if placements is None:
-            placements = plan_meeting(config, team, meeting, plan(meeting))
-            if key is not None:
-                _PLANS.keep((key, team.key, meeting.subject), placements)
-        for placement in placements:
+        for placement in _placed(config, team, meeting, plan, key):
             if start < placement.when <= end:
                 found.append((meeting, placement))
     return sorted(found, key=lambda pair: pair[1].when)
 
 
-class _PlacedStepsCache:
-    """Placements of the steps around a meeting depend only on the config (immutable, replaced whole on reload) and
-    the routine's settings (part of the key)."""
+def _placed(
+    config: Config,
+    team: Team,
+    meeting: HeldMeeting,
+    plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
+    key: Hashable,
+) -> list[Placement]:
+    def work_out() -> list[Placement]:
+        return plan_meeting(config, team, meeting, plan(meeting))
 
-    def __init__(self) -> None:
-        self.config: Config | None = None
-        self.entries: dict[Hashable, list[Placement]] = {}
-
-    def get(self, config: Config, key: Hashable) -> list[Placement] | None:
-        if self.config is not config or len(self.entries) > 200_000:
-            self.config, self.entries = config, {}
-        return self.entries.get(key)
-
-    def keep(self, key: Hashable, placements: list[Placement]) -> None:
-        self.entries[key] = placements
+    return work_out() if key is None else _PLANS.get(config, (key, team.key, meeting.subject), work_out)
 
 
-_PLANS = _PlacedStepsCache()
+# Placements of the steps around a meeting, per routine and its settings (the caller's key), team and meeting.
+_PLANS: PerConfig[Hashable, list[Placement]] = PerConfig(limit=200_000)
 
 
 def plan_meeting(

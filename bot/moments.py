@@ -181,19 +181,36 @@ def _hour(local: datetime) -> str:
 
 
 def _map_text(value: T, change: Any) -> T:
-    """`value` with `change` applied to every string inside it (dataclasses, tuples), other values as they are."""
-    if isinstance(value, Markdown):  # said words keep the field's markup: it stays Markdown, unescaped
-        return Markdown(change(value))  # type: ignore[return-value]
+    """`value` with `change` applied to every string inside it that holds a span (dataclasses, tuples). What holds no
+    span is given back as it is, the same object: a message without spans is walked once and never copied."""
     if isinstance(value, str):
+        if "⟦" not in value:
+            return value  # type: ignore[return-value]
+        if isinstance(value, Markdown):  # said words keep the field's markup: it stays Markdown, unescaped
+            return Markdown(change(value))  # type: ignore[return-value]
         return change(value)  # type: ignore[no-any-return]
-    if isinstance(value, tuple):
-        return tuple(_map_text(v, change) for v in value)  # type: ignore[return-value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
-            new = _map_text(old, change)
+    kind = type(value)
+    if kind is tuple:
+        items = [_map_text(v, change) for v in value]  # type: ignore[attr-defined]
+        for new, old in zip(items, value, strict=True):  # type: ignore[call-overload]
             if new is not old:
-                changes[f.name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+                return tuple(items)  # type: ignore[return-value]
+        return value
+    try:
+        names = _FIELD_NAMES[kind]
+    except KeyError:
+        names = _FIELD_NAMES[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        )
+    if names is None:
+        return value
+    changes = {}
+    for name in names:
+        old = getattr(value, name)
+        new = _map_text(old, change)
+        if new is not old:
+            changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names (None: not a dataclass), per type

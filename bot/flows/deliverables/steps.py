@@ -4,7 +4,9 @@ escalation to the co-chairs when overdue and the weekly digest; with how an item
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Team
+from bot.config.derived import PerConfig
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
@@ -76,13 +79,47 @@ def reminder_days(config: Config, team: Team, due_day: date, leads: Iterable[int
 
 def escalation_days(config: Config, team: Team, due_day: date, every_days: int, until: date) -> list[date]:
     """From the first open day after the due date, then every `every_days` days (moved forward to an open day,
-    so escalations are never closer together than that)."""
+    so escalations are never closer together than that); at most ESCALATIONS of them."""
     days = []
     day = open_day(config, team, due_day, step=1)
-    while day is not None and day <= until and len(days) < 60:
+    while day is not None and day <= until and len(days) < ESCALATIONS:
         days.append(day)
         day = later_open_day(config, team, day + timedelta(days=every_days))
     return days
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Every step an item with this due date can take, placed, in time order (`whens[i]` is `steps[i]`'s `when`):
+    ("reminder" | NUDGE | "escalation", placement)."""
+
+    whens: list[datetime]
+    steps: list[tuple[str, Placement]]
+
+
+def item_schedule(config: Config, team: Team, settings: DeliverablesSettings, due_day: date) -> Schedule:
+    """An item's reminders and due-date nudge (`ladder`), and every escalation it could have; a tick keeps those in
+    its window. It depends only on the config, the team's settings and the due date, so every tick after the first
+    finds it worked out (bot/config/derived.py)."""
+    key = (team.key, due_day, settings.at, tuple(settings.reminders), settings.escalate_every_days)
+    return _SCHEDULES.get(config, key, lambda: _work_out_schedule(config, team, settings, due_day))
+
+
+def _work_out_schedule(config: Config, team: Team, settings: DeliverablesSettings, due_day: date) -> Schedule:
+    tz = config.team_tz(team)
+    at = time.fromisoformat(settings.at)
+    steps = [
+        ("reminder" if lead is not None else NUDGE, p)
+        for lead, p in ladder(config, team, due_day, settings.reminders, at)
+    ]
+    for day in escalation_days(config, team, due_day, settings.escalate_every_days, date.max):
+        steps.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
+    steps.sort(key=lambda step: step[1].when)  # stable: steps at the same moment keep the ladder's order
+    return Schedule([p.when for _, p in steps], steps)
+
+
+ESCALATIONS = 60  # an item is escalated this many times at most
+_SCHEDULES: PerConfig[tuple[object, ...], Schedule] = PerConfig(limit=50_000)
 
 
 def _day(instant: datetime, tz: ZoneInfo) -> date:
@@ -160,23 +197,18 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
         config = rt.config
         tz = config.team_tz(team)
-        at = time.fromisoformat(settings.at)
+        at = time.fromisoformat(settings.at)  # for the digest's cadence
         by_day: dict[date, list[tuple[int, str]]] = {}
         decisions: dict[date, list[Placement]] = {}
         skipped: dict[datetime, list[Placement]] = {}
         for item in items:
-            # Subjects name the due date they are about, so a new due date brings fresh reminders.
-            rungs: list[tuple[str, Placement]] = []
-            for lead, placed in ladder(config, team, item.due, settings.reminders, at):
-                rungs.append(("reminder" if lead is not None else NUDGE, placed))
+            schedule = item_schedule(config, team, settings, item.due)
             # Escalations stop once somebody changes the status after the due date: the co-chairs have an answer.
-            if local_day(config, team, item.status_changed_at) <= item.due:
-                until = local_day(config, team, end)
-                for day in escalation_days(config, team, item.due, settings.escalate_every_days, until):
-                    rungs.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
-            for kind, placed in rungs:
-                # An item added late gets only the reminders still ahead of it.
-                if placed.when <= item.created_at or not start < placed.when <= end:
+            escalating = local_day(config, team, item.status_changed_at) <= item.due
+            # An item added late gets only the reminders still ahead of it.
+            first = bisect_right(schedule.whens, max(start, item.created_at))
+            for kind, placed in schedule.steps[first : bisect_right(schedule.whens, end)]:
+                if kind == "escalation" and not escalating:
                     continue
                 label = Placement(f"#{item.id} {placed.step}", placed.planned, placed.at, placed.why, placed.into)
                 if placed.at is None:
