@@ -19,7 +19,7 @@ from bot.config import Team
 from bot.meetings import HeldMeeting, on_meeting_day
 from bot.messages import Message
 from bot.moments import for_reader
-from bot.outbox import enqueue
+from bot.outbox import enqueue, once_per_message
 from bot.posting import DAYTIME, Delivery, Placement, deliver_at
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry, MemberIdentity
@@ -42,7 +42,7 @@ def post_to_team(
     when = _when(rt, session, team, key, rt.config.team_tz(team), not_before, None, closed_day_ok, hours=False)
     if when is None:
         return []
-    message = for_reader(message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
+    message = _for_readers(session, message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
     keys = []
     for destination in team_channels(rt.config, team, rt.live_platforms()):
         item_key = str(key.to(destination))
@@ -66,7 +66,7 @@ def post_to_constituency(
     when = _when(rt, session, team, key, rt.config.team_tz(team), None, None, False, hours=False)
     if when is None:
         return []
-    message = for_reader(message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
+    message = _for_readers(session, message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
     keys = []
     for destination in constituency_channels(rt.config, team, constituency, rt.live_platforms()):
         item_key = str(key.to(destination))
@@ -102,7 +102,7 @@ def direct_message(
         session,
         item_key,
         destination,
-        for_reader(message, zone),
+        _for_readers(session, message, zone),
         now=rt.clock.now(),
         team=team.key if team else "",
         not_before=when,
@@ -155,6 +155,14 @@ def note_posting(session: Session, team: str, key: str, placements: Iterable[Pla
                 },
             )
         )
+
+
+def _for_readers(session: Session, message: Message, zone: ZoneInfo, *, mixed: bool = False) -> Message:
+    """`message` for its readers in `zone` (bot/moments.py): worked out once for a message sent to many."""
+    return once_per_message(session, _STAMPED, message, lambda: for_reader(message, zone, mixed=mixed), zone.key, mixed)
+
+
+_STAMPED = "delivery.stamped"  # session.info key: each message for readers in a zone, stamped once per session
 
 
 def _learned_zones(rt: Runtime) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, Meeting, Team
@@ -25,7 +26,7 @@ class HeldMeeting:
     end: datetime  # UTC
     moved: str = ""  # why it is not at the series' time, e.g. "moved from 2:30 AM: clocks go forward that night"
 
-    @property
+    @cached_property  # every tick asks it of every meeting near its window
     def subject(self) -> str:
         """A stable name for this meeting, used in occurrence keys and in stored state."""
         return f"{self.series.key}@{self.start:%Y-%m-%dT%H:%MZ}"

@@ -191,11 +191,16 @@ def _map_text(value: T, change: Any) -> T:
         return change(value)  # type: ignore[no-any-return]
     kind = type(value)
     if kind is tuple:
-        items = [_map_text(v, change) for v in value]  # type: ignore[attr-defined]
-        for new, old in zip(items, value, strict=True):  # type: ignore[call-overload]
+        items: list[Any] | None = None
+        for i, old in enumerate(value):  # type: ignore[arg-type]
+            if type(old) in _PLAIN or (isinstance(old, str) and "⟦" not in old):
+                continue  # the common case, decided without a call: a message holds hundreds of these
+            new = _map_text(old, change)
             if new is not old:
-                return tuple(items)  # type: ignore[return-value]
-        return value
+                if items is None:
+                    items = list(value)  # type: ignore[call-overload]
+                items[i] = new
+        return value if items is None else tuple(items)  # type: ignore[return-value]
     try:
         names = _FIELD_NAMES[kind]
     except KeyError:
@@ -207,10 +212,13 @@ def _map_text(value: T, change: Any) -> T:
     changes = {}
     for name in names:
         old = getattr(value, name)
+        if type(old) in _PLAIN or (isinstance(old, str) and "⟦" not in old):
+            continue
         new = _map_text(old, change)
         if new is not old:
             changes[name] = new
     return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
 
 
+_PLAIN = frozenset({int, float, bool, bytes, type(None)})  # values that hold no text
 _FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names (None: not a dataclass), per type

@@ -7,9 +7,9 @@ so a message can be updated later. Rendering and the HTTP calls belong to the pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from bot.store.db import SerializedJSON, insert_ignoring_duplicates
 from bot.store.models import OutboxItem
 
 _PAYLOADS = "outbox.payloads"  # session.info key: each message queued in this session, serialised once
+T = TypeVar("T")
 
 
 def enqueue(
@@ -75,11 +76,18 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
 
 def _payload(session: Session, message: Message) -> SerializedJSON:
     """The message as stored; one invitation sent to a thousand members is serialised once per session."""
-    seen: dict[int, tuple[Message, SerializedJSON]] = session.info.setdefault(_PAYLOADS, {})
-    found = seen.get(id(message))
+    return once_per_message(session, _PAYLOADS, message, lambda: SerializedJSON(message_to_json(message)))
+
+
+def once_per_message(session: Session, what: str, message: Message, work_out: Callable[[], T], *also: Hashable) -> T:
+    """`work_out()` for `message` (and `also`) once in this session: what a message sent to many is turned into (its
+    stored form, its words for readers in one zone) is the same for each of them."""
+    seen: dict[tuple[Hashable, ...], tuple[Message, T]] = session.info.setdefault(what, {})
+    key = (id(message), *also)
+    found = seen.get(key)
     if found is None or found[0] is not message:
         # The entry keeps the message alive, so no other message can take its id while the session lasts.
-        found = seen[id(message)] = (message, SerializedJSON(message_to_json(message)))
+        found = seen[key] = (message, work_out())
     return found[1]
 
 

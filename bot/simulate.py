@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, func, select, type_coerce, update
 
 from bot.addresses import Destination, OutboxKey, SentRef
 from bot.clock import FakeClock, MovableClock
@@ -80,8 +80,10 @@ class Recorder(Platform):
 
     def take_due(self, db: Database) -> int:
         """Write down every post due by now and mark everything due sent, in one transaction: the outbox as the
-        sender would leave it once it had delivered what may go at this moment."""
+        sender would leave it once it had delivered what may go at this moment. A message queued for many (the same
+        stored text) is read and worded once."""
         now = self.clock.now()
+        read: dict[str, tuple[Message, Message]] = {}  # stored text -> (as queued, as delivered now)
         with db.session() as session:
             due = session.execute(
                 select(
@@ -91,16 +93,18 @@ class Recorder(Platform):
                     OutboxItem.platform,
                     OutboxItem.channel,
                     OutboxItem.member,
-                    OutboxItem.payload,
+                    type_coerce(OutboxItem.payload, Text),
                 )
                 .where(OutboxItem.status == "pending", OutboxItem.not_before <= now)
                 .order_by(OutboxItem.id)
             ).all()
             for _id, kind, key, platform, channel, member, payload in due:
                 if kind == "post":  # updates change what was posted; the simulation lists posts
-                    queued = message_from_json(payload)
-                    # As the sender does: words such as "today" are said as of the moment of delivery.
-                    delivered = resolve(queued, now)
+                    if payload not in read:
+                        queued = message_from_json(json.loads(payload))
+                        # As the sender does: words such as "today" are said as of the moment of delivery.
+                        read[payload] = (queued, resolve(queued, now))
+                    queued, delivered = read[payload]
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
             if due:
                 session.execute(

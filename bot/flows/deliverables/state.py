@@ -59,7 +59,10 @@ class DeliverableEvent(Base):
     detail: Mapped[dict[str, Any]]
 
 
-OPEN_ITEMS = select(Deliverable).where(Deliverable.status != "done")
+# What a tick needs of each open item to know when it falls due (a row per item, not the item itself).
+OPEN_ITEMS = select(
+    Deliverable.id, Deliverable.team, Deliverable.due, Deliverable.created_at, Deliverable.status_changed_at
+).where(Deliverable.status != "done")
 
 
 def add_deliverable(

@@ -56,7 +56,8 @@ def run_key(team: Team, step: str, run: PulseRun) -> OutboxKey:
     return OutboxKey(team.key, "pulse", step, f"run{run.id}")
 
 
-OPEN_RUNS = select(PulseRun).where(PulseRun.status == "open")
+# What a tick needs of each open run to know when its reminders and its close fall due.
+OPEN_RUNS = select(PulseRun.id, PulseRun.team, PulseRun.reminders, PulseRun.closes_at).where(PulseRun.status == "open")
 _OPENING = "pulse.opening"  # session.info key: what prepare() found for the teams whose runs open in this batch
 _RUN_IDS = "pulse.run-ids"  # session.info key: ids allocated for the runs opening in this batch
 _LOOK_UP = object()  # open_run(followup=...) not given: it looks the previous run up itself

@@ -41,7 +41,10 @@ class MeetingSummary(Base):
     published_at: Mapped[datetime | None]
 
 
-IN_REVIEW = select(MeetingSummary).where(MeetingSummary.status == "review")
+# What a tick needs of each summary in review to know when an approval reminder falls due.
+IN_REVIEW = select(
+    MeetingSummary.id, MeetingSummary.team, MeetingSummary.meeting, MeetingSummary.round, MeetingSummary.submitted_at
+).where(MeetingSummary.status == "review")
 
 
 def summary_of(session: Session, team: str, meeting: str) -> MeetingSummary | None:
