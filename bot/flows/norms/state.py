@@ -126,12 +126,16 @@ class NormProposal(Base):
 def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] | None:
     """(version, norms) of the team's latest adopted version, or None when it has adopted none (version 1 is the
     config's set)."""
-    row = session.scalar(
-        select(NormSetVersion).where(NormSetVersion.team == team).order_by(NormSetVersion.version.desc()).limit(1)
-    )
+    row = session.execute(
+        select(NormSetVersion.version, NormSetVersion.norms)
+        .where(NormSetVersion.team == team)
+        .order_by(NormSetVersion.version.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
-    return row.version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in row.norms["norms"])
+    version, stored = row
+    return version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in stored["norms"])
 
 
 def closing_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:

@@ -50,8 +50,11 @@ def active_norms(rt: Runtime, session: Session, team: Team, depth: int = 0) -> t
 
 def spotlight_for(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting) -> Norm:
     """The norm of the meeting: the active set, cycled by the number of meetings held before this one."""
-    _, norms = active_norms(rt, session, team)
-    return norms[meeting_number(rt.config, team, meeting) % len(norms)]
+    return spotlight_among(rt.config, team, meeting, active_norms(rt, session, team)[1])
+
+
+def spotlight_among(config: Config, team: Team, meeting: HeldMeeting, norms: tuple[Norm, ...]) -> Norm:
+    return norms[meeting_number(config, team, meeting) % len(norms)]
 
 
 STEPS = ("opening", "closing", "review")
@@ -98,7 +101,7 @@ class NormsFlow(Flow[NormsSettings]):
 
     def _post_opening(self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting) -> None:
         _, norms = active_norms(rt, session, team)
-        spotlight = spotlight_for(rt, session, team, meeting)
+        spotlight = spotlight_among(rt.config, team, meeting, norms)
         tz = rt.config.team_tz(team)
         text = rt.templates.render(
             "norms/opening.md.j2",

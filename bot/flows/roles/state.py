@@ -104,6 +104,5 @@ def record(
         at=now,
         detail=detail,
     )
-    session.add(event)
-    session.flush()
+    session.add(event)  # written with the session's next flush (a caller that needs `event.id` flushes)
     return event

@@ -57,11 +57,12 @@ def ensure_lineup(
     now = rt.clock.now()
     plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
     plan |= plan_lineup(rt, session, team, settings, meeting)
+    made = []
     for spec in settings.specs():
         member = plan.get(spec.name)
         if member is None:
             continue
-        session.add(
+        made.append(
             RoleAssignment(
                 team=team.key,
                 meeting=meeting.subject,
@@ -73,8 +74,9 @@ def ensure_lineup(
             )
         )
         record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
-    session.flush()
-    return assignments(session, team.key, meeting.subject)
+    session.add_all(made)
+    session.flush()  # in the order made, so by id, as `assignments` reads them
+    return made
 
 
 def meeting_day(rt: Runtime, team: Team, meeting: HeldMeeting) -> date:
