@@ -5,7 +5,8 @@ them, placed by the posting policy (bot/posting.py). The one place that decides 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
@@ -129,26 +130,65 @@ def steps_between(
     config: Config,
     team: Team,
     plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
-    reach_: timedelta,
+    relatives: Sequence[Relative],
     start: datetime,
     end: datetime,
     *,
+    extra: timedelta = timedelta(0),
     key: Hashable = None,
 ) -> list[tuple[HeldMeeting, Placement]]:
     """(meeting, placement) for each step around each held meeting that the posting policy puts in (start, end].
 
-    `plan(meeting)` gives each step's planned time; `reach_` is how far from a meeting's start a planned step may
-    be. A skipped step is returned at its planned time (the ticker records it); steps of meetings whose planned
-    times lie outside the window but whose placements fall in it are found too, however long the closure. With
-    `key` (what the plan depends on besides the meeting: the routine and its settings), placements are kept for
-    as long as the config object lives: every tick asks about the same meetings."""
-    pad = reach_ + longest_move(config, team)
+    `plan(meeting)` gives each step's planned time, from `relatives` (plus at most `extra`): they say how far from
+    a meeting's start a planned step may be (`reach_of`). A skipped step is returned at its planned time (the ticker
+    records it); steps of meetings whose planned times lie outside the window but whose placements fall in it are
+    found too, however long the closure. With `key` (what the plan depends on besides the meeting: the routine and
+    its settings), the steps of the months around the window are kept in time order for as long as the config
+    object lives (a timeline): every tick asks about the same few months."""
+
+    def pad() -> timedelta:  # a step lands at most this far from its meeting's start
+        return reach_of(team, relatives, extra) + longest_move(config, team)
+
+    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
+    if key is None or last - first > _LONGEST_KEPT:
+        return _steps(config, team, plan, pad(), start, end, key)
+    timeline = _TIMELINES.get(
+        config, (key, team.key, first, last), lambda: _Timeline.of(_steps(config, team, plan, pad(), first, last, key))
+    )
+    return timeline.steps[bisect_right(timeline.whens, start) : bisect_right(timeline.whens, end)]
+
+
+def _steps(
+    config: Config,
+    team: Team,
+    plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
+    pad: timedelta,
+    start: datetime,
+    end: datetime,
+    key: Hashable,
+) -> list[tuple[HeldMeeting, Placement]]:
+    """The steps placed in (start, end], in time order: those of the meetings within `pad` of the window (a step
+    lands at most `pad` from its meeting's start)."""
     found = []
     for meeting in meetings_between(config, team, start - pad, end + pad):
         for placement in _placed(config, team, meeting, plan, key):
             if start < placement.when <= end:
                 found.append((meeting, placement))
     return sorted(found, key=lambda pair: pair[1].when)
+
+
+@dataclass(frozen=True)
+class _Timeline:
+    steps: list[tuple[HeldMeeting, Placement]]  # in time order
+    whens: list[datetime]  # when each step is claimed: the steps of a window are found by bisection
+
+    @staticmethod
+    def of(steps: list[tuple[HeldMeeting, Placement]]) -> _Timeline:
+        return _Timeline(steps, [placement.when for _, placement in steps])
+
+
+# The steps of a routine (the caller's key) around a team's meetings, per month window.
+_TIMELINES: PerConfig[Hashable, _Timeline] = PerConfig(limit=50_000)
 
 
 def _placed(
@@ -197,7 +237,7 @@ def relative_steps(
     return [(name, relative_time(r, meeting.start, meeting.end - meeting.start, tz)) for name, r in steps]
 
 
-def reach_of(team: Team, relatives: list[Relative], extra: timedelta = timedelta(0)) -> timedelta:
+def reach_of(team: Team, relatives: Sequence[Relative], extra: timedelta = timedelta(0)) -> timedelta:
     """How far from a meeting's start these relative times can be (plus `extra`), for the longest series."""
     longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
     return max((reach(r, longest) for r in relatives), default=timedelta(0)) + extra
@@ -207,9 +247,28 @@ def cadence_times(
     config: Config, team: Team, rule_text: str, start: datetime, end: datetime, *, skip_closures: bool = True
 ) -> list[datetime]:
     """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days
-    (weekends, holidays, breaks, outside the school year; the team's pauses always)."""
+    (weekends, holidays, breaks, outside the school year; the team's pauses always). The times of the months
+    around the window are kept for as long as the config object lives: every tick asks about the same few months."""
+    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
+    if last - first > _LONGEST_KEPT:
+        return _cadence(config, team, rule_text, start, end, skip_closures)
+    times = _CADENCES.get(
+        config,
+        (team.key, rule_text, skip_closures, first, last),
+        lambda: _cadence(config, team, rule_text, first, last, skip_closures),
+    )
+    return times[bisect_right(times, start) : bisect_right(times, end)]
+
+
+def _cadence(
+    config: Config, team: Team, rule_text: str, start: datetime, end: datetime, skip_closures: bool
+) -> list[datetime]:
     tz = config.team_tz(team)
     times = expand(parse_rule(rule_text), tz, start, end)
     if not skip_closures:
         return [t for t in times if not any(p.contains(t.astimezone(tz).date()) for p in team.paused)]
     return [t for t in times if is_open(config, team, t.astimezone(tz).date())]
+
+
+# A routine's own cadence for a team, per month window.
+_CADENCES: PerConfig[tuple[object, ...], list[datetime]] = PerConfig(limit=50_000)

@@ -23,7 +23,6 @@ from bot.meetings import (
     moved_note,
     on_meeting_day,
     plan_meeting,
-    reach_of,
     relative_steps,
     steps_between,
 )
@@ -78,10 +77,10 @@ class NormsFlow(Flow[NormsSettings]):
     settings_model = NormsSettings
 
     def due(self, rt: Runtime, team: Team, settings: NormsSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        reach = reach_of(team, [parse_relative(getattr(settings, step)) for step in STEPS])
+        relatives = [parse_relative(getattr(settings, step)) for step in STEPS]
         plan = partial(planned_steps, rt.config, team, settings)
         key = ("norms", *(getattr(settings, step) for step in STEPS))
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
+        for meeting, placed in steps_between(rt.config, team, plan, relatives, start, end, key=key):
             # An opening reminder is useless once the meeting has begun: by default it may run late until then.
             at = placed.when
             default = max(meeting.start - at, timedelta(0)) if placed.step == "opening" else timedelta(hours=12)

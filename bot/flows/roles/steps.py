@@ -20,7 +20,7 @@ from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
 from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
-from bot.meetings import HeldMeeting, moved_note, reach_of, relative_steps, steps_between
+from bot.meetings import HeldMeeting, moved_note, relative_steps, steps_between
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
 from bot.runtime import Runtime
@@ -161,9 +161,8 @@ class RolesFlow(Flow[RolesSettings]):
         def plan(meeting: HeldMeeting) -> list[tuple[str, datetime]]:
             return relative_steps(rt.config, team, meeting, steps)
 
-        reach = reach_of(team, [r for _, r in steps])
         key = ("roles", settings.announce, settings.remind)
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
+        for meeting, placed in steps_between(rt.config, team, plan, [r for _, r in steps], start, end, key=key):
             # A reminder merged into the announcement runs right after it: the asks are fresh, so it sends only the
             # co-chairs' line-up and the facilitator's brief.
             grace = self.grace(settings, default=max(meeting.start - placed.when, timedelta(0)))
