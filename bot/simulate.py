@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Text, func, select, type_coerce, update
+from sqlalchemy import Text, bindparam, func, select, type_coerce
 
 from bot.addresses import Destination, OutboxKey, SentRef
 from bot.clock import FakeClock, MovableClock
@@ -85,19 +85,7 @@ class Recorder(Platform):
         now = self.clock.now()
         read: dict[str, tuple[Message, Message]] = {}  # stored text -> (as queued, as delivered now)
         with db.session() as session:
-            due = session.execute(
-                select(
-                    OutboxItem.id,
-                    OutboxItem.kind,
-                    OutboxItem.key,
-                    OutboxItem.platform,
-                    OutboxItem.channel,
-                    OutboxItem.member,
-                    type_coerce(OutboxItem.payload, Text),
-                )
-                .where(OutboxItem.status == "pending", OutboxItem.not_before <= now)
-                .order_by(OutboxItem.id)
-            ).all()
+            due = session.execute(_DUE, {"now": now}).all()
             for _id, kind, key, platform, channel, member, payload in due:
                 if kind == "post":  # updates change what was posted; the simulation lists posts
                     if payload not in read:
@@ -107,12 +95,30 @@ class Recorder(Platform):
                     queued, delivered = read[payload]
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
             if due:
-                session.execute(
-                    update(OutboxItem)
-                    .where(OutboxItem.id.in_([row[0] for row in due]))
-                    .values(status="sent", sent_at=now, attempts=1)
-                )
+                session.execute(_SENT, {"ids": [row[0] for row in due], "now": now})
         return len(due)
+
+
+# Built once: each moment runs them.
+_DUE = (
+    select(
+        OutboxItem.id,
+        OutboxItem.kind,
+        OutboxItem.key,
+        OutboxItem.platform,
+        OutboxItem.channel,
+        OutboxItem.member,
+        type_coerce(OutboxItem.payload, Text),  # the stored text: the same text is read once
+    )
+    .where(OutboxItem.status == "pending", OutboxItem.not_before <= bindparam("now"))
+    .order_by(OutboxItem.id)
+)
+_OUTBOX = OutboxItem.__table__
+_SENT = (
+    _OUTBOX.update()  # type: ignore[attr-defined]
+    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .values(status="sent", sent_at=bindparam("now"), attempts=1)
+)
 
 
 @dataclass(frozen=True)
@@ -242,7 +248,10 @@ async def send_what_is_due(sender: Sender) -> None:
 def next_held_message(db: Database) -> datetime | None:
     """When the earliest message held back (working hours, a later send time) becomes due."""
     with db.session() as session:
-        return session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))
+        return session.scalar(_EARLIEST_HELD)
+
+
+_EARLIEST_HELD = select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending")
 
 
 def keep(

@@ -22,8 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.delivery import note_posting
@@ -71,6 +70,25 @@ class _RunFailed(Exception):
         self.index, self.error = index, error
 
 
+# Built once: a tick runs each of these, and building a statement costs more than running it.
+_RECONCILED = select(TickerState.reconciled_until).where(TickerState.name == bindparam("name"))
+_TICKERS = TickerState.__table__
+_ADVANCE = (
+    _TICKERS.update()  # type: ignore[attr-defined]
+    .where(_TICKERS.c.name == bindparam("ticker"), _TICKERS.c.reconciled_until < bindparam("now"))  # type: ignore[attr-defined]
+    .values(reconciled_until=bindparam("now"))
+)
+_CLAIMS_AFTER = select(Occurrence.routine_key, Occurrence.due_at, Occurrence.status, Occurrence.started_at).where(
+    Occurrence.due_at > bindparam("after")
+)
+_OCCURRENCES = Occurrence.__table__
+_DONE = (
+    _OCCURRENCES.update()  # type: ignore[attr-defined]
+    .where(_OCCURRENCES.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .values(status="done", finished_at=bindparam("at"))
+)
+
+
 class Ticker:
     def __init__(
         self,
@@ -108,23 +126,18 @@ class Ticker:
 
     def _since(self, now: datetime) -> datetime:
         with self.rt.db.session() as session:
-            state = session.get(TickerState, self.name)
-            last = state.reconciled_until if state else None
+            last = session.execute(_RECONCILED, {"name": self.name}).scalar()
         if last is None:
             return now - FIRST_START_LOOKBACK
         return max(min(last, now), now - MAX_LOOKBACK)
 
     def _advance(self, now: datetime) -> None:
+        """Move the ticker's mark forward to `now` (never back: another replica may have ticked later)."""
         with self.rt.db.session() as session:
-            state = session.get(TickerState, self.name, with_for_update=self.rt.db.is_postgres)
-            if state is None:
-                try:
-                    with session.begin_nested():
-                        session.add(TickerState(name=self.name, reconciled_until=now))
-                except IntegrityError:
-                    pass
-            elif state.reconciled_until < now:
-                state.reconciled_until = now
+            moved = session.execute(_ADVANCE, {"ticker": self.name, "now": now}).rowcount
+            if not moved:  # the mark is already there, or this is the ticker's first tick
+                row = {"name": self.name, "reconciled_until": now}
+                insert_ignoring_duplicates(session, TickerState, [row], unique=("name",))
 
     def _due_work(self, since: datetime, now: datetime, report: TickReport) -> list[list[_Work]]:
         """What is due now, per team (in each team's own order: flows in catalog order, steps as each flow lists
@@ -195,11 +208,7 @@ class Ticker:
 
         def load() -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
             with self.rt.db.session() as session:
-                rows = session.execute(
-                    select(Occurrence.routine_key, Occurrence.due_at, Occurrence.status, Occurrence.started_at).where(
-                        Occurrence.due_at > since - RECHECK
-                    )
-                ).all()
+                rows = session.execute(_CLAIMS_AFTER, {"after": since - RECHECK}).all()
             return {(key, at): (status, started) for key, at, status, started in rows}
 
         return self.rt.once_per_tick("ticker.claimed", load)
@@ -311,11 +320,7 @@ class Ticker:
                     raise _RunFailed(i, error) from error
             if ran:
                 # Nobody outside this transaction ever sees these claims 'running': they commit as done.
-                session.execute(
-                    update(Occurrence)
-                    .where(Occurrence.id.in_(won.values()))
-                    .values(status="done", finished_at=self.rt.clock.now())
-                )
+                session.execute(_DONE, {"ids": list(won.values()), "at": self.rt.clock.now()})
         return ran
 
     def _record_failure(self, work: _Work, error: Exception, now: datetime, report: TickReport) -> None:

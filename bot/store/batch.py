@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
@@ -90,9 +91,24 @@ def _insert(session: Session, waiting: _Waiting) -> None:
 def _insert_before_reading(state: ORMExecuteState) -> None:
     pending: dict[str, _Waiting] | None = state.session.info.get(_PENDING)
     if pending:
-        read = {mapper.local_table.name for mapper in state.all_mappers}  # type: ignore[attr-defined]
-        if read & set(pending):
-            flush_later(state.session, read)
+        read = _tables_of(state)
+        if not read.isdisjoint(pending):
+            flush_later(state.session, set(read))
+
+
+def _tables_of(state: ORMExecuteState) -> frozenset[str]:
+    """The tables a statement reads or writes; worked out once for a statement built once (a module's constant)."""
+    try:
+        return _TABLES[state.statement]
+    except KeyError:
+        found = _TABLES[state.statement] = frozenset(
+            mapper.local_table.name  # type: ignore[attr-defined]
+            for mapper in state.all_mappers
+        )
+        return found
+
+
+_TABLES: WeakKeyDictionary[Any, frozenset[str]] = WeakKeyDictionary()
 
 
 def allocate_ids(session: Session, model: type[DeclarativeBase], count: int) -> list[int]:

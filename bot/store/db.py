@@ -11,10 +11,11 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, create_engine, event, text
+from sqlalchemy import Connection, Engine, Insert, Row, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
@@ -148,16 +149,25 @@ def insert_ignoring_duplicates(
     bulk: psycopg pipelines it, so thousands of rows cost neither a round trip nor a huge statement each)."""
     if not rows:
         return []
-    if session.get_bind().dialect.name == "postgresql":
+    statement = _insert_ignoring(session.get_bind().dialect.name, model, tuple(unique), tuple(returning))
+    if not returning:
+        session.execute(statement, list(rows))
+        return []
+    return list(session.execute(statement, list(rows)).all())
+
+
+@lru_cache(maxsize=256)
+def _insert_ignoring(
+    dialect: str, model: type[DeclarativeBase], unique: tuple[str, ...], returning: tuple[str, ...]
+) -> Insert:
+    """The statement, built once: building one costs more than running it."""
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = model.__table__
     statement = insert(table).on_conflict_do_nothing(index_elements=list(unique))
-    if not returning:
-        session.execute(statement, list(rows))
-        return []
-    return list(session.execute(statement.returning(*(table.c[name] for name in returning)), list(rows)).all())
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
 
 
 def _throwaway_sqlite_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
