@@ -13,7 +13,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
@@ -98,17 +97,20 @@ def _insert_before_reading(state: ORMExecuteState) -> None:
 
 def _tables_of(state: ORMExecuteState) -> frozenset[str]:
     """The tables a statement reads or writes; worked out once for a statement built once (a module's constant)."""
-    try:
-        return _TABLES[state.statement]
-    except KeyError:
-        found = _TABLES[state.statement] = frozenset(
-            mapper.local_table.name  # type: ignore[attr-defined]
-            for mapper in state.all_mappers
+    statement = state.statement
+    found = _TABLES.get(id(statement))
+    if found is None or found[0] is not statement:
+        if len(_TABLES) >= 10_000:  # statements built for one use pass through: keep the dict small
+            _TABLES.clear()
+        # The entry keeps the statement alive, so no other statement can take its id meanwhile.
+        found = _TABLES[id(statement)] = (
+            statement,
+            frozenset(mapper.local_table.name for mapper in state.all_mappers),  # type: ignore[attr-defined]
         )
-        return found
+    return found[1]
 
 
-_TABLES: WeakKeyDictionary[Any, frozenset[str]] = WeakKeyDictionary()
+_TABLES: dict[int, tuple[object, frozenset[str]]] = {}
 
 
 def allocate_ids(session: Session, model: type[DeclarativeBase], count: int) -> list[int]:
