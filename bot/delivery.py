@@ -168,14 +168,17 @@ _STAMPED = "delivery.stamped"  # session.info key: each message for readers in a
 def _learned_zones(rt: Runtime) -> dict[str, str]:
     def load() -> dict[str, str]:
         with rt.db.session() as session:
-            rows = session.execute(
-                select(MemberIdentity.member, MemberIdentity.timezone)
-                .where(MemberIdentity.timezone.is_not(None))
-                .order_by(MemberIdentity.id)
-            ).all()
+            rows = session.execute(_LEARNED_ZONES).all()
         return {member: zone for member, zone in rows if zone}
 
     return rt.once_per_tick("delivery.learned-zones", load)
+
+
+_LEARNED_ZONES = (
+    select(MemberIdentity.member, MemberIdentity.timezone)
+    .where(MemberIdentity.timezone.is_not(None))
+    .order_by(MemberIdentity.id)
+)
 
 
 def _when(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.config import Config, Team
@@ -119,6 +119,7 @@ def _work_out_schedule(config: Config, team: Team, settings: DeliverablesSetting
 
 
 ESCALATIONS = 60  # an item is escalated this many times at most
+_ITEMS = select(Deliverable).where(Deliverable.id.in_(bindparam("ids", expanding=True)))  # a day's items, at once
 _SCHEDULES: PerConfig[tuple[object, ...], Schedule] = PerConfig(limit=50_000)
 
 
@@ -251,8 +252,10 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
             return
         mine: dict[str, list[Deliverable]] = {}  # owner -> their items due soon (reminders and nudges)
         overdue: dict[str, list[Deliverable]] = {}  # co-chair -> overdue items to follow up
-        for item_id, kind in due.data.get("items", []):
-            item = session.get(Deliverable, item_id)
+        entries = due.data.get("items", [])
+        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": sorted({i for i, _ in entries})})}
+        for item_id, kind in entries:
+            item = found.get(item_id)
             if item is None or item.status == "done":
                 continue  # done (or removed) since the tick saw it: nothing to remind about
             if kind == "escalation":

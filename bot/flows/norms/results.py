@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum
@@ -82,39 +82,42 @@ class ShownRatings:
 def shown_ratings(session: Session, team: Team, until: datetime, count: int) -> ShownRatings:
     """The ratings of the last `count` closing checks up to `until`. A meeting where fewer people answered than the
     team's minimum group size is left out of every figure, so no choice of window can isolate it."""
-    checks = list(
-        session.scalars(
-            select(ClosingCheck)
-            .where(ClosingCheck.team == team.key, ClosingCheck.meeting_start <= until)
-            .order_by(ClosingCheck.meeting_start.desc())
-            .limit(count)
-        )
-    )[::-1]
-    answered = dict(
-        session.execute(
-            select(ClosingParticipation.meeting, func.count())
-            .where(ClosingParticipation.team == team.key, ClosingParticipation.meeting.in_([c.meeting for c in checks]))
-            .group_by(ClosingParticipation.meeting)
-        ).all()
-    )
+    checks = list(session.scalars(_LAST_CHECKS, {"team": team.key, "until": until, "count": count}))[::-1]
+    meetings = [c.meeting for c in checks]
+    answered = dict(session.execute(_ANSWERED, {"team": team.key, "meetings": meetings}).all())
     shown = [c for c in checks if can_show(answered.get(c.meeting, 0), team.min_group_size)]
     ratings: list[dict[str, list[int]]] = []
     focus: Counter[str] = Counter()
     for check in shown:
         per_norm: dict[str, list[int]] = {}
-        for norm, value in session.execute(
-            select(NormRating.norm, NormRating.value).where(
-                NormRating.team == team.key, NormRating.meeting == check.meeting
-            )
-        ):
+        for norm, value in session.execute(_RATINGS, {"team": team.key, "meeting": check.meeting}):
             per_norm.setdefault(norm, []).append(value)
         ratings.append(per_norm)
-        focus.update(
-            session.scalars(
-                select(NormFocusVote.norm).where(NormFocusVote.team == team.key, NormFocusVote.meeting == check.meeting)
-            )
-        )
+        focus.update(session.scalars(_FOCUS_VOTES, {"team": team.key, "meeting": check.meeting}))
     return ShownRatings(shown, len(checks) - len(shown), ratings, focus)
+
+
+# Built once: every meeting's review runs them.
+_LAST_CHECKS = (
+    select(ClosingCheck)
+    .where(ClosingCheck.team == bindparam("team"), ClosingCheck.meeting_start <= bindparam("until"))
+    .order_by(ClosingCheck.meeting_start.desc())
+    .limit(bindparam("count"))
+)
+_ANSWERED = (
+    select(ClosingParticipation.meeting, func.count())
+    .where(
+        ClosingParticipation.team == bindparam("team"),
+        ClosingParticipation.meeting.in_(bindparam("meetings", expanding=True)),
+    )
+    .group_by(ClosingParticipation.meeting)
+)
+_RATINGS = select(NormRating.norm, NormRating.value).where(
+    NormRating.team == bindparam("team"), NormRating.meeting == bindparam("meeting")
+)
+_FOCUS_VOTES = select(NormFocusVote.norm).where(
+    NormFocusVote.team == bindparam("team"), NormFocusVote.meeting == bindparam("meeting")
+)
 
 
 # --- the co-chairs' health page ---------------------------------------------------------------------------------

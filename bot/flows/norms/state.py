@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.norms.library import Norm
@@ -126,12 +126,7 @@ class NormProposal(Base):
 def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] | None:
     """(version, norms) of the team's latest adopted version, or None when it has adopted none (version 1 is the
     config's set)."""
-    row = session.execute(
-        select(NormSetVersion.version, NormSetVersion.norms)
-        .where(NormSetVersion.team == team)
-        .order_by(NormSetVersion.version.desc())
-        .limit(1)
-    ).first()
+    row = session.execute(_LATEST_ADOPTED, {"team": team}).first()
     if row is None:
         return None
     version, stored = row
@@ -139,7 +134,19 @@ def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] |
 
 
 def closing_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
-    return session.scalar(select(ClosingCheck).where(ClosingCheck.team == team, ClosingCheck.meeting == meeting))
+    return session.scalar(_CLOSING_CHECK, {"team": team, "meeting": meeting})
+
+
+# Built once: every meeting's steps run them.
+_LATEST_ADOPTED = (
+    select(NormSetVersion.version, NormSetVersion.norms)
+    .where(NormSetVersion.team == bindparam("team"))
+    .order_by(NormSetVersion.version.desc())
+    .limit(1)
+)
+_CLOSING_CHECK = select(ClosingCheck).where(
+    ClosingCheck.team == bindparam("team"), ClosingCheck.meeting == bindparam("meeting")
+)
 
 
 def open_round(session: Session, team: str) -> RevisitRound | None:

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
@@ -251,13 +251,7 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
     if run is None or run.status != "open" or number > MAX_REMINDERS:
         return 0
     instrument = instrument_of(run)
-    waiting = session.scalars(
-        select(PulseParticipation).where(
-            PulseParticipation.run_id == run_id,
-            PulseParticipation.status == "invited",
-            PulseParticipation.reminders_sent < number,
-        )
-    ).all()
+    waiting = session.scalars(_WAITING, {"run": run_id, "number": number}).all()
     text = rt.templates.render(
         "pulse/reminder.md.j2", team=team, instrument=instrument, closes=local_time(rt, team, run.closes_at)
     )
@@ -270,6 +264,13 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
         row.reminders_sent = number
         direct_message(rt, session, team, row.member, remind / row.member, message, expires=run.closes_at)
     return len(waiting)
+
+
+_WAITING = select(PulseParticipation).where(
+    PulseParticipation.run_id == bindparam("run"),
+    PulseParticipation.status == "invited",
+    PulseParticipation.reminders_sent < bindparam("number"),
+)  # built once: every reminder runs it
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:

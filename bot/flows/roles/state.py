@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import Select, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.meetings import HeldMeeting
@@ -50,11 +50,7 @@ class RoleEvent(Base):
 
 def role_holder(session: Session, team: str, meeting: str, role: str) -> str | None:
     """The member who holds `role` at `meeting` (HeldMeeting.subject), or None when nobody does."""
-    row = session.scalar(
-        select(RoleAssignment).where(
-            RoleAssignment.team == team, RoleAssignment.meeting == meeting, RoleAssignment.role == role
-        )
-    )
+    row = session.scalar(_HOLDER, {"team": team, "meeting": meeting, "role": role})
     return row.member if row is not None and row.status in ACTIVE else None
 
 
@@ -62,22 +58,35 @@ def team_events(
     session: Session, team: str, before: datetime | None = None, meeting: str | None = None
 ) -> list[RoleEvent]:
     """The team's role history (of meetings before `before`, or of one `meeting`), oldest first."""
-    query = select(RoleEvent).where(RoleEvent.team == team)
-    if before is not None:
-        query = query.where(RoleEvent.meeting_start < before)
-    if meeting is not None:
-        query = query.where(RoleEvent.meeting == meeting)
-    return list(session.scalars(query.order_by(RoleEvent.meeting_start, RoleEvent.id)))
+    statement = _EVENTS[before is not None, meeting is not None]
+    return list(session.scalars(statement, {"team": team, "before": before, "meeting": meeting}))
+
+
+def _events(before: bool, meeting: bool) -> Select[tuple[RoleEvent]]:
+    query = select(RoleEvent).where(RoleEvent.team == bindparam("team"))
+    if before:
+        query = query.where(RoleEvent.meeting_start < bindparam("before"))
+    if meeting:
+        query = query.where(RoleEvent.meeting == bindparam("meeting"))
+    return query.order_by(RoleEvent.meeting_start, RoleEvent.id)
 
 
 def assignments(session: Session, team: str, meeting: str) -> list[RoleAssignment]:
-    return list(
-        session.scalars(
-            select(RoleAssignment)
-            .where(RoleAssignment.team == team, RoleAssignment.meeting == meeting)
-            .order_by(RoleAssignment.id)
-        )
-    )
+    return list(session.scalars(_ASSIGNMENTS, {"team": team, "meeting": meeting}))
+
+
+# Built once: every meeting's steps run them.
+_HOLDER = select(RoleAssignment).where(
+    RoleAssignment.team == bindparam("team"),
+    RoleAssignment.meeting == bindparam("meeting"),
+    RoleAssignment.role == bindparam("role"),
+)
+_EVENTS = {(before, meeting): _events(before, meeting) for before in (False, True) for meeting in (False, True)}
+_ASSIGNMENTS = (
+    select(RoleAssignment)
+    .where(RoleAssignment.team == bindparam("team"), RoleAssignment.meeting == bindparam("meeting"))
+    .order_by(RoleAssignment.id)
+)
 
 
 def record(
