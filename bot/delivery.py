@@ -167,9 +167,7 @@ _STAMPED = "delivery.stamped"  # session.info key: each message for readers in a
 
 def _learned_zones(rt: Runtime) -> dict[str, str]:
     def load() -> dict[str, str]:
-        with rt.db.session() as session:
-            rows = session.execute(_LEARNED_ZONES).all()
-        return {member: zone for member, zone in rows if zone}
+        return {member: zone for member, zone in rt.db.read(_LEARNED_ZONES) if zone}
 
     return rt.once_per_tick("delivery.learned-zones", load)
 

@@ -247,8 +247,7 @@ async def send_what_is_due(sender: Sender) -> None:
 
 def next_held_message(db: Database) -> datetime | None:
     """When the earliest message held back (working hours, a later send time) becomes due."""
-    with db.session() as session:
-        return session.scalar(_EARLIEST_HELD)
+    return db.read(_EARLIEST_HELD)[0][0]  # type: ignore[no-any-return]
 
 
 _EARLIEST_HELD = select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending")

@@ -125,8 +125,8 @@ class Ticker:
         return report
 
     def _since(self, now: datetime) -> datetime:
-        with self.rt.db.session() as session:
-            last = session.execute(_RECONCILED, {"name": self.name}).scalar()
+        found = self.rt.db.read(_RECONCILED, {"name": self.name})
+        last = found[0][0] if found else None
         if last is None:
             return now - FIRST_START_LOOKBACK
         return max(min(last, now), now - MAX_LOOKBACK)
@@ -207,8 +207,7 @@ class Ticker:
         by another ticker is still caught by the unique insert."""
 
         def load() -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
-            with self.rt.db.session() as session:
-                rows = session.execute(_CLAIMS_AFTER, {"after": since - RECHECK}).all()
+            rows = self.rt.db.read(_CLAIMS_AFTER, {"after": since - RECHECK})
             return {(key, at): (status, started) for key, at, status, started in rows}
 
         return self.rt.once_per_tick("ticker.claimed", load)

@@ -160,9 +160,8 @@ def per_team_this_tick(rt: Runtime, key: str, statement: Select[Any]) -> dict[st
 
     def load() -> dict[str, list[Any]]:
         by_team: dict[str, list[Any]] = {}
-        with rt.db.session() as session:
-            for row in session.execute(statement):
-                by_team.setdefault(row.team, []).append(row)
+        for row in rt.db.read(statement):
+            by_team.setdefault(row.team, []).append(row)
         return by_team
 
     return rt.once_per_tick(key, load)
