@@ -48,7 +48,7 @@ _LONGEST_KEPT = timedelta(days=200)
 
 
 def _month_floor(instant: datetime) -> datetime:
-    return instant.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return datetime(instant.year, instant.month, 1, tzinfo=instant.tzinfo)
 
 
 # Every routine of every team asks for the same few months of meetings at each tick: kept per team and month window.

@@ -29,5 +29,5 @@ def parse_schedules_afresh() -> None:
     """Each test parses and expands its schedules itself instead of reusing an earlier test's cached result, so a
     test never depends on which tests ran before it, and mutation testing (make mutation) credits each parse to
     the tests that check it."""
-    for cached in (schedule.parse_rule, schedule.parse_relative, schedule._expander):
+    for cached in (schedule.parse_rule, schedule.parse_relative, schedule._expander, schedule._localized):
         cached.cache_clear()

@@ -32,7 +32,9 @@ class PerConfig(Generic[K, V]):
 
     def get(self, config: object, key: K, work_out: Callable[[], V]) -> V:
         """The answer for `key`, worked out by `work_out()` the first time it is asked for this config."""
-        entries = self.entries(config)
+        if self._config is not config or len(self._entries) >= self._limit:  # as entries(), without a call
+            self._config, self._entries = config, {}
+        entries = self._entries
         try:
             return entries[key]
         except KeyError:
