@@ -8,7 +8,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -34,15 +34,24 @@ class HeldMeeting:
 
 
 def meetings_between(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
-    """Meetings the team holds with a start in (start, end], in time order."""
-    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
-    if last - first > _LONGEST_KEPT:
-        return _expand_held(config, team, start, end)  # long look-ups (rotation counts) are not worth keeping
-    held = _HELD.get(config, (team.key, first, last), lambda: _expand_held(config, team, first - _SECOND, last))
-    return [m for m in held if start < m.start <= end]
+    """Meetings the team holds with a start in (start, end], in time order: gathered from the months the window
+    spans, each expanded once per config (every routine of every team asks for the same few months at each tick,
+    and rotations count a team's meetings since its first)."""
+    found = []
+    month = _month_floor(start.astimezone(UTC))  # months of UTC, whatever zone the window is given in
+    while month <= end:
+        following = _next_month(month)
+        found += [m for m in _held_in(config, team, month, following) if start < m.start <= end]
+        month = following
+    return found
 
 
-_SECOND = timedelta(seconds=1)
+def _held_in(config: Config, team: Team, month: datetime, following: datetime) -> list[HeldMeeting]:
+    """The meetings starting in [month, following)."""
+    return _HELD.get(config, (team.key, month), lambda: _expand_held(config, team, month - _TICK, following - _TICK))
+
+
+_TICK = timedelta(microseconds=1)
 _TWO_MONTHS = timedelta(days=62)
 _LONGEST_KEPT = timedelta(days=200)
 
@@ -51,8 +60,12 @@ def _month_floor(instant: datetime) -> datetime:
     return datetime(instant.year, instant.month, 1, tzinfo=instant.tzinfo)
 
 
-# Every routine of every team asks for the same few months of meetings at each tick: kept per team and month window.
-_HELD: PerConfig[tuple[str, datetime, datetime], list[HeldMeeting]] = PerConfig(limit=50_000)
+def _next_month(month: datetime) -> datetime:
+    return month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(month=month.month + 1)
+
+
+# Held meetings per team and (UTC) month.
+_HELD: PerConfig[tuple[str, datetime], list[HeldMeeting]] = PerConfig(limit=100_000)
 
 
 def _expand_held(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:

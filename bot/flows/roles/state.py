@@ -4,10 +4,11 @@ the queries on them. Other routines read them only through role_holder(), offere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, String, UniqueConstraint, bindparam, select
+from sqlalchemy import Row, Select, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.meetings import HeldMeeting
@@ -54,16 +55,22 @@ def role_holder(session: Session, team: str, meeting: str, role: str) -> str | N
     return row.member if row is not None and row.status in ACTIVE else None
 
 
+EventRow = Row[Any]  # a RoleEvent's fields, as team_events() reads them
+
+
 def team_events(
     session: Session, team: str, before: datetime | None = None, meeting: str | None = None
-) -> list[RoleEvent]:
-    """The team's role history (of meetings before `before`, or of one `meeting`), oldest first."""
+) -> Sequence[EventRow]:
+    """The team's role history (of meetings before `before`, or of one `meeting`), oldest first: rows with a
+    RoleEvent's fields, to read (a line-up reads the whole history; objects would cost more than the query)."""
     statement = _EVENTS[before is not None, meeting is not None]
-    return list(session.scalars(statement, {"team": team, "before": before, "meeting": meeting}))
+    return session.execute(statement, {"team": team, "before": before, "meeting": meeting}).all()
 
 
-def _events(before: bool, meeting: bool) -> Select[tuple[RoleEvent]]:
-    query = select(RoleEvent).where(RoleEvent.team == bindparam("team"))
+def _events(before: bool, meeting: bool) -> Select[Any]:
+    query = select(*(getattr(RoleEvent, column.key) for column in RoleEvent.__table__.columns)).where(
+        RoleEvent.team == bindparam("team")
+    )
     if before:
         query = query.where(RoleEvent.meeting_start < bindparam("before"))
     if meeting:
