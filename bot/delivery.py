@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.addresses import OutboxKey
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
+from bot.config.derived import PerConfig
 from bot.meetings import HeldMeeting, on_meeting_day
 from bot.messages import Message
 from bot.moments import for_reader
@@ -212,7 +213,16 @@ def _delivery(
     hours: bool,
 ) -> Delivery:
     working = (rt.config.organisation.working_hours or DAYTIME) if hours else None
-    return deliver_at(rt.config, team, zone, at, hours=working, calendar=calendar, expires=expires)
+
+    def work_out() -> Delivery:
+        return deliver_at(rt.config, team, zone, at, hours=working, calendar=calendar, expires=expires)
+
+    # A step queues its messages to many readers at one moment; most share a zone and all share the answer.
+    return _DELIVERIES.get(rt.config, (team.key if team else "", zone, at, expires, calendar, working), work_out)
+
+
+# When a message queued at a moment reaches readers in a zone (the posting policy's answer), per config.
+_DELIVERIES: PerConfig[tuple[object, ...], Delivery] = PerConfig(limit=20_000)
 
 
 def _calendar_applies(rt: Runtime, team: Team | None, key: OutboxKey) -> bool:

@@ -28,6 +28,7 @@ MARKS = "*_~"  # bold, italic, strike: each toggles; `code` spans are read whole
 ESCAPED = "\\`*_~<>[]|#"  # what escape() backslashes: our marks and link brackets, and what CommonMark files need
 LINK_SCHEMES = ("http", "https", "mailto")
 _ESCAPE = re.compile(r"\\([" + re.escape(string.punctuation) + r"])")
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in ESCAPED})  # escape(): each of ESCAPED gets a backslash
 _SPECIAL = re.compile(r"[\\`*_~<]")  # what may start markup in tokens(): an escape, a code span, a mark, a link
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -63,7 +64,7 @@ def escape(value: object) -> Markdown:
     if isinstance(value, Markdown):
         return value
     text = "" if value is None else str(value)
-    return Markdown("".join("\\" + ch if ch in ESCAPED else ch for ch in text))
+    return Markdown(text.translate(_ESCAPES))
 
 
 def md(template: str, *args: object, **kwargs: object) -> Markdown:
