@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -83,15 +84,20 @@ def resolve_text(text: str, now: datetime, reader: ZoneInfo | str | None = None)
             stamped = (match["reader"] or "").replace("\\", "") or (str(reader) if reader is not None else zone_name)
             mixed = stamped.endswith(MIXED)
             reader_zone = ZoneInfo(stamped.removesuffix(MIXED))
-            raw = match["value"]
-            value: date | datetime = (
-                datetime.strptime(raw, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC) if "T" in raw else date.fromisoformat(raw)
-            )
+            value = _value_of(match["value"])
         except (ValueError, ZoneInfoNotFoundError):
             return match.group(0)  # not one of ours (someone typed the brackets): leave it as written
         return say(value, match["style"], zone, reader_zone, now, mixed=mixed)  # type: ignore[arg-type]
 
     return _SPAN.sub(word, text)
+
+
+def _read_value(raw: str) -> date | datetime:
+    return datetime.strptime(raw, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC) if "T" in raw else date.fromisoformat(raw)
+
+
+# Cached by a call (see bot/schedule.py): a message to many readers says the same few moments for each of them.
+_value_of = lru_cache(maxsize=4096)(_read_value)
 
 
 # --- the words ------------------------------------------------------------------------------------------------------

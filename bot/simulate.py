@@ -265,11 +265,14 @@ def format_posts(config: Config, posts: list[SimulatedPost], decisions: list[Dec
     """Posts, and the posting policy's decisions (moved, merged or skipped steps), in time order; then the count of
     messages and of those on a closed day (0 unless a team set skip_school_closures: false)."""
     entries: list[tuple[datetime, int, int, str]] = []  # decisions before the posts of the same moment
+    shown: dict[int, str] = {}  # a message delivered to many (the same object, bot.simulate.Recorder) is shown once
     for n, post in enumerate(posts):
-        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        team = config.teams.get(post.team)
         local = post.at.astimezone(config.team_tz(team) if team else UTC)
         where = post.destination.channel or f"{post.destination.address} (direct message)"
-        text = "\n".join("    " + line for line in post.message.plain().splitlines())
+        text = shown.get(id(post.message))
+        if text is None:
+            text = shown[id(post.message)] = "\n".join("    " + line for line in post.message.plain().splitlines())
         entries.append((post.at, 1, n, f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}"))
     for n, decision in enumerate(decisions or []):
         team = config.teams.get(decision.team)
