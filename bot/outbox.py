@@ -11,7 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import Destination
@@ -59,10 +59,7 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
     """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
     takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
     skipped; returns how many updates were queued."""
-    where_posted = select(
-        OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member
-    ).where(OutboxItem.key.in_({of for _, of in updates}))
-    originals = {row.key: row for row in session.execute(where_posted)}
+    originals = {row.key: row for row in session.execute(_POSTED, {"keys": sorted({of for _, of in updates})})}
     payload = _payload(session, message)
     rows = []
     for key, update_of in updates:
@@ -72,6 +69,11 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
             rows.append(_row(key, "update", update_of, original.team, where, now, payload))
     session.flush()
     return len(insert_ignoring_duplicates(session, OutboxItem, rows, unique=("key",), returning=("key",)))
+
+
+_POSTED = select(OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member).where(
+    OutboxItem.key.in_(bindparam("keys", expanding=True))
+)  # built once: every closing survey runs it
 
 
 def _payload(session: Session, message: Message) -> SerializedJSON:

@@ -32,10 +32,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
-    delete,
     func,
     select,
-    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -184,7 +182,8 @@ def shuffled(rows: list[Any]) -> list[Any]:
 def lock_run(session: Session, run_id: int) -> PulseRun | None:
     """Take the run's row lock (an UPDATE first: SQLite's write lock, PostgreSQL's row lock) so that submissions to
     one run are serialized and rewriting its sealed box never loses a concurrent answer."""
-    session.execute(update(PulseRun).where(PulseRun.id == run_id).values(shuffles=PulseRun.shuffles + 1))
+    session.flush()  # what the session holds goes first, as before any statement of the session's own
+    session.execute(_LOCK_RUN, {"run": run_id})
     return session.get(PulseRun, run_id, populate_existing=True)
 
 
@@ -212,13 +211,24 @@ def _read_box(session: Session, key: ServerKey, run_id: int) -> Sealed:
         [(question, text) for question, text in content.get("comments", [])],
     )
     # Answers an earlier version kept in the clear while the run was open move into the box.
-    for row in session.scalars(select(PulseAnswer).where(PulseAnswer.run_id == run_id)):
-        received.answers.append((row.item, row.value, row.group))
-    for row in session.scalars(select(PulseComment).where(PulseComment.run_id == run_id)):
-        received.comments.append((row.question, row.text))
-    session.execute(delete(PulseAnswer).where(PulseAnswer.run_id == run_id))
-    session.execute(delete(PulseComment).where(PulseComment.run_id == run_id))
+    for item, value, group in session.execute(_CLEAR_ANSWERS, {"run": run_id}):
+        received.answers.append((item, value, group))
+    for question, text in session.execute(_CLEAR_COMMENTS, {"run": run_id}):
+        received.comments.append((question, text))
+    session.execute(_DROP_ANSWERS, {"run": run_id})
+    session.execute(_DROP_COMMENTS, {"run": run_id})
     return received
+
+
+# Built once: every submission and every closing runs them.
+_RUNS = PulseRun.__table__
+_LOCK_RUN = _RUNS.update().where(_RUNS.c.id == bindparam("run")).values(shuffles=_RUNS.c.shuffles + 1)  # type: ignore[attr-defined]
+_CLEAR_ANSWERS = select(PulseAnswer.item, PulseAnswer.value, PulseAnswer.group).where(
+    PulseAnswer.run_id == bindparam("run")
+)
+_CLEAR_COMMENTS = select(PulseComment.question, PulseComment.text).where(PulseComment.run_id == bindparam("run"))
+_DROP_ANSWERS = PulseAnswer.__table__.delete().where(PulseAnswer.__table__.c.run_id == bindparam("run"))  # type: ignore[attr-defined]
+_DROP_COMMENTS = PulseComment.__table__.delete().where(PulseComment.__table__.c.run_id == bindparam("run"))  # type: ignore[attr-defined]
 
 
 def seal_submission(

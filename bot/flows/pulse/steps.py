@@ -317,6 +317,16 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     _close_invitations(rt, session, team, run, instrument)
 
 
+_ASKED = select(OutboxItem.key).where(
+    OutboxItem.team == bindparam("team"),  # indexed: the key patterns below are read within the team's rows only
+    OutboxItem.kind == "post",
+    or_(
+        OutboxItem.key.like(bindparam("invites"), escape="\\"),
+        OutboxItem.key.like(bindparam("reminders"), escape="\\"),
+    ),
+)  # built once: every closing survey runs it
+
+
 def ask_for_followup(rt: Runtime, session: Session, team: Team, run: PulseRun, instrument: Instrument) -> None:
     """Ask the co-chairs to close the loop ("you said, we did"): only after results the team could see."""
     prompt = Message(
@@ -335,14 +345,6 @@ def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun,
     closed = Message.text(md("The *{}* pulse has closed. Results are in the team channel.", instrument.name))
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
-    asked = session.scalars(
-        select(OutboxItem.key).where(
-            OutboxItem.team == team.key,  # indexed: the key patterns below are read within the team's rows only
-            OutboxItem.kind == "post",
-            or_(
-                OutboxItem.key.like(invites.like_prefix(), escape="\\"),
-                OutboxItem.key.like(reminders.like_prefix(), escape="\\"),
-            ),
-        )
-    ).all()
+    patterns = {"team": team.key, "invites": invites.like_prefix(), "reminders": reminders.like_prefix()}
+    asked = session.scalars(_ASKED, patterns).all()
     enqueue_updates(session, [(f"{key}|closed", key) for key in asked], closed, now=rt.clock.now())
