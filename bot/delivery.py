@@ -18,7 +18,7 @@ from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
 from bot.config.derived import PerConfig
 from bot.meetings import HeldMeeting, on_meeting_day
-from bot.messages import Message
+from bot.messages import Block, Message
 from bot.moments import for_reader
 from bot.outbox import enqueue, once_per_message
 from bot.posting import DAYTIME, Delivery, Placement, deliver_at
@@ -159,8 +159,20 @@ def note_posting(session: Session, team: str, key: str, placements: Iterable[Pla
 
 
 def _for_readers(session: Session, message: Message, zone: ZoneInfo, *, mixed: bool = False) -> Message:
-    """`message` for its readers in `zone` (bot/moments.py): worked out once for a message sent to many."""
-    return once_per_message(session, _STAMPED, message, lambda: for_reader(message, zone, mixed=mixed), zone.key, mixed)
+    """`message` for its readers in `zone` (bot/moments.py): worked out once for a message sent to many, and once
+    for a block shared by many messages (the same form in each member's own message)."""
+
+    def stamp(block: Block) -> Block:
+        return once_per_message(session, _STAMPED, block, lambda: for_reader(block, zone, mixed=mixed), zone.key, mixed)
+
+    def stamped() -> Message:
+        blocks = tuple(stamp(block) for block in message.blocks)
+        fallback = for_reader(message.fallback, zone, mixed=mixed)
+        if fallback is message.fallback and all(new is old for new, old in zip(blocks, message.blocks, strict=True)):
+            return message
+        return Message(blocks, fallback)
+
+    return once_per_message(session, _STAMPED, message, stamped, zone.key, mixed)
 
 
 _STAMPED = "delivery.stamped"  # session.info key: each message for readers in a zone, stamped once per session

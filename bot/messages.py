@@ -17,7 +17,7 @@ import base64
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -453,8 +453,14 @@ def _decode(value: object) -> object:
     return value
 
 
-def message_to_json(message: Message) -> dict[str, object]:
-    return {"blocks": _encode(message.blocks), "fallback": message.fallback}
+def message_to_json(message: Message, encode_block: Callable[[Block], object] | None = None) -> dict[str, object]:
+    """The message as stored; `encode_block` (block_to_json, or a caller's memo of it) encodes each block."""
+    encode = encode_block or block_to_json
+    return {"blocks": [encode(block) for block in message.blocks], "fallback": message.fallback}
+
+
+def block_to_json(block: Block) -> object:
+    return _encode(block)
 
 
 def message_from_json(data: dict[str, object]) -> Message:

@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.messages import Markdown, Message
+from bot.messages import Markdown
 
 Style = Literal["when", "datetime", "time", "day", "date", "countdown", "due", "possessive"]
 STYLES: tuple[str, ...] = ("when", "datetime", "time", "day", "date", "countdown", "due", "possessive")
@@ -55,8 +55,9 @@ def moment(value: date | datetime, zone: ZoneInfo | str, style: Style = "when") 
     return Markdown(f"⟦{style}|{text}|{zone}⟧")
 
 
-def for_reader(message: Message, zone: ZoneInfo | str, *, mixed: bool = False) -> Message:
-    """`message` with the reader's zone on every span that has none yet (delivery knows who reads it)."""
+def for_reader(message: T, zone: ZoneInfo | str, *, mixed: bool = False) -> T:
+    """`message` (a Message, a block, a text) with the reader's zone on every span that has none yet (delivery knows
+    who reads it)."""
     reader = f"{zone}{MIXED if mixed else ''}"
 
     def stamp(text: str) -> str:

@@ -15,12 +15,13 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import Destination
-from bot.messages import Message, message_to_json
+from bot.messages import Block, Message, block_to_json, message_to_json
 from bot.store.batch import in_batch, insert_later
 from bot.store.db import SerializedJSON, insert_ignoring_duplicates
 from bot.store.models import OutboxItem
 
 _PAYLOADS = "outbox.payloads"  # session.info key: each message queued in this session, serialised once
+_BLOCKS = "outbox.blocks"  # session.info key: each block of those messages, encoded once
 T = TypeVar("T")
 
 
@@ -77,14 +78,19 @@ _POSTED = select(OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxIte
 
 
 def _payload(session: Session, message: Message) -> SerializedJSON:
-    """The message as stored; one invitation sent to a thousand members is serialised once per session."""
-    return once_per_message(session, _PAYLOADS, message, lambda: SerializedJSON(message_to_json(message)))
+    """The message as stored; one invitation sent to a thousand members is serialised once per session, and a block
+    shared by many messages (the same form in each member's own message) is encoded once."""
+
+    def encode(block: Block) -> object:
+        return once_per_message(session, _BLOCKS, block, lambda: block_to_json(block))
+
+    return once_per_message(session, _PAYLOADS, message, lambda: SerializedJSON(message_to_json(message, encode)))
 
 
-def once_per_message(session: Session, what: str, message: Message, work_out: Callable[[], T], *also: Hashable) -> T:
-    """`work_out()` for `message` (and `also`) once in this session: what a message sent to many is turned into (its
-    stored form, its words for readers in one zone) is the same for each of them."""
-    seen: dict[tuple[Hashable, ...], tuple[Message, T]] = session.info.setdefault(what, {})
+def once_per_message(session: Session, what: str, message: object, work_out: Callable[[], T], *also: Hashable) -> T:
+    """`work_out()` for `message` (or a block of one; and `also`) once in this session: what a message sent to many is
+    turned into (its stored form, its words for readers in one zone) is the same for each of them."""
+    seen: dict[tuple[Hashable, ...], tuple[object, T]] = session.info.setdefault(what, {})
     key = (id(message), *also)
     found = seen.get(key)
     if found is None or found[0] is not message:

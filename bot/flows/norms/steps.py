@@ -153,6 +153,10 @@ class NormsFlow(Flow[NormsSettings]):
         )
         day = meeting.start.astimezone(tz).date()
         closes_text = moment(closes, tz, "datetime")
+        # What every member's message shares is built once: delivery stamps and stores it once (bot/delivery.py).
+        header = Header(f"{team.name}: closing norm check")
+        form = Form("Rate our norms", "norms.rate", tuple(fields), f"{team.key}|{meeting.subject}", "Send my ratings")
+        note = Context("Anonymous: who answered is stored apart from what was answered.")
         for member in rt.config.team_members(team):
             if member.away_on(day):
                 continue
@@ -164,20 +168,8 @@ class NormsFlow(Flow[NormsSettings]):
                 meeting=moment(meeting.start, tz, "possessive"),
                 day=f"{day:%A %B} {day.day}",
             )
-            form = Form(
-                "Rate our norms",
-                "norms.rate",
-                tuple(fields),
-                f"{team.key}|{meeting.subject}",
-                "Send my ratings",
-            )
             message = Message(
-                (
-                    Header(f"{team.name}: closing norm check"),
-                    Text(intro),
-                    form,
-                    Context("Anonymous: who answered is stored apart from what was answered."),
-                ),
+                (header, Text(intro), form, note),
                 f"How well did {team.name} keep its norms? (anonymous, 1-5)",
             )
             direct_message(
