@@ -5,9 +5,10 @@ So a restart, a late tick or a second replica never runs an occurrence twice; an
 was down runs once if still inside its grace window and is recorded as missed otherwise. One team's failure is
 logged with its context and never stops the others.
 
-Due work runs in batches: the same step of the same routine for up to BATCH teams in one transaction, with their
-claims inserted in one statement and their rows and messages inserted in bulk (bot/store/batch.py), so a busy tick
-(1,000 teams opening a pulse at once) commits a few dozen times, not thousands, and holds no lock for long.
+Due work runs in batches: what falls due in a tick, at most one occurrence per team in a batch, grouped by routine
+step, up to BATCH occurrences in one transaction, with their claims inserted in one statement and their rows and
+messages inserted in bulk (bot/store/batch.py), so a busy tick (1,000 teams opening a pulse at once) commits a few
+dozen times, not thousands, and holds no lock for long.
 """
 
 from __future__ import annotations
@@ -198,9 +199,10 @@ class Ticker:
             steps: dict[tuple[str, str], list[_Work]] = {}
             for work in round_:
                 steps.setdefault((work.due.flow, work.due.step), []).append(work)
-            for same_step in steps.values():
-                for first in range(0, len(same_step), self.batch):
-                    self._run_batch(same_step[first : first + self.batch], now, report)
+            # A round has at most one occurrence per team; its steps share transactions of up to BATCH occurrences.
+            grouped = [work for same_step in steps.values() for work in same_step]
+            for first in range(0, len(grouped), self.batch):
+                self._run_batch(grouped[first : first + self.batch], now, report)
 
     def _already_claimed(self, since: datetime) -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
         """Every claim in this tick's window with its status and start, read once per tick: a claim made meanwhile
@@ -309,8 +311,11 @@ class Ticker:
         with self.rt.db.session() as session, batched(session):
             won = self._claim_rows(session, works, "running", now)
             ran = sorted(won)
-            if ran:
-                works[0].flow.prepare(self.rt, session, [works[i].due for i in ran])
+            steps: dict[tuple[str, str], list[_Work]] = {}
+            for i in ran:
+                steps.setdefault((works[i].due.flow, works[i].due.step), []).append(works[i])
+            for same_step in steps.values():  # each step's runs look up together what they need (Flow.prepare)
+                same_step[0].flow.prepare(self.rt, session, [work.due for work in same_step])
             for i in ran:
                 work = works[i]
                 try:
