@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, Meeting, Team
@@ -58,6 +58,15 @@ _LONGEST_KEPT = timedelta(days=200)
 
 def _month_floor(instant: datetime) -> datetime:
     return datetime(instant.year, instant.month, 1, tzinfo=instant.tzinfo)
+
+
+def _months_around_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The month window a timeline is kept for: from the start's month to two months past the end's."""
+    return _month_floor(start), _month_floor(end) + _TWO_MONTHS
+
+
+# Cached by a call (see bot/schedule.py): a tick asks it for every team and routine with the same window.
+_months_around = lru_cache(maxsize=64)(_months_around_window)
 
 
 def _next_month(month: datetime) -> datetime:
@@ -162,7 +171,7 @@ def steps_between(
     def pad() -> timedelta:  # a step lands at most this far from its meeting's start
         return reach_of(team, relatives, extra) + longest_move(config, team)
 
-    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
+    first, last = _months_around(start, end)
     if key is None or last - first > _LONGEST_KEPT:
         return _steps(config, team, plan, pad(), start, end, key)
     timeline = _TIMELINES.get(
@@ -262,7 +271,7 @@ def cadence_times(
     """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days
     (weekends, holidays, breaks, outside the school year; the team's pauses always). The times of the months
     around the window are kept for as long as the config object lives: every tick asks about the same few months."""
-    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
+    first, last = _months_around(start, end)
     if last - first > _LONGEST_KEPT:
         return _cadence(config, team, rule_text, start, end, skip_closures)
     times = _CADENCES.get(
