@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -47,11 +48,11 @@ class SimulatedPost:
     key: str = ""  # the outbox key
     queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued (bot/moments.py)
 
-    @property
+    @cached_property
     def team(self) -> str:
         return OutboxKey.parse(self.routine).team
 
-    @property
+    @cached_property
     def flow(self) -> str:
         return OutboxKey.parse(self.routine).routine
 
@@ -94,8 +95,8 @@ class Recorder(Platform):
                         read[payload] = (queued, resolve(queued, now))
                     queued, delivered = read[payload]
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
-            if due:
-                connection.execute(_SENT, {"ids": [row[0] for row in due], "now": now})
+            if due:  # the rows just read: the same condition in the same transaction, and nobody else writes
+                connection.execute(_SENT, {"now": now})
         return len(due)
 
 
@@ -116,7 +117,7 @@ _DUE = (
 _OUTBOX = OutboxItem.__table__
 _SENT = (
     _OUTBOX.update()  # type: ignore[attr-defined]
-    .where(_OUTBOX.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .where(_OUTBOX.c.status == "pending", _OUTBOX.c.not_before <= bindparam("now"))  # type: ignore[attr-defined]
     .values(status="sent", sent_at=bindparam("now"), attempts=1)
 )
 
@@ -197,7 +198,7 @@ def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[S
     why the day is closed. The posting policy allows them only where a team chose so (skip_school_closures off)."""
     found = []
     for post in posts:
-        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        team = config.teams.get(post.team)
         member = config.members.get(post.destination.member or "")
         if member is not None:
             zone = config.member_tz(member)
