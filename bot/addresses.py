@@ -48,12 +48,29 @@ class SentRef:
     message_id: str
 
 
+_ESCAPES = (("%", "%25"), ("/", "%2F"), ("|", "%7C"))  # "%" first: what is escaped stays readable back
+
+
+def _escape(part: str) -> str:
+    for char, code in _ESCAPES:
+        part = part.replace(char, code)
+    return part
+
+
+def _unescape(part: str) -> str:
+    for char, code in reversed(_ESCAPES):
+        part = part.replace(code, char)
+    return part
+
+
 @dataclass(frozen=True)
 class OutboxKey:
     """`{team}/{routine}.{step}/{subject}/...`, and once it names a destination `...|{platform}:{conversation}`.
 
     The key of a message is unique in the outbox, so enqueueing the same key twice sends once. Keys are stored and
-    compared as text: the format is part of the database and must not change.
+    compared as text: the format is part of the database and must not change. A part that contains "/", "|" or "%"
+    (a constituency label, a role name from the config) is written with those three percent-escaped ("%2F",
+    "%7C", "%25"), so it can neither add a level nor smuggle in a destination, and reads back as it was.
     """
 
     team: str
@@ -63,9 +80,8 @@ class OutboxKey:
     destination: str = ""  # "{platform}:{channel}" or "{platform}:@{member}" once addressed
 
     def __init__(self, team: str, routine: str, step: str, *subject: str, destination: str = "") -> None:
-        for part in (team, routine, step, *subject):
-            if "|" in part:
-                raise ValueError(f"an outbox key part may not contain '|': {part!r}")
+        if "|" in destination:
+            raise ValueError(f"a destination may not contain '|': {destination!r}")
         object.__setattr__(self, "team", team)
         object.__setattr__(self, "routine", routine)
         object.__setattr__(self, "step", step)
@@ -73,7 +89,8 @@ class OutboxKey:
         object.__setattr__(self, "destination", destination)
 
     def __str__(self) -> str:
-        base = "/".join((self.team, f"{self.routine}.{self.step}", *self.subject))
+        step = f"{_escape(self.routine)}.{_escape(self.step)}"
+        base = "/".join((_escape(self.team), step, *(_escape(part) for part in self.subject)))
         return f"{base}|{self.destination}" if self.destination else base
 
     def __truediv__(self, part: object) -> OutboxKey:
@@ -92,7 +109,7 @@ class OutboxKey:
     @property
     def occurrence(self) -> str:
         """The part that names the routine step: `{team}/{routine}.{step}`."""
-        return f"{self.team}/{self.routine}.{self.step}"
+        return str(OutboxKey(self.team, self.routine, self.step))
 
     @classmethod
     def parse(cls, text: str) -> OutboxKey:
@@ -101,4 +118,4 @@ class OutboxKey:
         if len(parts) < 2 or "." not in parts[1]:
             raise ValueError(f"not an outbox key: {text!r}")
         routine, _, step = parts[1].partition(".")
-        return cls(parts[0], routine, step, *parts[2:], destination=destination)
+        return cls(*(_unescape(p) for p in (parts[0], routine, step, *parts[2:])), destination=destination)

@@ -54,15 +54,16 @@ def _rule_warnings(
             f"write {later:%H:%M} or '{clock:%-I:%M} pm' if the afternoon is meant",
         )
     if rule.interval > 1 and series.starts is None:
+        unit = rule.period
         yield Issue(
             loc,
-            f"every {rule.interval} weeks without `starts:`: which weeks it meets is counted from {DEFAULT_ANCHOR}",
+            f"every {rule.interval} {unit} without `starts:`: which {unit} it meets is counted from {DEFAULT_ANCHOR}",
             "give the series `starts:` with the date of its first meeting",
         )
-    if rule.bymonthday and rule.bymonthday > 28:
+    if rule.bymonthday and max(rule.bymonthday) > 28:
         yield Issue(
             loc,
-            f"months without a {rule.bymonthday}th (such as February) have no meeting",
+            f"months without a {max(rule.bymonthday)}th (such as February) have no meeting",
             "write for example 'monthly on the last Thursday at 16:00'",
         )
     if not series.skip_school_closures:

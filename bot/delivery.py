@@ -39,7 +39,8 @@ def post_to_team(
     closed_day_ok: bool = False,
 ) -> list[str]:
     """Post to the team's channel on each live platform; returns the outbox keys used. A post that falls on a day
-    closed for the team waits for its next open day (`closed_day_ok`: a meeting held on a closed day on purpose)."""
+    closed for the team waits for its next open day (`closed_day_ok`: a meeting held on a closed day on purpose, or
+    what a person asked to see posted now)."""
     when = _when(rt, session, team, key, rt.config.team_tz(team), not_before, None, closed_day_ok, hours=False)
     if when is None:
         return []
@@ -57,7 +58,7 @@ def post_about_meeting(
 ) -> list[str]:
     """Post about a meeting to the team's channels: on the meeting's own day even when that day is closed (a series
     that meets on closed days on purpose), otherwise as post_to_team."""
-    closed_day_ok = on_meeting_day(rt.config, team, meeting, rt.clock.now())
+    closed_day_ok = on_meeting_day(rt.config, team, meeting.start, rt.clock.now())
     return post_to_team(rt, session, team, key, message, closed_day_ok=closed_day_ok)
 
 
@@ -87,11 +88,19 @@ def direct_message(
     *,
     expires: datetime | None = None,
     closed_day_ok: bool = False,
+    reach_via: Team | None = None,
+    before_meeting: datetime | None = None,
 ) -> str | None:
     """Message one member privately on the platform that reaches them, when the posting policy lets it reach them
     (an open day in their zone; inside contract hours when the organisation sets them). None when no live platform
-    reaches them, or when waiting would take it to or past `expires` (the meeting or closing it is about)."""
-    destination = member_dm(rt.config, team, member_key, rt.live_platforms())
+    reaches them, or when waiting would take it to or past `expires` (the meeting or closing it is about).
+    `reach_via`: the team whose platforms reach them, when it is not `team` (a message about several teams).
+    `before_meeting`: the start of the meeting the message is about: it is not sent once the meeting has begun, and
+    it goes on the meeting's own day even when that day is closed (a series that meets on closed days on purpose)."""
+    if before_meeting is not None and team is not None:
+        expires = min(expires or before_meeting, before_meeting)
+        closed_day_ok = closed_day_ok or on_meeting_day(rt.config, team, before_meeting, rt.clock.now())
+    destination = member_dm(rt.config, reach_via or team, member_key, rt.live_platforms())
     if destination is None:
         return None
     zone = reader_zone(rt, member_key)
@@ -111,9 +120,11 @@ def direct_message(
     return item_key
 
 
-def reaches(rt: Runtime, team: Team | None, member_key: str, at: datetime) -> datetime:
-    """When a direct message sent at `at` reaches the member under the posting policy (`at` or later)."""
-    found = _delivery(rt, team, reader_zone(rt, member_key), at, None, True, hours=True)
+def reaches(rt: Runtime, team: Team | None, member_key: str, at: datetime, key: OutboxKey | None = None) -> datetime:
+    """When a direct message sent at `at` reaches the member under the posting policy (`at` or later); with the
+    message's `key`, as its routine's settings say (`skip_school_closures`)."""
+    calendar = key is None or _calendar_applies(rt, team, key)
+    found = _delivery(rt, team, reader_zone(rt, member_key), at, None, calendar, hours=True)
     return found.at or at
 
 

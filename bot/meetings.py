@@ -238,11 +238,11 @@ def plan_meeting(
     return place_sequence(config, team, meeting.start, planned)
 
 
-def on_meeting_day(config: Config, team: Team, meeting: HeldMeeting, at: datetime) -> bool:
-    """Whether `at` is on the meeting's own day and that day is closed: then a post about the meeting may still go
-    that day (a series with `skip_school_closures: false` meets on closed days on purpose)."""
+def on_meeting_day(config: Config, team: Team, start: datetime, at: datetime) -> bool:
+    """Whether `at` is on the day of the meeting starting at `start` and that day is closed: then a post about the
+    meeting may still go that day (a series with `skip_school_closures: false` meets on closed days on purpose)."""
     tz = config.team_tz(team)
-    day = meeting.start.astimezone(tz).date()
+    day = start.astimezone(tz).date()
     return at.astimezone(tz).date() == day and closed_because(config, team, day) is not None
 
 

@@ -73,9 +73,15 @@ class Rule:
     freq: int
     interval: int = 1
     byweekday: tuple[object, ...] | None = None
-    bymonthday: int | None = None
+    bymonthday: tuple[int, ...] | None = None
+    bymonth: tuple[int, ...] | None = None
     hour: int = 9
     minute: int = 0
+
+    @property
+    def period(self) -> str:
+        """What `interval` counts: "days", "weeks", "months" or "years"."""
+        return {rr.YEARLY: "years", rr.MONTHLY: "months", rr.WEEKLY: "weeks"}.get(self.freq, "days")
 
 
 def _parse_rule(text: str) -> Rule:
@@ -172,13 +178,18 @@ def _rule_from_match(match: re.Match[str]) -> Rule:
         day = int(groups["monthday"])
         if not 1 <= day <= 31:
             raise ValueError(f"there is no day {day} in a month")
-        return Rule(rr.MONTHLY, bymonthday=day, hour=hour, minute=minute)
+        return Rule(rr.MONTHLY, bymonthday=(day,), hour=hour, minute=minute)
     if groups.get("days"):
         interval = int(groups.get("interval") or 1)
         return Rule(rr.WEEKLY, interval=interval, byweekday=_days(groups["days"]), hour=hour, minute=minute)
     if groups.get("weekday"):
         return Rule(rr.DAILY, byweekday=(rr.MO, rr.TU, rr.WE, rr.TH, rr.FR), hour=hour, minute=minute)
     return Rule(rr.DAILY, hour=hour, minute=minute)
+
+
+# The parts of an RRULE a meeting series follows; any other is refused, never silently ignored.
+RRULE_PARTS = ("FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "BYMONTH", "BYHOUR", "BYMINUTE")
+_FREQUENCIES = {"YEARLY": rr.YEARLY, "MONTHLY": rr.MONTHLY, "WEEKLY": rr.WEEKLY, "DAILY": rr.DAILY}
 
 
 def _parse_rrule(raw: str) -> Rule:
@@ -189,6 +200,17 @@ def _parse_rrule(raw: str) -> Rule:
         raise ValueError(f"the RRULE {raw!r} does not parse: {error}") from None
     if not isinstance(parsed, rr.rrule):
         raise ValueError(f"the RRULE {raw!r} does not parse")
+    names = {part.split("=", 1)[0].strip().upper() for part in body.split(";") if part.strip()}
+    unsupported = sorted(names - set(RRULE_PARTS))
+    if unsupported:
+        until = " (for an end date, give the series `until:`)" if {"UNTIL", "COUNT"} & set(unsupported) else ""
+        raise ValueError(
+            f"the RRULE {raw!r} uses {', '.join(unsupported)}, which a meeting series does not follow; "
+            f"write it with {', '.join(RRULE_PARTS)} only{until}"
+        )
+    frequency = next((name for name, value in _FREQUENCIES.items() if value == parsed._freq), None)  # type: ignore[attr-defined]
+    if frequency is None:
+        raise ValueError(f"the RRULE {raw!r} repeats more often than daily; use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
     # Read what the rule says back out of dateutil's parsed form (it fills in defaults from dtstart).
     original = parsed._original_rule  # type: ignore[attr-defined]
     hours = original.get("byhour") or (9,)
@@ -197,11 +219,24 @@ def _parse_rrule(raw: str) -> Rule:
         raise ValueError(f"the RRULE {raw!r} names several times of day; give one BYHOUR and one BYMINUTE")
     weekdays = original.get("byweekday")
     monthdays = original.get("bymonthday")
+    months = original.get("bymonth")
+    # A day the rule leaves to its first date ("FREQ=MONTHLY" alone: the day of the month it starts) is refused:
+    # a series is expanded from any month, so the day must be in the rule.
+    day_part = {"WEEKLY": "BYDAY", "MONTHLY": "BYDAY or BYMONTHDAY", "YEARLY": "BYMONTH with BYMONTHDAY or BYDAY"}
+    says_day = {
+        "DAILY": True,
+        "WEEKLY": bool(weekdays),
+        "MONTHLY": bool(weekdays or monthdays),
+        "YEARLY": bool(months and (weekdays or monthdays)),
+    }
+    if not says_day[frequency]:
+        raise ValueError(f"the RRULE {raw!r} does not say on which day it meets; add {day_part[frequency]}")
     return Rule(
         freq=parsed._freq,  # type: ignore[attr-defined]
         interval=parsed._interval,  # type: ignore[attr-defined]
         byweekday=tuple(weekdays) if weekdays else None,
-        bymonthday=monthdays[0] if monthdays else None,
+        bymonthday=tuple(monthdays) if monthdays else None,
+        bymonth=tuple(months) if months else None,
         hour=hours[0],
         minute=minutes[0],
     )
@@ -220,6 +255,8 @@ def _rrule(rule: Rule, anchor: date, until: date | None) -> rr.rrule:
         kwargs["byweekday"] = rule.byweekday
     if rule.bymonthday:
         kwargs["bymonthday"] = rule.bymonthday
+    if rule.bymonth:
+        kwargs["bymonth"] = rule.bymonth
     if until:
         kwargs["until"] = datetime.combine(until, time(23, 59))
     return rr.rrule(rule.freq, **kwargs)  # type: ignore[arg-type]
@@ -294,11 +331,12 @@ class Relative:
     edge: str  # "start" | "end"
     minutes: int  # signed offset; negative = before
     at: time | None = None  # when set, `minutes` is a whole number of days and the time of day is `at`
+    before: bool = False  # written "before": kept apart from `minutes`, which is 0 for "0 days before"
 
     def describe(self) -> str:
-        if self.minutes == 0:
+        if self.minutes == 0 and self.at is None:
             return f"at the {self.edge}"
-        direction = "before" if self.minutes < 0 else "after"
+        direction = "before" if self.before or self.minutes < 0 else "after"
         amount = abs(self.minutes)
         if self.at is not None:
             return f"{amount // 1440} day(s) {direction} at {self.at:%H:%M}"
@@ -323,19 +361,27 @@ def _parse_relative(text: str) -> Relative:
         if match["unit"] not in ("day", "days"):
             raise ValueError(f"{text!r}: a time of day ('at HH:MM') goes only with days before or after")
         at = time(int(match["hour"]), int(match["minute"]))
-    return Relative(edge, minutes, at)
+    return Relative(edge, minutes, at, before=match["dir"] == "before")
 
 
 parse_relative = lru_cache(maxsize=1024)(_parse_relative)
 
 
 def relative_time(relative: Relative, meeting_start: datetime, duration: timedelta, tz: ZoneInfo) -> datetime:
-    """The UTC instant of `relative` for the meeting starting at `meeting_start` (UTC)."""
+    """The UTC instant of `relative` for the meeting starting at `meeting_start` (UTC). A day offset written "before"
+    is always before its edge, and one written "after" always after it: "0 days before at 16:00" of a meeting at 15:30
+    is the day before at 16:00 (the posting policy then moves it earlier off closed days, never past the meeting),
+    "0 days after at 09:00" of a meeting ending at 17:00 the next day at 09:00."""
     base = meeting_start if relative.edge == "start" else meeting_start + duration
     if relative.at is None:
         return base + timedelta(minutes=relative.minutes)
     local_day = base.astimezone(tz).date() + timedelta(days=relative.minutes // 1440)
-    return localize(datetime.combine(local_day, relative.at), tz)
+    found = localize(datetime.combine(local_day, relative.at), tz)
+    if relative.before and found >= base:
+        found = localize(datetime.combine(local_day - timedelta(days=1), relative.at), tz)
+    elif not relative.before and found < base:
+        found = localize(datetime.combine(local_day + timedelta(days=1), relative.at), tz)
+    return found
 
 
 def reach(relative: Relative, duration: timedelta) -> timedelta:

@@ -1,5 +1,6 @@
 """What someone holding a copy of the database can read, the way an attacker would read it: every version of every
-row still present in the files, not only what a query returns. Used by the database-copy anonymity test.
+row still present in the files, not only what a query returns; and a Copier that takes such copies at chosen moments
+(at every commit, after each submission). Used by the database-copy anonymity tests (tests/faults/).
 
 - SQLite: the database file with its side files (-wal, -shm, -journal) copied byte for byte; every committed version
   rebuilt from the write-ahead log's frames (valid or left over from an earlier generation), each opened and read;
@@ -15,20 +16,45 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from bot.store.db import Database
 
 SIDE_FILES = ("", "-wal", "-shm", "-journal")
-PARTICIPATION = "SELECT run_id, member, status FROM pulse_participation"
-ANSWERS = 'SELECT run_id, item, value, "group" FROM pulse_answers'
-COMMENTS = "SELECT run_id, question, text FROM pulse_comments"
 WAL_HEADER = 32
 FRAME_HEADER = 24
+
+
+@dataclass(frozen=True)
+class Survey:
+    """Where a routine keeps who answered and what was answered: three queries giving the shapes a Version holds,
+    and the tables whose tuples hold answers."""
+
+    participation: str  # (run, member, status)
+    answers: str  # (run, item, value, group)
+    comments: str  # (run, question, text)
+    tables: tuple[str, ...]
+
+
+PULSE = Survey(
+    "SELECT run_id, member, status FROM pulse_participation",
+    'SELECT run_id, item, value, "group" FROM pulse_answers',
+    "SELECT run_id, question, text FROM pulse_comments",
+    ("pulse_answers", "pulse_comments"),
+)
+# A closing norm check: its meeting is the run, a rating the answer (never with a party), a focus pick the comment.
+NORMS = Survey(
+    "SELECT meeting, member, 'answered' FROM norm_closing_participation",
+    "SELECT meeting, norm, value, NULL FROM norm_ratings",
+    "SELECT meeting, 'focus', norm FROM norm_focus_votes",
+    ("norm_ratings", "norm_focus_votes"),
+)
 
 
 @dataclass
@@ -36,11 +62,16 @@ class Version:
     """One readable version of the survey tables: who answered, and the answers and comments in the clear."""
 
     source: str
-    participation: list[tuple[int, str, str]] = field(default_factory=list)  # (run, member, status)
-    answers: list[tuple[int, str, int, str | None]] = field(
-        default_factory=list
-    )  # (run, item, value, group: the party)
-    comments: list[tuple[int, str, str]] = field(default_factory=list)  # (run, question, text)
+    participation: list[tuple[Any, str, str]] = field(default_factory=list)  # (run, member, status)
+    answers: list[tuple[Any, str, int, str | None]] = field(default_factory=list)  # (run, item, value, group: party)
+    comments: list[tuple[Any, str, str]] = field(default_factory=list)  # (run, question, text)
+
+    def read(self, query: Any, survey: Survey) -> Version:
+        """Fill in from `query` (a function running one SQL statement and returning its rows)."""
+        self.participation = [tuple(r) for r in query(survey.participation)]
+        self.answers = [tuple(r) for r in query(survey.answers)]
+        self.comments = [tuple(r) for r in query(survey.comments)]
+        return self
 
 
 @dataclass
@@ -91,7 +122,7 @@ def copy_sqlite(database_file: Path, into: Path) -> Path:
     return into / database_file.name
 
 
-def read_sqlite_copy(copied: Path, moment: str) -> Copy:
+def read_sqlite_copy(copied: Path, moment: str, survey: Survey = PULSE) -> Copy:
     files = {suffix: Path(f"{copied}{suffix}") for suffix in SIDE_FILES}
     raw = b"".join(path.read_bytes() for path in files.values() if path.exists())
     base = copied.read_bytes()
@@ -102,13 +133,13 @@ def read_sqlite_copy(copied: Path, moment: str) -> Copy:
     with tempfile.TemporaryDirectory() as scratch:
         # What SQLite itself reads from the copy (the log applied), on a scratch copy so the copy stays untouched.
         current = copy_sqlite(copied, Path(scratch) / "current")
-        now = _read_sqlite_image(current, "as SQLite reads it", immutable=False)
+        now = _read_sqlite_image(current, "as SQLite reads it", survey, immutable=False)
         assert now is not None, f"{moment}: the copy is not a readable database"
         versions.append(now)
         for n, (label, image) in enumerate(images):
             path = Path(scratch) / f"v{n}.sqlite3"
             path.write_bytes(image)
-            version = _read_sqlite_image(path, label)
+            version = _read_sqlite_image(path, label, survey)
             if version is not None:
                 versions.append(version)
     return Copy(moment, versions, raw)
@@ -142,19 +173,13 @@ def _wal_versions(base: bytes, wal: bytes) -> Iterable[tuple[str, bytes]]:
                 yield f"{'valid' if only_valid else 'any'} frame {index}", bytes(image[: size_after_commit * page_size])
 
 
-def _read_sqlite_image(path: Path, label: str, *, immutable: bool = True) -> Version | None:
+def _read_sqlite_image(path: Path, label: str, survey: Survey, *, immutable: bool = True) -> Version | None:
     try:
         conn = sqlite3.connect(f"file:{path}?immutable=1" if immutable else str(path), uri=immutable)
     except sqlite3.Error:
         return None
     try:
-        version = Version(label)
-        version.participation = [
-            tuple(r) for r in conn.execute("SELECT run_id, member, status FROM pulse_participation")
-        ]
-        version.answers = [tuple(r) for r in conn.execute('SELECT run_id, item, value, "group" FROM pulse_answers')]
-        version.comments = [tuple(r) for r in conn.execute("SELECT run_id, question, text FROM pulse_comments")]
-        return version
+        return Version(label).read(conn.execute, survey)
     except sqlite3.DatabaseError:  # a mix of pages from different generations need not be a readable database
         return None
     finally:
@@ -168,7 +193,8 @@ class PostgresInspector:
     """Reads a PostgreSQL test schema as someone with the server's files would: through a second, superuser
     connection, so it can look at pages (pageinspect) and the write-ahead log while the bot's transaction is open."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, survey: Survey = PULSE) -> None:
+        self.survey = survey
         self.engine = create_engine(db.engine.url, isolation_level="AUTOCOMMIT")
         with self.engine.connect() as conn:
             self.schema = conn.execute(text("SELECT current_schema()")).scalar_one()
@@ -198,26 +224,19 @@ class PostgresInspector:
     def copy(self, moment: str) -> Copy:
         with self.engine.connect() as conn:
             conn.execute(text(f"SET search_path TO {self.schema}"))
-            live = Version(f"{moment}: live rows")
-            live.participation = [
-                tuple(r) for r in conn.execute(text("SELECT run_id, member, status FROM pulse_participation"))
-            ]
-            live.answers = [
-                tuple(r) for r in conn.execute(text('SELECT run_id, item, value, "group" FROM pulse_answers'))
-            ]
-            live.comments = [tuple(r) for r in conn.execute(text("SELECT run_id, question, text FROM pulse_comments"))]
+            live = Version(f"{moment}: live rows").read(lambda sql: conn.execute(text(sql)), self.survey)
             copy = Copy(moment, [live], b"")
             if self.pageinspect is None:
                 # No page-level view: at least every live row's writing transaction (xmin) and place (ctid).
                 copy.answer_writers = [
                     int(x)
-                    for table in ("pulse_answers", "pulse_comments")
+                    for table in self.survey.tables
                     for x in conn.execute(text(f"SELECT xmin::text FROM {table}")).scalars()
                 ]
                 return copy
             copy.raw = self._pages(conn)
             copy.log = self._wal(conn)
-            copy.answer_writers = self._tuple_writers(conn, ("pulse_answers", "pulse_comments"))
+            copy.answer_writers = self._tuple_writers(conn, self.survey.tables)
             copy.box_versions = len(self._tuple_writers(conn, ("sealed_boxes",)))
             return copy
 
@@ -295,6 +314,78 @@ class PostgresInspector:
             return b""
 
 
-def _blocks(conn, relation: str) -> range:  # type: ignore[no-untyped-def]
-    size = conn.execute(text("SELECT pg_relation_size(CAST(:r AS regclass)) / 8192"), {"r": relation}).scalar()
-    return range(int(size or 0))
+# --- taking copies --------------------------------------------------------------------------------------------
+
+
+class Copier:
+    """Takes copies of the database at chosen moments and keeps what each lets its holder read."""
+
+    def __init__(self, db: Database, folder: Path, survey: Survey = PULSE) -> None:
+        self.db = db
+        self.folder = folder
+        self.survey = survey
+        self.copies: list[Copy] = []
+        self.moment = "opening"
+        self.inspector = PostgresInspector(db, survey) if db.is_postgres else None
+        self._sqlite_copies: list[tuple[str, Path]] = []
+
+    def take(self, label: str) -> None:
+        moment = f"{self.moment}: {label}"
+        if self.inspector is not None:
+            self.copies.append(self.inspector.copy(moment))
+            return
+        source = Path(self.db.engine.url.database or "")
+        into = self.folder / f"copy{len(self._sqlite_copies):03d}"
+        self._sqlite_copies.append((moment, copy_sqlite(source, into)))
+
+    @contextmanager
+    def at_every_commit(self) -> Iterator[None]:
+        """A copy just before each commit reaches the database, and just after it (before anything tidies up)."""
+
+        def before(_conn: Any) -> None:
+            self.take("before a commit")
+
+        def after(_session: Any) -> None:
+            self.take("after a commit")
+
+        event.listen(self.db.engine, "commit", before)
+        event.listen(self.db.sessions, "after_commit", after)
+        try:
+            yield
+        finally:
+            event.remove(self.db.engine, "commit", before)
+            event.remove(self.db.sessions, "after_commit", after)
+
+    def read(self) -> list[Copy]:
+        self.copies += [read_sqlite_copy(path, moment, self.survey) for moment, path in self._sqlite_copies]
+        self._sqlite_copies = []
+        if self.inspector is not None:
+            self.inspector.close()
+        return self.copies
+
+
+@contextmanager
+def reader_pinning_the_log(db: Database, pinned: bool) -> Iterator[None]:
+    """SQLite: a reader that stays in a transaction keeps the write-ahead log from being truncated, so every frame
+    written meanwhile stays in -wal: the worst case for a copy."""
+    if not pinned:
+        yield
+        return
+    reader = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    try:
+        yield
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+
+
+def tied(copies: Iterable[Copy], side_of: Mapping[str, str], minimum: int) -> dict[str, int]:
+    """Per copy and version, how many answers it ties to fewer than `minimum` people (only those that tie any)."""
+    return {
+        f"{copy.moment} / {version.source}": n
+        for copy in copies
+        for version in copy.versions
+        if (n := tied_below_minimum(version, side_of, minimum))
+    }

@@ -35,6 +35,15 @@ def test_text_that_is_no_key_is_refused(bad: str) -> None:
         OutboxKey.parse(bad)
 
 
-def test_a_part_may_not_smuggle_a_destination() -> None:
+def test_a_part_may_not_smuggle_a_destination_or_a_level() -> None:
+    """A constituency label with "|" made OutboxKey raise, so publishing the summary failed; one with "/" added a
+    level. Both are escaped, cannot pose as a destination or a level, and read back as they were."""
+    label = "teachers|slack:C1 / paras 100%"
+    key = OutboxKey("district", "summary", "talking-points", "m1", label).to(Destination("slack", channel="C2"))
+    assert str(key) == "district/summary.talking-points/m1/teachers%7Cslack:C1 %2F paras 100%25|slack:C2"
+    assert OutboxKey.parse(str(key)) == key and OutboxKey.parse(str(key)).subject == ("m1", label)
+    assert (
+        OutboxKey("d", "summary", "talking-points", "m1", "a/b").like_prefix() == "d/summary.talking-points/m1/a\\%2Fb%"
+    )
     with pytest.raises(ValueError):
-        OutboxKey("district", "summary", "talking-points", "m1", "teachers|slack:C1")
+        OutboxKey("district", "summary", "talking-points", destination="slack:C1|local:#x")

@@ -1,6 +1,6 @@
-"""The inputs an audit found crashing commands, each answered now as a person would want: a number that is not one,
-one too large for any id, a pulse started, closed and started again within one second, a NUL character, and an
-impossible date in the config."""
+"""The inputs an audit (and the fault suite's fuzzing) found crashing commands, each answered now as a person would
+want: a number that is not one, one too large for any id, a button naming a round that is not a number, a pulse
+started, closed and started again within one second, a NUL character, and an impossible date in the config."""
 
 from __future__ import annotations
 
@@ -36,6 +36,17 @@ async def test_a_number_that_is_not_an_id_gets_the_usage(say, number: str) -> No
     assert "Usage: `/partner norms report" in await say(f"as maria: /partner norms report {number} --team district")
 
 
+@pytest.mark.parametrize("value", ["²", "١٢:1", "99999999999999999999999:1", "-3:1"])
+async def test_a_button_naming_a_round_that_is_not_a_number_is_refused(db: Database, value: str) -> None:
+    from bot.clock import FakeClock
+    from bot.inbound import Action
+
+    app = build_app({}, clock=FakeClock(SATURDAY), config_dir=str(ROOT / "config"), database=db, echo=False)
+    for action in ("norms.adoption_approve", "norms.adoption_hold"):
+        reply = await app.handlers.action(Action("local", "maria", "maria", action, value, {}))
+        assert reply.private is not None and "no longer exists" in reply.private.plain(), (action, reply)
+
+
 async def test_a_pulse_started_closed_and_started_again_within_one_second_opens_twice(say) -> None:  # type: ignore[no-untyped-def]
     first = await say("as maria: /partner pulse start --team district")
     closed = await say("as maria: /partner pulse close --team district")
@@ -52,9 +63,12 @@ async def test_control_characters_in_a_command_are_dropped_not_stored(say, db: D
     await say("as maria: /partner pulse start --team district")
     await say("as maria: /partner pulse close --team district")
     answer = await say("as maria: /partner pulse followup --team district We heard you\x00 and changed the agenda.")
-    assert "Posted to the team" in answer  # PostgreSQL refuses NUL in text: the dispatcher drops it first
+    # The district's three co-chairs approve it together: it is stored as proposed (PostgreSQL refuses NUL in text
+    # and in JSON: the dispatcher drops it first).
+    assert "Sent to the co-chairs" in answer
     with db.session() as session:
-        assert session.scalars(select(PulseRun.followup)).one() == "We heard you and changed the agenda."
+        run = session.scalars(select(PulseRun)).one()
+        assert (run.followup_pending or {}).get("text") == "We heard you and changed the agenda."
 
 
 def test_validate_reports_an_impossible_date_at_its_file_line_and_column(

@@ -80,6 +80,30 @@ def test_validate_lists_every_problem_with_file_and_line(tmp_path: Path, capsys:
     assert "teams.yaml:8:" in err and "FREQ=SOMETIMES" in err
 
 
+def test_an_rrule_part_the_bot_does_not_follow_is_an_error_at_its_place(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=2` posted monthly (BYMONTH was ignored); it now meets on April 2, and a
+    part the bot does not follow (BYSETPOS) is refused with its file, line and column instead of being ignored."""
+    write_config(
+        tmp_path,
+        members="members:\n  ana: {name: Ana, side: labor}\n  cy: {name: Cy, side: management}\n",
+        teams="teams:\n"
+        "  t:\n"
+        "    name: T\n"
+        "    kind: site\n"
+        "    members: [ana, cy]\n"
+        "    co_chairs: [ana, cy]\n"
+        "    meetings:\n"
+        "      - {key: retreat, rule: 'FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=2;BYHOUR=10'}\n"
+        "      - rule: 'FREQ=MONTHLY;BYDAY=TU,WE;BYSETPOS=1'\n",
+    )
+    assert main(["validate", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "teams.yaml:9:15: teams.t.meetings[1].rule: the RRULE" in err
+    assert "uses BYSETPOS, which a meeting series does not follow" in err and "retreat" not in err
+
+
 def test_simulate_skips_winter_break_and_moves_the_spotlight_on() -> None:
     config = load_config(ROOT / "config")
     posts = simulate(config, date(2026, 12, 1), 45)

@@ -423,3 +423,22 @@ def test_survey_instruments_and_the_pulse_instrument_are_checked_with_their_plac
         r"did you mean 'trust'\?",
         text,
     )
+
+
+def test_a_constituency_label_with_a_bar_is_refused_where_it_is_written(tmp_path: Path) -> None:
+    """A label such as "teachers | paras" made publishing a summary crash (the outbox key refused it), and could
+    never be named in a talking point, whose parts "|" separates."""
+    members = MINIMAL["members.yaml"].replace(
+        "    name: Maria Hernandez\n", "    name: Maria Hernandez\n    constituency: teachers | paras\n"
+    )
+    teams = MINIMAL["teams.yaml"].replace(
+        "    co_chairs: [maria, david]\n",
+        "    co_chairs: [maria, david]\n    constituency_channels:\n      'principals|vps': {local: '#principals'}\n",
+    )
+    problems = problems_in(write_config(tmp_path, {"members.yaml": members, "teams.yaml": teams}))
+    assert len(problems) == 2
+    member = at(problems, "members.maria.constituency")
+    assert where(member) == ("members.yaml", 4, 19)
+    assert "may not contain '|'" in str(member) and "'teachers paras'" in str(member)
+    team = at(problems, "teams.district.constituency_channels")
+    assert "'principals|vps'" in str(team) and "'principals vps'" in str(team)

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 from sqlalchemy import inspect, select
 
-from bot.flows.norms.state import NormRating, NormSetVersion
+from bot.flows.norms.state import NormFocusVote, NormRating, NormSetVersion
 from bot.inbound import Action
 from bot.store.db import Database
+from bot.store.sealed import SealedBox
 from tests.harness import Workspace, workspace
 from tests.test_roles import START, district
 
@@ -46,15 +47,22 @@ async def test_closing_check_is_anonymous_and_counts_one_answer_each(db: Databas
 
     columns = {c["name"] for c in inspect(db.engine).get_columns("norm_ratings")}
     assert columns == {"id", "team", "meeting", "version", "norm", "value"}  # no member, no timestamp
+    # While the check is open its answers are sealed: ciphertext only, nothing in the clear to match to who answered.
     with db.session() as session:
-        rows = session.scalars(select(NormRating).order_by(NormRating.id)).all()
-    assert len(rows) == 14 and all(r.version == 1 for r in rows)
-    assert [(r.norm, r.value) for r in rows] == sorted((r.norm, r.value) for r in rows)  # order hides who was first
-
-    # Two answers are below the team's minimum of five: the report shows no numbers at all.
+        assert session.scalars(select(NormRating)).all() == [] and session.scalars(select(NormFocusVote)).all() == []
+        [box] = session.scalars(select(SealedBox)).all()
+    assert box.name.startswith("norms.check:") and b"Probing" not in box.data
     report = await ws.say("as l4: /partner norms report")
     assert "Not enough answers" in report and not any(ch.isdigit() for ch in report.split("least")[0])
     assert "Usage: `/partner norms report [MEETINGS]`" in await ws.say("as l4: /partner norms report lots")
+
+    # The check closes with two answers, below the team's minimum of five: none is kept, and the report says so.
+    await ws.advance(datetime(2026, 8, 14, 16, 0, tzinfo=UTC))  # Friday 09:00 in Los Angeles: the review
+    with db.session() as session:
+        assert session.scalars(select(NormRating)).all() == [] and session.scalars(select(SealedBox)).all() == []
+    report = await ws.say("as l4: /partner norms report")
+    assert "Not enough answers" in report and "1 recent meeting had too few answers" in report
+    assert "has closed" in await rate(ws, "l3", ALL_FOURS)
 
 
 async def test_report_trends_and_a_private_nudge_when_a_norm_slips(db: Database) -> None:
@@ -67,11 +75,18 @@ async def test_report_trends_and_a_private_nudge_when_a_norm_slips(db: Database)
     for who in raters:
         await rate(ws, who, "n1=2 " + " ".join(f"n{i}=4" for i in range(2, 8)))
 
+    # The September check is still open: its ratings count once it closes, so no figure moves with each answer.
+    report = await ws.say("as l5: /partner norms report")
+    assert "Over the last 1 meeting" in report and "*Pausing*: 4.0 – (5 ratings)" in report
+    with db.session() as session:  # August's, in the clear since its check closed: sorted, so order hides who
+        rows = session.scalars(select(NormRating).order_by(NormRating.id)).all()
+    assert len(rows) == 35 and all(r.version == 1 and r.meeting == AUGUST for r in rows)
+    assert [(r.norm, r.value) for r in rows] == sorted((r.norm, r.value) for r in rows)
+
+    await ws.advance(datetime(2026, 9, 11, 17, 0, tzinfo=UTC))  # 3 days after, 09:00 PDT: the check closes
     report = await ws.say("as l5: /partner norms report")
     assert "*Pausing*: 3.0 ↓ (10 ratings)" in report
     assert "*Probing*: 4.0 → (10 ratings)" in report
-
-    await ws.advance(datetime(2026, 9, 11, 17, 0, tzinfo=UTC))  # 3 days after, 09:00 PDT: the check closes
     for chair in ("l1", "m1"):
         nudge = ws.last(f"@{chair}").message.plain()
         assert "A norm to revisit" in nudge and "*Pausing* rated 2.0" in nudge and "ways in" in nudge

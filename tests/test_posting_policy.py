@@ -123,6 +123,21 @@ def test_a_monthly_day_of_the_month_is_not_held_on_a_weekend_and_validate_warns(
     assert "falls on a weekend 3 times" in warning.found and "first on Sat Aug 15, 2026" in warning.found
 
 
+def test_a_step_written_0_days_before_comes_before_the_meeting_moving_earlier_off_closed_days() -> None:
+    """ "0 days before at 16:00" lost its direction (0 minutes is neither before nor after) and behaved like "0
+    days after": for a Saturday retreat at 15:30 (a series that meets on a closed day on purpose) the line-up came at
+    16:00, half an hour into the meeting. A step written "before" comes before: the day before at that time, moved
+    earlier off closed days (Friday is a holiday here: Thursday), never past the meeting."""
+    calendar = {"holidays": [{"name": "Founders' Day", "start": "2026-10-09"}]}
+    routines = {"roles": {"announce": "0 days before at 16:00", "remind": "0 days before at 09:00"}}
+    config = team_config("weekly on Saturday at 15:30", routines, calendar=calendar, skip_school_closures=False)
+    result = run_simulation(config, date(2026, 10, 5), 6)  # the retreat of Saturday Oct 10
+    announce = {local(p) for p in result.posts if ".announce/meeting@2026-10-10" in p.key}
+    remind = {local(p) for p in result.posts if ".remind/meeting@2026-10-10" in p.key}
+    assert {(d.date(), d.hour) for d in announce} == {(date(2026, 10, 8), 16)}
+    assert {(d.date(), d.hour) for d in remind} == {(date(2026, 10, 10), 9)}  # the meeting's own morning
+
+
 # --- words that are true when they arrive ---------------------------------------------------------------------------
 
 
@@ -159,6 +174,27 @@ async def test_a_norm_check_closes_on_a_school_day_and_says_when(sqlite_db: Data
     with sqlite_db.session() as session:
         check = session.scalars(select(ClosingCheck)).one()
     assert check.closes_at == datetime(2026, 9, 14, 16, 0, tzinfo=UTC)  # Monday 09:00 PDT, not Sunday
+
+
+async def test_the_last_norm_check_of_the_year_closes_at_the_end_of_the_last_school_day(sqlite_db: Database) -> None:
+    """The last norm check of each school year said "Open until Sunday at 9:00 AM": its closing (3 days after the
+    meeting) found no school day inside the year, and the check stayed open into the summer. It closes at the end
+    of the last school day, and says so."""
+    calendar = {"school_year": ["2026-08-12", "2027-06-04"]}  # the last school day is Friday June 4
+    config = team_config("weekly on Thursday at 15:30", {"norms": {}}, calendar=calendar)
+    ws = workspace(config, sqlite_db, datetime(2027, 6, 3, 20, 0, tzinfo=UTC))  # Thu Jun 3, 13:00 PDT
+    await ws.advance(datetime(2027, 6, 4, 1, 0, tzinfo=UTC))  # 18:00 PDT, after the closing check
+    check_message = ws.last("@l2")
+    text = check_message.message.plain()
+    assert "Open until tomorrow at 11:59 PM." in text and "Sun" not in text
+    with sqlite_db.session() as session:
+        check = session.scalars(select(ClosingCheck)).one()
+    assert check.closes_at == datetime(2027, 6, 5, 6, 59, tzinfo=UTC)  # Friday 23:59 PDT
+    # Read on the Friday it still says when, truly; on Saturday morning a rating is refused as closed.
+    ws.clock.set(datetime(2027, 6, 5, 16, 0, tzinfo=UTC))
+    form = await ws.say(f"as l2: press 1 on {check_message.id}")
+    ratings = " ".join(f"{name}=4" for name in re.findall(r"\n  (\w+): .*\[required\]", form))
+    assert "has closed" in await ws.say(f"as l2: submit {ratings}")
 
 
 async def test_a_reader_in_another_zone_sees_times_in_theirs_and_the_teams(sqlite_db: Database) -> None:
@@ -225,3 +261,76 @@ async def test_no_close_the_loop_prompt_after_results_nobody_could_see(sqlite_db
     assert await run_with([]) == []  # nobody answered
     assert await run_with(["l2", "m2"]) == []  # two answers, fewer than three: the results are suppressed
     assert sorted(await run_with(["l2", "m2", "l3"])) == ["@l1", "@m1"]  # results shown: close the loop
+
+
+def two_committees(plan_a: dict[str, Any], plan_b: dict[str, Any]) -> Config:
+    """Two committees that share a co-chair (l1) and a member (l2): "budget" and "staffing"."""
+    members = {
+        "l1": member("Labor1 Person", "labor"),
+        "l2": member("Labor2 Person", "labor"),
+        "m1": member("Manager1 Person", "management"),
+        "m2": member("Manager2 Person", "management"),
+    }
+    committee = {"kind": "committee", "members": ["l1", "l2", "m1", "m2"], "min_group_size": 3}
+    teams = {
+        "budget": committee
+        | {"name": "Budget Committee", "co_chairs": ["l1", "m1"], "routines": {"deliverables": plan_a}},
+        "staffing": committee
+        | {"name": "Staffing Committee", "co_chairs": ["l1", "m2"], "routines": {"deliverables": plan_b}},
+    }
+    return build_config(members, teams)
+
+
+def test_a_person_on_two_committees_gets_one_message_a_day_with_each_committees_items() -> None:
+    """A co-chair of two committees got one overdue digest from each, and an owner on both one reminder from
+    each, on the same day: now each person hears once a day, with every committee's items under its name."""
+    plan_a = {"items": [{"title": "Budget draft", "owners": ["l2"], "due": "2026-09-15"}], "reminders": [1]}
+    plan_b = {
+        "items": [
+            {"title": "Staffing plan", "owners": ["l2"], "due": "2026-09-15"},
+            {"title": "Hiring calendar", "owners": ["m1"], "due": "2026-09-16"},
+        ],
+        "reminders": [1],
+    }
+    config = two_committees(plan_a, plan_b)
+    posts = simulate(config, date(2026, 9, 14), 3)  # reminders Mon 14, due Tue 15, escalated Wed 16
+    by_reader_and_day: dict[tuple[str, date], list[SimulatedPost]] = {}
+    for post in posts:
+        if post.destination.member:  # (the committees' weekly digests go to their channels)
+            by_reader_and_day.setdefault((post.destination.member, local(post).date()), []).append(post)
+    assert all(len(day) == 1 for day in by_reader_and_day.values()), sorted(by_reader_and_day)
+
+    [owner] = by_reader_and_day[("l2", date(2026, 9, 14))]  # both items due tomorrow, one per committee
+    text = owner.message.plain()
+    assert "== Budget Committee: due tomorrow ==" in text and "== Staffing Committee: due tomorrow ==" in text
+    assert text.index("Budget draft") < text.index("Staffing Committee") < text.index("Staffing plan")
+    assert owner.message.fallback == "Deliverables of 2 teams: Budget draft, Staffing plan"
+
+    [chair] = by_reader_and_day[("l1", date(2026, 9, 16))]  # co-chair of both: both overdue items, one message
+    text = chair.message.plain()
+    assert "== Budget Committee: 1 overdue ==" in text and "== Staffing Committee: 1 overdue ==" in text
+    assert "*Budget draft* (Budget Committee) was due" in text and "*Staffing plan* (Staffing Committee)" in text
+    # The other co-chairs hear only about their own committee, as before: no team label needed.
+    [m2] = by_reader_and_day[("m2", date(2026, 9, 16))]
+    assert "Budget" not in m2.message.plain() and "== Overdue deliverable ==" in m2.message.plain()
+    # m1 co-chairs Budget and owns a Staffing item due on the day Budget's escalation goes: one message with both.
+    [m1] = by_reader_and_day[("m1", date(2026, 9, 16))]
+    assert "== Budget Committee: 1 overdue ==" in m1.message.plain()
+    assert "== Staffing Committee: due today ==" in m1.message.plain()
+
+
+async def test_a_pulse_a_co_chair_closes_on_a_saturday_posts_its_results_at_once(sqlite_db: Database) -> None:
+    """`/partner pulse close` ("close the open pulse now and post its results") on a Saturday answered "the
+    results are on their way" and held them until Monday 08:00. What a person asks for now posts now; the policy
+    holds scheduled posts."""
+    from tests.calendars import shipped_surveys
+
+    config = team_config("monthly on the 1st Tuesday at 15:30", {"pulse": {"instrument": "trust"}})
+    config = config.model_copy(update={"sections": {"surveys": shipped_surveys()}})
+    ws = workspace(config, sqlite_db, datetime(2026, 9, 10, 17, 0, tzinfo=UTC))  # Thu Sep 10, 10:00 PDT
+    assert "Opened" in await ws.say("as l1: /partner pulse start")
+    await ws.advance(datetime(2026, 9, 12, 18, 0, tzinfo=UTC))  # Sat Sep 12, 11:00 PDT
+    assert "The results are on their way" in await ws.say("as m1: /partner pulse close")
+    await ws.advance(datetime(2026, 9, 12, 18, 5, tzinfo=UTC))
+    [results] = [p for p in ws.posts("#site") if "results" in p.message.fallback.lower()]
+    assert local(results).strftime("%a %H:%M") == "Sat 11:00"  # held to "Mon 08:00" before

@@ -247,6 +247,53 @@ def test_weeks_of_every_routine_keep_the_calendar_the_order_and_their_words(data
     assert_posting_properties(config, posts)
 
 
+def test_a_nudge_for_a_reader_abroad_is_not_delivered_after_its_due_date() -> None:
+    """Found by the property above: a London owner's note about an item due Fri Mar 5 was queued on Wed Mar 3 at
+    9:00 in Los Angeles (17:00 in London, after contract hours), waited out two overlapping breaks and arrived on
+    Apr 15, six weeks after the due date. A nudge that cannot reach its reader by the end of the due day (in the
+    reader's zone) is not sent."""
+    from tests.calendars import shipped_surveys
+
+    sides = {"l1": "labor", "l2": "labor", "l3": "labor", "m1": "management", "m2": "management", "m3": "management"}
+    members = {
+        key: member(f"{key.upper()} Person", side, **({"timezone": "Europe/London"} if key in ("l3", "m2") else {}))
+        for key, side in sides.items()
+    }
+    holidays = ["2027-02-22", "2027-02-24", "2027-02-26", "2027-03-05", "2027-03-11", "2027-03-18", "2027-03-25"]
+    holidays += ["2027-03-30", "2027-04-04"]
+    items = [
+        {"title": "Survey of pilot teachers", "owners": ["l2", "m2"], "due": "2027-03-05"},
+        {"title": "Release-time plan", "owners": ["l2"], "due": "2027-03-06"},
+    ]
+    team = {
+        "name": "Lincoln Site Team",
+        "kind": "site",
+        "members": list(members),
+        "co_chairs": ["l1", "m1"],
+        "meetings": [{"rule": "weekly on Monday and Thursday at 16:00", "starts": "2027-02-08"}],
+        "routines": {
+            "roles": {},
+            "norms": {},
+            "summary": {},
+            "pulse": {"cadence": "first Monday of each month at 08:30", "open_days": 7},
+            "deliverables": {"items": items, "escalate_every_days": 7},
+        },
+        "min_group_size": 3,
+        "paused": [{"start": "2027-04-08", "end": "2027-04-11"}],
+    }
+    calendar = {
+        "holidays": [{"name": f"Holiday {n}", "start": day} for n, day in enumerate(holidays)],
+        "breaks": [{"start": "2027-03-04", "end": "2027-04-04"}, {"start": "2027-03-15", "end": "2027-04-14"}],
+    }
+    data = build_config(members, {"site": team}, calendar=calendar).model_dump()
+    data["organisation"]["working_hours"] = ("07:30", "17:00")
+    config = Config.model_validate(data).model_copy(update={"sections": {"surveys": shipped_surveys()}})
+    posts = run(config, date(2027, 2, 22), 56)
+    assert_posting_properties(config, posts)
+    to_london = [p for p in posts if p.destination.member == "m2" and step_of(p) == "deliverables.nudges"]
+    assert to_london and all(p.at < datetime(2027, 3, 6, tzinfo=UTC) for p in to_london)
+
+
 def test_a_year_of_the_example_config_posts_nothing_on_a_closed_day() -> None:
     """The shipped config (five teams, every routine, the district's calendar with its .ics holidays) over a whole
     school year: 0 posts on a closed day, and the same properties as the random weeks. `partnerbot simulate`

@@ -122,6 +122,15 @@ def test_a_day_no_month_has_is_refused(written: str) -> None:
         ("RRULE:FREQ=MONTHLY;BYDAY=2TU;BYHOUR=15;BYMINUTE=30", ["Tue 2027-03-09 15:30", "Tue 2027-04-13 15:30"]),
         ("rrule:FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=8;BYMINUTE=5", ["Mon 2027-03-15 08:05", "Thu 2027-04-15 08:05"]),
         ("FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=14", ["Fri 2027-03-26 14:00", "Fri 2027-04-30 14:00"]),
+        # BYMONTH was dropped, so this met on the 2nd of every month.
+        ("FREQ=YEARLY;BYMONTH=4;BYMONTHDAY=2;BYHOUR=10", ["Fri 2027-04-02 10:00"]),
+        ("FREQ=MONTHLY;BYMONTH=3,5;BYDAY=1WE;BYHOUR=16", ["Wed 2027-03-03 16:00"]),
+        # BYMONTHDAY kept only its first day.
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=1,15;BYHOUR=8",
+            [f"{d} 08:00" for d in ("Mon 2027-03-01", "Mon 2027-03-15")]
+            + ["Thu 2027-04-01 08:00", "Thu 2027-04-15 08:00"],
+        ),
     ],
 )
 def test_rrules_expand_to_the_days_and_times_they_name(written: str, expected: list[str]) -> None:
@@ -153,6 +162,16 @@ def test_an_rrule_every_other_week_keeps_the_series_phase() -> None:
         ("FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30", "several times of day"),
         ("RRULE:FREQ=SOMETIMES", "does not parse"),
         ("FREQ=WEEKLY;BYDAY=TU;UNTIL=soon", "does not parse"),
+        # Parts a series does not follow are refused, not ignored.
+        ("FREQ=WEEKLY;BYDAY=TU;COUNT=10", r"uses COUNT, .* \(for an end date, give the series `until:`\)"),
+        ("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=2", "uses BYSETPOS, which a meeting series does not follow"),
+        ("FREQ=YEARLY;BYWEEKNO=20;BYDAY=MO", "uses BYWEEKNO"),
+        ("FREQ=WEEKLY;WKST=SU;BYDAY=TU", "uses WKST"),
+        ("FREQ=HOURLY;BYDAY=TU", "more often than daily"),
+        # A day left to the series' first date is refused: the rule must say it.
+        ("FREQ=MONTHLY;BYHOUR=9", "does not say on which day it meets; add BYDAY or BYMONTHDAY"),
+        ("FREQ=YEARLY;BYMONTH=4", "add BYMONTH with BYMONTHDAY or BYDAY"),
+        ("FREQ=WEEKLY;BYHOUR=9", "add BYDAY"),
     ],
 )
 def test_an_rrule_a_meeting_cannot_follow_is_refused(written: str, why: str) -> None:
@@ -258,6 +277,8 @@ def test_an_unreadable_schedule_names_the_forms_to_write() -> None:
         ("the day after at 08:00", "end", 1440, time(8, 0), "1 day(s) after at 08:00"),
         ("1 day before at 09:00", "start", -1440, time(9, 0), "1 day(s) before at 09:00"),
         ("3 days before at 09:05", "start", -4320, time(9, 5), "3 day(s) before at 09:05"),
+        ("0 days before at 16:00", "start", 0, time(16, 0), "0 day(s) before at 16:00"),
+        ("0 days after at 09:00", "end", 0, time(9, 0), "0 day(s) after at 09:00"),
         ("at the start", "start", 0, None, "at the start"),
         ("at the end", "end", 0, None, "at the end"),
     ],

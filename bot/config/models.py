@@ -196,6 +196,17 @@ class Calendar(Strict):
         return day
 
 
+def check_constituency(label: str) -> str:
+    """A constituency label is written after `for:` in a talking point's line, whose parts "|" separates."""
+    if "|" in label:
+        fixed = " ".join(label.replace("|", " ").split())
+        raise ValueError(
+            f"a constituency label may not contain '|' ({label!r}): talking points are written "
+            f"'point | for: {fixed}', where '|' separates the parts; write it without, e.g. {fixed!r}"
+        )
+    return label
+
+
 class Member(Strict):
     key: LoaderFilled = ""  # filled from the mapping key
     name: str
@@ -216,6 +227,11 @@ class Member(Strict):
     joined: date | None = Field(default=None, description="first meeting date; newcomers are not made facilitator")
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("constituency")
+    @classmethod
+    def _label(cls, value: str) -> str:
+        return check_constituency(value)
 
     def away_on(self, day: date) -> bool:
         return any(period.contains(day) for period in self.away)
@@ -289,6 +305,13 @@ class Team(Strict):
     paused: list[DateRange] = Field(default_factory=list, description="periods when every routine is paused")
 
     _tz = field_validator("timezone")(check_timezone)
+
+    @field_validator("constituency_channels")
+    @classmethod
+    def _labels(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for label in value:
+            check_constituency(label)
+        return value
 
     @field_validator("approval")
     @classmethod

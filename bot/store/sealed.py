@@ -3,7 +3,9 @@
 
 A box is one row: a fresh random salt (so each version has its own key) and the AES-256-GCM ciphertext of its
 content as JSON, padded to whole blocks so that its size says little. Serialising the read-change-write of one box is
-the caller's job (the pulse holds its run's lock). Which data goes in a box, and when it leaves, is the caller's too.
+the caller's job (the pulse holds its run's lock, the norm check its check's). Which data goes in a box, and when it
+leaves, is the caller's too: anonymous answers collect in one with `add` while a survey is open and leave it once
+with `take` when it closes.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import secrets
 import struct
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -76,3 +79,22 @@ def unseal(session: Session, key: ServerKey, name: str) -> Any | None:
 
 def drop(session: Session, name: str) -> None:
     session.execute(delete(SealedBox).where(SealedBox.name == name))
+
+
+def add(session: Session, key: ServerKey, name: str, additions: Mapping[str, Iterable[Any]]) -> None:
+    """Add items to the lists the box `name` holds (one list per key of `additions`) and write the box back whole,
+    every list in a fresh random order: no version of the box keeps the order in which its items arrived."""
+    content = unseal(session, key, name) or {}
+    shuffle = secrets.SystemRandom().shuffle
+    for part, items in additions.items():
+        content[part] = [*content.get(part, []), *items]
+    for items in content.values():
+        shuffle(items)
+    seal(session, key, name, content)
+
+
+def take(session: Session, key: ServerKey, name: str) -> Any | None:
+    """What the box `name` holds, and the box gone: for when its content leaves it for good."""
+    content = unseal(session, key, name)
+    drop(session, name)
+    return content

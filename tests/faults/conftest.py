@@ -12,8 +12,11 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
 FULL = os.environ.get("PARTNERBOT_FAULTS", "").lower() == "full"
 # Where kills fall and what fuzzing tries follow from this seed: another value explores other points.
@@ -25,6 +28,36 @@ _measured: list[dict[str, object]] = []
 def sized(small: int, full: int) -> int:
     """How many of something a fault test does: `full` under `make faults`, `small` in `make test`."""
     return full if FULL else small
+
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def seeded(count: int, *checks: HealthCheck) -> Callable[[F], F]:
+    """Hypothesis settings for a fault test: `count` examples chosen from SEED (so PARTNERBOT_FAULTS_SEED explores
+    other inputs), no example database, no deadline."""
+
+    def decorate(test: F) -> F:
+        return seed(SEED)(
+            settings(max_examples=count, deadline=None, database=None, suppress_health_check=checks)(test)
+        )
+
+    return decorate
+
+
+def drawn(strategy: st.SearchStrategy[T], count: int) -> list[T]:
+    """`count` examples of `strategy`, drawn up front by hypothesis from SEED (for requests sent from the event loop
+    afterwards, where hypothesis cannot drive them)."""
+    found: list[T] = []
+
+    @seeded(count, HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much)
+    @given(example=strategy)
+    def collect(example: Any) -> None:
+        found.append(example)
+
+    collect()
+    return found
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -12,13 +12,13 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from bot.assembly import load_config
 from bot.config.loader import ConfigError
-from tests.faults.conftest import sized
+from tests.faults.conftest import seeded, sized
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config"
 FILES = sorted(p.name for p in EXAMPLE.glob("*.yaml"))
@@ -142,13 +142,7 @@ def test_validate_reports_every_mutated_config_with_file_line_and_column(tmp_pat
     originals = {name: (folder / name).read_bytes() for name in FILES}
     outcomes = {"valid": 0, "reported": 0, "crashes": 0, "problems without a line": 0}
 
-    @settings(
-        max_examples=sized(20, 1_000),
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    )
+    @seeded(sized(20, 1_000), HealthCheck.function_scoped_fixture, HealthCheck.too_slow)
     @given(name=st.sampled_from(FILES), rng=st.randoms(use_true_random=False))
     def one(name: str, rng: random.Random) -> None:
         target = folder / name

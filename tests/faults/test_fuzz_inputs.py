@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given
 from hypothesis import strategies as st
 
 from bot.assembly import load_config
@@ -22,7 +22,7 @@ from bot.handlers.commands import dispatch_command
 from bot.inbound import Action, Command, Reply
 from bot.messages import Buttons, ChoiceScale, Form, Message
 from bot.store.db import Database
-from tests.faults.conftest import sized
+from tests.faults.conftest import seeded, sized
 from tests.harness import Workspace, workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -155,13 +155,7 @@ def answered(reply: object) -> bool:
     )
 
 
-FUZZ = settings(
-    max_examples=sized(250, 10_000),
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+FUZZ = seeded(sized(250, 10_000), HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large)
 
 
 def test_no_command_goes_unanswered_or_crashes(lived: Workspace, last_resort: LastResort, measured) -> None:

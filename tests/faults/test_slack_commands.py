@@ -8,34 +8,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 
 from bot.clock import FakeClock
 from bot.store.db import Database
-from tests.faults.conftest import sized
+from tests.faults.conftest import drawn, sized
 from tests.faults.test_fuzz_inputs import command_text
 from tests.slack.conftest import CHANNEL, SLACK_USERS, START, SlackBot, start_bot
 from tests.slack.mock_api import MockSlack
 
 PEOPLE = ["UMARIA", "ULEE", "USTRANGER"]  # a co-chair, a member, someone the config does not know
-
-
-def hostile_texts() -> list[str]:
-    drawn: list[str] = []
-
-    @settings(
-        max_examples=sized(15, 1_000),
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
-    @given(text=command_text)
-    def collect(text: str) -> None:
-        drawn.append(text)
-
-    collect()
-    return drawn
 
 
 @pytest.fixture
@@ -45,7 +26,7 @@ async def bot(db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
 
 
 async def test_every_hostile_command_over_slack_is_answered(bot: SlackBot, measured) -> None:
-    texts = hostile_texts()
+    texts = drawn(command_text, sized(15, 1_000))
     unanswered: list[str] = []
     for n, text in enumerate(texts):
         hook = f"h{n}"

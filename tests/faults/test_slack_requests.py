@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.clock import FakeClock
 from bot.store.db import Database
-from tests.faults.conftest import sized
+from tests.faults.conftest import drawn, sized
 from tests.slack.conftest import SECRET, SLACK_USERS, START, SlackBot, start_bot
 from tests.slack.mock_api import MockSlack
 
@@ -74,29 +73,10 @@ async def bot(sqlite_db: Database, tmp_path: Path) -> AsyncIterator[SlackBot]:
         yield running
 
 
-def forged_requests() -> list[tuple[bytes, dict[str, str]]]:
-    """Drawn by hypothesis up front (the requests are sent from the event loop afterwards)."""
-    drawn: list[tuple[bytes, dict[str, str]]] = []
-
-    @settings(
-        max_examples=sized(150, 3_000),
-        deadline=None,
-        database=None,
-        derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow],
-    )
-    @given(request=forged())
-    def collect(request: tuple[bytes, dict[str, str]]) -> None:
-        drawn.append(request)
-
-    collect()
-    return drawn
-
-
 async def test_no_forged_stale_or_malformed_request_gets_a_5xx_or_is_acted_on(bot: SlackBot, measured) -> None:
     statuses: dict[int, int] = {}
     async with ClientSession() as session:
-        for body, headers in forged_requests():
+        for body, headers in drawn(forged(), sized(150, 3_000)):
             async with session.post(bot.slack.url, data=body, headers=headers) as response:
                 statuses[response.status] = statuses.get(response.status, 0) + 1
                 assert response.status == 401, (body, headers, response.status)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.clock import Clock, FakeClock
 from bot.platforms.slack.adapter import SlackPlatform
 from bot.platforms.slack.install import API_SCOPES
@@ -59,6 +59,7 @@ class SlackBot:
     platform: SlackPlatform
     rt: Runtime
     sender: Sender
+    app: App  # the composition root, as `partnerbot run` builds it (its tick is the periodic one)
 
     async def settle(self) -> None:
         await self.platform.settle()
@@ -95,7 +96,7 @@ async def start_bot(
     sender = Sender(db, app.platforms, clock, sleep=FakeSleep(clock)) if isinstance(clock, FakeClock) else app.sender
     runner, url = await serve_on_loopback(build_web_app(app.platforms.values(), app.health, app.runtime))
     async with ClientSession() as session:
-        yield SlackBot(mock, SlackClient(session, f"{url}/slack/events", SECRET), platform, rt, sender)
+        yield SlackBot(mock, SlackClient(session, f"{url}/slack/events", SECRET), platform, rt, sender, app)
         await platform.stop()
     await runner.cleanup()
     await mock.stop()

@@ -22,6 +22,7 @@ from bot.ticker import Ticker
 from tests.slack.conftest import SlackBot, start_bot
 from tests.slack.mock_api import MockSlack
 from tests.slack.workspace import district
+from tests.test_pulse_anonymity import dump, traces_of_an_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENING = datetime(2026, 11, 2, 16, 30, tzinfo=UTC)  # Monday 08:30 in Los Angeles: the pulse opens
@@ -97,3 +98,38 @@ async def test_a_member_answers_the_pulse_in_a_modal(pulse_bot: SlackBot) -> Non
     forget_old_deliveries(bot.rt.db, bot.rt.clock.now())
     with bot.rt.db.session() as session:
         assert session.scalar(select(func.count()).select_from(InboundDelivery)) == 0
+
+
+async def test_once_the_dedupe_window_has_passed_no_table_keeps_who_pressed_answer_or_when(pulse_bot: SlackBot) -> None:
+    """A copy of the database taken after the window (and one tick of the running bot) holds nothing of the press
+    and the answer but the participation row saying that labor2 has answered, and the sealed box. (Within the
+    window, inbound_deliveries holds a keyed hash of each delivery and when it came.)"""
+    bot = pulse_bot
+    await bot.slack.command("UL1", "pulse start trust", channel="CDISTRICT", response_url=bot.mock.response_url("s"))
+    await bot.settle()
+    bot.app.tick()
+    await bot.sender.drain_until_empty()
+    invitation = next(c for c in bot.mock.of("chat.postMessage") if c.args["channel"] == "UL2")
+    buttons = [e for b in invitation.args["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    answer = next(b for b in buttons if b["action_id"].startswith("pulse.answer"))
+    bot.rt.clock.advance(minutes=7)
+    before = dump(bot.rt.db)
+
+    pressed_at = bot.rt.clock.now()
+    await bot.slack.press("UL2", answer, channel="DUL2", message_ts=bot.mock.messages["DUL2"][0]["ts"])
+    await bot.settle()
+    (opened,) = bot.mock.of("views.open")
+    view = opened.args["view"]
+    scales = [b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "radio_buttons"]
+    complete = {b["block_id"]: {"type": "radio_buttons", "selected_option": {"value": "4"}} for b in scales}
+    assert (await bot.slack.submit("UL2", view, complete))[0] == 200
+    await bot.settle()
+    bot.rt.clock.advance(minutes=11)  # past the 10-minute dedupe window
+    bot.app.tick()
+    after = dump(bot.rt.db)
+
+    assert traces_of_an_answer(before, after, pressed_at, ("UL2", "labor2")) == {}
+    assert after["inbound_deliveries"][1] == []
+    columns, rows = after["pulse_participation"]
+    status, who = columns.index("status"), columns.index("member")
+    assert {row[who] for row in rows if row[status] == "answered"} == {"labor2"}

@@ -25,6 +25,16 @@ SHORTCODE = re.compile(r":[a-z0-9_+-]+:")
 SHOWN = ("text", "title", "label", "placeholder", "altText", "fallbackText", "errorMessage", "summary")
 
 
+def elements(node: Any) -> list[dict[str, Any]]:
+    """Every typed element (a dict with a "type": containers, texts, inputs, actions) in a card, a sent activity or
+    any JSON holding them, depth first."""
+    if isinstance(node, dict):
+        return ([node] if "type" in node else []) + [e for v in node.values() for e in elements(v)]
+    if isinstance(node, list):
+        return [e for v in node for e in elements(v)]
+    return []
+
+
 @cache
 def card_validator() -> Draft6Validator:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))

@@ -25,7 +25,14 @@ from bot.messages import (
     Text,
 )
 from bot.platforms.teams import renderer as cards
-from tests.teams.cards import assert_valid_card, first_error, message_problems, shown_texts, text_problems
+from tests.teams.cards import (
+    assert_valid_card,
+    elements,
+    first_error,
+    message_problems,
+    shown_texts,
+    text_problems,
+)
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000"
@@ -99,14 +106,6 @@ MESSAGES = {
 }
 
 
-def _elements(node: Any) -> list[dict[str, Any]]:
-    if isinstance(node, dict):
-        return ([node] if "type" in node else []) + [e for v in node.values() for e in _elements(v)]
-    if isinstance(node, list):
-        return [e for v in node for e in _elements(v)]
-    return []
-
-
 @pytest.mark.parametrize("kind", sorted(MESSAGES))
 def test_each_message_kind_is_a_valid_adaptive_card(kind: str) -> None:
     card = cards.render_card(MESSAGES[kind])
@@ -162,7 +161,7 @@ def test_plain_prose_goes_as_a_chat_message_in_teams_markdown() -> None:
 
 def test_buttons_and_scales_submit_the_action_id_and_value() -> None:
     card = cards.render_card(MESSAGES["buttons"])
-    submits = [e for e in _elements(card) if e["type"] == "Action.Submit"]
+    submits = [e for e in elements(card) if e["type"] == "Action.Submit"]
     assert [s["data"] for s in submits] == [
         {"partnerbot_action": "roles.confirm", "value": "7"},
         {"partnerbot_action": "roles.decline", "value": "7"},
@@ -170,12 +169,12 @@ def test_buttons_and_scales_submit_the_action_id_and_value() -> None:
     ]
     assert [s.get("style") for s in submits] == ["positive", "destructive", None]
 
-    short = [e for e in _elements(cards.render_card(MESSAGES["short scale"])) if e["type"] == "Action.Submit"]
+    short = [e for e in elements(cards.render_card(MESSAGES["short scale"])) if e["type"] == "Action.Submit"]
     assert [s["data"]["value"] for s in short] == ["n3:1", "n3:2", "n3:3", "n3:4", "n3:5"]
 
     long_card = cards.render_card(MESSAGES["long scale"])
-    [choice_set] = [e for e in _elements(long_card) if e["type"] == "Input.ChoiceSet"]
-    [submit] = [e for e in _elements(long_card) if e["type"] == "Action.Submit"]
+    [choice_set] = [e for e in elements(long_card) if e["type"] == "Input.ChoiceSet"]
+    [submit] = [e for e in elements(long_card) if e["type"] == "Action.Submit"]
     # What Teams sends back when p6 is chosen: the button's data with the input's value beside it.
     sent = {**submit["data"], choice_set["id"]: "i2:6"}
     assert sent["partnerbot_action"] == "pulse.answer" and cards.submitted_value(sent) == "i2:6"
@@ -183,21 +182,21 @@ def test_buttons_and_scales_submit_the_action_id_and_value() -> None:
 
 def test_form_inputs_come_back_keyed_by_field_name() -> None:
     card = cards.render_card(MESSAGES["form"])
-    inputs = [e for e in _elements(card) if e["type"].startswith("Input.")]
+    inputs = [e for e in elements(card) if e["type"].startswith("Input.")]
     assert all(e.get("id") for e in inputs)  # an input without an id is never sent to the bot
     [text] = [e for e in inputs if e["id"] == "input.decisions"]
     assert text["placeholder"] == "one per line: decision | why: reason"
-    [submit] = [e for e in _elements(card) if e["type"] == "Action.Submit"]
+    [submit] = [e for e in elements(card) if e["type"] == "Action.Submit"]
     sent = {**submit["data"], **{e["id"]: "x" for e in inputs}}
     assert sent["partnerbot_action"] == "summary.submit" and cards.submitted_value(sent) == "meeting-3"
     assert set(cards.form_values(sent)) == {f.name for f in MESSAGES["form"].blocks[0].fields}  # type: ignore[union-attr]
 
 
 def test_a_small_image_without_a_host_is_embedded_and_a_hosted_one_is_linked() -> None:
-    [image] = [e for e in _elements(cards.render_card(MESSAGES["image"])) if e["type"] == "Image"]
+    [image] = [e for e in elements(cards.render_card(MESSAGES["image"])) if e["type"] == "Image"]
     assert image["url"].startswith("data:image/png;base64,") and image["altText"] == "bar chart of ratings"
     hosted = cards.render_card(MESSAGES["image"], lambda _image: "https://bot.example/teams/images/x.png?sig=1")
-    [linked] = [e for e in _elements(hosted) if e["type"] == "Image"]
+    [linked] = [e for e in elements(hosted) if e["type"] == "Image"]
     assert linked["url"] == "https://bot.example/teams/images/x.png?sig=1"
 
 
@@ -214,7 +213,7 @@ def test_no_message_goes_over_the_size_limit() -> None:
         card = body["attachments"][0]["content"]
         assert card["body"][-2]["type"] == "ActionSet"  # the button survives the shortening
         assert card["body"][-1]["text"] == cards.SHORTENED_NOTE
-    [linked] = [e for e in _elements(hosted.attachments[0].content) if e["type"] == "Image"]
+    [linked] = [e for e in elements(hosted.attachments[0].content) if e["type"] == "Image"]
     assert linked["url"].startswith("https://")
-    assert not [e for e in _elements(without_host.attachments[0].content) if e["type"] == "Image"]
+    assert not [e for e in elements(without_host.attachments[0].content) if e["type"] == "Image"]
     assert cards.CHART_LEFT_OUT in json.dumps(without_host.attachments[0].content)

@@ -15,18 +15,22 @@ from bot.addresses import Destination
 from bot.config import Config
 from bot.messages import Message
 from bot.outbox import enqueue
+from bot.platforms.teams.adapter import TeamsPlatform
 from bot.runtime import Runtime
 from bot.sender import Sender
 from bot.store.db import Database
 from bot.store.models import MemberIdentity, OutboxItem
 from tests.support import runtime
 from tests.teams import identity
+from tests.teams.cards import elements
 from tests.teams.connector import BOT_ID, TENANT, Activities, MockConnector, bot_server, connector, person
 from tests.test_pulse import OPENING, pulse_config
+from tests.test_pulse_anonymity import dump, traces_of_an_answer
 
 TEAM_ID = "19:team-general@thread.tacv2"
 CHANNEL = "19:partnership@thread.tacv2"
 SIDES = {"labor": 5, "management": 5}
+EVERYONE = [f"{side}{i}" for side in SIDES for i in range(1, 6)]
 
 
 def email_only_config(**emails: str | None) -> Config:
@@ -78,7 +82,18 @@ def roster(*keys: str, **overrides: dict[str, Any]) -> list[dict[str, Any]]:
     return [{**person(key), **overrides.get(key, {})} for key in keys]
 
 
-EVERYONE = [f"{side}{i}" for side in SIDES for i in range(1, 6)]
+async def installed_by(
+    installer: str, mock: MockConnector, url: str, platform: TeamsPlatform, channels: bool = True
+) -> Activities:
+    """Everyone is in the Teams team (its channel listed when `channels`), `installer` adds Partnerbot to it, and the
+    roster is read: what a test continues from."""
+    mock.rosters[TEAM_ID] = roster(*EVERYONE)
+    if channels:
+        mock.channels[TEAM_ID] = [CHANNEL]
+    teams = Activities(mock.url, CHANNEL, team=TEAM_ID)
+    assert await post(url, mock, teams.installed_in_team(f"29:{installer}", f"aad-{installer}")) == 202
+    await platform.roster.settle()
+    return teams
 
 
 async def test_installed_in_a_team_the_bot_matches_by_email_opens_chats_and_a_pulse_reaches_everyone(
@@ -166,11 +181,7 @@ async def test_co_chairs_hear_once_who_could_not_be_matched_or_reached(sqlite_db
 async def test_when_no_co_chair_can_be_reached_the_note_goes_to_the_team_channel(sqlite_db: Database) -> None:
     rt = runtime(email_only_config(labor1=None, management1=None), sqlite_db, OPENING, platforms=("teams",))
     async with connector() as mock, bot_server(rt, identity.ENV, **wiring(rt)) as (url, platform):
-        mock.rosters[TEAM_ID] = roster(*EVERYONE)
-        mock.channels[TEAM_ID] = [CHANNEL]
-        teams = Activities(mock.url, CHANNEL, team=TEAM_ID)
-        assert await post(url, mock, teams.installed_in_team("29:labor2", "aad-labor2")) == 202
-        await platform.roster.settle()
+        await installed_by("labor2", mock, url, platform)
         await Sender(rt.db, {"teams": platform}, rt.clock).drain_until_empty()
     [note] = mock.sent(CHANNEL)
     assert "**Labor1 Person**: members.yaml has no e-mail" in note.text
@@ -226,10 +237,7 @@ async def test_a_group_chat_is_a_roster_too(rt: Runtime) -> None:
 async def test_the_daily_sync_reads_each_team_once_a_day(db: Database) -> None:
     rt = runtime(email_only_config(), db, OPENING, platforms=("teams",))
     async with connector() as mock, bot_server(rt, identity.ENV, **wiring(rt)) as (url, platform):
-        mock.rosters[TEAM_ID] = roster(*EVERYONE)
-        teams = Activities(mock.url, CHANNEL, team=TEAM_ID)
-        await post(url, mock, teams.installed_in_team("29:labor1", "aad-labor1"))
-        await platform.roster.settle()
+        await installed_by("labor1", mock, url, platform, channels=False)
         read = len(mock.of("members"))
         assert await platform.roster.sync_due() == []  # synced at installation, not due yet
         rt.clock.advance(hours=23)  # type: ignore[attr-defined]
@@ -239,3 +247,34 @@ async def test_the_daily_sync_reads_each_team_once_a_day(db: Database) -> None:
         assert len(mock.of("members")) == 2 * read
         assert outcome.opened == [] and len(outcome.matched) == 10  # chats already open are not opened again
         assert len(mock.created()) == 10
+
+
+async def test_answering_a_pulse_in_teams_leaves_nothing_of_who_pressed_answer_or_when(rt: Runtime) -> None:
+    async with connector() as mock, bot_server(rt, identity.ENV, **wiring(rt)) as (url, platform):
+        teams = await installed_by("labor1", mock, url, platform)
+        assert await post(url, mock, teams.mention("29:labor1", "aad-labor1", "pulse start trust")) == 202
+        await Sender(rt.db, {"teams": platform}, rt.clock).drain_until_empty()
+        [invitation] = [c for c in mock.sent("a:chat-29:labor2") if "a short anonymous pulse" in c.text]
+        [answer] = [e for e in elements(invitation.body) if e["type"] == "Action.Submit" and e["title"] == "Answer"]
+        rt.clock.advance(minutes=7)  # type: ignore[attr-defined]
+        before = dump(rt.db)
+
+        pressed_at = rt.clock.now()
+        press = teams.personal("message", "29:labor2", "aad-labor2", value=answer["data"], replyToId="invite-1")
+        assert await post(url, mock, press) == 202
+        form = mock.sent("a:chat-29:labor2")[-1]
+        controls = elements(form.body)
+        [submit] = [a for a in controls if a["type"] == "Action.Submit" and "pulse" in str(a.get("data"))]
+        picked = {c["id"]: "4" for c in controls if c["type"] == "Input.ChoiceSet"}
+        assert picked, "the form asks for each statement"
+        filled = teams.personal("message", "29:labor2", "aad-labor2", value={**submit["data"], **picked})
+        assert await post(url, mock, filled) == 202
+        assert "your answers are in" in mock.sent("a:chat-29:labor2")[-1].text
+        rt.clock.advance(minutes=11)  # type: ignore[attr-defined]
+        after = dump(rt.db)
+
+    # The personal chat's stored reference is not stamped at each press; nothing else remembers it either.
+    assert traces_of_an_answer(before, after, pressed_at, ("29:labor2", "aad-labor2", "labor2")) == {}
+    columns, rows = after["pulse_participation"]
+    status, who = columns.index("status"), columns.index("member")
+    assert {row[who] for row in rows if row[status] == "answered"} == {"labor2"}

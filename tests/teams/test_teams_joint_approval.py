@@ -10,6 +10,7 @@ from typing import Any
 from bot.platforms.teams import renderer
 from bot.store.db import Database
 from tests.support import build_config, runtime
+from tests.teams.cards import elements
 from tests.teams.connector import BOT_ID, Activities, bot_server, connector
 from tests.teams.test_http import paced_sender, post
 from tests.tri_chairs import AFTER_MEETING, CO_CHAIRS, PEOPLE, send_for_approval, site_team_data
@@ -25,21 +26,13 @@ def site_runtime(db: Database):  # type: ignore[no-untyped-def]
 
 def approve_data(card_call: Any) -> dict[str, Any]:
     """The data of the card's Approve button, as Teams submits it."""
-    found: list[dict[str, Any]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            data = node.get("data")
-            submit = node.get("type") == "Action.Submit" and isinstance(data, dict)
-            if submit and str(data.get(renderer.ACTION_KEY, "")).startswith("summary.approve"):
-                found.append(data)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card_call.body)
+    found = [
+        e["data"]
+        for e in elements(card_call.body)
+        if e["type"] == "Action.Submit"
+        and isinstance(e.get("data"), dict)
+        and str(e["data"].get(renderer.ACTION_KEY, "")).startswith("summary.approve")
+    ]
     return found[0]
 
 

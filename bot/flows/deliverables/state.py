@@ -59,8 +59,9 @@ class DeliverableEvent(Base):
     detail: Mapped[dict[str, Any]]
 
 
+OPEN_ITEMS = select(Deliverable).where(Deliverable.status != "done")
 # What a tick needs of each open item to know when it falls due (a row per item, not the item itself).
-OPEN_ITEMS = select(
+OPEN_ITEM_DATES = select(
     Deliverable.id, Deliverable.team, Deliverable.due, Deliverable.created_at, Deliverable.status_changed_at
 ).where(Deliverable.status != "done")
 

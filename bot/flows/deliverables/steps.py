@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.addresses import OutboxKey
 from bot.config import Config, Team
 from bot.config.derived import PerConfig
-from bot.delivery import direct_message, post_to_team
+from bot.delivery import direct_message, note_posting, post_to_team, reaches, reader_zone
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
-from bot.flows.deliverables.state import OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
+from bot.flows.deliverables.state import OPEN_ITEM_DATES, OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
 from bot.meetings import cadence_times
 from bot.messages import Block, Button, Buttons, Header, Markdown, Message, Text, md
 from bot.moments import moment
@@ -28,6 +29,7 @@ from bot.schedule import localize
 
 REMINDER_GRACE = timedelta(hours=12)
 DIGEST_GRACE = timedelta(hours=6)
+ESCALATIONS = 60  # an item is escalated this many times at most
 
 
 # --- when things fall due -----------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ def reminder_days(config: Config, team: Team, due_day: date, leads: Iterable[int
 
 def escalation_days(config: Config, team: Team, due_day: date, every_days: int, until: date) -> list[date]:
     """From the first open day after the due date, then every `every_days` days (moved forward to an open day,
-    so escalations are never closer together than that); at most ESCALATIONS of them."""
+    so escalations are never closer together than that)."""
     days = []
     day = open_day(config, team, due_day, step=1)
     while day is not None and day <= until and len(days) < ESCALATIONS:
@@ -99,8 +101,8 @@ class Schedule:
 
 def item_schedule(config: Config, team: Team, settings: DeliverablesSettings, due_day: date) -> Schedule:
     """An item's reminders and due-date nudge (`ladder`), and every escalation it could have; a tick keeps those in
-    its window. It depends only on the config, the team's settings and the due date, so every tick after the first
-    finds it worked out (bot/config/derived.py)."""
+    its window (as `rungs` would give them). It depends only on the config, the team's settings and the due date, so
+    every tick after the first finds it worked out (bot/config/derived.py)."""
     key = (team.key, due_day, settings.at, tuple(settings.reminders), settings.escalate_every_days)
     return _SCHEDULES.get(config, key, lambda: _work_out_schedule(config, team, settings, due_day))
 
@@ -118,9 +120,40 @@ def _work_out_schedule(config: Config, team: Team, settings: DeliverablesSetting
     return Schedule([p.when for _, p in steps], steps)
 
 
-ESCALATIONS = 60  # an item is escalated this many times at most
-_ITEMS = select(Deliverable).where(Deliverable.id.in_(bindparam("ids", expanding=True)))  # a day's items, at once
 _SCHEDULES: PerConfig[tuple[object, ...], Schedule] = PerConfig(limit=50_000)
+
+
+def rungs(
+    config: Config, team: Team, settings: DeliverablesSettings, item: Deliverable, until: date
+) -> list[tuple[str, Placement]]:
+    """(kind, placement) of every message an item asks for up to the day `until`: its reminders and due-date nudge
+    ("reminder", "due"), then its escalations ("escalation"), which stop once somebody changes the status after
+    the due date (the co-chairs have an answer). Subjects name the due date they are about, so a new due date
+    brings fresh reminders."""
+    at = time.fromisoformat(settings.at)
+    found = [
+        ("reminder" if lead is not None else NUDGE, p)
+        for lead, p in ladder(config, team, item.due, settings.reminders, at)
+    ]
+    if local_day(config, team, item.status_changed_at) <= item.due:
+        tz = config.team_tz(team)
+        for day in escalation_days(config, team, item.due, settings.escalate_every_days, until):
+            found.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
+    return found
+
+
+def heard_on(
+    config: Config, team: Team, settings: DeliverablesSettings, items: Iterable[Deliverable], day: date
+) -> list[tuple[int, str]]:
+    """(item id, kind) of each message about the team's `items` that the posting policy puts on `day` (the team's
+    calendar): what the team's nudges occurrence of that day carries."""
+    tz = config.team_tz(team)
+    return [
+        (item.id, kind)
+        for item in items
+        for kind, placed in rungs(config, team, settings, item, day)
+        if placed.at is not None and placed.at > item.created_at and placed.at.astimezone(tz).date() == day
+    ]
 
 
 def _day(instant: datetime, tz: ZoneInfo) -> date:
@@ -195,16 +228,16 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
     ) -> Iterable[Due]:
         """One occurrence per day that has reminders, nudges or escalations: each person hears once that day."""
         self._sync_yaml(rt)
-        items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
+        items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEM_DATES).get(team.key, [])
         config = rt.config
         tz = config.team_tz(team)
-        at = time.fromisoformat(settings.at)  # for the digest's cadence
+        at = time.fromisoformat(settings.at)  # for the day's occurrence
         by_day: dict[date, list[tuple[int, str]]] = {}
         decisions: dict[date, list[Placement]] = {}
         skipped: dict[datetime, list[Placement]] = {}
         for item in items:
+            # As rungs() gives them, worked out once per due date: the steps in the window, found by bisection.
             schedule = item_schedule(config, team, settings, item.due)
-            # Escalations stop once somebody changes the status after the due date: the co-chairs have an answer.
             escalating = local_day(config, team, item.status_changed_at) <= item.due
             # An item added late gets only the reminders still ahead of it.
             first = bisect_right(schedule.whens, max(start, item.created_at))
@@ -250,25 +283,105 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         if due.step == "digest":
             self._digest(rt, session, team, due, settings)
             return
-        mine: dict[str, list[Deliverable]] = {}  # owner -> their items due soon (reminders and nudges)
-        overdue: dict[str, list[Deliverable]] = {}  # co-chair -> overdue items to follow up
-        entries = due.data.get("items", [])
-        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": sorted({i for i, _ in entries})})}
+        self._nudges(rt, session, team, due)
+
+    def _nudges(self, rt: Runtime, session: Session, team: Team, due: Due) -> None:
+        """One message per person per day across all their teams: the first of their teams' nudges occurrences of
+        the day to run sends what every team has for them that day (each under the team's name); the others find
+        the same key queued and add nothing. Items the message could only reach after they stop being true (a
+        due date passed in the reader's zone, the next escalation come) are left out; a message left empty is
+        not sent."""
+        config = rt.config
+        day = date.fromisoformat(due.subject)
+        now = rt.clock.now()
+        heard: dict[str, list[tuple[int, str]]] = {team.key: [(i, k) for i, k in due.data.get("items", [])]}
+        people = self._addressed(config, session, team, heard[team.key])
+        others = {
+            u.key: found
+            for u in config.teams.values()
+            if u.key != team.key and (found := self.settings(config, u)) is not None
+        }
+        if others:
+            by_team: dict[str, list[Deliverable]] = {}
+            for item in session.scalars(OPEN_ITEMS.where(Deliverable.team.in_(others)).order_by(Deliverable.id)):
+                by_team.setdefault(item.team, []).append(item)
+            for key, items in by_team.items():
+                other = config.teams[key]
+                involved = people & {*other.co_chairs, *(o for i in items for o in i.owners)}
+                if involved:
+                    heard[key] = heard_on(config, other, others[key], items, day)
+        sections: dict[str, dict[str, tuple[list[Deliverable], list[Deliverable]]]] = {}
+        for team_key, entries in heard.items():
+            about = config.teams[team_key]
+            for item_id, kind in entries:
+                item = session.get(Deliverable, item_id)
+                if item is None or item.status == "done":
+                    continue  # done (or removed) since the tick saw it: nothing to remind about
+                if kind == "escalation":
+                    if local_day(config, about, item.status_changed_at) > item.due:
+                        continue
+                    readers, part = about.co_chairs, 1
+                else:
+                    readers, part = item.owners, 0
+                for person in people.intersection(readers):
+                    mine_and_overdue = sections.setdefault(person, {}).setdefault(team_key, ([], []))
+                    _add_once(mine_and_overdue[part], item)
+        for person, parts in sorted(sections.items()):
+            home = self.home_team(config, person, team)
+            key = OutboxKey(home.key, self.name, "nudges", due.subject) / person
+            kept = self._still_true(rt, team, person, key, now, parts, others)
+            if not kept:
+                why = "not sent: it would reach them only after what it is about"
+                note_posting(
+                    session, team.key, str(key), [Placement("nudges", now, None, why)], reader_zone(rt, person)
+                )
+                continue
+            teams = sorted((config.teams[k] for k in kept), key=lambda t: (t.name, t.key))
+            message = nudge_message(rt, [(t, *kept[t.key]) for t in teams])
+            direct_message(rt, session, team, person, key, message, reach_via=home)
+
+    def _addressed(self, config: Config, session: Session, team: Team, entries: list[tuple[int, str]]) -> set[str]:
+        """Who the team's own messages of the day are for: the owners of its items, its co-chairs for escalations."""
+        people: set[str] = set()
         for item_id, kind in entries:
-            item = found.get(item_id)
-            if item is None or item.status == "done":
-                continue  # done (or removed) since the tick saw it: nothing to remind about
-            if kind == "escalation":
-                if local_day(rt.config, team, item.status_changed_at) > item.due:
-                    continue
-                for chair in team.co_chairs:
-                    _add_once(overdue.setdefault(chair, []), item)
-            else:
-                for owner in item.owners:
-                    _add_once(mine.setdefault(owner, []), item)
-        for person in sorted({*mine, *overdue}):
-            message = nudge_message(rt, team, mine.get(person, []), overdue.get(person, []))
-            direct_message(rt, session, team, person, due.key / person, message)
+            item = session.get(Deliverable, item_id)
+            if item is not None:
+                people.update(team.co_chairs if kind == "escalation" else item.owners)
+        return people
+
+    def home_team(self, config: Config, person: str, fallback: Team) -> Team:
+        """The team a person's daily message is filed under (its outbox key, the platform that reaches them): the
+        first, by key, of the teams running deliverables that they belong to, so every team's run names the same
+        message; `fallback` for an owner on none of them."""
+        for key in sorted(config.teams):
+            candidate = config.teams[key]
+            if person in (*candidate.members, *candidate.co_chairs) and self.settings(config, candidate) is not None:
+                return candidate
+        return fallback
+
+    def _still_true(
+        self,
+        rt: Runtime,
+        team: Team,
+        person: str,
+        key: OutboxKey,
+        now: datetime,
+        parts: dict[str, tuple[list[Deliverable], list[Deliverable]]],
+        others: dict[str, DeliverablesSettings],
+    ) -> dict[str, tuple[list[Deliverable], list[Deliverable]]]:
+        """`parts` without what would be out of date when the message reaches the person: a reminder or nudge
+        after the end of the due date in their zone, an escalation once the next one is due."""
+        arrives = reaches(rt, team, person, now, key)
+        zone = reader_zone(rt, person)
+        kept = {}
+        for team_key, (mine, overdue) in parts.items():
+            settings = others.get(team_key) or self.settings_or_defaults(rt.config, rt.config.teams[team_key])
+            repeat = now + timedelta(days=settings.escalate_every_days)
+            mine = [i for i in mine if arrives < localize(datetime.combine(i.due + timedelta(days=1), time(0)), zone)]
+            overdue = [i for i in overdue if arrives < repeat]
+            if mine or overdue:
+                kept[team_key] = (mine, overdue)
+        return kept
 
     def _digest(self, rt: Runtime, session: Session, team: Team, due: Due, settings: DeliverablesSettings) -> None:
         today = local_day(rt.config, team, due.at)
@@ -296,40 +409,58 @@ def _add_once(items: list[Deliverable], item: Deliverable) -> None:
         items.append(item)
 
 
-def nudge_message(rt: Runtime, team: Team, mine: list[Deliverable], overdue: list[Deliverable]) -> Message:
-    """One person's message of the day: their own items coming due, and (to a co-chair) the committee's overdue
-    items. How near each due date is, is said when the message is read."""
-    tz = rt.config.team_tz(team)
+def nudge_message(rt: Runtime, sections: list[tuple[Team, list[Deliverable], list[Deliverable]]]) -> Message:
+    """One person's message of the day: for each of their teams (by name), their own items coming due and (to a
+    co-chair) the committee's overdue items; with several teams, each team's part under its name. How near each due
+    date is, is said when the message is read."""
+    several = len(sections) > 1
     blocks: list[Block] = []
-    if len(mine) == 1 and not overdue:
-        blocks.append(Header(f"Due {moment(mine[0].due, tz, 'countdown')}"))
-    elif mine:
-        blocks.append(Header(f"Your deliverables: {len(mine)} coming up"))
-    for item in mine:
-        text = rt.templates.render(
-            "deliverables/reminder.md.j2",
-            item=item,
-            team=team,
-            date=moment(item.due, tz, "date"),
-            countdown=moment(item.due, tz, "countdown"),
-        )
-        blocks += [Text(text), status_buttons(item)]
-    if overdue:
-        blocks.append(Header("Overdue deliverable" if len(overdue) == 1 else f"Overdue deliverables: {len(overdue)}"))
-    for item in overdue:
-        text = rt.templates.render(
-            "deliverables/escalation.md.j2",
-            item=item,
-            team=team,
-            owners=names_of(rt.config, item.owners),
-            due_date=moment(item.due, tz, "date"),
-            overdue=moment(item.due, tz, "due"),
-            status=STATUS_LABELS.get(item.status, item.status),
-        )
-        blocks += [Text(text), status_buttons(item)]
-    titles = ", ".join(i.title for i in (*mine, *overdue))
-    head = "Overdue" if overdue and not mine else "Coming up"
+    for team, mine, overdue in sections:
+        tz = rt.config.team_tz(team)
+        if several:
+            blocks.append(Header(f"{team.name}: {_summary(mine, overdue, tz)}"))
+        elif len(mine) == 1 and not overdue:
+            blocks.append(Header(f"Due {moment(mine[0].due, tz, 'countdown')}"))
+        elif mine:
+            blocks.append(Header(f"Your deliverables: {len(mine)} coming up"))
+        for item in mine:
+            text = rt.templates.render(
+                "deliverables/reminder.md.j2",
+                item=item,
+                team=team,
+                date=moment(item.due, tz, "date"),
+                countdown=moment(item.due, tz, "countdown"),
+            )
+            blocks += [Text(text), status_buttons(item)]
+        if overdue and not several:
+            title = "Overdue deliverable" if len(overdue) == 1 else f"Overdue deliverables: {len(overdue)}"
+            blocks.append(Header(title))
+        for item in overdue:
+            text = rt.templates.render(
+                "deliverables/escalation.md.j2",
+                item=item,
+                team=team,
+                owners=names_of(rt.config, item.owners),
+                due_date=moment(item.due, tz, "date"),
+                overdue=moment(item.due, tz, "due"),
+                status=STATUS_LABELS.get(item.status, item.status),
+            )
+            blocks += [Text(text), status_buttons(item)]
+    every = [i for _, mine, overdue in sections for i in (*mine, *overdue)]
+    titles = ", ".join(i.title for i in every)
+    head = "Overdue" if all(not mine for _, mine, _ in sections) else "Coming up"
+    if several:
+        head = f"Deliverables of {len(sections)} teams"
     return Message(tuple(blocks), f"{head}: {titles}")
+
+
+def _summary(mine: list[Deliverable], overdue: list[Deliverable], tz: ZoneInfo) -> str:
+    """What a team's part of a message holds, for its heading: "due today", "2 coming up, 1 overdue"."""
+    if len(mine) == 1 and not overdue:
+        return f"due {moment(mine[0].due, tz, 'countdown')}"
+    parts = [f"{len(mine)} coming up"] if mine else []
+    parts += [f"{len(overdue)} overdue"] if overdue else []
+    return ", ".join(parts)
 
 
 FLOW = DeliverablesFlow()

@@ -26,17 +26,15 @@ from bot.config import Team
 from bot.delivery import direct_message, post_to_team
 from bot.flows.api import ActionInvocation, Invocation, Refused, UsageError, action, command
 from bot.flows.norms.library import Norm
-from bot.flows.norms.results import shown_ratings, trends
+from bot.flows.norms.results import close_due_checks, shown_ratings, trends
 from bot.flows.norms.state import (
-    ClosingCheck,
     ClosingParticipation,
-    NormFocusVote,
     NormProposal,
-    NormRating,
     NormSetVersion,
     RevisitRound,
+    lock_check,
     open_round,
-    rewrite_sorted,
+    seal_answers,
 )
 from bot.flows.norms.steps import FLOW, active_norms
 from bot.inbound import Reply, whole_number
@@ -53,13 +51,11 @@ def rate(rt: Runtime, inv: ActionInvocation) -> Reply:
     if team is None or inv.member.key not in team.members:
         raise Refused("This norm check belongs to a team you are not on.")
     with rt.db.session() as session:
-        # Locking the check row serialises submissions, so two rewrites of the same meeting cannot interleave.
-        check = session.scalar(
-            select(ClosingCheck).where(ClosingCheck.team == team.key, ClosingCheck.meeting == subject).with_for_update()
-        )
+        # The check's lock serialises submissions and closing, so no two rewrites of its sealed box interleave.
+        check = lock_check(session, team.key, subject)
         if check is None:
             raise Refused("I can't find that norm check any more.")
-        if inv.now > check.closes_at:
+        if check.closed or inv.now > check.closes_at:
             raise Refused(
                 "This norm check has closed. Thanks all the same: there will be another after the next meeting."
             )
@@ -90,9 +86,8 @@ def rate(rt: Runtime, inv: ActionInvocation) -> Reply:
         if errors:
             return Reply(errors=errors)
         session.add(ClosingParticipation(team=team.key, meeting=subject, member=inv.member.key))
-        rewrite_sorted(session, NormRating, team.key, subject, check.version, ratings)
-        if focus_key:
-            rewrite_sorted(session, NormFocusVote, team.key, subject, check.version, [(focus_names[focus_key], 0)])
+        seal_answers(session, rt.key, check, ratings, focus_names.get(focus_key))
+        rt.db.forget_history_after_commit(session)
     return Reply(update=Message.text("Thanks: your ratings are in, anonymously. Results are shared as team averages."))
 
 
@@ -129,6 +124,7 @@ def norms_report(rt: Runtime, inv: Invocation) -> Reply:
             raise UsageError("Give the number of recent meetings to look at, from 2 to 50.")
         count = wanted
     with rt.db.session() as session:
+        close_due_checks(rt, session, inv.team, inv.now)
         _, norms = active_norms(rt, session, inv.team)
         shown = shown_ratings(session, inv.team, inv.now, count)
     rows = trends([n.name for n in norms], shown.ratings) if shown.checks else []
@@ -336,7 +332,8 @@ def _pending(rt: Runtime, session: Session, inv: ActionInvocation) -> tuple[Revi
     """The adoption an approve or hold button is about, if it is still the one waiting."""
     round_id, _, number = inv.action.value.partition(":")
     lock = rt.db.is_postgres  # two co-chairs approving at the same moment must both be counted
-    round_ = session.get(RevisitRound, int(round_id), with_for_update=lock) if round_id.isdigit() else None
+    round_number = whole_number(round_id)
+    round_ = session.get(RevisitRound, round_number, with_for_update=lock) if round_number is not None else None
     team = rt.config.teams.get(round_.team) if round_ is not None else None
     if round_ is None or team is None:
         raise Refused("That revisit round no longer exists.")

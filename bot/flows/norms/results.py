@@ -1,5 +1,6 @@
-"""Norm check results: the ratings that may be shown (anonymity thresholds asked of bot/anonymity.py, never decided
-here) and the trends and flags computed from them. The report command and the co-chairs' nudge read these.
+"""Norm check results: closing the checks whose time is up (their answers leave the sealed box), the ratings that
+may be shown (anonymity thresholds asked of bot/anonymity.py, never decided here) and the trends and flags computed
+from them. The report command, the health page and the co-chairs' nudge read these.
 """
 
 from __future__ import annotations
@@ -10,15 +11,51 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum
 from bot.config import Team
 from bot.flows.api import health_section
-from bot.flows.norms.state import ClosingCheck, ClosingParticipation, NormFocusVote, NormRating
+from bot.flows.norms.state import (
+    ClosingCheck,
+    ClosingParticipation,
+    NormFocusVote,
+    NormRating,
+    lock_check,
+    release_answers,
+)
 from bot.health import Part, Section, Table, Trend, mean_or_none
 from bot.runtime import Runtime
+from bot.store.sealed import SealedBox
+
+# --- closing: answers leave the sealed box once -------------------------------------------------------------------
+
+
+def close_due_checks(rt: Runtime, session: Session, team: Team, now: datetime, meeting: str | None = None) -> None:
+    """Close the team's checks whose time is up, and the check of `meeting` (its review closes it, whatever its
+    closing time says): each one's answers leave the sealed box, kept only when at least the team's minimum group
+    size answered. Asked before ratings are read, so a missed review (the bot was down) leaves nothing sealed."""
+    due = session.scalars(
+        select(ClosingCheck.meeting).where(
+            ClosingCheck.team == team.key,
+            ~ClosingCheck.closed,
+            or_(ClosingCheck.closes_at <= now, ClosingCheck.meeting == meeting),
+        )
+    ).all()
+    for subject in due:
+        check = lock_check(session, team.key, subject)
+        if check is None or check.closed:
+            continue  # closed meanwhile by another process
+        answered = session.scalar(
+            select(func.count())
+            .select_from(ClosingParticipation)
+            .where(ClosingParticipation.team == team.key, ClosingParticipation.meeting == subject)
+        )
+        release_answers(session, rt.key, check, keep=can_show(answered or 0, team.min_group_size))
+    if due:
+        rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
+
 
 # --- trends: a pure summary of stored ratings ------------------------------------------------------------------
 
@@ -73,15 +110,16 @@ def flagged(trend: NormTrend, threshold: float, drop: float) -> str | None:
 
 @dataclass(frozen=True)
 class ShownRatings:
-    checks: list[ClosingCheck]  # oldest first, only meetings whose answers may be shown
-    hidden: int  # meetings left out because too few people answered
+    checks: list[ClosingCheck]  # oldest first, only closed checks whose answers may be shown
+    hidden: int  # closed checks left out because too few people answered
     ratings: list[dict[str, list[int]]]
     focus: Counter[str]
 
 
 def shown_ratings(session: Session, team: Team, until: datetime, count: int) -> ShownRatings:
-    """The ratings of the last `count` closing checks up to `until`. A meeting where fewer people answered than the
-    team's minimum group size is left out of every figure, so no choice of window can isolate it."""
+    """The ratings of the last `count` closed checks of meetings up to `until` (an open check's answers are sealed:
+    figures that moved with each answer would give the last one away). A meeting where fewer people answered than
+    the team's minimum group size is left out of every figure, so no choice of window can isolate it."""
     checks = list(session.scalars(_LAST_CHECKS, {"team": team.key, "until": until, "count": count}))[::-1]
     meetings = [c.meeting for c in checks]
     answered = dict(session.execute(_ANSWERED, {"team": team.key, "meetings": meetings}).all())
@@ -100,7 +138,9 @@ def shown_ratings(session: Session, team: Team, until: datetime, count: int) -> 
 # Built once: every meeting's review runs them.
 _LAST_CHECKS = (
     select(ClosingCheck)
-    .where(ClosingCheck.team == bindparam("team"), ClosingCheck.meeting_start <= bindparam("until"))
+    .where(
+        ClosingCheck.team == bindparam("team"), ClosingCheck.closed, ClosingCheck.meeting_start <= bindparam("until")
+    )
     .order_by(ClosingCheck.meeting_start.desc())
     .limit(bindparam("count"))
 )
@@ -130,6 +170,7 @@ def norms_health(rt: Runtime, team: Team, now: datetime) -> list[Section]:
     """Each norm's mean rating per meeting over the last meetings whose check may be shown, and how many answered;
     a meeting below the minimum group size is left out of both, as it is from the report in chat."""
     with rt.db.session() as session:
+        close_due_checks(rt, session, team, now)
         shown = shown_ratings(session, team, now, HEALTH_MEETINGS)
         answered = dict(
             session.execute(

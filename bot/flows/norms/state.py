@@ -1,8 +1,12 @@
 """Norm check-in state: adopted norm set versions (who changed what, when), closing checks, who has answered
 (participation) kept apart from what was answered (ratings, focus votes), and revisit rounds with proposals.
 
-Ratings and focus votes carry no member id and no time of their own; rewrite_sorted() rewrites a meeting's
-ratings in sorted order on every submission, so row order cannot be matched to participation.
+A closing check is an anonymous survey and is kept as the pulse keeps its answers (docs/norms.md):
+- While the check is open, its ratings and focus votes exist only in a sealed box (bot/store/sealed.py), rewritten
+  whole in a fresh random order by each submission: a copy of the database shows who has answered so far, never
+  what anyone answered.
+- When it closes they leave the box once: written in sorted order (rewrite_sorted), with no member id and no time,
+  when at least the team's minimum group size answered; otherwise not kept at all.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.norms.library import Norm
+from bot.keys import ServerKey
+from bot.store import sealed
 from bot.store.models import Base
 
 
@@ -34,7 +40,7 @@ class NormSetVersion(Base):
 
 class ClosingCheck(Base):
     """The end-of-meeting norm check of one meeting: which version it asks about and until when it is open.
-    Submissions lock this row, so two people answering at once cannot interleave their rewrites."""
+    Submissions and closing lock this row (lock_check), so two rewrites of its sealed box cannot interleave."""
 
     __tablename__ = "norm_closing_checks"
     __table_args__ = (UniqueConstraint("team", "meeting", name="uq_norm_closing_check"),)
@@ -46,7 +52,9 @@ class ClosingCheck(Base):
     version: Mapped[int] = mapped_column(Integer)
     asked: Mapped[dict[str, Any]]  # {"norms": [names in the order asked]}: answers map onto these, whatever changes
     closes_at: Mapped[datetime]
-    nudged: Mapped[bool] = mapped_column(default=False)
+    # Closed by its review (or, when that was missed, by the next look at the team's ratings): its answers have left
+    # the sealed box, and it takes no more.
+    closed: Mapped[bool] = mapped_column(default=False)
 
 
 class ClosingParticipation(Base):
@@ -62,7 +70,7 @@ class ClosingParticipation(Base):
 
 
 class NormRating(Base):
-    """One 1-5 rating of one norm at one meeting. Deliberately no member id and no timestamp."""
+    """One 1-5 rating of one norm at one meeting, written when its check closed. No member id and no timestamp."""
 
     __tablename__ = "norm_ratings"
 
@@ -149,6 +157,41 @@ _CLOSING_CHECK = select(ClosingCheck).where(
 )
 
 
+def lock_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
+    """Take the check's row lock (an UPDATE first: SQLite's write lock, PostgreSQL's row lock) so that submissions
+    and closing are serialized and rewriting its sealed box never loses an answer."""
+    where = (ClosingCheck.team == team, ClosingCheck.meeting == meeting)
+    session.execute(update(ClosingCheck).where(*where).values(closed=ClosingCheck.closed))
+    return session.scalar(select(ClosingCheck).where(*where).execution_options(populate_existing=True))
+
+
+def box_name(check: ClosingCheck) -> str:
+    return f"norms.check:{check.id}"
+
+
+def seal_answers(
+    session: Session, key: ServerKey, check: ClosingCheck, ratings: list[tuple[str, int]], focus: str | None
+) -> None:
+    """Add one person's ratings (norm, value) and focus pick to the check's sealed box. The caller holds lock_check
+    and has recorded the participation in the same transaction."""
+    sealed.add(session, key, box_name(check), {"ratings": ratings, "focus": [focus] if focus else []})
+
+
+def release_answers(session: Session, key: ServerKey, check: ClosingCheck, keep: bool) -> None:
+    """Close the check: its answers leave the sealed box, written in the clear (sorted) when `keep`, else dropped
+    with any an earlier version stored in the clear. The caller holds lock_check."""
+    content = sealed.take(session, key, box_name(check)) or {}
+    if keep:
+        ratings = [(norm, value) for norm, value in content.get("ratings", [])]
+        rewrite_sorted(session, NormRating, check.team, check.meeting, check.version, ratings)
+        votes = [(norm, 0) for norm in content.get("focus", [])]
+        rewrite_sorted(session, NormFocusVote, check.team, check.meeting, check.version, votes)
+    else:
+        for model in (NormRating, NormFocusVote):
+            session.execute(delete(model).where(model.team == check.team, model.meeting == check.meeting))
+    check.closed = True
+
+
 def open_round(session: Session, team: str) -> RevisitRound | None:
     return session.scalar(select(RevisitRound).where(RevisitRound.team == team, RevisitRound.status == "open").limit(1))
 
@@ -162,7 +205,7 @@ def rewrite_sorted(
     new: list[tuple[str, int]],
 ) -> None:
     """Replace a meeting's anonymous rows with old + new, in sorted order: row ids and physical order then say
-    nothing about who answered when."""
+    nothing about who answered what."""
     columns = (model.norm, model.value) if model is NormRating else (model.norm,)  # type: ignore[union-attr]
     existing = [tuple(r) for r in session.execute(select(*columns).where(model.team == team, model.meeting == meeting))]
     session.execute(delete(model).where(model.team == team, model.meeting == meeting))

@@ -5,7 +5,7 @@ private closing check after it, and the review that nudges the co-chairs. Also w
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from functools import partial
 
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from bot.config import Config, Team
 from bot.delivery import direct_message, post_about_meeting
 from bot.flows.api import Due, Flow
 from bot.flows.norms.library import Norm
-from bot.flows.norms.results import flagged, shown_ratings, trends
+from bot.flows.norms.results import close_due_checks, flagged, shown_ratings, trends
 from bot.flows.norms.settings import NormsSettings, norm_set
 from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check
 from bot.meetings import (
@@ -28,8 +28,9 @@ from bot.meetings import (
 )
 from bot.messages import Context, Form, FormField, Header, Message, Text
 from bot.moments import moment
+from bot.posting import earlier_open_day
 from bot.runtime import Runtime
-from bot.schedule import parse_relative
+from bot.schedule import localize, parse_relative
 
 SCALE = (("1", "1 - not at all"), ("2", "2"), ("3", "3 - partly"), ("4", "4"), ("5", "5 - fully"))
 
@@ -57,6 +58,7 @@ def spotlight_among(config: Config, team: Team, meeting: HeldMeeting, norms: tup
 
 
 STEPS = ("opening", "closing", "review")
+END_OF_DAY = time(23, 59)  # when a check closes on the last school day of the year
 
 
 def planned_steps(
@@ -66,10 +68,17 @@ def planned_steps(
 
 
 def review_time(config: Config, team: Team, settings: NormsSettings, meeting: HeldMeeting) -> datetime:
-    """When the closing check closes: the review step as the posting policy places it (never on a closed day)."""
+    """When the closing check closes: the review step as the posting policy places it (never on a closed day). When
+    no open day follows (the last meeting of the school year), at the end of the last school day, 11:59 PM: the check
+    is not left open into the summer, when the bot is silent."""
     placed = plan_meeting(config, team, meeting, planned_steps(config, team, settings, meeting))
     review = next(p for p in placed if p.step == "review")
-    return review.at or review.planned
+    if review.at is not None:
+        return review.at
+    tz = config.team_tz(team)
+    meeting_day = meeting.start.astimezone(tz).date()
+    last = earlier_open_day(config, team, review.planned.astimezone(tz).date()) or meeting_day
+    return localize(datetime.combine(max(last, meeting_day), END_OF_DAY), tz)
 
 
 class NormsFlow(Flow[NormsSettings]):
@@ -137,7 +146,7 @@ class NormsFlow(Flow[NormsSettings]):
                 version=version,
                 asked={"norms": [n.name for n in norms]},
                 closes_at=closes,
-                nudged=False,
+                closed=False,
             )
             session.add(check)
             session.flush()
@@ -180,17 +189,19 @@ class NormsFlow(Flow[NormsSettings]):
                 due.key / member.key,
                 message,
                 expires=closes,
-                closed_day_ok=on_meeting_day(rt.config, team, meeting, rt.clock.now()),
+                closed_day_ok=on_meeting_day(rt.config, team, meeting.start, rt.clock.now()),
             )
 
     def _review(
         self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting, settings: NormsSettings
     ) -> None:
-        """After the check closes: nudge the co-chairs privately about norms that are low or falling."""
-        check = closing_check(session, team.key, meeting.subject)
-        if check is None or check.nudged:
+        """Close the check (its answers leave the sealed box), then nudge the co-chairs privately about norms that
+        are low or falling."""
+        if closing_check(session, team.key, meeting.subject) is None:
             return
-        check.nudged = True
+        # Closed here, or already by a report read after its closing time: the nudge goes either way, once (its
+        # outbox keys are the occurrence's).
+        close_due_checks(rt, session, team, rt.clock.now(), meeting.subject)
         shown = shown_ratings(session, team, meeting.start, settings.report_meetings)
         if not shown.checks or shown.checks[-1].meeting != meeting.subject:
             return  # this meeting's answers may not be shown, so they cannot be acted on either

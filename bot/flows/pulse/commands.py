@@ -107,7 +107,7 @@ def close_pulse(rt: Runtime, inv: Invocation) -> Reply:
         run = open_run_of(session, inv.team.key, inv.args[0].lower() if inv.args else None)
         if run is None:
             raise Refused(f"{inv.team.name} has no pulse open.")
-        close_run(rt, session, inv.team, run)
+        close_run(rt, session, inv.team, run, asked_now=True)
         name = instrument_of(run).name
     return Reply.say(md("Closed *{}*. The results are on their way to the team channel.", name))
 

@@ -204,17 +204,12 @@ def box_name(run_id: int) -> str:
     return f"pulse.run:{run_id}"
 
 
-def _read_box(session: Session, key: ServerKey, run_id: int) -> Sealed:
-    content = sealed.unseal(session, key, box_name(run_id)) or {}
+def _clear_rows(session: Session, run_id: int) -> Sealed:
+    """Answers an earlier version kept in the clear while the run was open: taken out of the tables, for the box."""
     received = Sealed(
-        [(item, value, group) for item, value, group in content.get("answers", [])],
-        [(question, text) for question, text in content.get("comments", [])],
+        [(item, value, group) for item, value, group in session.execute(_CLEAR_ANSWERS, {"run": run_id})],
+        [(question, text) for question, text in session.execute(_CLEAR_COMMENTS, {"run": run_id})],
     )
-    # Answers an earlier version kept in the clear while the run was open move into the box.
-    for item, value, group in session.execute(_CLEAR_ANSWERS, {"run": run_id}):
-        received.answers.append((item, value, group))
-    for question, text in session.execute(_CLEAR_COMMENTS, {"run": run_id}):
-        received.comments.append((question, text))
     session.execute(_DROP_ANSWERS, {"run": run_id})
     session.execute(_DROP_COMMENTS, {"run": run_id})
     return received
@@ -234,20 +229,20 @@ _DROP_COMMENTS = PulseComment.__table__.delete().where(PulseComment.__table__.c.
 def seal_submission(
     session: Session, key: ServerKey, run_id: int, answers: Iterable[Answer], comments: Iterable[Comment]
 ) -> None:
-    """Add one person's answers to the run's sealed box, rewritten whole in a fresh random order, and touch every
+    """Add one person's answers to the run's sealed box (rewritten whole in a fresh random order) and touch every
     participation row. The caller holds lock_run and has recorded the participation in the same transaction."""
-    received = _read_box(session, key, run_id)
-    received.answers += answers
-    received.comments += comments
-    content = {"answers": shuffled(received.answers), "comments": shuffled(received.comments)}
-    sealed.seal(session, key, box_name(run_id), content)
+    legacy = _clear_rows(session, run_id)
+    additions = {"answers": [*legacy.answers, *answers], "comments": [*legacy.comments, *comments]}
+    sealed.add(session, key, box_name(run_id), additions)
     touch_participation(session, run_id)
 
 
 def take_sealed(session: Session, key: ServerKey, run_id: int) -> Sealed:
     """Empty the run's sealed box (at closing): its content, and the box gone. The caller holds lock_run."""
-    received = _read_box(session, key, run_id)
-    sealed.drop(session, box_name(run_id))
+    content = sealed.take(session, key, box_name(run_id)) or {}
+    received = _clear_rows(session, run_id)
+    received.answers += [(item, value, group) for item, value, group in content.get("answers", [])]
+    received.comments += [(question, text) for question, text in content.get("comments", [])]
     return received
 
 

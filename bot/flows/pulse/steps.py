@@ -273,10 +273,11 @@ _WAITING = select(PulseParticipation).where(
 )  # built once: every reminder runs it
 
 
-def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
+def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked_now: bool = False) -> None:
     """Close a run: decide which parties it shows apart (against the earlier runs of its instrument); its answers
     leave the sealed box (kept only if enough people answered, with a party only for the parties shown); post the
-    results, and ask the co-chairs to follow up."""
+    results, and ask the co-chairs to follow up. `asked_now`: a co-chair closed it by command, so the results post
+    at once, on a closed day too (the posting policy holds scheduled posts, not what a person asks for now)."""
     run = lock_run(session, run.id) or run
     run.status = "closed"
     run.closed_at = rt.clock.now()
@@ -309,7 +310,8 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun) -> None:
     results = team_results(
         session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed, party_names=names_of(rt.config)
     )
-    post_to_team(rt, session, team, run_key(team, "results", run), results_message(rt, team, results))
+    message = results_message(rt, team, results)
+    post_to_team(rt, session, team, run_key(team, "results", run), message, closed_day_ok=asked_now)
     latest = results.latest
     if latest is not None and latest.run_id == run.id and latest.shown and latest.respondents > 0:
         ask_for_followup(rt, session, team, run, instrument)

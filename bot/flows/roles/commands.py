@@ -143,7 +143,7 @@ def _tell_chairs_open(rt: Runtime, session: Session, team: Team, meeting: HeldMe
     text = md("Nobody is left to take the *{}* role {}: please ask someone there.", role, when(rt, team, meeting.start))
     for chair in team.co_chairs:
         key = OutboxKey(team.key, "roles", "open", meeting.subject, role, leaving, chair)
-        direct_message(rt, session, team, chair, key, Message.text(text), expires=meeting.start)
+        direct_message(rt, session, team, chair, key, Message.text(text), before_meeting=meeting.start)
 
 
 @action("roles.confirm")
@@ -232,7 +232,7 @@ def request_swap(
         colleague,
         OutboxKey(team.key, "roles", "swap", str(event.id)),
         Message((Text(text), buttons), f"{rt.config.members[requester].name} asks to swap the {row.role} role"),
-        expires=row.meeting_start,
+        before_meeting=row.meeting_start,
     )
     return Reply.say(
         md(

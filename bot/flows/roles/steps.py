@@ -132,7 +132,7 @@ def ask_message(
 
 def ask(rt: Runtime, session: Session, team: Team, a: RoleAssignment, key: OutboxKey, **kw: Any) -> None:
     message = ask_message(rt, team, a, **kw)
-    direct_message(rt, session, team, a.member, key, message, expires=a.meeting_start)
+    direct_message(rt, session, team, a.member, key, message, before_meeting=a.meeting_start)
 
 
 @dataclass(frozen=True)
@@ -216,7 +216,7 @@ class RolesFlow(Flow[RolesSettings]):
                 ),
                 f"Final roles line-up for {team.name}",
             )
-            direct_message(rt, session, team, chair, key / "lineup" / chair, message, expires=meeting.start)
+            direct_message(rt, session, team, chair, key / "lineup" / chair, message, before_meeting=meeting.start)
         send_brief(rt, session, team, meeting, lineup, key)
 
 
@@ -239,7 +239,7 @@ def send_brief(
         lineup=[(s.role, rt.config.members[s.member].name if s.member else s.outside) for s in lineup],
     )
     message = Message((Header("Your facilitator brief"), Text(brief)), "Your facilitator brief")
-    direct_message(rt, session, team, facilitator, key / "brief" / facilitator, message, expires=meeting.start)
+    direct_message(rt, session, team, facilitator, key / "brief" / facilitator, message, before_meeting=meeting.start)
 
 
 FLOW = RolesFlow()

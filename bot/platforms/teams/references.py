@@ -39,10 +39,24 @@ def save_reference(db: Database, scope: str, scope_id: str, reference: dict[str,
             session.add(
                 ConversationRef(platform=PLATFORM, scope=scope, scope_id=scope_id, reference=reference, updated_at=now)
             )
-        elif row.reference != reference:
-            # Rewritten only when it changed: a row stamped at every activity would record when each person last
-            # pressed a button (such as a survey's "Answer").
+        elif _route(row.reference) != _route(reference):
+            # Rewritten only when where it leads changed. A row rewritten (and stamped) at every activity, or when
+            # it first carries the writer's name and Entra id, would record when a person pressed a button (such
+            # as a survey's "Answer"), or who last wrote in a channel.
             row.reference, row.updated_at = reference, now
+
+
+def _route(reference: dict[str, Any]) -> tuple[Any, ...]:
+    """What a proactive message needs from a reference: the service, the conversation, its tenant, the bot."""
+    conversation = reference.get("conversation") or {}
+    bot = reference.get("bot") or {}
+    return (
+        reference.get("serviceUrl"),
+        reference.get("channelId"),
+        bot.get("id"),
+        conversation.get("id"),
+        conversation.get("tenantId"),
+    )
 
 
 def load_reference(db: Database, scope: str, scope_id: str) -> dict[str, Any] | None:

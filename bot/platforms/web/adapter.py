@@ -26,7 +26,7 @@ from bot.addresses import SentRef
 from bot.audience import constituency_slug, team_channel
 from bot.config import Config, Member
 from bot.demo import DemoTime
-from bot.inbound import Action, Command, Reply
+from bot.inbound import Action, Command, Reply, whole_number
 from bot.links import dashboard_path
 from bot.messages import Context, Form, Message, md
 from bot.platforms.base import private_parts
@@ -143,10 +143,12 @@ class WebWorkspace(LocalWorkspace):
         typed: dict[str, list[str]] | None = None,
         errors: dict[str, str] | None = None,
     ) -> web.Response:
-        if form is None and request.query.get("form", "").isdigit():
-            form = form_of(self.db, member.key, int(request.query["form"]))
+        asked_form = whole_number(request.query.get("form", ""))
+        if form is None and asked_form is not None:
+            form = form_of(self.db, member.key, asked_form)
         home = await self.inbound_port.home(member.key) if view.kind == "home" else None
-        said = [self._visible_post(member.key, int(i)) for i in request.query.getall("said", []) if i.isdigit()]
+        numbers = [whole_number(i) for i in request.query.getall("said", [])]
+        said = [self._visible_post(member.key, n) for n in numbers if n is not None]
         conversation = view.conversation(member.key)
         posts = self.outbound.in_conversation(conversation, member.key) if conversation else []
         held = [h for h in (self.demo.held() if self.demo else []) if h.only_for in (None, member.key)]
@@ -204,11 +206,12 @@ class WebWorkspace(LocalWorkspace):
         if which == "home":
             post, message = None, await self.inbound_port.home(member.key)
         else:
-            post = self._visible_post(member.key, int(which)) if which.isdigit() else None
+            post_number = whole_number(which)
+            post = self._visible_post(member.key, post_number) if post_number is not None else None
             if post is None:
                 return self._problem("That message is not in this workspace any more.", 404)
             message = post.message
-        target = numbered_controls(message).get(int(number)) if number.isdigit() else None
+        target = numbered_controls(message).get(whole_number(number) or 0)  # controls are numbered from 1
         if target is None:
             return self._problem("That button is not on the message any more; the page may be out of date.", 409)
         if isinstance(target, Form):
@@ -221,11 +224,8 @@ class WebWorkspace(LocalWorkspace):
 
     async def submit(self, request: web.Request) -> web.Response:
         member, data, view = await self._posted(request)
-        opened = (
-            form_of(self.db, member.key, int(request.match_info["form"]))
-            if request.match_info["form"].isdigit()
-            else None
-        )
+        form_number = whole_number(request.match_info["form"])
+        opened = form_of(self.db, member.key, form_number) if form_number is not None else None
         if opened is None:
             raise web.HTTPSeeOther(self._url(member.key, view, did="form-gone"))
         typed = {f.name: [str(v) for v in data.getall(f.name, [])] for f in opened.form.fields}
@@ -241,8 +241,9 @@ class WebWorkspace(LocalWorkspace):
 
     async def cancel(self, request: web.Request) -> web.Response:
         member, _, view = await self._posted(request)
-        if request.match_info["form"].isdigit():
-            opened = form_of(self.db, member.key, int(request.match_info["form"]))
+        form_number = whole_number(request.match_info["form"])
+        if form_number is not None:
+            opened = form_of(self.db, member.key, form_number)
             if opened is not None:
                 close_form(self.db, opened.id)
         raise web.HTTPSeeOther(self._url(member.key, view))
@@ -307,10 +308,11 @@ class WebWorkspace(LocalWorkspace):
     async def image(self, request: web.Request) -> web.Response:
         which, index = request.match_info["post"], request.match_info["index"]
         try:
-            post = self.post(int(which))
-        except (KeyError, ValueError):
+            post = self.post(whole_number(which) or 0)
+        except KeyError:
             raise web.HTTPNotFound() from None
-        found = image_of(post.message, int(index)) if index.isdigit() else None
+        image_number = whole_number(index)
+        found = image_of(post.message, image_number) if image_number is not None else None
         if found is None:
             raise web.HTTPNotFound()
         return web.Response(
