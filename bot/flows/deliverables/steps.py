@@ -8,9 +8,10 @@ from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
@@ -19,7 +20,7 @@ from bot.config.derived import PerConfig
 from bot.delivery import direct_message, note_posting, post_to_team, reaches, reader_zone
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
-from bot.flows.deliverables.state import OPEN_ITEM_DATES, OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
+from bot.flows.deliverables.state import OPEN_ITEM_DATES, STATUS_LABELS, Deliverable, add_deliverable
 from bot.meetings import cadence_times
 from bot.messages import Block, Button, Buttons, Header, Markdown, Message, Text, md
 from bot.moments import moment
@@ -121,6 +122,20 @@ def _work_out_schedule(config: Config, team: Team, settings: DeliverablesSetting
 
 
 _SCHEDULES: PerConfig[tuple[object, ...], Schedule] = PerConfig(limit=50_000)
+# Built once: every team's nudges of the day run them.
+_ITEMS = select(Deliverable).where(Deliverable.id.in_(bindparam("ids", expanding=True)))
+_OTHERS_OPEN = (
+    select(
+        Deliverable.id,
+        Deliverable.team,
+        Deliverable.owners,
+        Deliverable.due,
+        Deliverable.created_at,
+        Deliverable.status_changed_at,
+    )
+    .where(Deliverable.status != "done", Deliverable.team.in_(bindparam("teams", expanding=True)))
+    .order_by(Deliverable.id)
+)
 
 
 def rungs(
@@ -129,17 +144,14 @@ def rungs(
     """(kind, placement) of every message an item asks for up to the day `until`: its reminders and due-date nudge
     ("reminder", "due"), then its escalations ("escalation"), which stop once somebody changes the status after
     the due date (the co-chairs have an answer). Subjects name the due date they are about, so a new due date
-    brings fresh reminders."""
-    at = time.fromisoformat(settings.at)
-    found = [
-        ("reminder" if lead is not None else NUDGE, p)
-        for lead, p in ladder(config, team, item.due, settings.reminders, at)
+    brings fresh reminders. In time order, from the item's schedule (worked out once per due date)."""
+    escalating = local_day(config, team, item.status_changed_at) <= item.due
+    tz = config.team_tz(team)
+    return [
+        (kind, placed)
+        for kind, placed in item_schedule(config, team, settings, item.due).steps
+        if kind != "escalation" or (escalating and _day(placed.planned, tz) <= until)
     ]
-    if local_day(config, team, item.status_changed_at) <= item.due:
-        tz = config.team_tz(team)
-        for day in escalation_days(config, team, item.due, settings.escalate_every_days, until):
-            found.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
-    return found
 
 
 def heard_on(
@@ -302,8 +314,8 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
             if u.key != team.key and (found := self.settings(config, u)) is not None
         }
         if others:
-            by_team: dict[str, list[Deliverable]] = {}
-            for item in session.scalars(OPEN_ITEMS.where(Deliverable.team.in_(others)).order_by(Deliverable.id)):
+            by_team: dict[str, list[Any]] = {}  # rows with what heard_on reads: every open item of the other teams
+            for item in session.execute(_OTHERS_OPEN, {"teams": sorted(others)}):
                 by_team.setdefault(item.team, []).append(item)
             for key, items in by_team.items():
                 other = config.teams[key]
@@ -311,10 +323,12 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
                 if involved:
                     heard[key] = heard_on(config, other, others[key], items, day)
         sections: dict[str, dict[str, tuple[list[Deliverable], list[Deliverable]]]] = {}
+        wanted = sorted({item_id for entries in heard.values() for item_id, _ in entries})  # the day's items, at once
+        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": wanted})} if wanted else {}
         for team_key, entries in heard.items():
             about = config.teams[team_key]
             for item_id, kind in entries:
-                item = session.get(Deliverable, item_id)
+                item = found.get(item_id)
                 if item is None or item.status == "done":
                     continue  # done (or removed) since the tick saw it: nothing to remind about
                 if kind == "escalation":
