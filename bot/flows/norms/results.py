@@ -36,25 +36,28 @@ def close_due_checks(rt: Runtime, session: Session, team: Team, now: datetime, m
     """Close the team's checks whose time is up, and the check of `meeting` (its review closes it, whatever its
     closing time says): each one's answers leave the sealed box, kept only when at least the team's minimum group
     size answered. Asked before ratings are read, so a missed review (the bot was down) leaves nothing sealed."""
-    due = session.scalars(
-        select(ClosingCheck.meeting).where(
-            ClosingCheck.team == team.key,
-            ~ClosingCheck.closed,
-            or_(ClosingCheck.closes_at <= now, ClosingCheck.meeting == meeting),
-        )
-    ).all()
+    due = session.scalars(_DUE_CHECKS, {"team": team.key, "now": now, "meeting": meeting}).all()
     for subject in due:
         check = lock_check(session, team.key, subject)
         if check is None or check.closed:
             continue  # closed meanwhile by another process
-        answered = session.scalar(
-            select(func.count())
-            .select_from(ClosingParticipation)
-            .where(ClosingParticipation.team == team.key, ClosingParticipation.meeting == subject)
-        )
+        answered = session.scalar(_ANSWERED_ONE, {"team": team.key, "meeting": subject})
         release_answers(session, rt.key, check, keep=can_show(answered or 0, team.min_group_size))
     if due:
         rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
+
+
+# Built once: every meeting's review runs them.
+_DUE_CHECKS = select(ClosingCheck.meeting).where(
+    ClosingCheck.team == bindparam("team"),
+    ~ClosingCheck.closed,
+    or_(ClosingCheck.closes_at <= bindparam("now"), ClosingCheck.meeting == bindparam("meeting")),
+)
+_ANSWERED_ONE = (
+    select(func.count())
+    .select_from(ClosingParticipation)
+    .where(ClosingParticipation.team == bindparam("team"), ClosingParticipation.meeting == bindparam("meeting"))
+)
 
 
 # --- trends: a pure summary of stored ratings ------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select, update
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.norms.library import Norm
@@ -155,14 +155,20 @@ _LATEST_ADOPTED = (
 _CLOSING_CHECK = select(ClosingCheck).where(
     ClosingCheck.team == bindparam("team"), ClosingCheck.meeting == bindparam("meeting")
 )
+_CHECKS = ClosingCheck.__table__
+_LOCK_CHECK = (
+    _CHECKS.update()  # type: ignore[attr-defined]
+    .where(_CHECKS.c.team == bindparam("b_team"), _CHECKS.c.meeting == bindparam("b_meeting"))  # type: ignore[attr-defined]
+    .values(closed=_CHECKS.c.closed)  # type: ignore[attr-defined]
+)
 
 
 def lock_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
     """Take the check's row lock (an UPDATE first: SQLite's write lock, PostgreSQL's row lock) so that submissions
     and closing are serialized and rewriting its sealed box never loses an answer."""
-    where = (ClosingCheck.team == team, ClosingCheck.meeting == meeting)
-    session.execute(update(ClosingCheck).where(*where).values(closed=ClosingCheck.closed))
-    return session.scalar(select(ClosingCheck).where(*where).execution_options(populate_existing=True))
+    session.flush()  # what the session holds goes first, as before any statement of the session's own
+    session.execute(_LOCK_CHECK, {"b_team": team, "b_meeting": meeting})
+    return session.scalar(_CLOSING_CHECK.execution_options(populate_existing=True), {"team": team, "meeting": meeting})
 
 
 def box_name(check: ClosingCheck) -> str:
