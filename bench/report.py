@@ -276,6 +276,66 @@ def chart(results: list[dict[str, Any]]) -> bool:
     return True
 
 
+def counts(by_name: dict[str, int]) -> str:
+    return ", ".join(f"{name} {n:,}" for name, n in sorted(by_name.items())) or "none"
+
+
+def fan_out_text(results: list[dict[str, Any]]) -> list[str]:
+    """What the fan-out anchors are: the least time the platforms' documented limits allow, never a measured run."""
+    slack, teams = rows_of(results, "slack_fanout"), rows_of(results, "teams_fanout")
+    if not slack and not teams:
+        return []
+    lines = ["## Fan-out", ""]
+    if slack:
+        rate = slack[0]["workspace_rate"]
+        lines += [
+            f"Slack: one survey to {slack[0]['members']:,} members by direct message through the outbox, against the "
+            f"Slack stand-in in a process of its own that enforces every method's tier, one post a second per "
+            f"channel and a workspace limit of {rate:g} posts a second (a bucket holding {rate:g}). The anchor is the "
+            f"least time that limit allows: {slack[0]['members']:,} posts less the first {rate:g} at once, at "
+            f"{rate:g} a second. *cold*: nothing known about anyone; *warm*: a new process on the database a survey "
+            "left; *restart*: the process is killed while Slack is posting invitation N/2 + 1 (posted, not yet "
+            "recorded) and a new process finishes. Its anchor counts active time only (the seconds with no process "
+            "running are left out, and the posts the bucket regained meanwhile are taken off). The new process "
+            "takes the row that was in flight over when its claim's lease (15 s) runs out, while it posts the rest, "
+            "and asks Slack (conversations.history) about that row alone before posting it: it was posted, so it is "
+            "not posted again. A restart therefore costs at most the lease and the start-up, and nothing when more "
+            "than a lease of posting is left, as here.",
+            "",
+        ]
+        for row in slack:
+            lines.append(
+                f"- {row['case']}: {row['posted']:,} posted in {row['seconds']} s against {row['fastest_seconds']} s; "
+                f"{row['duplicates']} duplicates; look-ups: {counts(row['tiered_lookups'])}; answered 429: "
+                f"{counts(row['rejected_429'])}"
+                + (f"; down {row['downtime_seconds']} s" if row["case"] == "restart" else "")
+                + "."
+            )
+        lines.append("")
+    if teams:
+        rate = teams[0]["bot_rate"]
+        lines += [
+            f"Teams: one survey to {teams[0]['members']:,} members in their personal chats, against a Bot Connector "
+            "stand-in in a process of its own that enforces Teams' documented limits for a bot (per conversation 7 "
+            f"a second, 8 in 2 s, 60 in 30 s and 1,800 an hour; per app and tenant {rate:g} requests in any second, "
+            "the stricter of the figures Microsoft has published, 30 and 50). One message per chat never meets a "
+            f"chat's limits, so the anchor is the bot's: {rate:g} calls at once, as many again each second, "
+            "(calls - 1) // rate seconds. *warm*: every chat known (one call per invitation); *cold*: none is, the bot "
+            "opens each chat first (two calls per invitation, both counted by the bot's limit). The bot keeps every "
+            "window before each call, counted from the moment Teams answered the call that opened it, so it is "
+            "never refused (a 429 would stop the whole fan-out for its Retry-After).",
+            "",
+        ]
+        for row in teams:
+            lines.append(
+                f"- {row['case']}: {row['posted']:,} posted with {row['calls_needed']:,} calls in {row['seconds']} s "
+                f"against {row['fastest_seconds']} s; {row['duplicates']} duplicates; answered 429: "
+                f"{counts(row['rejected_429'])}."
+            )
+        lines.append("")
+    return lines
+
+
 def write(out: Path, results: list[dict[str, Any]], facts: dict[str, str], meta: dict[str, Any]) -> None:
     lines = [
         "# Benchmarks",
@@ -322,6 +382,7 @@ def write(out: Path, results: list[dict[str, Any]], facts: dict[str, str], meta:
                 f"{row['answers_delivered']:,} private answers delivered after the acknowledgements."
             )
             lines.append("")
+    lines += fan_out_text(results)
     lines += [
         "## Peak memory",
         "",

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.keys import ServerKey
-from bot.store.db import Database
+from bot.store.db import Database, insert_ignoring_duplicates
 from bot.store.models import Base
 
 # Slack retries an event at most about five minutes after the first try and refuses requests signed more than five
@@ -42,15 +42,29 @@ def _forget_older(session: Session, now: datetime) -> None:
     session.execute(delete(InboundDelivery).where(InboundDelivery.seen_at < now - DEDUPE_WINDOW))
 
 
-def first_delivery(db: Database, secret: ServerKey, key: str, now: datetime) -> bool:
-    """True the first time `key` arrives anywhere within the dedupe window; False for every redelivery."""
-    try:
-        with db.session() as session:
-            _forget_older(session, now)
-            session.add(InboundDelivery(key=_digest(secret, key), seen_at=now))
-    except IntegrityError:
-        return False
-    return True
+def first_delivery(db: Database, secret: ServerKey, keys: Sequence[str], now: datetime) -> bool:
+    """True the first time a delivery arrives anywhere within the dedupe window; False for every redelivery. All its
+    `keys` (an event's id and the request that carried it, say) are recorded in one transaction, and each must be
+    new: what arrived before under any of its keys is not acted on again."""
+    digests = {_digest(secret, key): None for key in keys}  # in order, each once
+    with db.session() as session:
+        _forget_older(session, now)
+        rows = [{"key": digest, "seen_at": now} for digest in digests]
+        new = insert_ignoring_duplicates(session, InboundDelivery, rows, unique=("key",), returning=("key",))
+    return len(new) == len(digests)
+
+
+def seen_deliveries(db: Database, secret: ServerKey, keys: Sequence[str], now: datetime) -> set[str]:
+    """Which of `keys` were recorded within the dedupe window, in one read. A read never waits for a writer
+    (SQLite's WAL, PostgreSQL's MVCC), so an acknowledgement may ask while a worker holds a long transaction."""
+    digests = {_digest(secret, key): key for key in keys}
+    with db.session() as session:
+        found = session.scalars(
+            select(InboundDelivery.key).where(
+                InboundDelivery.key.in_(list(digests)), InboundDelivery.seen_at >= now - DEDUPE_WINDOW
+            )
+        )
+        return {digests[digest] for digest in found}
 
 
 def forget_delivery(db: Database, secret: ServerKey, key: str) -> None:

@@ -9,10 +9,13 @@ Sending for the outbox is in outbound.py, Block Kit in renderer.py, identities i
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -23,6 +26,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.exc import OperationalError
 
 from bot.addresses import Destination, SentRef
 from bot.clock import Clock
@@ -37,7 +41,7 @@ from bot.platforms.slack.pacing import PacedWebClient, Pacer
 from bot.platforms.slack.people import SlackDirectory
 from bot.platforms.slack.verify import SlackGate
 from bot.runtime import Runtime
-from bot.store.inbound import first_delivery, forget_delivery
+from bot.store.inbound import first_delivery, forget_delivery, seen_deliveries
 
 log = logging.getLogger(__name__)
 # bolt's own log: it writes whole request bodies (user ids, survey comments) at INFO, so only warnings are kept.
@@ -54,6 +58,12 @@ HANDLER_CONCURRENCY = 1
 FOLLOW_UP_CONCURRENCY = 8  # enough to overlap Slack's network latency, few enough to leave the loop to acks
 ACKS_FIRST_WAIT = 0.5  # follow-up work waits at most this long for a burst of requests to be acknowledged
 QUIET = 0.02  # ...that is, for this long without a new request
+# The gate's key of the HTTP request being handled: the work it starts records it (_once), after the acknowledgement.
+REQUEST: ContextVar[str | None] = ContextVar("slack_request", default=None)
+# The record of a request already acknowledged: a worker's long transaction on SQLite may hold the write lock past
+# busy_timeout (a niced worker descheduled mid-transaction), and the person's answer is worth waiting for.
+RECORD_ATTEMPTS = 4
+FOLLOW_UP: ContextVar[bool] = ContextVar("slack_follow_up", default=False)  # work started after an acknowledgement
 
 
 MENTION = re.compile(r"<@([A-Za-z0-9._-]+)(?:\|[^>]*)?>")
@@ -151,7 +161,7 @@ class SlackPlatform(Platform):
         self.directory = SlackDirectory(self.client, runtime, inbound)
         self.outbound = SlackOutbound(self.client, self.directory)
         self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=bolt_log)
-        self.gate = SlackGate(signing_secret, self._first_delivery_of)
+        self.gate = SlackGate(signing_secret, self._seen_before)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._socket: Any = None
@@ -160,6 +170,7 @@ class SlackPlatform(Platform):
         self._last_request = 0.0  # event-loop time of the latest request from Slack
         self._handler_slots = asyncio.Semaphore(HANDLER_CONCURRENCY)
         self._follow_up_slots = asyncio.Semaphore(FOLLOW_UP_CONCURRENCY)
+        self._gate_reads: ThreadPoolExecutor | None = None
         self._register()
 
     # --- the port: sending for the outbox --------------------------------------------------------------------
@@ -198,6 +209,7 @@ class SlackPlatform(Platform):
             refusal = await self.gate.refusal(request.headers, body)
             if refusal is not None:
                 return _refused(401, refusal)
+            REQUEST.set(self.gate.delivery_key(request.headers))  # recorded by the work it starts (_once)
             try:
                 bolt_request = AsyncBoltRequest(
                     body=body.decode("utf-8"),
@@ -234,6 +246,9 @@ class SlackPlatform(Platform):
             await self._session.close()
             self._session = None
             self.client.session = None
+        if self._gate_reads is not None:
+            self._gate_reads.shutdown(wait=False)
+            self._gate_reads = None
 
     async def settle(self) -> None:
         """Wait for the work started after acknowledgements and a directory read (tests and a clean shutdown)."""
@@ -249,10 +264,21 @@ class SlackPlatform(Platform):
         while loop.time() < deadline and (self._in_flight or loop.time() - self._last_request < QUIET):
             await asyncio.sleep(QUIET)
 
+    async def _step_aside(self) -> None:
+        """Follow-up work about to take a thread lets requests that arrived meanwhile be acknowledged first (up to
+        ACKS_FIRST_WAIT): on a busy host, one burst's follow-ups may still run when the next burst comes."""
+        if not FOLLOW_UP.get():
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + ACKS_FIRST_WAIT
+        while self._in_flight and loop.time() < deadline:
+            await asyncio.sleep(QUIET)
+
     async def _handled(self, call: Awaitable[T]) -> T:
         """The neutral handlers run in threads; a few at a time, so that in a burst they do not starve the event
         loop (and the acknowledgements it sends) of the interpreter lock."""
         async with self._handler_slots:
+            await self._step_aside()
             return await call
 
     def _spawn(self, work: Coroutine[Any, Any, Any], *, after_acks: bool = True) -> asyncio.Task[Any]:
@@ -260,6 +286,7 @@ class SlackPlatform(Platform):
             try:
                 if not after_acks:
                     return await work
+                FOLLOW_UP.set(True)
                 await self._after_acks()
                 async with self._follow_up_slots:  # and never so many at once that acks queue behind them
                     return await work
@@ -298,7 +325,7 @@ class SlackPlatform(Platform):
         if not body.get("user_id"):
             return
         where = Where(body["user_id"], body.get("channel_id"), body.get("response_url"), body.get("trigger_id"), None)
-        self._spawn(self._command(body.get("text") or "", where))
+        self._spawn(self._once(None, self._command(body.get("text") or "", where)))
 
     async def _command(self, text: str, where: Where) -> None:
         member = await self.directory.member_for(where.user)
@@ -433,15 +460,39 @@ class SlackPlatform(Platform):
         return f"event:{event_id}" if event_id else None
 
     async def _once(self, delivery: str | None, work: Coroutine[Any, Any, Any]) -> Any:
-        """Do `work` unless this delivery was acted on before (here or on another replica)."""
-        if delivery is None or await self._first_delivery_of(delivery):
+        """Do `work` unless this delivery, or the request that carried it, was acted on before (here or on another
+        replica). Runs after the acknowledgement: the record is a write, which may wait for a worker's transaction."""
+        if await self._first_delivery_of(delivery):
             return await work
         work.close()
         return None
 
-    async def _first_delivery_of(self, key: str) -> bool:
-        """A redelivery may reach another replica, so the record is the shared database's, not this process's."""
-        return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, f"slack:{key}", self.rt.clock.now())
+    async def _first_delivery_of(self, delivery: str | None) -> bool:
+        """A redelivery may reach another replica, so the record is the shared database's, not this process's. The
+        request's own key (from the gate) is recorded with the delivery's, in one transaction."""
+        keys = [f"slack:{key}" for key in (delivery, REQUEST.get()) if key]
+        if not keys:
+            return True
+        await self._step_aside()
+        attempt = 1
+        while True:
+            try:
+                return await asyncio.to_thread(first_delivery, self.rt.db, self.rt.key, keys, self.rt.clock.now())
+            except OperationalError as error:  # SQLite: another process held the write lock past busy_timeout
+                if attempt >= RECORD_ATTEMPTS:
+                    raise
+                attempt += 1
+                log.warning("Slack: could not record a delivery yet (%s); trying again", str(error.orig).strip())
+
+    async def _seen_before(self, keys: Sequence[str]) -> set[str]:
+        """The gate's look-up, in a thread of its own: the shared pool's may all be waiting for a worker's write
+        transaction (a follow-up's record or handler), and an acknowledgement must not queue behind them."""
+        if self._gate_reads is None:
+            self._gate_reads = ThreadPoolExecutor(1, thread_name_prefix="slack-gate")
+        named = {f"slack:{key}": key for key in keys}
+        read = functools.partial(seen_deliveries, self.rt.db, self.rt.key, list(named), self.rt.clock.now())
+        seen = await asyncio.get_running_loop().run_in_executor(self._gate_reads, read)
+        return {named[key] for key in seen}
 
     # --- showing a Reply ---------------------------------------------------------------------------------------
 

@@ -4,16 +4,20 @@ is refused with a reason (the adapter answers 401 and logs that reason, never th
 
 Slack signs with its wall clock, so freshness is judged against the wall clock (`wall`, injectable), not the bot's
 business clock. Seen signatures are kept in the shared inbound_deliveries table, so a replay is recognised by every
-replica.
+replica. The gate only reads that table (a read never waits for a writer, so an acknowledgement never queues behind
+a worker's transaction) and remembers what it let through itself; the adapter records a request's key after the
+acknowledgement, in the transaction that decides whether it is acted on, so a replay that races its original past
+the gate (on another replica, within that moment) is answered but not acted on twice.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 MAX_AGE = 5 * 60  # seconds; Slack's own rule for how old a signed request may be
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: int() would also take "١٢" or " 12"
@@ -24,27 +28,67 @@ class SlackGate:
     def __init__(
         self,
         signing_secret: str,
-        first_time: Callable[[str], Awaitable[bool]],
+        seen: Callable[[Sequence[str]], Awaitable[set[str]]],
         *,
         wall: Callable[[], float] = time.time,
     ) -> None:
-        """`first_time(key)` records a key and says whether it is new (the shared record of inbound deliveries)."""
+        """`seen(keys)` says which keys are in the shared record of inbound deliveries (it only reads)."""
         self._secret = signing_secret.encode()
-        self._first_time = first_time
+        self._seen = seen
         self._wall = wall
+        self._let_through: dict[str, float] = {}  # keys of requests this gate let through -> wall time, oldest first
+        self._asking: list[tuple[str, asyncio.Future[bool]]] = []  # keys waiting for the next look-up
+        self._looking: asyncio.Task[None] | None = None
 
     async def refusal(self, headers: Mapping[str, str], body: bytes) -> str | None:
-        """Why this request must not be acted on, or None when it is Slack's and new."""
+        """Why this request must not be acted on, or None when it is Slack's and new (then remembered as seen)."""
         problem = self.forged_or_stale(headers, body)
         if problem is not None:
             return problem
-        # Slack signs each retry of an event anew, but one within the second of the first try may carry the same
-        # timestamp, hence the same signature: its retry number tells it apart. (A replay that adds a retry number
-        # gets no further: events are acted on once per event_id, whichever request carries them.)
-        seen = f"request:{headers['X-Slack-Signature']}:{headers.get('X-Slack-Retry-Num', '0')[:4]}"
-        if not await self._first_time(seen):
+        key = self.delivery_key(headers)
+        if key in self._let_through:
+            return "a replay of a request already received"
+        now = self._wall()
+        while self._let_through:  # forget what is older than any signature this gate would still accept
+            oldest, at = next(iter(self._let_through.items()))
+            if at >= now - 2 * MAX_AGE:
+                break
+            del self._let_through[oldest]
+        self._let_through[key] = now  # before the look-up: the same request arriving meanwhile is a replay too
+        if await self._seen_before(key):
             return "a replay of a request already received"
         return None
+
+    async def _seen_before(self, key: str) -> bool:
+        """One look-up for the keys of every request that arrives while the previous look-up runs: a burst of 50
+        presses costs a few reads, not 50 queued one behind the other."""
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._asking.append((key, answer))
+        if self._looking is None or self._looking.done():
+            self._looking = asyncio.ensure_future(self._look_up())
+        return await answer
+
+    async def _look_up(self) -> None:
+        while self._asking:
+            asking, self._asking = self._asking, []
+            try:
+                seen = await self._seen([key for key, _ in asking])
+            except Exception as error:  # the database is unreachable: each request gets the error
+                for _, answer in asking:
+                    if not answer.done():
+                        answer.set_exception(error)
+                continue
+            for key, answer in asking:
+                if not answer.done():  # a request whose client went away no longer waits
+                    answer.set_result(key in seen)
+
+    @staticmethod
+    def delivery_key(headers: Mapping[str, str]) -> str:
+        """The key a signed request is recorded under. Slack signs each retry of an event anew, but one within the
+        second of the first try may carry the same timestamp, hence the same signature: its retry number tells it
+        apart. (A replay that adds a retry number gets no further: events are acted on once per event_id, whichever
+        request carries them.)"""
+        return f"request:{headers['X-Slack-Signature']}:{headers.get('X-Slack-Retry-Num', '0')[:4]}"
 
     def forged_or_stale(self, headers: Mapping[str, str], body: bytes) -> str | None:
         timestamp = headers.get("X-Slack-Request-Timestamp")

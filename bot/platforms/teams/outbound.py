@@ -162,8 +162,8 @@ class TeamsOutbound:
             connector = context.services.get(ConnectorClientBase)
             await connector.conversations.update_activity(ref.conversation, ref.message_id, activity)
 
-        await self.pacer.slot(ref.conversation)
-        await self.proactive(reference, replace)
+        async with self.pacer.slot(ref.conversation):
+            await self.proactive(reference, replace)
 
     async def activity(self, message: Message) -> Activity:
         """The activity for `message`, its charts stored and shown from their signed addresses."""
@@ -180,8 +180,8 @@ class TeamsOutbound:
             response = await connector.conversations.send_to_conversation(conversation_id, activity)
             sent["id"] = getattr(response, "id", "") or ""
 
-        await self.pacer.slot(conversation_id)
-        await self.proactive(reference, post)
+        async with self.pacer.slot(conversation_id):
+            await self.proactive(reference, post)
         return sent.get("id", "")
 
     async def proactive(self, reference: dict[str, Any], work: Work) -> None:
@@ -249,8 +249,8 @@ class TeamsOutbound:
 
         # In a turn on a conversation the bot already has (the SDK's own create_conversation leaves its client open
         # when Teams refuses), so one client makes the call and is closed whatever happens.
-        await self.pacer.slot()  # opening a chat counts against the bot's rate, not against any conversation's
-        await self.proactive(via, create)
+        async with self.pacer.slot():  # opening a chat counts against the bot's rate, not any conversation's
+            await self.proactive(via, create)
         if "reference" not in opened:
             raise TransientError(f"Teams opened no personal chat for {member}")
         await asyncio.to_thread(save_reference, self.rt.db, MEMBER, member, opened["reference"], self.rt.clock.now())
