@@ -16,10 +16,11 @@ from sqlalchemy.orm import Session
 from bot.addresses import OutboxKey
 from bot.audience import constituency_channels, member_dm, team_channels
 from bot.config import Team
+from bot.config.derived import PerConfig
 from bot.meetings import HeldMeeting, on_meeting_day
-from bot.messages import Message
+from bot.messages import Block, Message
 from bot.moments import for_reader
-from bot.outbox import enqueue
+from bot.outbox import enqueue, once_per_message
 from bot.posting import DAYTIME, Delivery, Placement, deliver_at
 from bot.runtime import Runtime
 from bot.store.models import AuditEntry, MemberIdentity
@@ -43,7 +44,7 @@ def post_to_team(
     when = _when(rt, session, team, key, rt.config.team_tz(team), not_before, None, closed_day_ok, hours=False)
     if when is None:
         return []
-    message = for_reader(message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
+    message = _for_readers(session, message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
     keys = []
     for destination in team_channels(rt.config, team, rt.live_platforms()):
         item_key = str(key.to(destination))
@@ -67,7 +68,7 @@ def post_to_constituency(
     when = _when(rt, session, team, key, rt.config.team_tz(team), None, None, False, hours=False)
     if when is None:
         return []
-    message = for_reader(message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
+    message = _for_readers(session, message, rt.config.team_tz(team), mixed=mixed_zones(rt, team))
     keys = []
     for destination in constituency_channels(rt.config, team, constituency, rt.live_platforms()):
         item_key = str(key.to(destination))
@@ -111,7 +112,7 @@ def direct_message(
         session,
         item_key,
         destination,
-        for_reader(message, zone),
+        _for_readers(session, message, zone),
         now=rt.clock.now(),
         team=team.key if team else "",
         not_before=when,
@@ -168,17 +169,38 @@ def note_posting(session: Session, team: str, key: str, placements: Iterable[Pla
         )
 
 
+def _for_readers(session: Session, message: Message, zone: ZoneInfo, *, mixed: bool = False) -> Message:
+    """`message` for its readers in `zone` (bot/moments.py): worked out once for a message sent to many, and once
+    for a block shared by many messages (the same form in each member's own message)."""
+
+    def stamp(block: Block) -> Block:
+        return once_per_message(session, _STAMPED, block, lambda: for_reader(block, zone, mixed=mixed), zone.key, mixed)
+
+    def stamped() -> Message:
+        blocks = tuple(stamp(block) for block in message.blocks)
+        fallback = for_reader(message.fallback, zone, mixed=mixed)
+        if fallback is message.fallback and all(new is old for new, old in zip(blocks, message.blocks, strict=True)):
+            return message
+        return Message(blocks, fallback)
+
+    return once_per_message(session, _STAMPED, message, stamped, zone.key, mixed)
+
+
+_STAMPED = "delivery.stamped"  # session.info key: each message for readers in a zone, stamped once per session
+
+
 def _learned_zones(rt: Runtime) -> dict[str, str]:
     def load() -> dict[str, str]:
-        with rt.db.session() as session:
-            rows = session.execute(
-                select(MemberIdentity.member, MemberIdentity.timezone)
-                .where(MemberIdentity.timezone.is_not(None))
-                .order_by(MemberIdentity.id)
-            ).all()
-        return {member: zone for member, zone in rows if zone}
+        return {member: zone for member, zone in rt.db.read(_LEARNED_ZONES) if zone}
 
     return rt.once_per_tick("delivery.learned-zones", load)
+
+
+_LEARNED_ZONES = (
+    select(MemberIdentity.member, MemberIdentity.timezone)
+    .where(MemberIdentity.timezone.is_not(None))
+    .order_by(MemberIdentity.id)
+)
 
 
 def _when(
@@ -214,7 +236,16 @@ def _delivery(
     hours: bool,
 ) -> Delivery:
     working = (rt.config.organisation.working_hours or DAYTIME) if hours else None
-    return deliver_at(rt.config, team, zone, at, hours=working, calendar=calendar, expires=expires)
+
+    def work_out() -> Delivery:
+        return deliver_at(rt.config, team, zone, at, hours=working, calendar=calendar, expires=expires)
+
+    # A step queues its messages to many readers at one moment; most share a zone and all share the answer.
+    return _DELIVERIES.get(rt.config, (team.key if team else "", zone, at, expires, calendar, working), work_out)
+
+
+# When a message queued at a moment reaches readers in a zone (the posting policy's answer), per config.
+_DELIVERIES: PerConfig[tuple[object, ...], Delivery] = PerConfig(limit=20_000)
 
 
 def _calendar_applies(rt: Runtime, team: Team | None, key: OutboxKey) -> bool:

@@ -5,12 +5,15 @@ them, placed by the posting policy (bot/posting.py). The one place that decides 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from bisect import bisect_right
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 from bot.config import Config, Meeting, Team
+from bot.config.derived import PerConfig
 from bot.messages import Context
 from bot.posting import Placement, closed_because, is_open, longest_move, place_sequence
 from bot.schedule import DEFAULT_ANCHOR, Relative, expand, parse_rule, reach, relative_time
@@ -24,46 +27,54 @@ class HeldMeeting:
     end: datetime  # UTC
     moved: str = ""  # why it is not at the series' time, e.g. "moved from 2:30 AM: clocks go forward that night"
 
-    @property
+    @cached_property  # every tick asks it of every meeting near its window
     def subject(self) -> str:
         """A stable name for this meeting, used in occurrence keys and in stored state."""
         return f"{self.series.key}@{self.start:%Y-%m-%dT%H:%MZ}"
 
 
 def meetings_between(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
-    """Meetings the team holds with a start in (start, end], in time order."""
-    first, last = _month_floor(start), _month_floor(end) + _TWO_MONTHS
-    if last - first > _LONGEST_KEPT:
-        return _expand_held(config, team, start, end)  # long look-ups (rotation counts) are not worth keeping
-    return [m for m in _HELD.months(config, team, first, last) if start < m.start <= end]
+    """Meetings the team holds with a start in (start, end], in time order: gathered from the months the window
+    spans, each expanded once per config (every routine of every team asks for the same few months at each tick,
+    and rotations count a team's meetings since its first)."""
+    found = []
+    month = _month_floor(start.astimezone(UTC))  # months of UTC, whatever zone the window is given in
+    while month <= end:
+        following = _next_month(month)
+        found += [m for m in _held_in(config, team, month, following) if start < m.start <= end]
+        month = following
+    return found
 
 
+def _held_in(config: Config, team: Team, month: datetime, following: datetime) -> list[HeldMeeting]:
+    """The meetings starting in [month, following)."""
+    return _HELD.get(config, (team.key, month), lambda: _expand_held(config, team, month - _TICK, following - _TICK))
+
+
+_TICK = timedelta(microseconds=1)
 _TWO_MONTHS = timedelta(days=62)
 _LONGEST_KEPT = timedelta(days=200)
 
 
 def _month_floor(instant: datetime) -> datetime:
-    return instant.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return datetime(instant.year, instant.month, 1, tzinfo=instant.tzinfo)
 
 
-class _HeldMeetingsCache:
-    """Every routine of every team asks for the same few months of meetings at each tick. Held meetings depend only
-    on the config (immutable, replaced whole on reload), so they are kept per team and month window."""
-
-    def __init__(self) -> None:
-        self.config: Config | None = None
-        self.entries: dict[tuple[str, datetime, datetime], list[HeldMeeting]] = {}
-
-    def months(self, config: Config, team: Team, first: datetime, last: datetime) -> list[HeldMeeting]:
-        if self.config is not config or len(self.entries) > 50_000:
-            self.config, self.entries = config, {}
-        key = (team.key, first, last)
-        if key not in self.entries:
-            self.entries[key] = _expand_held(config, team, first - timedelta(seconds=1), last)
-        return self.entries[key]
+def _months_around_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The month window a timeline is kept for: from the start's month to two months past the end's."""
+    return _month_floor(start), _month_floor(end) + _TWO_MONTHS
 
 
-_HELD = _HeldMeetingsCache()
+# Cached by a call (see bot/schedule.py): a tick asks it for every team and routine with the same window.
+_months_around = lru_cache(maxsize=64)(_months_around_window)
+
+
+def _next_month(month: datetime) -> datetime:
+    return month.replace(year=month.year + 1, month=1) if month.month == 12 else month.replace(month=month.month + 1)
+
+
+# Held meetings per team and (UTC) month.
+_HELD: PerConfig[tuple[str, datetime], list[HeldMeeting]] = PerConfig(limit=100_000)
 
 
 def _expand_held(config: Config, team: Team, start: datetime, end: datetime) -> list[HeldMeeting]:
@@ -141,51 +152,82 @@ def steps_between(
     config: Config,
     team: Team,
     plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
-    reach_: timedelta,
+    relatives: Sequence[Relative],
     start: datetime,
     end: datetime,
     *,
+    extra: timedelta = timedelta(0),
     key: Hashable = None,
 ) -> list[tuple[HeldMeeting, Placement]]:
     """(meeting, placement) for each step around each held meeting that the posting policy puts in (start, end].
 
-    `plan(meeting)` gives each step's planned time; `reach_` is how far from a meeting's start a planned step may
-    be. A skipped step is returned at its planned time (the ticker records it); steps of meetings whose planned
-    times lie outside the window but whose placements fall in it are found too, however long the closure. With
-    `key` (what the plan depends on besides the meeting: the routine and its settings), placements are kept for
-    as long as the config object lives: every tick asks about the same meetings."""
-    pad = reach_ + longest_move(config, team)
+    `plan(meeting)` gives each step's planned time, from `relatives` (plus at most `extra`): they say how far from
+    a meeting's start a planned step may be (`reach_of`). A skipped step is returned at its planned time (the ticker
+    records it); steps of meetings whose planned times lie outside the window but whose placements fall in it are
+    found too, however long the closure. With `key` (what the plan depends on besides the meeting: the routine and
+    its settings), the steps of the months around the window are kept in time order for as long as the config
+    object lives (a timeline): every tick asks about the same few months."""
+
+    def pad() -> timedelta:  # a step lands at most this far from its meeting's start
+        return reach_of(team, relatives, extra) + longest_move(config, team)
+
+    first, last = _months_around(start, end)
+    if key is None or last - first > _LONGEST_KEPT:
+        return _steps(config, team, plan, pad(), start, end, key)
+    timeline = _TIMELINES.get(
+        config, (key, team.key, first, last), lambda: _Timeline.of(_steps(config, team, plan, pad(), first, last, key))
+    )
+    return timeline.steps[bisect_right(timeline.whens, start) : bisect_right(timeline.whens, end)]
+
+
+def _steps(
+    config: Config,
+    team: Team,
+    plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
+    pad: timedelta,
+    start: datetime,
+    end: datetime,
+    key: Hashable,
+) -> list[tuple[HeldMeeting, Placement]]:
+    """The steps placed in (start, end], in time order: those of the meetings within `pad` of the window (a step
+    lands at most `pad` from its meeting's start)."""
     found = []
     for meeting in meetings_between(config, team, start - pad, end + pad):
-        placements = _PLANS.get(config, (key, team.key, meeting.subject)) if key is not None else None
-        if placements is None:
-            placements = plan_meeting(config, team, meeting, plan(meeting))
-            if key is not None:
-                _PLANS.keep((key, team.key, meeting.subject), placements)
-        for placement in placements:
+        for placement in _placed(config, team, meeting, plan, key):
             if start < placement.when <= end:
                 found.append((meeting, placement))
     return sorted(found, key=lambda pair: pair[1].when)
 
 
-class _PlacedStepsCache:
-    """Placements of the steps around a meeting depend only on the config (immutable, replaced whole on reload) and
-    the routine's settings (part of the key)."""
+@dataclass(frozen=True)
+class _Timeline:
+    steps: list[tuple[HeldMeeting, Placement]]  # in time order
+    whens: list[datetime]  # when each step is claimed: the steps of a window are found by bisection
 
-    def __init__(self) -> None:
-        self.config: Config | None = None
-        self.entries: dict[Hashable, list[Placement]] = {}
-
-    def get(self, config: Config, key: Hashable) -> list[Placement] | None:
-        if self.config is not config or len(self.entries) > 200_000:
-            self.config, self.entries = config, {}
-        return self.entries.get(key)
-
-    def keep(self, key: Hashable, placements: list[Placement]) -> None:
-        self.entries[key] = placements
+    @staticmethod
+    def of(steps: list[tuple[HeldMeeting, Placement]]) -> _Timeline:
+        return _Timeline(steps, [placement.when for _, placement in steps])
 
 
-_PLANS = _PlacedStepsCache()
+# The steps of a routine (the caller's key) around a team's meetings, per month window.
+_TIMELINES: PerConfig[Hashable, _Timeline] = PerConfig(limit=50_000)
+
+
+def _placed(
+    config: Config,
+    team: Team,
+    meeting: HeldMeeting,
+    plan: Callable[[HeldMeeting], list[tuple[str, datetime]]],
+    key: Hashable,
+) -> list[Placement]:
+    def work_out() -> list[Placement]:
+        return plan_meeting(config, team, meeting, plan(meeting))
+
+    return work_out() if key is None else _PLANS.get(config, (key, team.key, meeting.subject), work_out)
+
+
+# Placements of the steps around a meeting, per routine and its settings (the caller's key), team and meeting.
+_PLANS: PerConfig[Hashable, list[Placement]] = PerConfig(limit=200_000)
 
 
 def plan_meeting(
@@ -217,7 +259,7 @@ def relative_steps(
     return [(name, relative_time(r, meeting.start, meeting.end - meeting.start, tz)) for name, r in steps]
 
 
-def reach_of(team: Team, relatives: list[Relative], extra: timedelta = timedelta(0)) -> timedelta:
+def reach_of(team: Team, relatives: Sequence[Relative], extra: timedelta = timedelta(0)) -> timedelta:
     """How far from a meeting's start these relative times can be (plus `extra`), for the longest series."""
     longest = max((timedelta(minutes=s.duration_minutes) for s in team.meetings), default=timedelta(0))
     return max((reach(r, longest) for r in relatives), default=timedelta(0)) + extra
@@ -227,9 +269,28 @@ def cadence_times(
     config: Config, team: Team, rule_text: str, start: datetime, end: datetime, *, skip_closures: bool = True
 ) -> list[datetime]:
     """A routine's own cadence ("first Monday of each month at 08:30") in (start, end], without closed days
-    (weekends, holidays, breaks, outside the school year; the team's pauses always)."""
+    (weekends, holidays, breaks, outside the school year; the team's pauses always). The times of the months
+    around the window are kept for as long as the config object lives: every tick asks about the same few months."""
+    first, last = _months_around(start, end)
+    if last - first > _LONGEST_KEPT:
+        return _cadence(config, team, rule_text, start, end, skip_closures)
+    times = _CADENCES.get(
+        config,
+        (team.key, rule_text, skip_closures, first, last),
+        lambda: _cadence(config, team, rule_text, first, last, skip_closures),
+    )
+    return times[bisect_right(times, start) : bisect_right(times, end)]
+
+
+def _cadence(
+    config: Config, team: Team, rule_text: str, start: datetime, end: datetime, skip_closures: bool
+) -> list[datetime]:
     tz = config.team_tz(team)
     times = expand(parse_rule(rule_text), tz, start, end)
     if not skip_closures:
         return [t for t in times if not any(p.contains(t.astimezone(tz).date()) for p in team.paused)]
     return [t for t in times if is_open(config, team, t.astimezone(tz).date())]
+
+
+# A routine's own cadence for a team, per month window.
+_CADENCES: PerConfig[tuple[object, ...], list[datetime]] = PerConfig(limit=50_000)

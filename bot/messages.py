@@ -17,7 +17,7 @@ import base64
 import re
 import string
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -28,6 +28,8 @@ MARKS = "*_~"  # bold, italic, strike: each toggles; `code` spans are read whole
 ESCAPED = "\\`*_~<>[]|#"  # what escape() backslashes: our marks and link brackets, and what CommonMark files need
 LINK_SCHEMES = ("http", "https", "mailto")
 _ESCAPE = re.compile(r"\\([" + re.escape(string.punctuation) + r"])")
+_ESCAPES = str.maketrans({ch: "\\" + ch for ch in ESCAPED})  # escape(): each of ESCAPED gets a backslash
+_SPECIAL = re.compile(r"[\\`*_~<]")  # what may start markup in tokens(): an escape, a code span, a mark, a link
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -62,7 +64,7 @@ def escape(value: object) -> Markdown:
     if isinstance(value, Markdown):
         return value
     text = "" if value is None else str(value)
-    return Markdown("".join("\\" + ch if ch in ESCAPED else ch for ch in text))
+    return Markdown(text.translate(_ESCAPES))
 
 
 def md(template: str, *args: object, **kwargs: object) -> Markdown:
@@ -129,6 +131,14 @@ def tokens(markup: str) -> tuple[Token, ...]:
 
     i, n = 0, len(markup)
     while i < n:
+        # Literal text up to the next character that may start markup is taken whole.
+        special = _SPECIAL.search(markup, i)
+        if special is None:
+            literal.append(markup[i:])
+            break
+        if special.start() > i:
+            literal.append(markup[i : special.start()])
+            i = special.start()
         ch = markup[i]
         if ch == "\\" and i + 1 < n and markup[i + 1] in string.punctuation:
             literal.append(markup[i + 1])
@@ -403,21 +413,24 @@ _MARKUP_FIELDS = {"Text": "markdown", "Context": "text", "Form": "intro"}
 # Field names per block type, looked up once: every outbox row is encoded on the way in and decoded on the way out.
 _FIELDS: dict[type, tuple[str, ...]] = {cls: tuple(f.name for f in fields(cls)) for cls in _BLOCK_TYPES.values()}
 _SCALARS = (str, int, float, bool, type(None))  # Markdown is a str: stored as its text
+_LEAVES = frozenset({*_SCALARS, Markdown})  # values stored as they are (by exact type)
 
 
 def _encode(value: object) -> object:
-    if isinstance(value, _SCALARS):
-        return value
+    # Leaves (most of a message) are decided here, without a call each: every outbox row is encoded.
     names = _FIELDS.get(type(value))
     if names is not None:
         out: dict[str, object] = {"type": type(value).__name__}
         for name in names:
-            out[name] = _encode(getattr(value, name))
+            item = getattr(value, name)
+            out[name] = item if type(item) in _LEAVES else _encode(item)
         return out
+    if isinstance(value, _SCALARS):
+        return value
     if isinstance(value, bytes):
         return {"type": "bytes", "b64": base64.b64encode(value).decode("ascii")}
     if isinstance(value, tuple | list):
-        return [_encode(v) for v in value]
+        return [item if type(item) in _LEAVES else _encode(item) for item in value]
     if is_dataclass(value) and not isinstance(value, type):
         _FIELDS[type(value)] = tuple(f.name for f in fields(value))
         return _encode(value)
@@ -425,13 +438,14 @@ def _encode(value: object) -> object:
 
 
 def _decode(value: object) -> object:
-    if isinstance(value, list):
-        return tuple([_decode(v) for v in value])
-    if isinstance(value, dict):
+    # As in _encode, leaves are decided without a call each: every delivered message is decoded.
+    if type(value) is list:
+        return tuple([item if type(item) in _LEAVES else _decode(item) for item in value])
+    if type(value) is dict:
         kind = value["type"]
         if kind == "bytes":
             return base64.b64decode(value["b64"])
-        given = {k: _decode(v) for k, v in value.items() if k != "type"}
+        given = {k: v if type(v) in _LEAVES else _decode(v) for k, v in value.items() if k != "type"}
         markup = _MARKUP_FIELDS.get(kind)
         if markup and isinstance(given.get(markup), str):
             given[markup] = Markdown(given[markup])  # stored as built: already markup
@@ -439,8 +453,14 @@ def _decode(value: object) -> object:
     return value
 
 
-def message_to_json(message: Message) -> dict[str, object]:
-    return {"blocks": _encode(message.blocks), "fallback": message.fallback}
+def message_to_json(message: Message, encode_block: Callable[[Block], object] | None = None) -> dict[str, object]:
+    """The message as stored; `encode_block` (block_to_json, or a caller's memo of it) encodes each block."""
+    encode = encode_block or block_to_json
+    return {"blocks": [encode(block) for block in message.blocks], "fallback": message.fallback}
+
+
+def block_to_json(block: Block) -> object:
+    return _encode(block)
 
 
 def message_from_json(data: dict[str, object]) -> Message:

@@ -22,10 +22,11 @@ from __future__ import annotations
 import dataclasses
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.messages import Markdown, Message
+from bot.messages import Markdown
 
 Style = Literal["when", "datetime", "time", "day", "date", "countdown", "due", "possessive"]
 STYLES: tuple[str, ...] = ("when", "datetime", "time", "day", "date", "countdown", "due", "possessive")
@@ -54,8 +55,9 @@ def moment(value: date | datetime, zone: ZoneInfo | str, style: Style = "when") 
     return Markdown(f"⟦{style}|{text}|{zone}⟧")
 
 
-def for_reader(message: Message, zone: ZoneInfo | str, *, mixed: bool = False) -> Message:
-    """`message` with the reader's zone on every span that has none yet (delivery knows who reads it)."""
+def for_reader(message: T, zone: ZoneInfo | str, *, mixed: bool = False) -> T:
+    """`message` (a Message, a block, a text) with the reader's zone on every span that has none yet (delivery knows
+    who reads it)."""
     reader = f"{zone}{MIXED if mixed else ''}"
 
     def stamp(text: str) -> str:
@@ -83,15 +85,20 @@ def resolve_text(text: str, now: datetime, reader: ZoneInfo | str | None = None)
             stamped = (match["reader"] or "").replace("\\", "") or (str(reader) if reader is not None else zone_name)
             mixed = stamped.endswith(MIXED)
             reader_zone = ZoneInfo(stamped.removesuffix(MIXED))
-            raw = match["value"]
-            value: date | datetime = (
-                datetime.strptime(raw, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC) if "T" in raw else date.fromisoformat(raw)
-            )
+            value = _value_of(match["value"])
         except (ValueError, ZoneInfoNotFoundError):
             return match.group(0)  # not one of ours (someone typed the brackets): leave it as written
         return say(value, match["style"], zone, reader_zone, now, mixed=mixed)  # type: ignore[arg-type]
 
     return _SPAN.sub(word, text)
+
+
+def _read_value(raw: str) -> date | datetime:
+    return datetime.strptime(raw, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC) if "T" in raw else date.fromisoformat(raw)
+
+
+# Cached by a call (see bot/schedule.py): a message to many readers says the same few moments for each of them.
+_value_of = lru_cache(maxsize=4096)(_read_value)
 
 
 # --- the words ------------------------------------------------------------------------------------------------------
@@ -181,19 +188,44 @@ def _hour(local: datetime) -> str:
 
 
 def _map_text(value: T, change: Any) -> T:
-    """`value` with `change` applied to every string inside it (dataclasses, tuples), other values as they are."""
-    if isinstance(value, Markdown):  # said words keep the field's markup: it stays Markdown, unescaped
-        return Markdown(change(value))  # type: ignore[return-value]
+    """`value` with `change` applied to every string inside it that holds a span (dataclasses, tuples). What holds no
+    span is given back as it is, the same object: a message without spans is walked once and never copied."""
     if isinstance(value, str):
+        if "⟦" not in value:
+            return value  # type: ignore[return-value]
+        if isinstance(value, Markdown):  # said words keep the field's markup: it stays Markdown, unescaped
+            return Markdown(change(value))  # type: ignore[return-value]
         return change(value)  # type: ignore[no-any-return]
-    if isinstance(value, tuple):
-        return tuple(_map_text(v, change) for v in value)  # type: ignore[return-value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        changes = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
+    kind = type(value)
+    if kind is tuple:
+        items: list[Any] | None = None
+        for i, old in enumerate(value):  # type: ignore[arg-type]
+            if type(old) in _PLAIN or (isinstance(old, str) and "⟦" not in old):
+                continue  # the common case, decided without a call: a message holds hundreds of these
             new = _map_text(old, change)
             if new is not old:
-                changes[f.name] = new
-        return dataclasses.replace(value, **changes) if changes else value
-    return value
+                if items is None:
+                    items = list(value)  # type: ignore[call-overload]
+                items[i] = new
+        return value if items is None else tuple(items)  # type: ignore[return-value]
+    try:
+        names = _FIELD_NAMES[kind]
+    except KeyError:
+        names = _FIELD_NAMES[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        )
+    if names is None:
+        return value
+    changes = {}
+    for name in names:
+        old = getattr(value, name)
+        if type(old) in _PLAIN or (isinstance(old, str) and "⟦" not in old):
+            continue
+        new = _map_text(old, change)
+        if new is not old:
+            changes[name] = new
+    return dataclasses.replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+
+_PLAIN = frozenset({int, float, bool, bytes, type(None)})  # values that hold no text
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}  # a dataclass's field names (None: not a dataclass), per type

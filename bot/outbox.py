@@ -7,20 +7,22 @@ so a message can be updated later. Rendering and the HTTP calls belong to the pl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import Destination
-from bot.messages import Message, message_to_json
+from bot.messages import Block, Message, block_to_json, message_to_json
 from bot.store.batch import in_batch, insert_later
 from bot.store.db import SerializedJSON, insert_ignoring_duplicates
 from bot.store.models import OutboxItem
 
 _PAYLOADS = "outbox.payloads"  # session.info key: each message queued in this session, serialised once
+_BLOCKS = "outbox.blocks"  # session.info key: each block of those messages, encoded once
+T = TypeVar("T")
 
 
 def enqueue(
@@ -58,10 +60,7 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
     """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
     takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
     skipped; returns how many updates were queued."""
-    where_posted = select(
-        OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member
-    ).where(OutboxItem.key.in_({of for _, of in updates}))
-    originals = {row.key: row for row in session.execute(where_posted)}
+    originals = {row.key: row for row in session.execute(_POSTED, {"keys": sorted({of for _, of in updates})})}
     payload = _payload(session, message)
     rows = []
     for key, update_of in updates:
@@ -73,13 +72,30 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
     return len(insert_ignoring_duplicates(session, OutboxItem, rows, unique=("key",), returning=("key",)))
 
 
+_POSTED = select(OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member).where(
+    OutboxItem.key.in_(bindparam("keys", expanding=True))
+)  # built once: every closing survey runs it
+
+
 def _payload(session: Session, message: Message) -> SerializedJSON:
-    """The message as stored; one invitation sent to a thousand members is serialised once per session."""
-    seen: dict[int, tuple[Message, SerializedJSON]] = session.info.setdefault(_PAYLOADS, {})
-    found = seen.get(id(message))
+    """The message as stored; one invitation sent to a thousand members is serialised once per session, and a block
+    shared by many messages (the same form in each member's own message) is encoded once."""
+
+    def encode(block: Block) -> object:
+        return once_per_message(session, _BLOCKS, block, lambda: block_to_json(block))
+
+    return once_per_message(session, _PAYLOADS, message, lambda: SerializedJSON(message_to_json(message, encode)))
+
+
+def once_per_message(session: Session, what: str, message: object, work_out: Callable[[], T], *also: Hashable) -> T:
+    """`work_out()` for `message` (or a block of one; and `also`) once in this session: what a message sent to many is
+    turned into (its stored form, its words for readers in one zone) is the same for each of them."""
+    seen: dict[tuple[Hashable, ...], tuple[object, T]] = session.info.setdefault(what, {})
+    key = (id(message), *also)
+    found = seen.get(key)
     if found is None or found[0] is not message:
         # The entry keeps the message alive, so no other message can take its id while the session lasts.
-        found = seen[id(message)] = (message, SerializedJSON(message_to_json(message)))
+        found = seen[key] = (message, work_out())
     return found[1]
 
 

@@ -41,13 +41,21 @@ class Runtime:
     # The thread reconciling a tick right now (bot/ticker.py), if any: only it reads the tick cache, so a command
     # answered meanwhile on another thread still reads fresh state.
     ticking_thread: int | None = field(default=None, repr=False)
+    _live: tuple[object, object, tuple[PlatformEntry, ...]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def platform(self, name: str) -> PlatformEntry:
         """The registry entry of a platform, by name."""
         return self.registry[name]
 
     def live_platforms(self) -> tuple[PlatformEntry, ...]:
-        return tuple(self.registry[name] for name in self.platforms)
+        """The entries of the live platforms; asked for every message queued, so kept until `platforms` or
+        `registry` is replaced."""
+        live = self._live
+        if live is None or live[0] is not self.platforms or live[1] is not self.registry:
+            live = self._live = (self.platforms, self.registry, tuple(self.registry[name] for name in self.platforms))
+        return live[2]
 
     def once_per_tick(self, key: str, load: Callable[[], T]) -> T:
         """`load()` once per tick (outside a tick, every time): the ticker asks 1,000 teams, the database once."""

@@ -267,7 +267,10 @@ _expander = lru_cache(maxsize=4096)(_rrule)
 
 def localize(wall: datetime, tz: ZoneInfo) -> datetime:
     """A local wall-clock time -> the UTC instant, under the DST policy in the module docstring."""
-    naive = wall.replace(tzinfo=None)
+    return _localized(wall.replace(tzinfo=None), tz)
+
+
+def _localize(naive: datetime, tz: ZoneInfo) -> datetime:
     aware = naive.replace(tzinfo=tz, fold=0)  # fold=0: in an autumn fold, the first of the two instants
     for _ in range(24 * 60):
         if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == naive:
@@ -276,6 +279,10 @@ def localize(wall: datetime, tz: ZoneInfo) -> datetime:
         naive = (naive + timedelta(minutes=1)).replace(second=0, microsecond=0)
         aware = naive.replace(tzinfo=tz, fold=0)
     return aware.astimezone(UTC)
+
+
+# Cached by a call (see parse_rule): every tick and every message asks for the same few wall times.
+_localized = lru_cache(maxsize=65536)(_localize)
 
 
 def expand(

@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Text, bindparam, func, select, type_coerce
 
 from bot.addresses import Destination, OutboxKey, SentRef
 from bot.clock import FakeClock, MovableClock
@@ -47,11 +48,11 @@ class SimulatedPost:
     key: str = ""  # the outbox key
     queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued (bot/moments.py)
 
-    @property
+    @cached_property
     def team(self) -> str:
         return OutboxKey.parse(self.routine).team
 
-    @property
+    @cached_property
     def flow(self) -> str:
         return OutboxKey.parse(self.routine).routine
 
@@ -80,35 +81,45 @@ class Recorder(Platform):
 
     def take_due(self, db: Database) -> int:
         """Write down every post due by now and mark everything due sent, in one transaction: the outbox as the
-        sender would leave it once it had delivered what may go at this moment."""
+        sender would leave it once it had delivered what may go at this moment. A message queued for many (the same
+        stored text) is read and worded once."""
         now = self.clock.now()
-        with db.session() as session:
-            due = session.execute(
-                select(
-                    OutboxItem.id,
-                    OutboxItem.kind,
-                    OutboxItem.key,
-                    OutboxItem.platform,
-                    OutboxItem.channel,
-                    OutboxItem.member,
-                    OutboxItem.payload,
-                )
-                .where(OutboxItem.status == "pending", OutboxItem.not_before <= now)
-                .order_by(OutboxItem.id)
-            ).all()
+        read: dict[str, tuple[Message, Message]] = {}  # stored text -> (as queued, as delivered now)
+        with db.engine.begin() as connection:  # rows in and out, no objects: no session needed
+            due = connection.execute(_DUE, {"now": now}).all()
             for _id, kind, key, platform, channel, member, payload in due:
                 if kind == "post":  # updates change what was posted; the simulation lists posts
-                    queued = message_from_json(payload)
-                    # As the sender does: words such as "today" are said as of the moment of delivery.
-                    delivered = resolve(queued, now)
+                    if payload not in read:
+                        queued = message_from_json(json.loads(payload))
+                        # As the sender does: words such as "today" are said as of the moment of delivery.
+                        read[payload] = (queued, resolve(queued, now))
+                    queued, delivered = read[payload]
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
-            if due:
-                session.execute(
-                    update(OutboxItem)
-                    .where(OutboxItem.id.in_([row[0] for row in due]))
-                    .values(status="sent", sent_at=now, attempts=1)
-                )
+            if due:  # the rows just read: the same condition in the same transaction, and nobody else writes
+                connection.execute(_SENT, {"now": now})
         return len(due)
+
+
+# Built once: each moment runs them.
+_DUE = (
+    select(
+        OutboxItem.id,
+        OutboxItem.kind,
+        OutboxItem.key,
+        OutboxItem.platform,
+        OutboxItem.channel,
+        OutboxItem.member,
+        type_coerce(OutboxItem.payload, Text),  # the stored text: the same text is read once
+    )
+    .where(OutboxItem.status == "pending", OutboxItem.not_before <= bindparam("now"))
+    .order_by(OutboxItem.id)
+)
+_OUTBOX = OutboxItem.__table__
+_SENT = (
+    _OUTBOX.update()  # type: ignore[attr-defined]
+    .where(_OUTBOX.c.status == "pending", _OUTBOX.c.not_before <= bindparam("now"))  # type: ignore[attr-defined]
+    .values(status="sent", sent_at=bindparam("now"), attempts=1)
+)
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,7 @@ def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[S
     why the day is closed. The posting policy allows them only where a team chose so (skip_school_closures off)."""
     found = []
     for post in posts:
-        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        team = config.teams.get(post.team)
         member = config.members.get(post.destination.member or "")
         if member is not None:
             zone = config.member_tz(member)
@@ -237,8 +248,10 @@ async def send_what_is_due(sender: Sender) -> None:
 
 def next_held_message(db: Database) -> datetime | None:
     """When the earliest message held back (working hours, a later send time) becomes due."""
-    with db.session() as session:
-        return session.scalar(select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending"))
+    return db.read(_EARLIEST_HELD)[0][0]  # type: ignore[no-any-return]
+
+
+_EARLIEST_HELD = select(func.min(OutboxItem.not_before)).where(OutboxItem.status == "pending")
 
 
 def keep(
@@ -253,11 +266,14 @@ def format_posts(config: Config, posts: list[SimulatedPost], decisions: list[Dec
     """Posts, and the posting policy's decisions (moved, merged or skipped steps), in time order; then the count of
     messages and of those on a closed day (0 unless a team set skip_school_closures: false)."""
     entries: list[tuple[datetime, int, int, str]] = []  # decisions before the posts of the same moment
+    shown: dict[int, str] = {}  # a message delivered to many (the same object, bot.simulate.Recorder) is shown once
     for n, post in enumerate(posts):
-        team = config.teams.get(OutboxKey.parse(post.routine).team)
+        team = config.teams.get(post.team)
         local = post.at.astimezone(config.team_tz(team) if team else UTC)
         where = post.destination.channel or f"{post.destination.address} (direct message)"
-        text = "\n".join("    " + line for line in post.message.plain().splitlines())
+        text = shown.get(id(post.message))
+        if text is None:
+            text = shown[id(post.message)] = "\n".join("    " + line for line in post.message.plain().splitlines())
         entries.append((post.at, 1, n, f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}"))
     for n, decision in enumerate(decisions or []):
         team = config.teams.get(decision.team)

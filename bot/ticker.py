@@ -5,9 +5,10 @@ So a restart, a late tick or a second replica never runs an occurrence twice; an
 was down runs once if still inside its grace window and is recorded as missed otherwise. One team's failure is
 logged with its context and never stops the others.
 
-Due work runs in batches: the same step of the same routine for up to BATCH teams in one transaction, with their
-claims inserted in one statement and their rows and messages inserted in bulk (bot/store/batch.py), so a busy tick
-(1,000 teams opening a pulse at once) commits a few dozen times, not thousands, and holds no lock for long.
+Due work runs in batches: what falls due in a tick, at most one occurrence per team in a batch, grouped by routine
+step, up to BATCH occurrences in one transaction, with their claims inserted in one statement and their rows and
+messages inserted in bulk (bot/store/batch.py), so a busy tick (1,000 teams opening a pulse at once) commits a few
+dozen times, not thousands, and holds no lock for long.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from bot.delivery import note_posting
@@ -71,6 +71,25 @@ class _RunFailed(Exception):
         self.index, self.error = index, error
 
 
+# Built once: a tick runs each of these, and building a statement costs more than running it.
+_RECONCILED = select(TickerState.reconciled_until).where(TickerState.name == bindparam("name"))
+_TICKERS = TickerState.__table__
+_ADVANCE = (
+    _TICKERS.update()  # type: ignore[attr-defined]
+    .where(_TICKERS.c.name == bindparam("ticker"), _TICKERS.c.reconciled_until < bindparam("now"))  # type: ignore[attr-defined]
+    .values(reconciled_until=bindparam("now"))
+)
+_CLAIMS_AFTER = select(Occurrence.routine_key, Occurrence.due_at, Occurrence.status, Occurrence.started_at).where(
+    Occurrence.due_at > bindparam("after")
+)
+_OCCURRENCES = Occurrence.__table__
+_DONE = (
+    _OCCURRENCES.update()  # type: ignore[attr-defined]
+    .where(_OCCURRENCES.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .values(status="done", finished_at=bindparam("at"))
+)
+
+
 class Ticker:
     def __init__(
         self,
@@ -107,24 +126,19 @@ class Ticker:
         return report
 
     def _since(self, now: datetime) -> datetime:
-        with self.rt.db.session() as session:
-            state = session.get(TickerState, self.name)
-            last = state.reconciled_until if state else None
+        found = self.rt.db.read(_RECONCILED, {"name": self.name})
+        last = found[0][0] if found else None
         if last is None:
             return now - FIRST_START_LOOKBACK
         return max(min(last, now), now - MAX_LOOKBACK)
 
     def _advance(self, now: datetime) -> None:
+        """Move the ticker's mark forward to `now` (never back: another replica may have ticked later)."""
         with self.rt.db.session() as session:
-            state = session.get(TickerState, self.name, with_for_update=self.rt.db.is_postgres)
-            if state is None:
-                try:
-                    with session.begin_nested():
-                        session.add(TickerState(name=self.name, reconciled_until=now))
-                except IntegrityError:
-                    pass
-            elif state.reconciled_until < now:
-                state.reconciled_until = now
+            moved = session.execute(_ADVANCE, {"ticker": self.name, "now": now}).rowcount
+            if not moved:  # the mark is already there, or this is the ticker's first tick
+                row = {"name": self.name, "reconciled_until": now}
+                insert_ignoring_duplicates(session, TickerState, [row], unique=("name",))
 
     def _due_work(self, since: datetime, now: datetime, report: TickReport) -> list[list[_Work]]:
         """What is due now, per team (in each team's own order: flows in catalog order, steps as each flow lists
@@ -185,21 +199,17 @@ class Ticker:
             steps: dict[tuple[str, str], list[_Work]] = {}
             for work in round_:
                 steps.setdefault((work.due.flow, work.due.step), []).append(work)
-            for same_step in steps.values():
-                for first in range(0, len(same_step), self.batch):
-                    self._run_batch(same_step[first : first + self.batch], now, report)
+            # A round has at most one occurrence per team; its steps share transactions of up to BATCH occurrences.
+            grouped = [work for same_step in steps.values() for work in same_step]
+            for first in range(0, len(grouped), self.batch):
+                self._run_batch(grouped[first : first + self.batch], now, report)
 
     def _already_claimed(self, since: datetime) -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
         """Every claim in this tick's window with its status and start, read once per tick: a claim made meanwhile
         by another ticker is still caught by the unique insert."""
 
         def load() -> dict[tuple[str, datetime], tuple[str, datetime | None]]:
-            with self.rt.db.session() as session:
-                rows = session.execute(
-                    select(Occurrence.routine_key, Occurrence.due_at, Occurrence.status, Occurrence.started_at).where(
-                        Occurrence.due_at > since - RECHECK
-                    )
-                ).all()
+            rows = self.rt.db.read(_CLAIMS_AFTER, {"after": since - RECHECK})
             return {(key, at): (status, started) for key, at, status, started in rows}
 
         return self.rt.once_per_tick("ticker.claimed", load)
@@ -301,8 +311,11 @@ class Ticker:
         with self.rt.db.session() as session, batched(session):
             won = self._claim_rows(session, works, "running", now)
             ran = sorted(won)
-            if ran:
-                works[0].flow.prepare(self.rt, session, [works[i].due for i in ran])
+            steps: dict[tuple[str, str], list[_Work]] = {}
+            for i in ran:
+                steps.setdefault((works[i].due.flow, works[i].due.step), []).append(works[i])
+            for same_step in steps.values():  # each step's runs look up together what they need (Flow.prepare)
+                same_step[0].flow.prepare(self.rt, session, [work.due for work in same_step])
             for i in ran:
                 work = works[i]
                 try:
@@ -311,11 +324,7 @@ class Ticker:
                     raise _RunFailed(i, error) from error
             if ran:
                 # Nobody outside this transaction ever sees these claims 'running': they commit as done.
-                session.execute(
-                    update(Occurrence)
-                    .where(Occurrence.id.in_(won.values()))
-                    .values(status="done", finished_at=self.rt.clock.now())
-                )
+                session.execute(_DONE, {"ids": list(won.values()), "at": self.rt.clock.now()})
         return ran
 
     def _record_failure(self, work: _Work, error: Exception, now: datetime, report: TickReport) -> None:

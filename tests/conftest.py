@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import schedule
+from bot import meetings, moments, schedule
 from bot.store.db import Database
 from tests.support import database_kinds, fresh_database
 
@@ -29,5 +29,6 @@ def parse_schedules_afresh() -> None:
     """Each test parses and expands its schedules itself instead of reusing an earlier test's cached result, so a
     test never depends on which tests ran before it, and mutation testing (make mutation) credits each parse to
     the tests that check it."""
-    for cached in (schedule.parse_rule, schedule.parse_relative, schedule._expander):
+    cached_calls = (schedule.parse_rule, schedule.parse_relative, schedule._expander, schedule._localized)
+    for cached in (*cached_calls, meetings._months_around, moments._value_of):
         cached.cache_clear()

@@ -117,7 +117,7 @@ def test_meetings_and_cadences_skip_school_breaks() -> None:
 
 
 def test_a_day_offset_time_that_falls_on_a_weekend_or_break_moves_to_a_school_day() -> None:
-    from bot.meetings import reach_of, relative_steps, steps_between
+    from bot.meetings import relative_steps, steps_between
 
     config = weekly_team_with_winter_break("weekly on Tuesday at 15:30")
     team = config.teams["t"]
@@ -125,9 +125,7 @@ def test_a_day_offset_time_that_falls_on_a_weekend_or_break_moves_to_a_school_da
 
     def placed(text: str) -> list[str]:
         step = [("step", parse_relative(text))]
-        found = steps_between(
-            config, team, lambda m: relative_steps(config, team, m, step), reach_of(team, [step[0][1]]), *window
-        )
+        found = steps_between(config, team, lambda m: relative_steps(config, team, m, step), [step[0][1]], *window)
         return [local(p.at, LA) for _, p in found if p.at is not None]
 
     # Sunday Dec 6 -> Friday Dec 4. Sunday Jan 3, after the winter break: the last step before the meeting goes to

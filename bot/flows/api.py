@@ -154,14 +154,14 @@ class Flow(ABC, Generic[S]):
 
 
 def per_team_this_tick(rt: Runtime, key: str, statement: Select[Any]) -> dict[str, list[Any]]:
-    """The rows of `statement` (entities with a `team` column) grouped by team, read once per tick for all teams:
-    a flow's due() asks for its team's share instead of querying once per team."""
+    """The rows of `statement` (a select of columns, `team` among them) grouped by team, read once per tick for all
+    teams: a flow's due() asks for its team's share instead of querying once per team. Rows, not ORM objects: a
+    tick reads them for every team and changes none."""
 
     def load() -> dict[str, list[Any]]:
         by_team: dict[str, list[Any]] = {}
-        with rt.db.session() as session:
-            for row in session.scalars(statement):
-                by_team.setdefault(row.team, []).append(row)
+        for row in rt.db.read(statement):
+            by_team.setdefault(row.team, []).append(row)
         return by_team
 
     return rt.once_per_tick(key, load)

@@ -90,9 +90,27 @@ def _insert(session: Session, waiting: _Waiting) -> None:
 def _insert_before_reading(state: ORMExecuteState) -> None:
     pending: dict[str, _Waiting] | None = state.session.info.get(_PENDING)
     if pending:
-        read = {mapper.local_table.name for mapper in state.all_mappers}  # type: ignore[attr-defined]
-        if read & set(pending):
-            flush_later(state.session, read)
+        read = _tables_of(state)
+        if not read.isdisjoint(pending):
+            flush_later(state.session, set(read))
+
+
+def _tables_of(state: ORMExecuteState) -> frozenset[str]:
+    """The tables a statement reads or writes; worked out once for a statement built once (a module's constant)."""
+    statement = state.statement
+    found = _TABLES.get(id(statement))
+    if found is None or found[0] is not statement:
+        if len(_TABLES) >= 10_000:  # statements built for one use pass through: keep the dict small
+            _TABLES.clear()
+        # The entry keeps the statement alive, so no other statement can take its id meanwhile.
+        found = _TABLES[id(statement)] = (
+            statement,
+            frozenset(mapper.local_table.name for mapper in state.all_mappers),  # type: ignore[attr-defined]
+        )
+    return found[1]
+
+
+_TABLES: dict[int, tuple[object, frozenset[str]]] = {}
 
 
 def allocate_ids(session: Session, model: type[DeclarativeBase], count: int) -> list[int]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import LargeBinary, String, delete
+from sqlalchemy import LargeBinary, String, bindparam, delete
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.keys import ServerKey
@@ -78,7 +78,10 @@ def unseal(session: Session, key: ServerKey, name: str) -> Any | None:
 
 
 def drop(session: Session, name: str) -> None:
-    session.execute(delete(SealedBox).where(SealedBox.name == name))
+    session.execute(_DROP, {"box": name})
+
+
+_DROP = delete(SealedBox).where(SealedBox.name == bindparam("box"))  # built once: every closing runs it
 
 
 def add(session: Session, key: ServerKey, name: str, additions: Mapping[str, Iterable[Any]]) -> None:

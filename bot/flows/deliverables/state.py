@@ -60,6 +60,10 @@ class DeliverableEvent(Base):
 
 
 OPEN_ITEMS = select(Deliverable).where(Deliverable.status != "done")
+# What a tick needs of each open item to know when it falls due (a row per item, not the item itself).
+OPEN_ITEM_DATES = select(
+    Deliverable.id, Deliverable.team, Deliverable.due, Deliverable.created_at, Deliverable.status_changed_at
+).where(Deliverable.status != "done")
 
 
 def add_deliverable(

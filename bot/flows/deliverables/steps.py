@@ -4,19 +4,23 @@ escalation to the co-chairs when overdue and the weekly digest; with how an item
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
 from bot.config import Config, Team
+from bot.config.derived import PerConfig
 from bot.delivery import direct_message, note_posting, post_to_team, reaches, reader_zone
 from bot.flows.api import Due, Flow, per_team_this_tick
 from bot.flows.deliverables.settings import DeliverablesSettings
-from bot.flows.deliverables.state import OPEN_ITEMS, STATUS_LABELS, Deliverable, add_deliverable
+from bot.flows.deliverables.state import OPEN_ITEM_DATES, STATUS_LABELS, Deliverable, add_deliverable
 from bot.meetings import cadence_times
 from bot.messages import Block, Button, Buttons, Header, Markdown, Message, Text, md
 from bot.moments import moment
@@ -26,6 +30,7 @@ from bot.schedule import localize
 
 REMINDER_GRACE = timedelta(hours=12)
 DIGEST_GRACE = timedelta(hours=6)
+ESCALATIONS = 60  # an item is escalated this many times at most
 
 
 # --- when things fall due -----------------------------------------------------------------------------------------
@@ -80,10 +85,57 @@ def escalation_days(config: Config, team: Team, due_day: date, every_days: int, 
     so escalations are never closer together than that)."""
     days = []
     day = open_day(config, team, due_day, step=1)
-    while day is not None and day <= until and len(days) < 60:
+    while day is not None and day <= until and len(days) < ESCALATIONS:
         days.append(day)
         day = later_open_day(config, team, day + timedelta(days=every_days))
     return days
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Every step an item with this due date can take, placed, in time order (`whens[i]` is `steps[i]`'s `when`):
+    ("reminder" | NUDGE | "escalation", placement)."""
+
+    whens: list[datetime]
+    steps: list[tuple[str, Placement]]
+
+
+def item_schedule(config: Config, team: Team, settings: DeliverablesSettings, due_day: date) -> Schedule:
+    """An item's reminders and due-date nudge (`ladder`), and every escalation it could have; a tick keeps those in
+    its window (as `rungs` would give them). It depends only on the config, the team's settings and the due date, so
+    every tick after the first finds it worked out (bot/config/derived.py)."""
+    key = (team.key, due_day, settings.at, tuple(settings.reminders), settings.escalate_every_days)
+    return _SCHEDULES.get(config, key, lambda: _work_out_schedule(config, team, settings, due_day))
+
+
+def _work_out_schedule(config: Config, team: Team, settings: DeliverablesSettings, due_day: date) -> Schedule:
+    tz = config.team_tz(team)
+    at = time.fromisoformat(settings.at)
+    steps = [
+        ("reminder" if lead is not None else NUDGE, p)
+        for lead, p in ladder(config, team, due_day, settings.reminders, at)
+    ]
+    for day in escalation_days(config, team, due_day, settings.escalate_every_days, date.max):
+        steps.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
+    steps.sort(key=lambda step: step[1].when)  # stable: steps at the same moment keep the ladder's order
+    return Schedule([p.when for _, p in steps], steps)
+
+
+_SCHEDULES: PerConfig[tuple[object, ...], Schedule] = PerConfig(limit=50_000)
+# Built once: every team's nudges of the day run them.
+_ITEMS = select(Deliverable).where(Deliverable.id.in_(bindparam("ids", expanding=True)))
+_OTHERS_OPEN = (
+    select(
+        Deliverable.id,
+        Deliverable.team,
+        Deliverable.owners,
+        Deliverable.due,
+        Deliverable.created_at,
+        Deliverable.status_changed_at,
+    )
+    .where(Deliverable.status != "done", Deliverable.team.in_(bindparam("teams", expanding=True)))
+    .order_by(Deliverable.id)
+)
 
 
 def rungs(
@@ -92,17 +144,14 @@ def rungs(
     """(kind, placement) of every message an item asks for up to the day `until`: its reminders and due-date nudge
     ("reminder", "due"), then its escalations ("escalation"), which stop once somebody changes the status after
     the due date (the co-chairs have an answer). Subjects name the due date they are about, so a new due date
-    brings fresh reminders."""
-    at = time.fromisoformat(settings.at)
-    found = [
-        ("reminder" if lead is not None else NUDGE, p)
-        for lead, p in ladder(config, team, item.due, settings.reminders, at)
+    brings fresh reminders. In time order, from the item's schedule (worked out once per due date)."""
+    escalating = local_day(config, team, item.status_changed_at) <= item.due
+    tz = config.team_tz(team)
+    return [
+        (kind, placed)
+        for kind, placed in item_schedule(config, team, settings, item.due).steps
+        if kind != "escalation" or (escalating and _day(placed.planned, tz) <= until)
     ]
-    if local_day(config, team, item.status_changed_at) <= item.due:
-        tz = config.team_tz(team)
-        for day in escalation_days(config, team, item.due, settings.escalate_every_days, until):
-            found.append(("escalation", Placement("escalation", _at(day, at, tz), _at(day, at, tz))))
-    return found
 
 
 def heard_on(
@@ -191,17 +240,21 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
     ) -> Iterable[Due]:
         """One occurrence per day that has reminders, nudges or escalations: each person hears once that day."""
         self._sync_yaml(rt)
-        items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEMS).get(team.key, [])
+        items = per_team_this_tick(rt, "deliverables.open", OPEN_ITEM_DATES).get(team.key, [])
         config = rt.config
         tz = config.team_tz(team)
-        at = time.fromisoformat(settings.at)
+        at = time.fromisoformat(settings.at)  # for the day's occurrence
         by_day: dict[date, list[tuple[int, str]]] = {}
         decisions: dict[date, list[Placement]] = {}
         skipped: dict[datetime, list[Placement]] = {}
         for item in items:
-            for kind, placed in rungs(config, team, settings, item, local_day(config, team, end)):
-                # An item added late gets only the reminders still ahead of it.
-                if placed.when <= item.created_at or not start < placed.when <= end:
+            # As rungs() gives them, worked out once per due date: the steps in the window, found by bisection.
+            schedule = item_schedule(config, team, settings, item.due)
+            escalating = local_day(config, team, item.status_changed_at) <= item.due
+            # An item added late gets only the reminders still ahead of it.
+            first = bisect_right(schedule.whens, max(start, item.created_at))
+            for kind, placed in schedule.steps[first : bisect_right(schedule.whens, end)]:
+                if kind == "escalation" and not escalating:
                     continue
                 label = Placement(f"#{item.id} {placed.step}", placed.planned, placed.at, placed.why, placed.into)
                 if placed.at is None:
@@ -261,8 +314,8 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
             if u.key != team.key and (found := self.settings(config, u)) is not None
         }
         if others:
-            by_team: dict[str, list[Deliverable]] = {}
-            for item in session.scalars(OPEN_ITEMS.where(Deliverable.team.in_(others)).order_by(Deliverable.id)):
+            by_team: dict[str, list[Any]] = {}  # rows with what heard_on reads: every open item of the other teams
+            for item in session.execute(_OTHERS_OPEN, {"teams": sorted(others)}):
                 by_team.setdefault(item.team, []).append(item)
             for key, items in by_team.items():
                 other = config.teams[key]
@@ -270,10 +323,12 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
                 if involved:
                     heard[key] = heard_on(config, other, others[key], items, day)
         sections: dict[str, dict[str, tuple[list[Deliverable], list[Deliverable]]]] = {}
+        wanted = sorted({item_id for entries in heard.values() for item_id, _ in entries})  # the day's items, at once
+        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": wanted})} if wanted else {}
         for team_key, entries in heard.items():
             about = config.teams[team_key]
             for item_id, kind in entries:
-                item = session.get(Deliverable, item_id)
+                item = found.get(item_id)
                 if item is None or item.status == "done":
                     continue  # done (or removed) since the tick saw it: nothing to remind about
                 if kind == "escalation":

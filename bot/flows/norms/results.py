@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from statistics import mean
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.anonymity import can_show, minimum
@@ -36,25 +36,28 @@ def close_due_checks(rt: Runtime, session: Session, team: Team, now: datetime, m
     """Close the team's checks whose time is up, and the check of `meeting` (its review closes it, whatever its
     closing time says): each one's answers leave the sealed box, kept only when at least the team's minimum group
     size answered. Asked before ratings are read, so a missed review (the bot was down) leaves nothing sealed."""
-    due = session.scalars(
-        select(ClosingCheck.meeting).where(
-            ClosingCheck.team == team.key,
-            ~ClosingCheck.closed,
-            or_(ClosingCheck.closes_at <= now, ClosingCheck.meeting == meeting),
-        )
-    ).all()
+    due = session.scalars(_DUE_CHECKS, {"team": team.key, "now": now, "meeting": meeting}).all()
     for subject in due:
         check = lock_check(session, team.key, subject)
         if check is None or check.closed:
             continue  # closed meanwhile by another process
-        answered = session.scalar(
-            select(func.count())
-            .select_from(ClosingParticipation)
-            .where(ClosingParticipation.team == team.key, ClosingParticipation.meeting == subject)
-        )
+        answered = session.scalar(_ANSWERED_ONE, {"team": team.key, "meeting": subject})
         release_answers(session, rt.key, check, keep=can_show(answered or 0, team.min_group_size))
     if due:
         rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
+
+
+# Built once: every meeting's review runs them.
+_DUE_CHECKS = select(ClosingCheck.meeting).where(
+    ClosingCheck.team == bindparam("team"),
+    ~ClosingCheck.closed,
+    or_(ClosingCheck.closes_at <= bindparam("now"), ClosingCheck.meeting == bindparam("meeting")),
+)
+_ANSWERED_ONE = (
+    select(func.count())
+    .select_from(ClosingParticipation)
+    .where(ClosingParticipation.team == bindparam("team"), ClosingParticipation.meeting == bindparam("meeting"))
+)
 
 
 # --- trends: a pure summary of stored ratings ------------------------------------------------------------------
@@ -120,39 +123,44 @@ def shown_ratings(session: Session, team: Team, until: datetime, count: int) -> 
     """The ratings of the last `count` closed checks of meetings up to `until` (an open check's answers are sealed:
     figures that moved with each answer would give the last one away). A meeting where fewer people answered than
     the team's minimum group size is left out of every figure, so no choice of window can isolate it."""
-    checks = list(
-        session.scalars(
-            select(ClosingCheck)
-            .where(ClosingCheck.team == team.key, ClosingCheck.closed, ClosingCheck.meeting_start <= until)
-            .order_by(ClosingCheck.meeting_start.desc())
-            .limit(count)
-        )
-    )[::-1]
-    answered = dict(
-        session.execute(
-            select(ClosingParticipation.meeting, func.count())
-            .where(ClosingParticipation.team == team.key, ClosingParticipation.meeting.in_([c.meeting for c in checks]))
-            .group_by(ClosingParticipation.meeting)
-        ).all()
-    )
+    checks = list(session.scalars(_LAST_CHECKS, {"team": team.key, "until": until, "count": count}))[::-1]
+    meetings = [c.meeting for c in checks]
+    answered = dict(session.execute(_ANSWERED, {"team": team.key, "meetings": meetings}).all())
     shown = [c for c in checks if can_show(answered.get(c.meeting, 0), team.min_group_size)]
     ratings: list[dict[str, list[int]]] = []
     focus: Counter[str] = Counter()
     for check in shown:
         per_norm: dict[str, list[int]] = {}
-        for norm, value in session.execute(
-            select(NormRating.norm, NormRating.value).where(
-                NormRating.team == team.key, NormRating.meeting == check.meeting
-            )
-        ):
+        for norm, value in session.execute(_RATINGS, {"team": team.key, "meeting": check.meeting}):
             per_norm.setdefault(norm, []).append(value)
         ratings.append(per_norm)
-        focus.update(
-            session.scalars(
-                select(NormFocusVote.norm).where(NormFocusVote.team == team.key, NormFocusVote.meeting == check.meeting)
-            )
-        )
+        focus.update(session.scalars(_FOCUS_VOTES, {"team": team.key, "meeting": check.meeting}))
     return ShownRatings(shown, len(checks) - len(shown), ratings, focus)
+
+
+# Built once: every meeting's review runs them.
+_LAST_CHECKS = (
+    select(ClosingCheck)
+    .where(
+        ClosingCheck.team == bindparam("team"), ClosingCheck.closed, ClosingCheck.meeting_start <= bindparam("until")
+    )
+    .order_by(ClosingCheck.meeting_start.desc())
+    .limit(bindparam("count"))
+)
+_ANSWERED = (
+    select(ClosingParticipation.meeting, func.count())
+    .where(
+        ClosingParticipation.team == bindparam("team"),
+        ClosingParticipation.meeting.in_(bindparam("meetings", expanding=True)),
+    )
+    .group_by(ClosingParticipation.meeting)
+)
+_RATINGS = select(NormRating.norm, NormRating.value).where(
+    NormRating.team == bindparam("team"), NormRating.meeting == bindparam("meeting")
+)
+_FOCUS_VOTES = select(NormFocusVote.norm).where(
+    NormFocusVote.team == bindparam("team"), NormFocusVote.meeting == bindparam("meeting")
+)
 
 
 # --- the co-chairs' health page ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, delete, select, update
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.norms.library import Norm
@@ -134,24 +134,41 @@ class NormProposal(Base):
 def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] | None:
     """(version, norms) of the team's latest adopted version, or None when it has adopted none (version 1 is the
     config's set)."""
-    row = session.scalar(
-        select(NormSetVersion).where(NormSetVersion.team == team).order_by(NormSetVersion.version.desc()).limit(1)
-    )
+    row = session.execute(_LATEST_ADOPTED, {"team": team}).first()
     if row is None:
         return None
-    return row.version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in row.norms["norms"])
+    version, stored = row
+    return version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in stored["norms"])
 
 
 def closing_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
-    return session.scalar(select(ClosingCheck).where(ClosingCheck.team == team, ClosingCheck.meeting == meeting))
+    return session.scalar(_CLOSING_CHECK, {"team": team, "meeting": meeting})
+
+
+# Built once: every meeting's steps run them.
+_LATEST_ADOPTED = (
+    select(NormSetVersion.version, NormSetVersion.norms)
+    .where(NormSetVersion.team == bindparam("team"))
+    .order_by(NormSetVersion.version.desc())
+    .limit(1)
+)
+_CLOSING_CHECK = select(ClosingCheck).where(
+    ClosingCheck.team == bindparam("team"), ClosingCheck.meeting == bindparam("meeting")
+)
+_CHECKS = ClosingCheck.__table__
+_LOCK_CHECK = (
+    _CHECKS.update()  # type: ignore[attr-defined]
+    .where(_CHECKS.c.team == bindparam("b_team"), _CHECKS.c.meeting == bindparam("b_meeting"))  # type: ignore[attr-defined]
+    .values(closed=_CHECKS.c.closed)  # type: ignore[attr-defined]
+)
 
 
 def lock_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
     """Take the check's row lock (an UPDATE first: SQLite's write lock, PostgreSQL's row lock) so that submissions
     and closing are serialized and rewriting its sealed box never loses an answer."""
-    where = (ClosingCheck.team == team, ClosingCheck.meeting == meeting)
-    session.execute(update(ClosingCheck).where(*where).values(closed=ClosingCheck.closed))
-    return session.scalar(select(ClosingCheck).where(*where).execution_options(populate_existing=True))
+    session.flush()  # what the session holds goes first, as before any statement of the session's own
+    session.execute(_LOCK_CHECK, {"b_team": team, "b_meeting": meeting})
+    return session.scalar(_CLOSING_CHECK.execution_options(populate_existing=True), {"team": team, "meeting": meeting})
 
 
 def box_name(check: ClosingCheck) -> str:

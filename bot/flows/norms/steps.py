@@ -23,7 +23,6 @@ from bot.meetings import (
     moved_note,
     on_meeting_day,
     plan_meeting,
-    reach_of,
     relative_steps,
     steps_between,
 )
@@ -51,8 +50,11 @@ def active_norms(rt: Runtime, session: Session, team: Team, depth: int = 0) -> t
 
 def spotlight_for(rt: Runtime, session: Session, team: Team, meeting: HeldMeeting) -> Norm:
     """The norm of the meeting: the active set, cycled by the number of meetings held before this one."""
-    _, norms = active_norms(rt, session, team)
-    return norms[meeting_number(rt.config, team, meeting) % len(norms)]
+    return spotlight_among(rt.config, team, meeting, active_norms(rt, session, team)[1])
+
+
+def spotlight_among(config: Config, team: Team, meeting: HeldMeeting, norms: tuple[Norm, ...]) -> Norm:
+    return norms[meeting_number(config, team, meeting) % len(norms)]
 
 
 STEPS = ("opening", "closing", "review")
@@ -84,10 +86,10 @@ class NormsFlow(Flow[NormsSettings]):
     settings_model = NormsSettings
 
     def due(self, rt: Runtime, team: Team, settings: NormsSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        reach = reach_of(team, [parse_relative(getattr(settings, step)) for step in STEPS])
+        relatives = [parse_relative(getattr(settings, step)) for step in STEPS]
         plan = partial(planned_steps, rt.config, team, settings)
         key = ("norms", *(getattr(settings, step) for step in STEPS))
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
+        for meeting, placed in steps_between(rt.config, team, plan, relatives, start, end, key=key):
             # An opening reminder is useless once the meeting has begun: by default it may run late until then.
             at = placed.when
             default = max(meeting.start - at, timedelta(0)) if placed.step == "opening" else timedelta(hours=12)
@@ -107,7 +109,7 @@ class NormsFlow(Flow[NormsSettings]):
 
     def _post_opening(self, rt: Runtime, session: Session, due: Due, team: Team, meeting: HeldMeeting) -> None:
         _, norms = active_norms(rt, session, team)
-        spotlight = spotlight_for(rt, session, team, meeting)
+        spotlight = spotlight_among(rt.config, team, meeting, norms)
         tz = rt.config.team_tz(team)
         text = rt.templates.render(
             "norms/opening.md.j2",
@@ -160,6 +162,10 @@ class NormsFlow(Flow[NormsSettings]):
         )
         day = meeting.start.astimezone(tz).date()
         closes_text = moment(closes, tz, "datetime")
+        # What every member's message shares is built once: delivery stamps and stores it once (bot/delivery.py).
+        header = Header(f"{team.name}: closing norm check")
+        form = Form("Rate our norms", "norms.rate", tuple(fields), f"{team.key}|{meeting.subject}", "Send my ratings")
+        note = Context("Anonymous: who answered is stored apart from what was answered.")
         for member in rt.config.team_members(team):
             if member.away_on(day):
                 continue
@@ -171,20 +177,8 @@ class NormsFlow(Flow[NormsSettings]):
                 meeting=moment(meeting.start, tz, "possessive"),
                 day=f"{day:%A %B} {day.day}",
             )
-            form = Form(
-                "Rate our norms",
-                "norms.rate",
-                tuple(fields),
-                f"{team.key}|{meeting.subject}",
-                "Send my ratings",
-            )
             message = Message(
-                (
-                    Header(f"{team.name}: closing norm check"),
-                    Text(intro),
-                    form,
-                    Context("Anonymous: who answered is stored apart from what was answered."),
-                ),
+                (header, Text(intro), form, note),
                 f"How well did {team.name} keep its norms? (anonymous, 1-5)",
             )
             direct_message(

@@ -7,12 +7,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display, no GUI toolkit: charts are rendered to bytes only
-
-from matplotlib.figure import Figure  # a bare Figure: no pyplot state shared between threads
-
 # A colour-blind-safe palette (Okabe-Ito), in a fixed order so a series keeps its colour from chart to chart.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000", "#999999")
 
@@ -28,6 +22,12 @@ def trend_chart(
     height: float = 3.6,
 ) -> bytes:
     """A line per series over `labels` (one value per label; None leaves a gap). Returns PNG bytes."""
+    # Imported on first use: matplotlib takes longer to import than most commands take to run (`simulate`, `validate`).
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display, no GUI toolkit: charts are rendered to bytes only
+    from matplotlib.figure import Figure  # a bare Figure: no pyplot state shared between threads
+
     figure = Figure(figsize=(width, height), dpi=100)
     axes = figure.subplots()
     positions = list(range(len(labels)))

@@ -31,10 +31,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    delete,
+    bindparam,
     func,
     select,
-    update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -183,7 +182,8 @@ def shuffled(rows: list[Any]) -> list[Any]:
 def lock_run(session: Session, run_id: int) -> PulseRun | None:
     """Take the run's row lock (an UPDATE first: SQLite's write lock, PostgreSQL's row lock) so that submissions to
     one run are serialized and rewriting its sealed box never loses a concurrent answer."""
-    session.execute(update(PulseRun).where(PulseRun.id == run_id).values(shuffles=PulseRun.shuffles + 1))
+    session.flush()  # what the session holds goes first, as before any statement of the session's own
+    session.execute(_LOCK_RUN, {"run": run_id})
     return session.get(PulseRun, run_id, populate_existing=True)
 
 
@@ -207,18 +207,23 @@ def box_name(run_id: int) -> str:
 def _clear_rows(session: Session, run_id: int) -> Sealed:
     """Answers an earlier version kept in the clear while the run was open: taken out of the tables, for the box."""
     received = Sealed(
-        [
-            (row.item, row.value, row.group)
-            for row in session.scalars(select(PulseAnswer).where(PulseAnswer.run_id == run_id))
-        ],
-        [
-            (row.question, row.text)
-            for row in session.scalars(select(PulseComment).where(PulseComment.run_id == run_id))
-        ],
+        [(item, value, group) for item, value, group in session.execute(_CLEAR_ANSWERS, {"run": run_id})],
+        [(question, text) for question, text in session.execute(_CLEAR_COMMENTS, {"run": run_id})],
     )
-    session.execute(delete(PulseAnswer).where(PulseAnswer.run_id == run_id))
-    session.execute(delete(PulseComment).where(PulseComment.run_id == run_id))
+    session.execute(_DROP_ANSWERS, {"run": run_id})
+    session.execute(_DROP_COMMENTS, {"run": run_id})
     return received
+
+
+# Built once: every submission and every closing runs them.
+_RUNS = PulseRun.__table__
+_LOCK_RUN = _RUNS.update().where(_RUNS.c.id == bindparam("run")).values(shuffles=_RUNS.c.shuffles + 1)  # type: ignore[attr-defined]
+_CLEAR_ANSWERS = select(PulseAnswer.item, PulseAnswer.value, PulseAnswer.group).where(
+    PulseAnswer.run_id == bindparam("run")
+)
+_CLEAR_COMMENTS = select(PulseComment.question, PulseComment.text).where(PulseComment.run_id == bindparam("run"))
+_DROP_ANSWERS = PulseAnswer.__table__.delete().where(PulseAnswer.__table__.c.run_id == bindparam("run"))  # type: ignore[attr-defined]
+_DROP_COMMENTS = PulseComment.__table__.delete().where(PulseComment.__table__.c.run_id == bindparam("run"))  # type: ignore[attr-defined]
 
 
 def seal_submission(
@@ -257,9 +262,15 @@ def touch_participation(session: Session, run_id: int) -> None:
     members = session.scalars(
         select(PulseParticipation.member).where(PulseParticipation.run_id == run_id).order_by(PulseParticipation.member)
     ).all()
-    for member in members:
-        session.execute(
-            update(PulseParticipation)
-            .where(PulseParticipation.run_id == run_id, PulseParticipation.member == member)
-            .values(touched=PulseParticipation.touched + 1)
-        )
+    if members:
+        session.flush()  # the rows as the session changed them, before they are rewritten outside its bookkeeping
+        # One statement executed once per row, in the order given (an executemany: the drivers keep the order).
+        session.execute(_TOUCH, [{"run": run_id, "who": member} for member in members])
+
+
+_PARTICIPATION = PulseParticipation.__table__
+_TOUCH = (
+    _PARTICIPATION.update()  # type: ignore[attr-defined]
+    .where(_PARTICIPATION.c.run_id == bindparam("run"), _PARTICIPATION.c.member == bindparam("who"))  # type: ignore[attr-defined]
+    .values(touched=_PARTICIPATION.c.touched + 1)  # type: ignore[attr-defined]
+)

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import OutboxKey
@@ -56,7 +56,8 @@ def run_key(team: Team, step: str, run: PulseRun) -> OutboxKey:
     return OutboxKey(team.key, "pulse", step, f"run{run.id}")
 
 
-OPEN_RUNS = select(PulseRun).where(PulseRun.status == "open")
+# What a tick needs of each open run to know when its reminders and its close fall due.
+OPEN_RUNS = select(PulseRun.id, PulseRun.team, PulseRun.reminders, PulseRun.closes_at).where(PulseRun.status == "open")
 _OPENING = "pulse.opening"  # session.info key: what prepare() found for the teams whose runs open in this batch
 _RUN_IDS = "pulse.run-ids"  # session.info key: ids allocated for the runs opening in this batch
 _LOOK_UP = object()  # open_run(followup=...) not given: it looks the previous run up itself
@@ -250,13 +251,7 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
     if run is None or run.status != "open" or number > MAX_REMINDERS:
         return 0
     instrument = instrument_of(run)
-    waiting = session.scalars(
-        select(PulseParticipation).where(
-            PulseParticipation.run_id == run_id,
-            PulseParticipation.status == "invited",
-            PulseParticipation.reminders_sent < number,
-        )
-    ).all()
+    waiting = session.scalars(_WAITING, {"run": run_id, "number": number}).all()
     text = rt.templates.render(
         "pulse/reminder.md.j2", team=team, instrument=instrument, closes=local_time(rt, team, run.closes_at)
     )
@@ -269,6 +264,13 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
         row.reminders_sent = number
         direct_message(rt, session, team, row.member, remind / row.member, message, expires=run.closes_at)
     return len(waiting)
+
+
+_WAITING = select(PulseParticipation).where(
+    PulseParticipation.run_id == bindparam("run"),
+    PulseParticipation.status == "invited",
+    PulseParticipation.reminders_sent < bindparam("number"),
+)  # built once: every reminder runs it
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked_now: bool = False) -> None:
@@ -317,6 +319,16 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked
     _close_invitations(rt, session, team, run, instrument)
 
 
+_ASKED = select(OutboxItem.key).where(
+    OutboxItem.team == bindparam("team"),  # indexed: the key patterns below are read within the team's rows only
+    OutboxItem.kind == "post",
+    or_(
+        OutboxItem.key.like(bindparam("invites"), escape="\\"),
+        OutboxItem.key.like(bindparam("reminders"), escape="\\"),
+    ),
+)  # built once: every closing survey runs it
+
+
 def ask_for_followup(rt: Runtime, session: Session, team: Team, run: PulseRun, instrument: Instrument) -> None:
     """Ask the co-chairs to close the loop ("you said, we did"): only after results the team could see."""
     prompt = Message(
@@ -335,14 +347,6 @@ def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun,
     closed = Message.text(md("The *{}* pulse has closed. Results are in the team channel.", instrument.name))
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
-    asked = session.scalars(
-        select(OutboxItem.key).where(
-            OutboxItem.team == team.key,  # indexed: the key patterns below are read within the team's rows only
-            OutboxItem.kind == "post",
-            or_(
-                OutboxItem.key.like(invites.like_prefix(), escape="\\"),
-                OutboxItem.key.like(reminders.like_prefix(), escape="\\"),
-            ),
-        )
-    ).all()
+    patterns = {"team": team.key, "invites": invites.like_prefix(), "reminders": reminders.like_prefix()}
+    asked = session.scalars(_ASKED, patterns).all()
     enqueue_updates(session, [(f"{key}|closed", key) for key in asked], closed, now=rt.clock.now())

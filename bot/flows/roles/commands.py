@@ -207,6 +207,7 @@ def request_swap(
 ) -> Reply:
     requester = row.member
     event = record(session, now, row, row.role, requester, "swap_requested", requester, to=colleague)
+    session.flush()  # the buttons carry the request's id
     theirs = next(
         (a for a in assignments(session, team.key, row.meeting) if a.member == colleague and a.status in ACTIVE), None
     )

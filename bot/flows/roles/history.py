@@ -5,16 +5,16 @@ and who is out, and whose first meeting it is.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from bot.config import Config, Team
 from bot.flows.roles.lineup import Candidate, RoleHistory
-from bot.flows.roles.state import WHOLE_MEETING, RoleEvent
+from bot.flows.roles.state import WHOLE_MEETING, EventRow
 from bot.meetings import HeldMeeting, meetings_between
 
 
-def replay(events: Iterable[RoleEvent]) -> dict[tuple[str, str], str | None]:
+def replay(events: Iterable[EventRow]) -> dict[tuple[str, str], str | None]:
     """(meeting, role) -> who holds it after these events, in order."""
     holders: dict[tuple[str, str], str | None] = {}
     for event in events:
@@ -28,7 +28,7 @@ def replay(events: Iterable[RoleEvent]) -> dict[tuple[str, str], str | None]:
     return holders
 
 
-def role_history(config: Config, team: Team, events: list[RoleEvent], window: int, day: date) -> RoleHistory:
+def role_history(config: Config, team: Team, events: Sequence[EventRow], window: int, day: date) -> RoleHistory:
     """What the events before a meeting on `day` say, from the facts alone: per member, the counts over the last
     `window` meetings that had roles; per party (of whoever held the role, as the config says now), the counts over
     the school year so far, with how many of its meetings each role was held at. A party's share is owed over the
@@ -78,7 +78,7 @@ def members_on(config: Config, team: Team, day: date) -> list[Candidate]:
     return [Candidate(m.key, m.party or "") for m in config.team_members(team) if not (m.joined and m.joined > day)]
 
 
-def unavailable_for(config: Config, team: Team, meeting: HeldMeeting, events: list[RoleEvent]) -> set[str]:
+def unavailable_for(config: Config, team: Team, meeting: HeldMeeting, events: Sequence[EventRow]) -> set[str]:
     """Away on the meeting's date (config), or said "can't make it" (or skipped by a co-chair) for this meeting.
     (Members who join later are not on the team yet: members_at leaves them out.)"""
     day = meeting.start.astimezone(config.team_tz(team)).date()

@@ -4,10 +4,11 @@ the queries on them. Other routines read them only through role_holder(), offere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import Row, Select, String, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.meetings import HeldMeeting
@@ -50,34 +51,49 @@ class RoleEvent(Base):
 
 def role_holder(session: Session, team: str, meeting: str, role: str) -> str | None:
     """The member who holds `role` at `meeting` (HeldMeeting.subject), or None when nobody does."""
-    row = session.scalar(
-        select(RoleAssignment).where(
-            RoleAssignment.team == team, RoleAssignment.meeting == meeting, RoleAssignment.role == role
-        )
-    )
+    row = session.scalar(_HOLDER, {"team": team, "meeting": meeting, "role": role})
     return row.member if row is not None and row.status in ACTIVE else None
+
+
+EventRow = Row[Any]  # a RoleEvent's fields, as team_events() reads them
 
 
 def team_events(
     session: Session, team: str, before: datetime | None = None, meeting: str | None = None
-) -> list[RoleEvent]:
-    """The team's role history (of meetings before `before`, or of one `meeting`), oldest first."""
-    query = select(RoleEvent).where(RoleEvent.team == team)
-    if before is not None:
-        query = query.where(RoleEvent.meeting_start < before)
-    if meeting is not None:
-        query = query.where(RoleEvent.meeting == meeting)
-    return list(session.scalars(query.order_by(RoleEvent.meeting_start, RoleEvent.id)))
+) -> Sequence[EventRow]:
+    """The team's role history (of meetings before `before`, or of one `meeting`), oldest first: rows with a
+    RoleEvent's fields, to read (a line-up reads the whole history; objects would cost more than the query)."""
+    statement = _EVENTS[before is not None, meeting is not None]
+    return session.execute(statement, {"team": team, "before": before, "meeting": meeting}).all()
+
+
+def _events(before: bool, meeting: bool) -> Select[Any]:
+    query = select(*(getattr(RoleEvent, column.key) for column in RoleEvent.__table__.columns)).where(
+        RoleEvent.team == bindparam("team")
+    )
+    if before:
+        query = query.where(RoleEvent.meeting_start < bindparam("before"))
+    if meeting:
+        query = query.where(RoleEvent.meeting == bindparam("meeting"))
+    return query.order_by(RoleEvent.meeting_start, RoleEvent.id)
 
 
 def assignments(session: Session, team: str, meeting: str) -> list[RoleAssignment]:
-    return list(
-        session.scalars(
-            select(RoleAssignment)
-            .where(RoleAssignment.team == team, RoleAssignment.meeting == meeting)
-            .order_by(RoleAssignment.id)
-        )
-    )
+    return list(session.scalars(_ASSIGNMENTS, {"team": team, "meeting": meeting}))
+
+
+# Built once: every meeting's steps run them.
+_HOLDER = select(RoleAssignment).where(
+    RoleAssignment.team == bindparam("team"),
+    RoleAssignment.meeting == bindparam("meeting"),
+    RoleAssignment.role == bindparam("role"),
+)
+_EVENTS = {(before, meeting): _events(before, meeting) for before in (False, True) for meeting in (False, True)}
+_ASSIGNMENTS = (
+    select(RoleAssignment)
+    .where(RoleAssignment.team == bindparam("team"), RoleAssignment.meeting == bindparam("meeting"))
+    .order_by(RoleAssignment.id)
+)
 
 
 def record(
@@ -104,6 +120,5 @@ def record(
         at=now,
         detail=detail,
     )
-    session.add(event)
-    session.flush()
+    session.add(event)  # written with the session's next flush (a caller that needs `event.id` flushes)
     return event

@@ -20,7 +20,7 @@ from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
 from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
-from bot.meetings import HeldMeeting, moved_note, reach_of, relative_steps, steps_between
+from bot.meetings import HeldMeeting, moved_note, relative_steps, steps_between
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
 from bot.runtime import Runtime
@@ -57,11 +57,12 @@ def ensure_lineup(
     now = rt.clock.now()
     plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
     plan |= plan_lineup(rt, session, team, settings, meeting)
+    made = []
     for spec in settings.specs():
         member = plan.get(spec.name)
         if member is None:
             continue
-        session.add(
+        made.append(
             RoleAssignment(
                 team=team.key,
                 meeting=meeting.subject,
@@ -73,8 +74,9 @@ def ensure_lineup(
             )
         )
         record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
-    session.flush()
-    return assignments(session, team.key, meeting.subject)
+    session.add_all(made)
+    session.flush()  # in the order made, so by id, as `assignments` reads them
+    return made
 
 
 def meeting_day(rt: Runtime, team: Team, meeting: HeldMeeting) -> date:
@@ -159,9 +161,8 @@ class RolesFlow(Flow[RolesSettings]):
         def plan(meeting: HeldMeeting) -> list[tuple[str, datetime]]:
             return relative_steps(rt.config, team, meeting, steps)
 
-        reach = reach_of(team, [r for _, r in steps])
         key = ("roles", settings.announce, settings.remind)
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
+        for meeting, placed in steps_between(rt.config, team, plan, [r for _, r in steps], start, end, key=key):
             # A reminder merged into the announcement runs right after it: the asks are fresh, so it sends only the
             # co-chairs' line-up and the facilitator's brief.
             grace = self.grace(settings, default=max(meeting.start - placed.when, timedelta(0)))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.store.models import Base
@@ -41,12 +41,20 @@ class MeetingSummary(Base):
     published_at: Mapped[datetime | None]
 
 
-IN_REVIEW = select(MeetingSummary).where(MeetingSummary.status == "review")
+# What a tick needs of each summary in review to know when an approval reminder falls due.
+IN_REVIEW = select(
+    MeetingSummary.id, MeetingSummary.team, MeetingSummary.meeting, MeetingSummary.round, MeetingSummary.submitted_at
+).where(MeetingSummary.status == "review")
 
 
 def summary_of(session: Session, team: str, meeting: str) -> MeetingSummary | None:
     """The summary of one meeting (HeldMeeting.subject), if it was started."""
-    return session.scalar(select(MeetingSummary).where(MeetingSummary.team == team, MeetingSummary.meeting == meeting))
+    return session.scalar(_SUMMARY_OF, {"team": team, "meeting": meeting})
+
+
+_SUMMARY_OF = select(MeetingSummary).where(
+    MeetingSummary.team == bindparam("team"), MeetingSummary.meeting == bindparam("meeting")
+)  # built once: every meeting's steps run it
 
 
 def unsent(session: Session, team: str) -> Sequence[MeetingSummary]:

@@ -18,7 +18,7 @@ from bot.flows.api import DELIVERABLES_DONE, MEETING_ROLE_HOLDER, Due, Flow, per
 from bot.flows.summary.form import parse_summary, role_wording
 from bot.flows.summary.settings import SummarySettings
 from bot.flows.summary.state import IN_REVIEW, MeetingSummary, summary_of
-from bot.meetings import HeldMeeting, meetings_before, reach_of, relative_steps, steps_between
+from bot.meetings import HeldMeeting, meetings_before, relative_steps, steps_between
 from bot.messages import Button, Buttons, Context, Header, Message, Text
 from bot.moments import moment
 from bot.posting import place_after
@@ -41,9 +41,8 @@ class SummaryFlow(Flow[SummarySettings]):
             [(_, prompt)] = relative_steps(rt.config, team, meeting, [("prompt", relative)])
             return [("prompt", prompt), ("remind", prompt + later)]
 
-        reach = reach_of(team, [relative], extra=later)
         key = ("summary", settings.prompt, settings.remind_after_hours)
-        for meeting, placed in steps_between(rt.config, team, plan, reach, start, end, key=key):
+        for meeting, placed in steps_between(rt.config, team, plan, [relative], start, end, extra=later, key=key):
             grace = self.grace(settings, PROMPT_GRACE if placed.step == "prompt" else REMINDER_GRACE)
             data = {"meeting": meeting}
             yield Due(team.key, self.name, placed.step, meeting.subject, placed.when, grace, data, posting=(placed,))
