@@ -175,8 +175,7 @@ def assign_roles(
         moved = sum(1 for role, o in zip(roles, lineup, strict=True) if keep and keep.get(role) != (o and o.key))
         return sum(max(0, n - 1) for n in owing), moved
 
-    if not best:
-        return dict.fromkeys(roles)
+    # The search always yields a line-up (None for a role nobody is left for), so `best` is never empty.
     chosen = min(range(len(best)), key=lambda i: (debt(best[i]), i))
     return {role: (o.key if o else None) for role, o in zip(roles, best[chosen], strict=True)}
 
