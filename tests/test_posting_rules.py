@@ -9,6 +9,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.config import Config
 from bot.posting import (
     DAYTIME,
@@ -23,7 +25,7 @@ from bot.posting import (
     place_sequence,
 )
 from bot.schedule import localize
-from tests.support import build_config, member, two_member_team
+from tests.support import two_member_team
 
 LA = ZoneInfo("America/Los_Angeles")
 LONDON = ZoneInfo("Europe/London")
@@ -103,18 +105,37 @@ def test_a_last_reminder_moves_back_up_to_four_days_and_forward_past_a_longer_cl
     assert reminder.describe(LA) == "remind moved from Wed Jan 13 09:00 to Thu Jan 14 09:00 (Inservice)"
 
 
-def test_a_lone_reminder_in_a_long_break_goes_on_the_first_day_after_it() -> None:
-    config = calendar(("Winter break", "2026-12-19", "2027-01-10"))
-    [reminder] = sequence(config, at("2027-01-12", "15:30"), ("remind", at("2027-01-04", "09:00")))
-    assert shown(reminder) == "Mon Jan 11 09:00"
-
-
-def test_a_reminder_in_a_teams_pause_goes_on_the_teams_first_day_back() -> None:
-    # Only this team is paused (two weeks): the district is open, but the team's first day back is Monday the 15th.
-    config = calendar(paused=[{"name": "Reorganisation", "start": "2027-02-01", "end": "2027-02-12"}])
-    [reminder] = sequence(config, at("2027-02-16", "15:30"), ("remind", at("2027-02-08", "09:00")))
-    assert shown(reminder) == "Mon Feb 15 09:00"
-    assert reminder.why == "T is paused (Reorganisation)"
+@pytest.mark.parametrize(
+    ("closed", "paused", "event", "planned", "lands", "why"),
+    [
+        # A lone reminder in a three-week break goes on the first day after it (back would be weeks early).
+        (("Winter break", "2026-12-19", "2027-01-10"), None, "2027-01-12", "2027-01-04", "Mon Jan 11", "Winter break"),
+        # Only this team is paused: the district is open, but the team's first day back is Monday the 15th.
+        (
+            None,
+            ("Reorganisation", "2027-02-01", "2027-02-12"),
+            "2027-02-16",
+            "2027-02-08",
+            "Mon Feb 15",
+            "T is paused (Reorganisation)",
+        ),
+        # Due in the summer: the nudge falls in the closed last days of the year, and no open day follows them.
+        (("Clean-up days", "2027-06-09", "2027-06-11"), None, "2027-06-15", "2027-06-10", "Tue Jun 8", "Clean-up days"),
+    ],
+    ids=["long break", "team paused", "end of the year"],
+)
+def test_a_lone_reminder_lands_on_the_nearest_open_day_that_is_of_use(
+    closed: tuple[str, str, str] | None,
+    paused: tuple[str, str, str] | None,
+    event: str,
+    planned: str,
+    lands: str,
+    why: str,
+) -> None:
+    pause = [{"name": paused[0], "start": paused[1], "end": paused[2]}] if paused else None
+    config = calendar(*([closed] if closed else []), paused=pause)
+    [reminder] = sequence(config, at(event, "17:00"), ("remind", at(planned, "09:00")))
+    assert (shown(reminder), reminder.why) == (f"{lands} 09:00", why)
 
 
 def test_a_reminder_that_would_go_back_onto_the_line_ups_day_goes_on_the_meeting_morning() -> None:
@@ -139,13 +160,6 @@ def test_a_reminder_never_lands_at_the_moment_the_meeting_starts() -> None:
     )
     assert (reminder.kind, reminder.into, shown(reminder)) == ("merged", "lineup", "Tue Dec 1 15:30")
     assert reminder.describe(LA) == "remind planned Wed Dec 2 15:30 is merged into lineup (Staff day)"
-
-
-def test_a_nudge_for_something_due_in_the_summer_moves_back_from_the_years_closed_last_days() -> None:
-    # Due after the school year; the nudge falls in the closed last days of the year, and no open day follows.
-    config = calendar(("Clean-up days", "2027-06-09", "2027-06-11"))
-    [nudge] = sequence(config, at("2027-06-15", "17:00"), ("nudge", at("2027-06-10", "09:00")))
-    assert shown(nudge) == "Tue Jun 8 09:00"
 
 
 def test_a_step_with_no_open_day_before_its_event_is_skipped_and_says_why() -> None:
@@ -319,30 +333,18 @@ def test_steps_moved_onto_the_day_of_another_go_as_one_message() -> None:
 
 
 def test_a_closed_day_says_why_the_most_specific_reason_first() -> None:
-    config = build_config(
-        {"a": member("A", "labor"), "b": member("B", "management")},
-        {
-            "t": {
-                "name": "T",
-                "kind": "site",
-                "members": ["a", "b"],
-                "co_chairs": ["a", "b"],
-                "paused": [
-                    {"name": "Reorganisation", "start": "2027-02-01", "end": "2027-02-05"},
-                    {"start": "2027-03-01", "end": "2027-03-01"},
-                ],
-            },
-            "u": {"name": "U", "kind": "site", "members": ["a", "b"], "co_chairs": ["a", "b"]},
-        },
-        calendar={
-            **YEAR,
-            "holidays": [{"name": "Presidents Day", "start": "2027-02-15"}, {"start": "2027-02-16"}],
-            "breaks": [
-                {"name": "Spring break", "start": "2027-03-22", "end": "2027-03-26"},
-                {"start": "2027-02-17", "end": "2027-02-18"},
-            ],
-        },
-    )
+    pauses = [
+        {"name": "Reorganisation", "start": "2027-02-01", "end": "2027-02-05"},
+        {"start": "2027-03-01", "end": "2027-03-01"},
+    ]
+    holidays = [{"name": "Presidents Day", "start": "2027-02-15"}, {"start": "2027-02-16"}]
+    breaks = [
+        {"name": "Spring break", "start": "2027-03-22", "end": "2027-03-26"},
+        {"start": "2027-02-17", "end": "2027-02-18"},
+    ]
+    data = two_member_team(paused=pauses, holidays=holidays, breaks=breaks, **YEAR).model_dump()
+    data["teams"]["u"] = data["teams"]["t"] | {"key": "u", "name": "U", "paused": []}  # not paused
+    config = Config.model_validate(data)
     t, u = config.teams["t"], config.teams["u"]
     assert closed_because(config, t, date(2027, 2, 3)) == "T is paused (Reorganisation)"
     assert closed_because(config, t, date(2027, 3, 1)) == "T is paused"

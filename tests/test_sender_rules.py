@@ -159,13 +159,3 @@ async def test_an_update_is_superseded_only_by_a_later_update_of_the_same_messag
         enqueue_update(session, "b/1", "b", Message.text("second post, edited"), now=clock.now())
     await sender.drain_until_empty()
     assert sorted(platform.updated) == [("m1", "first post, edited"), ("m2", "second post, edited")]
-
-
-async def test_a_platform_that_keeps_crashing_is_given_up_on_after_eight_attempts(db: Database) -> None:
-    clock = FakeClock(T0)
-    platform = ScriptedPlatform(clock, [RuntimeError("boom")] * 20)
-    queue(db, clock, "k1")
-    await sender_for(db, platform, clock).drain_until_empty()
-    item = status(db, "k1")
-    assert len(platform.attempts) == 8
-    assert (item.status, item.last_error) == ("failed", "gave up after 8 attempts: RuntimeError: boom")
