@@ -43,9 +43,9 @@ def management_answers() -> dict[str, int | str]:
     return {key: 2 if key.startswith("benevolence") else 4 for key in trust_answers(4)}
 
 
-async def a_run(ws: Workspace, day: date, who: list[str], note: str, *, days: int = 0) -> None:
-    """A run opened on `day` at 8:30 and closed `days` later at 5 pm (already the next day in UTC)."""
-    ws.rt.clock.set(datetime.combine(day, datetime.min.time(), LA).replace(hour=8, minute=30).astimezone(UTC))
+async def a_run(ws: Workspace, day: date, who: list[str], note: str, *, days: int = 0, hour: int = 8) -> None:
+    """A run opened on `day` at `hour`:30 and closed `days` later at 5 pm (already the next day in UTC)."""
+    ws.rt.clock.set(datetime.combine(day, datetime.min.time(), LA).replace(hour=hour, minute=30).astimezone(UTC))
     await open_by_command(ws)
     for key in who:
         values = management_answers() if key.startswith("management") else trust_answers(4)
@@ -69,8 +69,8 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
     ws = Workspace(runtime(team_config(), db, OPENING))
     assert "District Team has no closed pulse yet." in await ws.type("labor2", "/partner pulse results")
 
-    # Run 1: four answers, below the minimum of five.
-    await a_run(ws, date(2026, 11, 2), LABOR[:4], "first")
+    # Run 1: four answers, below the minimum of five; opened at 4:30 pm (already the next day in UTC).
+    await a_run(ws, date(2026, 11, 2), LABOR[:4], "first", hour=16)
     first = ws.posts_to("#district")[-1]
     assert first.fallback.startswith("District Team: Not enough responses yet.")
     assert [type(b) for b in first.blocks][:1] == [Header] and first.blocks[0].text == f"{TRUST}: results"  # type: ignore[attr-defined]
@@ -175,6 +175,8 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
     await ws.answer("labor1", trust_answers(1))
     latest = await ws.type("labor2", "/partner pulse results")
     assert "*9 of 10*" in latest and "*Benevolence*: *3.1*" in latest
+    with db.session() as session:
+        assert [r.run_id for r in team_results(session, "district", 5).runs] == [1, 2, 3, 4]
     assert "Site Team has no closed pulse yet." in await ws.type("labor5", "/partner pulse results --team site")
 
 
@@ -201,3 +203,20 @@ async def test_a_one_question_pulse_counts_its_respondents_by_party(db: Database
     await ws.type("labor1", "/partner pulse close")
     await ws.tick()
     assert "By party: Labor (5), Management (5)." in ws.posts_to("#district")[-1].plain()
+
+
+async def test_a_closing_is_judged_against_what_an_older_run_showed(db: Database) -> None:
+    # The issue's committee: seven labor members, five managers, one trustee. The first run showed labor alone
+    # (management was hidden with the trustee); it closed before the bot stored that decision, so its stored
+    # answers say it. In the second run only four of labor answer: management could be shown beside the rest of the
+    # team, but beside the first run it would leave the trustee as the difference. Nothing is shown by party.
+    config = pulse_config({"labor": 7, "management": 5, "board": 1})
+    ws = Workspace(runtime(config, db, OPENING))
+    everyone = list(config.members)
+    await a_run(ws, date(2026, 11, 2), everyone, "first")
+    assert "By party: Labor (7)." in ws.posts_to("#district")[-1].plain()
+    with db.session() as session:
+        session.execute(update(PulseRun).values(parties_shown=None))
+    await a_run(ws, date(2026, 11, 9), [k for k in everyone if k not in ("labor5", "labor6", "labor7")], "second")
+    second = ws.posts_to("#district")[-1].plain()
+    assert "*10 of 13*" in second and "No breakdown by party this time" in second
