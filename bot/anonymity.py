@@ -47,14 +47,14 @@ def shown_parties(
     total = sum(respondents.values()) + unkept
     if total < least:
         return set()
-    team = {party for party, n in membership.items() if n > 0} | {p for p, n in respondents.items() if n > 0}
-    atoms = told_apart(team, earlier)
+    # Groups are weighed by members: a party with none (or that answered but has since left) weighs nothing.
+    atoms = told_apart(membership, earlier)
     shown = {p for p, n in respondents.items() if n >= least and membership.get(p, 0) >= least}
     while True:
         # Rule 3 first: it leaves no choice but which of a few parties to hide; rule 2 may then hide any.
         split = next((atom & shown for atom in atoms if _splits(atom, shown, membership, least)), None)
         if split:
-            shown.discard(min(split, key=lambda p: (membership.get(p, 0), respondents[p], p)))
+            shown.discard(min(split, key=lambda p: (membership[p], respondents[p], p)))
             continue
         pooled = total - sum(respondents[p] for p in shown)
         if 0 < pooled < least and shown:
@@ -68,7 +68,7 @@ def shown_parties(
 
 def _splits(atom: frozenset[str], shown: set[str], membership: Mapping[str, int], least: int) -> bool:
     inside, outside = atom & shown, atom - shown
-    left = sum(membership.get(p, 0) for p in outside)
+    left = sum(membership[p] for p in outside)
     return bool(inside) and 0 < left < least
 
 
@@ -84,5 +84,5 @@ def told_apart(parties: Iterable[str], runs: Sequence[Collection[str]]) -> list[
 
 def smallest_told_apart(membership: Mapping[str, int], runs: Sequence[Collection[str]]) -> int:
     """The fewest members in any set of parties that the runs let anyone tell apart (for tests and reports)."""
-    sizes = [sum(membership.get(p, 0) for p in atom) for atom in told_apart(membership, runs)]
+    sizes = [sum(membership[p] for p in atom) for atom in told_apart(membership, runs)]
     return min((n for n in sizes if n > 0), default=0)

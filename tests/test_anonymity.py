@@ -64,6 +64,63 @@ def test_a_party_shown_later_cannot_split_off_a_small_group_shown_earlier_togeth
     assert told_apart(members, [{"labor"}]) == [frozenset({"labor"}), frozenset({"management", "newcomers"})]
 
 
+def test_hidden_parties_with_exactly_the_minimum_of_members_are_enough() -> None:
+    # The board's three and the parents' two are exactly the minimum, in members and in answers: together they hide
+    # safely in the total.
+    assert shown({"labor": 7, "management": 6, "board": 3, "parents": 2}) == {"labor", "management"}
+    # One parent fewer and one party more must go into hiding with them.
+    assert shown({"labor": 7, "management": 6, "board": 3, "parents": 1}) == {"labor"}
+
+
+def test_few_answers_from_a_large_party_take_the_party_with_fewest_answers_down() -> None:
+    # The board has members enough to hide among, but only two answered: those two answers would be the total less
+    # what is shown, so the shown party with the fewest answers (management, 6) is hidden too, whatever its name.
+    members = {"labor": 7, "management": 6, "board": 5}
+    assert shown({"labor": 7, "management": 6, "board": 2}, members) == {"labor"}
+    assert shown({"alpha": 6, "zulu": 7, "board": 2}, {"alpha": 6, "zulu": 7, "board": 5}) == {"zulu"}
+
+
+def test_the_party_hidden_to_cover_a_small_one_is_the_one_with_fewest_members() -> None:
+    # The board's two members cannot stay hidden alone. Teachers have fewer members (6) than classified staff (9),
+    # though more of them answered: teachers are hidden with the board.
+    members = {"teachers": 6, "classified": 9, "board": 2}
+    assert shown({"teachers": 6, "classified": 5, "board": 2}, members) == {"classified"}
+
+
+def test_a_party_that_answered_but_has_since_left_the_team_is_never_shown_apart() -> None:
+    # Management's members answered and then left the team (its members now count none): it is not shown, and its
+    # answers pool in the total.
+    assert shown_parties({"labor": 6, "management": 5}, 0, {"labor": 6}, 5) == {"labor"}
+    assert shown_parties({"labor": 6, "management": 5}, 0, {"labor": 6, "management": 0}, 5) == {"labor"}
+
+
+def test_every_party_that_has_shrunk_since_it_was_shown_is_covered() -> None:
+    # Earlier runs showed teachers with aides and classified with custodians; aides and custodians are down to one
+    # member each. Showing teachers or classified now would leave one person as a difference between runs: both
+    # stay hidden, not only the first found.
+    members = {"teachers": 6, "aides": 1, "classified": 6, "custodians": 1}
+    earlier = [{"teachers", "aides"}, {"classified", "custodians"}]
+    assert shown_parties({"teachers": 6, "aides": 1, "classified": 6, "custodians": 1}, 0, members, 5, earlier) == set()
+
+
+def test_a_small_hidden_party_shown_earlier_on_its_own_does_not_hide_a_real_split() -> None:
+    # Aides were shown on their own in an earlier run (so their two members are already a set of their own: nothing
+    # this run shows changes that). The board's one member is hidden with labor and management, so one of them is
+    # hidden to cover the board. Three answers carry no party, so the answers not shown apart are enough.
+    members = {"aides": 2, "board": 1, "labor": 6, "management": 6}
+    answers = {"aides": 2, "board": 1, "labor": 6, "management": 6}
+    assert shown_parties(answers, 3, members, 5, [{"aides"}]) == {"management"}
+
+
+def test_the_smallest_group_told_apart_counts_only_groups_with_members() -> None:
+    assert smallest_told_apart({}, []) == 0
+    assert smallest_told_apart({"labor": 0}, []) == 0
+    # Nobody has been shown apart yet: the team is one group of 8.
+    assert smallest_told_apart({"labor": 7, "board": 1}, []) == 8
+    # A run showed labor: the board is a group of one (and a party with no members is no group at all).
+    assert smallest_told_apart({"labor": 7, "board": 1, "gone": 0}, [{"labor"}, {"labor", "gone"}]) == 1
+
+
 @st.composite
 def teams_over_time(draw: st.DrawFn) -> tuple[dict[str, int], int, list[dict[str, int]]]:
     """A team of two to five parties of one to nine members, its minimum, and turnout over several runs."""

@@ -171,3 +171,154 @@ def test_the_party_furthest_behind_goes_first() -> None:
     # In one pool, b1 is simply the least served; with b1 away, party a's least served takes the turn.
     assert assign_roles((FACILITATOR,), team, history, by_party=False)[FACILITATOR] == "b1"
     assert assign_roles((FACILITATOR,), team, history, unavailable={"b1"})[FACILITATOR] in ("a1", "a2", "a3")
+
+
+# --- re-planning after a drop-out, and degenerate teams -----------------------------------------------------------
+
+LABOR_AND_MANAGEMENT = [
+    Candidate("l1", "labor"),
+    Candidate("l2", "labor"),
+    Candidate("l3", "labor"),
+    Candidate("m1", "management"),
+    Candidate("m2", "management"),
+    Candidate("m3", "management"),
+]
+
+
+def test_a_drop_out_moves_only_the_role_that_lost_its_holder() -> None:
+    # Labor took notes at two of the last three meetings: management is owed the turn m1 gave up.
+    history = RoleHistory(
+        {"note-taker": {"l1": 1, "l2": 1, "m2": 1}},
+        party_counts={"note-taker": {"labor": 2, "management": 1}},
+        held={"note-taker": 3},
+    )
+    current = {"facilitator": "l1", "note-taker": "m1", "timekeeper": "l2"}
+    after = replan(ROLES, LABOR_AND_MANAGEMENT, history, current, unavailable={"m1"})
+    assert after == {"facilitator": "l1", "note-taker": "m3", "timekeeper": "l2"}
+
+
+def test_a_confirmed_holder_keeps_the_role_and_gets_no_second_one() -> None:
+    # l1 confirmed facilitation. l1 has never taken notes and the others have twice, so l1 would be next in line for
+    # the note-taker's role that m1 gave up; but one person holds one role.
+    team = [
+        Candidate("l1", "labor"),
+        Candidate("l2", "labor"),
+        Candidate("m1", "management"),
+        Candidate("m2", "management"),
+    ]
+    history = RoleHistory({"note-taker": {"l2": 2, "m1": 2, "m2": 2}, "facilitator": {"l1": 5}})
+    current = {"facilitator": "l1", "note-taker": "m1"}
+    after = replan(("facilitator", "note-taker"), team, history, current, locked={"facilitator"}, unavailable={"m1"})
+    assert after["facilitator"] == "l1"  # kept, though l1 has facilitated most
+    assert after["note-taker"] in {"l2", "m2"}
+
+
+def test_after_a_drop_out_in_a_large_team_everyone_else_keeps_their_role() -> None:
+    # Nobody has held any role yet, so any line-up is as fair as another: the one that moves nobody else wins, even
+    # when the holders come late in config order.
+    team = [Candidate(f"l{i}", "labor") for i in range(10)] + [Candidate(f"m{i}", "management") for i in range(10)]
+    current = {"facilitator": "l9", "note-taker": "m9", "timekeeper": "l8"}
+    after = replan(ROLES, team, RoleHistory(), current, unavailable={"m9"})
+    assert (after["facilitator"], after["timekeeper"]) == ("l9", "l8")
+    assert after["note-taker"] not in {"l9", "l8", "m9", None}
+
+
+def test_between_equally_served_members_the_one_who_held_the_role_longest_ago_goes() -> None:
+    team = [Candidate("a", "labor"), Candidate("b", "labor"), Candidate("c", "labor")]
+    history = RoleHistory(
+        {"facilitator": {"a": 1, "b": 1, "c": 1}}, last_held={"facilitator": {"a": 5, "b": 0, "c": 3}}
+    )
+    assert assign_roles(("facilitator",), team, history, by_party=False) == {"facilitator": "b"}
+    # Someone who has never held it (outside the window too) goes before someone who held it at the first meeting.
+    history = RoleHistory({}, last_held={"facilitator": {"a": 0}})
+    assert assign_roles(("facilitator",), team[:2], history, by_party=False) == {"facilitator": "b"}
+
+
+def test_between_parties_owed_alike_the_member_who_held_this_role_least_goes() -> None:
+    # Labor and management have each facilitated twice. m2 never has, though m2 takes notes often; l1 and l2 have
+    # facilitated once each.
+    team = [Candidate("l1", "labor"), Candidate("l2", "labor"), Candidate("m1", "management")]
+    team.append(Candidate("m2", "management"))
+    history = RoleHistory(
+        {"facilitator": {"l1": 1, "l2": 1, "m1": 2}, "note-taker": {"m2": 4}},
+        party_counts={"facilitator": {"labor": 2, "management": 2}},
+        held={"facilitator": 4},
+    )
+    assert assign_roles(("facilitator",), team, history) == {"facilitator": "m2"}
+
+
+def test_re_planning_keeps_newcomers_from_facilitating_and_fixed_holders_out_of_rotation() -> None:
+    # m1 facilitated and drops out. The newcomer and the chair (who holds a fixed role) have never facilitated, so
+    # either would be next in line; neither may take it: l1 does.
+    team = [Candidate("l1", "labor"), Candidate("new", "labor"), Candidate("m1", "management")]
+    team.append(Candidate("chair", "management"))
+    history = RoleHistory({"facilitator": {"l1": 1, "m1": 1}})
+    current = {"facilitator": "m1"}
+    kept_out = {"unavailable": {"m1"}, "newcomers": {"new"}, "taken": {"chair"}}
+    assert replan(("facilitator",), team, history, current, **kept_out)["facilitator"] == "l1"  # type: ignore[arg-type]
+    # The note-taker's role is open to the newcomer, though.
+    assert replan(("note-taker",), team, history, {"note-taker": "m1"}, **kept_out)["note-taker"] == "new"  # type: ignore[arg-type]
+    # If only newcomers are left to facilitate, a co-chair among them (a stand-in) opens the meeting.
+    newcomers = {"new", "chair"}
+    after = replan(("facilitator",), team, history, current, unavailable={"l1", "m1"}, newcomers=newcomers)
+    assert after["facilitator"] is None
+    after = replan(
+        ("facilitator",), team, history, current, unavailable={"l1", "m1"}, newcomers=newcomers, stand_ins=["chair"]
+    )
+    assert after["facilitator"] == "chair"
+
+
+def test_re_planning_in_one_pool_ignores_parties() -> None:
+    # Management's earlier members facilitated often, so labor is owed the turn l3 gives up; in one pool the least
+    # served (a manager who never facilitated) takes it.
+    history = RoleHistory(
+        {"facilitator": {"l1": 1, "l2": 1, "l3": 1}},
+        party_counts={"facilitator": {"labor": 3, "management": 5}},
+        held={"facilitator": 8},
+    )
+    current = {"facilitator": "l3"}
+    assert replan(("facilitator",), LABOR_AND_MANAGEMENT, history, current, unavailable={"l3"}) == {"facilitator": "l1"}
+    one_pool = replan(("facilitator",), LABOR_AND_MANAGEMENT, history, current, unavailable={"l3"}, by_party=False)
+    assert one_pool == {"facilitator": "m1"}
+
+
+def test_with_everyone_away_no_role_is_filled() -> None:
+    keys = {c.key for c in LABOR_AND_MANAGEMENT}
+    assert assign_roles(ROLES, LABOR_AND_MANAGEMENT, RoleHistory(), unavailable=keys) == dict.fromkeys(ROLES)
+    assert assign_roles(ROLES, [], RoleHistory()) == dict.fromkeys(ROLES)
+
+
+def test_a_team_of_newcomers_without_stand_ins_has_no_facilitator_but_fills_the_other_roles() -> None:
+    keys = {c.key for c in LABOR_AND_MANAGEMENT}
+    lineup = assign_roles(ROLES, LABOR_AND_MANAGEMENT, RoleHistory(), newcomers=keys)
+    assert lineup[FACILITATOR] is None
+    assert lineup["note-taker"] and lineup["timekeeper"]
+
+
+def test_fewer_people_than_roles_leaves_the_last_roles_open() -> None:
+    team = [Candidate("l1", "labor"), Candidate("m1", "management")]
+    lineup = assign_roles(ROLES, team, RoleHistory())
+    assert sorted(k for k in lineup.values() if k) == ["l1", "m1"]
+    assert lineup["timekeeper"] is None
+
+
+def test_of_equally_fair_line_ups_the_one_that_leaves_nobody_owed_two_roles_wins() -> None:
+    # a and b have never facilitated; a and c have never taken notes. b before a for facilitation, and c before a for
+    # notes (a keeps time a lot): but b and c would leave a next in line for both roles at the next meeting, where a
+    # could take only one. b facilitates and a takes notes.
+    team = [Candidate(k, "labor") for k in "abcd"]
+    history = RoleHistory(
+        {"facilitator": {"c": 1, "d": 1}, "note-taker": {"b": 1, "d": 1}, "timekeeper": {"a": 3, "c": 1}}
+    )
+    lineup = assign_roles(("facilitator", "note-taker"), team, history, by_party=False)
+    assert lineup == {"facilitator": "b", "note-taker": "a"}
+    # The same a round later, when everyone has held each role once more.
+    history = RoleHistory(
+        {
+            "facilitator": {"a": 1, "b": 1, "c": 2, "d": 2},
+            "note-taker": {"a": 1, "b": 2, "c": 1, "d": 2},
+            "timekeeper": {"a": 3, "c": 1},
+        }
+    )
+    lineup = assign_roles(("facilitator", "note-taker"), team, history, by_party=False)
+    assert lineup == {"facilitator": "b", "note-taker": "a"}

@@ -66,14 +66,21 @@ async def test_a_sent_row_records_when_and_where(db: Database) -> None:
     assert (item.sent_at, item.sent_conversation, item.sent_message_id) == (T0 + timedelta(seconds=5), "C1", "m1")
 
 
-async def test_a_message_that_keeps_failing_is_given_up_after_eight_attempts(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(TransientError("server error 500"), "server error 500"), (RuntimeError("boom"), "RuntimeError: boom")],
+    ids=["server error", "a bug in the platform"],
+)
+async def test_a_message_that_keeps_failing_is_given_up_after_eight_attempts(
+    db: Database, error: Exception, reason: str
+) -> None:
     clock = FakeClock(T0)
-    platform = ScriptedPlatform(clock, [TransientError("server error 500")] * 20)
+    platform = ScriptedPlatform(clock, [error] * 20)
     queue(db, clock, "k1")
     await sender_for(db, platform, clock).drain_until_empty()
     item = status(db, "k1")
     assert len(platform.attempts) == 8
-    assert (item.status, item.last_error) == ("failed", "gave up after 8 attempts: server error 500")
+    assert (item.status, item.last_error) == ("failed", f"gave up after 8 attempts: {reason}")
     gaps = [(b - a).total_seconds() for a, b in zip(platform.attempts, platform.attempts[1:], strict=False)]
     assert gaps == [2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]
 

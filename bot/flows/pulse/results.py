@@ -10,7 +10,7 @@ import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -107,20 +107,11 @@ def count_answers(session: Session, run_ids: Iterable[int]) -> dict[int, RunCoun
     return counts
 
 
-def respondents_by_party(instrument: Instrument, counts: RunCounts) -> tuple[dict[str, int], int]:
-    """(respondents per stored party, respondents whose answers kept no party). Every respondent answers every
+def respondents_by_party(instrument: Instrument, counts: RunCounts) -> dict[str, int]:
+    """Respondents per stored party (answers that kept no party are in no party). Every respondent answers every
     item, so the first item counts people."""
     first = instrument.items[0].id
-    by_party: dict[str, int] = {}
-    unkept = 0
-    for (item, group), values in counts.items():
-        if item != first:
-            continue
-        if group is None:
-            unkept += sum(values.values())
-        else:
-            by_party[group] = by_party.get(group, 0) + sum(values.values())
-    return by_party, unkept
+    return {group: sum(values.values()) for (item, group), values in counts.items() if item == first and group}
 
 
 def names_of(config: Config) -> dict[str, str]:
@@ -196,7 +187,7 @@ def run_results(
         all_items[item].update(values)
         if group is not None:
             per_party_items[group][item].update(values)
-    by_party, _ = respondents_by_party(instrument, counts)
+    by_party = respondents_by_party(instrument, counts)
     # What the run showed when it closed; a party below the minimum is never shown, whatever was stored.
     parties = sorted(p for p in shown_by(run, counts) if can_show(by_party.get(p, 0), team_minimum))
     parties = parties if run.party_breakdown and run.status == "closed" else []
@@ -303,9 +294,9 @@ EXPORT_COLUMNS = (
 )
 
 
-def export_rows(results: TeamResults) -> list[dict[str, str]]:
+def export_rows(results: TeamResults, tz: tzinfo = UTC) -> list[dict[str, str]]:
     """Aggregated rows only: one per run, construct and group (the team, then each shown party by name). A run below the
-    minimum gets one row per construct with every number blank and a note saying why."""
+    minimum gets one row per construct with every number blank and a note saying why. Dates are the team's (`tz`)."""
     rows: list[dict[str, str]] = []
     for run in results.runs:
         scale = f"{run.instrument.scale.first}-{run.instrument.scale.last}"
@@ -313,8 +304,8 @@ def export_rows(results: TeamResults) -> list[dict[str, str]]:
             "team": run.team,
             "instrument": run.instrument.key,
             "run": str(run.run_id),
-            "opened": run.opened_at.date().isoformat(),
-            "closed": run.closed_at.date().isoformat() if run.closed_at else "",
+            "opened": run.opened_at.astimezone(tz).date().isoformat(),
+            "closed": run.closed_at.astimezone(tz).date().isoformat() if run.closed_at else "",
             "scale": scale,
         }
         if not run.shown:
@@ -384,7 +375,8 @@ def export_pulse(rt: Runtime, options: dict[str, object]) -> str:
         for key in keys:
             names = names_of(rt.config)
             rows += export_rows(
-                team_results(session, team.key, team.min_group_size, key, with_comments=False, party_names=names)
+                team_results(session, team.key, team.min_group_size, key, with_comments=False, party_names=names),
+                rt.config.team_tz(team),
             )
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")

@@ -68,7 +68,6 @@ class _Option:
     """One member for one role, with what choosing them costs against the rule."""
 
     key: str
-    party: str
     excess: int  # times held beyond the least-served eligible member of the same party
     gap: Fraction  # how much less this party is owed than the party owed most
 
@@ -128,7 +127,7 @@ def assign_roles(
             keys.sort(key=lambda k, r=role: person_order(r, k))
             least = history.count(role, keys[0])
             # A party never needs more than one member per role at one meeting: the rest cannot be chosen.
-            found += [_Option(k, party, history.count(role, k) - least, most - owed[party]) for k in keys[: len(roles)]]
+            found += [_Option(k, history.count(role, k) - least, most - owed[party]) for k in keys[: len(roles)]]
         found.sort(key=lambda o, r=role: (o.excess, o.gap, person_order(r, o.key)))
         options.append(found)
 
@@ -176,8 +175,7 @@ def assign_roles(
         moved = sum(1 for role, o in zip(roles, lineup, strict=True) if keep and keep.get(role) != (o and o.key))
         return sum(max(0, n - 1) for n in owing), moved
 
-    if not best:
-        return dict.fromkeys(roles)
+    # The search always yields a line-up (None for a role nobody is left for), so `best` is never empty.
     chosen = min(range(len(best)), key=lambda i: (debt(best[i]), i))
     return {role: (o.key if o else None) for role, o in zip(roles, best[chosen], strict=True)}
 
