@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from types import ModuleType
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
@@ -79,8 +80,9 @@ class Due:
         """The occurrence's key; outbox keys of what it posts extend it."""
         return OutboxKey(self.team, self.flow, self.step, self.subject)
 
-    @property
+    @cached_property
     def routine_key(self) -> str:
+        """Asked for every occurrence at every tick (claims, the ticker's checks): worked out once."""
         return str(self.key)
 
 

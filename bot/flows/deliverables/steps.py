@@ -357,8 +357,10 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
     def _addressed(self, config: Config, session: Session, team: Team, entries: list[tuple[int, str]]) -> set[str]:
         """Who the team's own messages of the day are for: the owners of its items, its co-chairs for escalations."""
         people: set[str] = set()
+        wanted = sorted({item_id for item_id, _ in entries})
+        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": wanted})} if wanted else {}  # at once
         for item_id, kind in entries:
-            item = session.get(Deliverable, item_id)
+            item = found.get(item_id)
             if item is not None:
                 people.update(team.co_chairs if kind == "escalation" else item.owners)
         return people

@@ -32,6 +32,7 @@ from bot.flows.norms.state import (
     NormProposal,
     NormSetVersion,
     RevisitRound,
+    add_version,
     lock_check,
     open_round,
     seal_answers,
@@ -388,7 +389,8 @@ def _adopt(rt: Runtime, session: Session, team: Team, round_: RevisitRound, now:
     if not chosen:
         return "Revisit round closed with no changes: the norms stay as they are."
     new = apply_proposals(norms, chosen)
-    session.add(
+    add_version(
+        session,
         NormSetVersion(
             team=team.key,
             version=version + 1,
@@ -409,7 +411,7 @@ def _adopt(rt: Runtime, session: Session, team: Team, round_: RevisitRound, now:
                 ],
                 "approved_by": sorted(pending.get("approvals", {})),
             },
-        )
+        ),
     )
     text = rt.templates.render(
         "norms/adopted.md.j2",

@@ -133,12 +133,28 @@ class NormProposal(Base):
 
 def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] | None:
     """(version, norms) of the team's latest adopted version, or None when it has adopted none (version 1 is the
-    config's set)."""
+    config's set). Read once per session and team (a meeting's steps ask several times); `add_version` is the one
+    way a session adopts a new version, and it forgets what was read."""
+    known: dict[str, tuple[int, tuple[Norm, ...]] | None] = session.info.setdefault(_ADOPTED, {})
+    if team in known:
+        return known[team]
     row = session.execute(_LATEST_ADOPTED, {"team": team}).first()
     if row is None:
-        return None
-    version, stored = row
-    return version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in stored["norms"])
+        found = None
+    else:
+        version, stored = row
+        found = version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in stored["norms"])
+    known[team] = found
+    return found
+
+
+def add_version(session: Session, version: NormSetVersion) -> None:
+    """Store a newly adopted version of a team's norms."""
+    session.info.pop(_ADOPTED, None)
+    session.add(version)
+
+
+_ADOPTED = "norms.adopted"  # session.info key: each team's latest adopted version, as read in this session
 
 
 def closing_check(session: Session, team: str, meeting: str) -> ClosingCheck | None:
