@@ -206,25 +206,40 @@ class SlackPlatform(Platform):
         self._last_request = asyncio.get_running_loop().time()
         try:
             body = await request.read()
-            refusal = await self.gate.refusal(request.headers, body)
+            refusal = self.gate.refusal(request.headers, body)
             if refusal is not None:
                 return _refused(401, refusal)
-            REQUEST.set(self.gate.delivery_key(request.headers))  # recorded by the work it starts (_once)
+            key = self.gate.delivery_key(request.headers)
+            REQUEST.set(key)  # recorded by the work it starts (_once)
+            # The shared record is read while bolt works out the acknowledgement, not before: the acknowledgement
+            # waits for the database only as long as the read outlasts bolt. What bolt starts meanwhile for a replay
+            # finds its request recorded after the acknowledgement and does nothing.
+            seen = asyncio.ensure_future(self.gate.seen_elsewhere(key))
             try:
-                bolt_request = AsyncBoltRequest(
-                    body=body.decode("utf-8"),
-                    query=request.query_string,
-                    headers=request.headers,  # type: ignore[arg-type]
-                )
-            except Exception as error:  # signed, yet not a body Slack sends (not UTF-8, a payload that is no object)
-                return _refused(400, f"a signed request whose body cannot be read ({type(error).__name__})")
-            try:
-                response = await self.bolt.async_dispatch(bolt_request)
-            except Exception as error:  # bolt itself tripped over a signed body of a shape Slack never sends
-                return _refused(400, f"a signed request of an unexpected shape ({type(error).__name__})")
-            return await to_aiohttp_response(response)
+                response = await self._dispatch(body, request)
+            except BaseException:
+                seen.cancel()
+                raise
+            if await seen:
+                return _refused(401, "a replay of a request already received")
+            return response
         finally:
             self._in_flight -= 1
+
+    async def _dispatch(self, body: bytes, request: web.Request) -> web.Response:
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except Exception as error:  # signed, yet not a body Slack sends (not UTF-8, a payload that is no object)
+            return _refused(400, f"a signed request whose body cannot be read ({type(error).__name__})")
+        try:
+            response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as error:  # bolt itself tripped over a signed body of a shape Slack never sends
+            return _refused(400, f"a signed request of an unexpected shape ({type(error).__name__})")
+        return await to_aiohttp_response(response)
 
     async def start(self) -> None:
         self._connect()
