@@ -160,7 +160,11 @@ class SlackPlatform(Platform):
         self.client = PacedWebClient(self.pacer, token=token, base_url=api_url, timeout=10, retry_handlers=[])
         self.directory = SlackDirectory(self.client, runtime, inbound)
         self.outbound = SlackOutbound(self.client, self.directory)
-        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=bolt_log)
+        # Each listener acknowledges first and only starts its work (_spawn), so bolt runs it inline and answers when
+        # it returns; by default bolt starts it as a task and polls every 10 ms for the acknowledgement.
+        self.bolt = AsyncApp(
+            client=self.client, signing_secret=signing_secret, logger=bolt_log, process_before_response=True
+        )
         self.gate = SlackGate(signing_secret, self._seen_before)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -171,6 +175,8 @@ class SlackPlatform(Platform):
         self._handler_slots = asyncio.Semaphore(HANDLER_CONCURRENCY)
         self._follow_up_slots = asyncio.Semaphore(FOLLOW_UP_CONCURRENCY)
         self._gate_reads: ThreadPoolExecutor | None = None
+        self._answering: set[str] = set()  # gate keys of the requests not yet answered
+        self._own_records: set[str] = set()  # ...of those, the ones their own work is recording (or has recorded)
         self._register()
 
     # --- the port: sending for the outbox --------------------------------------------------------------------
@@ -204,6 +210,7 @@ class SlackPlatform(Platform):
         self._connect()
         self._in_flight += 1
         self._last_request = asyncio.get_running_loop().time()
+        key: str | None = None
         try:
             body = await request.read()
             refusal = self.gate.refusal(request.headers, body)
@@ -215,16 +222,21 @@ class SlackPlatform(Platform):
             # waits for the database only as long as the read outlasts bolt. What bolt starts meanwhile for a replay
             # finds its request recorded after the acknowledgement and does nothing.
             seen = asyncio.ensure_future(self.gate.seen_elsewhere(key))
+            self._answering.add(key)
             try:
                 response = await self._dispatch(body, request)
             except BaseException:
                 seen.cancel()
                 raise
-            if await seen:
+            # The read may come after this request's own record (a modal's, made before its acknowledgement).
+            if await seen and key not in self._own_records:
                 return _refused(401, "a replay of a request already received")
             return response
         finally:
             self._in_flight -= 1
+            if key is not None:
+                self._answering.discard(key)
+                self._own_records.discard(key)
 
     async def _dispatch(self, body: bytes, request: web.Request) -> web.Response:
         try:
@@ -485,10 +497,22 @@ class SlackPlatform(Platform):
     async def _first_delivery_of(self, delivery: str | None) -> bool:
         """A redelivery may reach another replica, so the record is the shared database's, not this process's. The
         request's own key (from the gate) is recorded with the delivery's, in one transaction."""
-        keys = [f"slack:{key}" for key in (delivery, REQUEST.get()) if key]
+        request = REQUEST.get()
+        keys = [f"slack:{key}" for key in (delivery, request) if key]
         if not keys:
             return True
         await self._step_aside()
+        if request in self._answering:  # the gate's read of the shared record may meet this record: not a replay
+            self._own_records.add(request)
+        first = False
+        try:
+            first = await self._record(keys)
+        finally:
+            if not first and request is not None:
+                self._own_records.discard(request)
+        return first
+
+    async def _record(self, keys: list[str]) -> bool:
         attempt = 1
         while True:
             try:
