@@ -161,9 +161,14 @@ class SlackPlatform(Platform):
         self.directory = SlackDirectory(self.client, runtime, inbound)
         self.outbound = SlackOutbound(self.client, self.directory)
         # Each listener acknowledges first and only starts its work (_spawn), so bolt runs it inline and answers when
-        # it returns; by default bolt starts it as a task and polls every 10 ms for the acknowledgement.
+        # it returns; by default bolt starts it as a task and polls every 10 ms for the acknowledgement. The gate
+        # (verify.py) has checked the signature of every HTTP request before bolt sees it, so bolt does not again.
         self.bolt = AsyncApp(
-            client=self.client, signing_secret=signing_secret, logger=bolt_log, process_before_response=True
+            client=self.client,
+            signing_secret=signing_secret,
+            logger=bolt_log,
+            process_before_response=True,
+            request_verification_enabled=False,
         )
         self.gate = SlackGate(signing_secret, self._seen_before)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
@@ -330,8 +335,9 @@ class SlackPlatform(Platform):
 
     def _register(self) -> None:
         self.bolt.error(self._on_bolt_error)
-        self.bolt.command(COMMAND)(self._on_command)
+        # Bolt tries listeners in this order: button presses, which come in bursts, match the first.
         self.bolt.action(re.compile(".*"))(self._on_action)
+        self.bolt.command(COMMAND)(self._on_command)
         self.bolt.view_submission(renderer.FORM_CALLBACK)(self._on_view_submission)
         event_listeners: Mapping[str, Callable[..., Awaitable[None]]] = {
             "app_home_opened": self._on_home_opened,
