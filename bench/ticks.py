@@ -32,7 +32,7 @@ from bot.render import Templates
 from bot.runtime import Runtime
 from bot.store.db import Database
 from bot.store.models import OutboxItem
-from bot.ticker import BATCH, Ticker
+from bot.ticker import Ticker
 from tests.support import database_kinds, fresh_database
 
 RULES = (
@@ -115,9 +115,9 @@ def steady(db: Database, teams: int, ticks: int) -> tuple[list[float], list[floa
     return timings, cpu, cold
 
 
-def busy(db: Database, teams: int, batch: int = BATCH) -> dict[str, float]:
-    """One tick in which every team's pulse opens (`batch` occurrences a transaction): milliseconds (wall and CPU),
-    runs and messages queued."""
+def busy(db: Database, teams: int, batch: int | None = None) -> dict[str, float]:
+    """One tick in which every team's pulse opens (`batch` occurrences a transaction; by default the ticker's for the
+    database): milliseconds (wall and CPU), runs and messages queued."""
     clock = FakeClock(BUSY_AT - timedelta(minutes=1))
     rt = Runtime(big_config(teams, busy=True), db, clock, Templates(), CATALOG)
     ticker = Ticker(rt, CATALOG.flows, batch=batch)
