@@ -78,10 +78,11 @@ class Recorder(Platform):
     async def update(self, ref: SentRef, message: Message) -> None:
         return None
 
-    def take_due(self, db: Database) -> int:
+    def take_due(self, db: Database) -> datetime | None:
         """Write down every post due by now and mark everything due sent, in one transaction: the outbox as the
         sender would leave it once it had delivered what may go at this moment. A message queued for many (the same
-        stored text) is read and worded once."""
+        stored text) is read and worded once. Returns when the earliest message still held becomes due (as
+        `next_held_message`, read in the same transaction)."""
         now = self.clock.now()
         read: dict[str, tuple[Message, Message]] = {}  # stored text -> (as queued, as delivered now)
         with db.engine.begin() as connection:  # rows in and out, no objects: no session needed
@@ -96,7 +97,7 @@ class Recorder(Platform):
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
             if due:  # the rows just read: the same condition in the same transaction, and nobody else writes
                 connection.execute(_SENT, {"now": now})
-        return len(due)
+            return connection.execute(_EARLIEST_HELD).scalar()  # type: ignore[no-any-return]
 
 
 def _routine_of(key: str) -> str:
@@ -175,10 +176,10 @@ def run_simulation(
         ticker = Ticker(rt, catalog.flows, lookahead=timedelta(days=2))
         while True:
             report = ticker.reconcile()
-            recorder.take_due(db)
+            held = recorder.take_due(db)
             if progress is not None:
                 progress(clock.now(), len(recorder.posts))
-            wake = next_wake(report, db, clock.now(), end)
+            wake = wake_at(report, held, clock.now(), end)
             if wake is None:
                 break
             clock.set(wake)
@@ -222,9 +223,14 @@ def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[S
 def next_wake(report: TickReport, db: Database, now: datetime, until: datetime) -> datetime | None:
     """When a running bot would next have something to do: the next due occurrence, the next held message, or a
     routine tick every two days at the latest; None once `until` is reached."""
+    return wake_at(report, next_held_message(db), now, until)
+
+
+def wake_at(report: TickReport, held: datetime | None, now: datetime, until: datetime) -> datetime | None:
+    """`next_wake`, given when the earliest held message becomes due."""
     if now >= until:
         return None
-    upcoming = [t for t in (report.next_due, next_held_message(db)) if t is not None and t > now]
+    upcoming = [t for t in (report.next_due, held) if t is not None and t > now]
     return min([*upcoming, now + timedelta(days=2), until])
 
 

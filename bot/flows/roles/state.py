@@ -106,19 +106,33 @@ def record(
     actor: str = "partnerbot",
     **detail: Any,
 ) -> RoleEvent:
-    team = meeting.team
-    subject = meeting.subject if isinstance(meeting, HeldMeeting) else meeting.meeting
-    start = meeting.start if isinstance(meeting, HeldMeeting) else meeting.meeting_start
-    event = RoleEvent(
-        team=team,
-        meeting=subject,
-        meeting_start=start,
-        role=role,
-        member=member,
-        kind=kind,
-        actor=actor,
-        at=now,
-        detail=detail,
-    )
+    event = RoleEvent(**event_fields(now, meeting, role, member, kind, actor, **detail))
     session.add(event)  # written with the session's next flush (a caller that needs `event.id` flushes)
     return event
+
+
+def event_fields(
+    now: datetime,
+    meeting: HeldMeeting | RoleAssignment,
+    role: str,
+    member: str,
+    kind: str,
+    actor: str = "partnerbot",
+    **detail: Any,
+) -> dict[str, Any]:
+    """A role event's columns, for `record` or for rows inserted with the ticker's batch (bot/store/batch.py)."""
+    if isinstance(meeting, HeldMeeting):
+        subject, start = meeting.subject, meeting.start
+    else:
+        subject, start = meeting.meeting, meeting.meeting_start
+    return {
+        "team": meeting.team,
+        "meeting": subject,
+        "meeting_start": start,
+        "role": role,
+        "member": member,
+        "kind": kind,
+        "actor": actor,
+        "at": now,
+        "detail": detail,
+    }

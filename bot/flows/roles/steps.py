@@ -19,12 +19,13 @@ from bot.flows.roles.history import members_at, newcomers_at, role_history, unav
 from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
-from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
+from bot.flows.roles.state import RoleAssignment, RoleEvent, assignments, event_fields, team_events
 from bot.meetings import HeldMeeting, moved_note, relative_steps, steps_between
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
+from bot.store.batch import insert_later
 
 REMIND_GAP = timedelta(hours=12)  # an assignee is reminded only if they were asked at least this long before
 
@@ -57,7 +58,7 @@ def ensure_lineup(
     now = rt.clock.now()
     plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
     plan |= plan_lineup(rt, session, team, settings, meeting)
-    made = []
+    made, events = [], []
     for spec in settings.specs():
         member = plan.get(spec.name)
         if member is None:
@@ -73,7 +74,9 @@ def ensure_lineup(
                 updated_at=now,
             )
         )
-        record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
+        fixed = spec.name in fixed_holders(settings)
+        events.append(event_fields(now, meeting, spec.name, member, "assigned", fixed=fixed))
+    insert_later(session, RoleEvent, events)  # with the ticker's batch: nobody needs their ids
     session.add_all(made)
     session.flush()  # in the order made, so by id, as `assignments` reads them
     return made
