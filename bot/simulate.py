@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,13 +48,19 @@ class SimulatedPost:
     key: str = ""  # the outbox key
     queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued (bot/moments.py)
 
-    @cached_property
+    @property
     def team(self) -> str:
-        return OutboxKey.parse(self.routine).team
+        return _parsed(self.routine).team
 
-    @cached_property
+    @property
     def flow(self) -> str:
-        return OutboxKey.parse(self.routine).routine
+        return _parsed(self.routine).routine
+
+
+@lru_cache(maxsize=4096)
+def _parsed(routine: str) -> OutboxKey:
+    """A post's routine key, parsed once: a step's messages to many members share it (a pure function of the text)."""
+    return OutboxKey.parse(routine)
 
 
 class Recorder(Platform):
@@ -85,6 +91,7 @@ class Recorder(Platform):
         `next_held_message`, read in the same transaction)."""
         now = self.clock.now()
         read: dict[str, tuple[Message, Message]] = {}  # stored text -> (as queued, as delivered now)
+        said: dict[str, str] = {}  # a text of those messages -> its words now: many share a form, a header
         with db.engine.begin() as connection:  # rows in and out, no objects: no session needed
             due = connection.execute(_DUE, {"now": now}).all()
             for _id, kind, key, platform, channel, member, payload in due:
@@ -92,7 +99,7 @@ class Recorder(Platform):
                     if payload not in read:
                         queued = message_from_json(json.loads(payload))
                         # As the sender does: words such as "today" are said as of the moment of delivery.
-                        read[payload] = (queued, resolve(queued, now))
+                        read[payload] = (queued, resolve(queued, now, said=said))
                     queued, delivered = read[payload]
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
             if due:  # the rows just read: the same condition in the same transaction, and nobody else writes
