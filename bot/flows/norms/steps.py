@@ -4,7 +4,7 @@ private closing check after it, and the review that nudges the co-chairs. Also w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from functools import partial
 
@@ -16,7 +16,7 @@ from bot.flows.api import Due, Flow
 from bot.flows.norms.library import Norm
 from bot.flows.norms.results import close_due_checks, flagged, shown_ratings, trends
 from bot.flows.norms.settings import NormsSettings, norm_set
-from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check
+from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check, read_adopted
 from bot.meetings import (
     HeldMeeting,
     meeting_number,
@@ -96,6 +96,10 @@ class NormsFlow(Flow[NormsSettings]):
             grace = self.grace(settings, default=default)
             data = {"meeting": meeting}
             yield Due(team.key, self.name, placed.step, meeting.subject, at, grace, data, posting=(placed,))
+
+    def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
+        """Every step reads its team's adopted norms: the teams of a batch read theirs in one query."""
+        read_adopted(session, [due.team for due in dues])
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: NormsSettings) -> None:
         team = rt.config.teams[due.team]
