@@ -251,7 +251,7 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
     if run is None or run.status != "open" or number > MAX_REMINDERS:
         return 0
     instrument = instrument_of(run)
-    waiting = session.scalars(_WAITING, {"run": run_id, "number": number}).all()
+    waiting = session.execute(_WAITING, {"run": run_id, "number": number}).all()
     text = rt.templates.render(
         "pulse/reminder.md.j2", team=team, instrument=instrument, closes=local_time(rt, team, run.closes_at)
     )
@@ -260,17 +260,29 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
         f"Reminder: {instrument.name} closes {local_time(rt, team, run.closes_at)}",
     )
     remind = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.{number}")
+    if waiting:  # rows, not objects: one statement marks them all
+        session.execute(_REMINDED, {"ids": [row.id for row in waiting], "number": number})
     for row in waiting:
-        row.reminders_sent = number
         direct_message(rt, session, team, row.member, remind / row.member, message, expires=run.closes_at)
     return len(waiting)
 
 
-_WAITING = select(PulseParticipation).where(
-    PulseParticipation.run_id == bindparam("run"),
-    PulseParticipation.status == "invited",
-    PulseParticipation.reminders_sent < bindparam("number"),
-)  # built once: every reminder runs it
+# Built once: every reminder runs them.
+_WAITING = (
+    select(PulseParticipation.id, PulseParticipation.member)
+    .where(
+        PulseParticipation.run_id == bindparam("run"),
+        PulseParticipation.status == "invited",
+        PulseParticipation.reminders_sent < bindparam("number"),
+    )
+    .order_by(PulseParticipation.id)
+)
+_PARTICIPATION = PulseParticipation.__table__
+_REMINDED = (
+    _PARTICIPATION.update()  # type: ignore[attr-defined]
+    .where(_PARTICIPATION.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .values(reminders_sent=bindparam("number"))
+)
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked_now: bool = False) -> None:
