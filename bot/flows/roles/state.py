@@ -82,6 +82,18 @@ def assignments(session: Session, team: str, meeting: str) -> list[RoleAssignmen
     return list(session.scalars(_ASSIGNMENTS, {"team": team, "meeting": meeting}))
 
 
+def assignments_of(
+    session: Session, meetings: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[RoleAssignment]]:
+    """`assignments` of many (team, meeting) pairs in one query: the meetings of the ticker's batch."""
+    found: dict[tuple[str, str], list[RoleAssignment]] = {pair: [] for pair in meetings}
+    teams, subjects = sorted({team for team, _ in meetings}), sorted({subject for _, subject in meetings})
+    for row in session.scalars(_ASSIGNMENTS_OF, {"teams": teams, "meetings": subjects}):
+        if (row.team, row.meeting) in found:
+            found[row.team, row.meeting].append(row)
+    return found
+
+
 # Built once: every meeting's steps run them.
 _HOLDER = select(RoleAssignment).where(
     RoleAssignment.team == bindparam("team"),
@@ -89,6 +101,14 @@ _HOLDER = select(RoleAssignment).where(
     RoleAssignment.role == bindparam("role"),
 )
 _EVENTS = {(before, meeting): _events(before, meeting) for before in (False, True) for meeting in (False, True)}
+_ASSIGNMENTS_OF = (
+    select(RoleAssignment)
+    .where(
+        RoleAssignment.team.in_(bindparam("teams", expanding=True)),
+        RoleAssignment.meeting.in_(bindparam("meetings", expanding=True)),
+    )
+    .order_by(RoleAssignment.id)
+)
 _ASSIGNMENTS = (
     select(RoleAssignment)
     .where(RoleAssignment.team == bindparam("team"), RoleAssignment.meeting == bindparam("meeting"))
