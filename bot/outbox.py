@@ -7,6 +7,7 @@ so a message can be updated later. Rendering and the HTTP calls belong to the pl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import Destination
-from bot.messages import Block, Message, block_to_json, message_to_json
+from bot.messages import Block, Message, block_to_json, message_json_text, message_to_json
 from bot.store.batch import in_batch, insert_later
 from bot.store.db import SerializedJSON, insert_ignoring_duplicates
 from bot.store.models import OutboxItem
@@ -79,12 +80,21 @@ _POSTED = select(OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxIte
 
 def _payload(session: Session, message: Message) -> SerializedJSON:
     """The message as stored; one invitation sent to a thousand members is serialised once per session, and a block
-    shared by many messages (the same form in each member's own message) is encoded once."""
+    shared by many messages (the same form in each member's own message) is encoded and written out once."""
 
-    def encode(block: Block) -> object:
-        return once_per_message(session, _BLOCKS, block, lambda: block_to_json(block))
+    def encode(block: Block) -> tuple[object, str]:
+        def work_out() -> tuple[object, str]:
+            value = block_to_json(block)
+            return value, json.dumps(value)
 
-    return once_per_message(session, _PAYLOADS, message, lambda: SerializedJSON(message_to_json(message, encode)))
+        return once_per_message(session, _BLOCKS, block, work_out)
+
+    def serialise() -> SerializedJSON:
+        encoded = [encode(block) for block in message.blocks]
+        value = message_to_json(message, lambda block: encode(block)[0])
+        return SerializedJSON(value, message_json_text(message, [text for _, text in encoded]))
+
+    return once_per_message(session, _PAYLOADS, message, serialise)
 
 
 def once_per_message(session: Session, what: str, message: object, work_out: Callable[[], T], *also: Hashable) -> T:

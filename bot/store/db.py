@@ -121,11 +121,12 @@ def open_database(url: str | None = None, *, durable: bool = True) -> Database:
 
 class SerializedJSON(dict[str, Any]):
     """A JSON value that carries its text: one message queued for a thousand members is serialised once, not once
-    per row (the engine's JSON columns use `.text` when it is there)."""
+    per row (the engine's JSON columns use `.text` when it is there). `text`: json.dumps(value), when the caller
+    has put it together already."""
 
-    def __init__(self, value: dict[str, Any]) -> None:
+    def __init__(self, value: dict[str, Any], text: str | None = None) -> None:
         super().__init__(value)
-        self.text = json.dumps(value)
+        self.text = json.dumps(value) if text is None else text
 
 
 def _json_text(value: Any) -> str:
