@@ -57,11 +57,22 @@ def enqueue_update(session: Session, key: str, update_of: str, message: Message,
     return _insert_now(session, row)
 
 
-def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], message: Message, *, now: datetime) -> int:
+def enqueue_updates(
+    session: Session,
+    updates: Sequence[tuple[str, str]],
+    message: Message,
+    *,
+    now: datetime,
+    posts: Sequence[Any] | None = None,
+) -> int:
     """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
     takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
-    skipped; returns how many updates were queued."""
-    originals = {row.key: row for row in session.execute(_POSTED, {"keys": sorted({of for _, of in updates})})}
+    skipped; returns how many updates were queued. `posts`: the posts to update as rows of POSTED, when the caller
+    has read them already; then, in the ticker's batch (bot/store/batch.py), the updates go in with the rest of the
+    batch, a key queued before is skipped then, and the count includes it (as `enqueue` does)."""
+    if posts is None:
+        posts = session.execute(_POSTED, {"keys": sorted({of for _, of in updates})}).all()
+    originals = {row.key: row for row in posts}
     payload = _payload(session, message)
     rows = []
     for key, update_of in updates:
@@ -69,13 +80,16 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
         if original is not None:
             where = Destination(original.platform, channel=original.channel, member=original.member)
             rows.append(_row(key, "update", update_of, original.team, where, now, payload))
+    if in_batch(session):
+        insert_later(session, OutboxItem, rows, unique=("key",))
+        return len(rows)
     session.flush()
     return len(insert_ignoring_duplicates(session, OutboxItem, rows, unique=("key",), returning=("key",)))
 
 
-_POSTED = select(OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member).where(
-    OutboxItem.key.in_(bindparam("keys", expanding=True))
-)  # built once: every closing survey runs it
+# What an update copies from the post it replaces.
+POSTED = (OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member)
+_POSTED = select(*POSTED).where(OutboxItem.key.in_(bindparam("keys", expanding=True)))  # built once
 
 
 def _payload(session: Session, message: Message) -> SerializedJSON:

@@ -35,7 +35,7 @@ from bot.flows.pulse.state import (
 from bot.meetings import cadence_times
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
-from bot.outbox import enqueue_updates
+from bot.outbox import POSTED, enqueue_updates
 from bot.posting import Placement, earlier_open_day, later_open_day, place_after
 from bot.runtime import Runtime
 from bot.schedule import localize
@@ -331,7 +331,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked
     _close_invitations(rt, session, team, run, instrument)
 
 
-_ASKED = select(OutboxItem.key).where(
+_ASKED = select(*POSTED).where(
     OutboxItem.team == bindparam("team"),  # indexed: the key patterns below are read within the team's rows only
     OutboxItem.kind == "post",
     or_(
@@ -360,5 +360,6 @@ def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun,
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
     patterns = {"team": team.key, "invites": invites.like_prefix(), "reminders": reminders.like_prefix()}
-    asked = session.scalars(_ASKED, patterns).all()
-    enqueue_updates(session, [(f"{key}|closed", key) for key in asked], closed, now=rt.clock.now())
+    asked = session.execute(_ASKED, patterns).all()
+    updates = [(f"{post.key}|closed", post.key) for post in asked]
+    enqueue_updates(session, updates, closed, now=rt.clock.now(), posts=asked)
