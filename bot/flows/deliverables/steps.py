@@ -258,10 +258,13 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         for item in items:
             # As rungs() gives them, worked out once per due date: the steps in the window, found by bisection.
             schedule = item_schedule(config, team, settings, item.due)
-            escalating = local_day(config, team, item.status_changed_at) <= item.due
             # An item added late gets only the reminders still ahead of it.
             first = bisect_right(schedule.whens, max(start, item.created_at))
-            for kind, placed in schedule.steps[first : bisect_right(schedule.whens, end)]:
+            last = bisect_right(schedule.whens, end)
+            if first >= last:
+                continue  # most items at most ticks: nothing in the window
+            escalating = local_day(config, team, item.status_changed_at) <= item.due
+            for kind, placed in schedule.steps[first:last]:
                 if kind == "escalation" and not escalating:
                     continue
                 label = Placement(f"#{item.id} {placed.step}", placed.planned, placed.at, placed.why, placed.into)

@@ -86,10 +86,10 @@ class NormsFlow(Flow[NormsSettings]):
     settings_model = NormsSettings
 
     def due(self, rt: Runtime, team: Team, settings: NormsSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        relatives = [parse_relative(getattr(settings, step)) for step in STEPS]
+        texts = (settings.opening, settings.closing, settings.review)  # STEPS, in order
         plan = partial(planned_steps, rt.config, team, settings)
-        key = ("norms", *(getattr(settings, step) for step in STEPS))
-        for meeting, placed in steps_between(rt.config, team, plan, relatives, start, end, key=key):
+        relatives = tuple(map(parse_relative, texts))  # cached: every tick asks for every team
+        for meeting, placed in steps_between(rt.config, team, plan, relatives, start, end, key=("norms", *texts)):
             # An opening reminder is useless once the meeting has begun: by default it may run late until then.
             at = placed.when
             default = max(meeting.start - at, timedelta(0)) if placed.step == "opening" else timedelta(hours=12)
