@@ -31,6 +31,7 @@ from bot.moments import moment
 from bot.posting import earlier_open_day
 from bot.runtime import Runtime
 from bot.schedule import localize, parse_relative
+from bot.store.batch import insert_later
 
 SCALE = (("1", "1 - not at all"), ("2", "2"), ("3", "3 - partly"), ("4", "4"), ("5", "5 - fully"))
 
@@ -141,19 +142,17 @@ class NormsFlow(Flow[NormsSettings]):
         version, norms = active_norms(rt, session, team)
         tz = rt.config.team_tz(team)
         closes = review_time(rt.config, team, settings, meeting)
-        check = closing_check(session, team.key, meeting.subject)
-        if check is None:
-            check = ClosingCheck(
-                team=team.key,
-                meeting=meeting.subject,
-                meeting_start=meeting.start,
-                version=version,
-                asked={"norms": [n.name for n in norms]},
-                closes_at=closes,
-                closed=False,
-            )
-            session.add(check)
-            session.flush()
+        if closing_check(session, team.key, meeting.subject) is None:
+            check = {
+                "team": team.key,
+                "meeting": meeting.subject,
+                "meeting_start": meeting.start,
+                "version": version,
+                "asked": {"norms": [n.name for n in norms]},
+                "closes_at": closes,
+                "closed": False,
+            }
+            insert_later(session, ClosingCheck, [check])  # with the ticker's batch: nothing here needs its id
         fields = [FormField(f"n{i}", norm.name, "scale", SCALE) for i, norm in enumerate(norms, 1)]
         fields.append(
             FormField(
