@@ -66,14 +66,16 @@ def ensure_lineup(
     if existing:
         return existing
     now = rt.clock.now()
-    ids: list[int] = session.info.get(_LINEUP_IDS, [])
     plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
     plan |= plan_lineup(rt, session, team, settings, meeting)
+    held = [(spec, member) for spec in settings.specs() if (member := plan.get(spec.name)) is not None]
+    ids: list[int] = session.info.get(_LINEUP_IDS, [])
+    if len(ids) < len(held):
+        # Too few ids allocated (prepare did not foresee this line-up): none of them is used from now on, so the
+        # database's own ids, after every row written so far, can never meet one handed out.
+        ids.clear()
     made, events = [], []
-    for spec in settings.specs():
-        member = plan.get(spec.name)
-        if member is None:
-            continue
+    for spec, member in held:
         made.append(
             RoleAssignment(
                 id=ids.pop() if ids else None,  # allocated for the batch (prepare): no round trip each to learn it
@@ -191,9 +193,12 @@ class RolesFlow(Flow[RolesSettings]):
 
     def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
         """The meetings of a batch read their line-ups in one query; those not made yet get their ids at once (in the
-        order made: the line-up is read back by id)."""
+        order made: the line-up is read back by id). Once per batch: a second step of the routine in the same batch
+        (prepared before either runs) would be handed the same ids again, so it makes its line-ups without."""
         lineups = assignments_of(session, [(due.team, due.data["meeting"].subject) for due in dues])
-        session.info[_LINEUPS] = lineups
+        session.info.setdefault(_LINEUPS, {}).update(lineups)
+        if _LINEUP_IDS in session.info:
+            return
         wanted = 0
         for due in dues:
             if not lineups[due.team, due.data["meeting"].subject]:
