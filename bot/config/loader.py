@@ -18,6 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.reader import ReaderError
 from ruamel.yaml.scalarbool import ScalarBoolean
 
+from bot.config import fastparse
 from bot.config.checks import Parts, cross_checks
 from bot.config.errors import ConfigError, Issue, Loc, Problem, describe, did_you_mean, format_path
 from bot.config.errors import issues_from_validation as _from_pydantic
@@ -77,6 +78,8 @@ class _Reader:
         self.env = env
         self.files: list[Path] = []
         self.sources: dict[str, tuple[Path, CommentedMap]] = {}  # top-level key -> (file, that file's mapping)
+        self.libyaml: set[Path] = set()  # files parsed by libyaml (fastparse.py): marks come from a second reading
+        self._marked: dict[Path, CommentedMap] = {}
         self.problems: list[Problem] = []
         # A file that could not be read hides its keys: then "missing" keys and unknown references are guesses.
         self.unreadable = False
@@ -97,7 +100,8 @@ class _Reader:
                 if key in self.sources:
                     first = _display(self.sources[key][0])
                     found = f"the top-level key {key!r} is in both {first} and {_display(path)}"
-                    self._problem(path, document.lc.key(key), found, "keep each top-level key in one file", str(key))
+                    where = self.marked(path, document).lc.key(key)
+                    self._problem(path, where, found, "keep each top-level key in one file", str(key))
                     continue
                 self.sources[key] = (path, document)
                 data[key] = self._plain(value, (key,))
@@ -112,12 +116,27 @@ class _Reader:
             return None
         return document  # None for an empty file, or one with only comments
 
+    def marked(self, path: Path, document: CommentedMap) -> CommentedMap:
+        """`document` (read from `path`) with the line and column marks of ruamel's own parser."""
+        if path not in self.libyaml:
+            return document
+        if path not in self._marked:
+            try:
+                self._marked[path] = _pure(path.read_bytes().decode("utf-8"))
+            except Exception:  # changed since: libyaml's marks are close
+                self._marked[path] = document
+        return self._marked[path]
+
     def _load(self, path: Path) -> Any:
-        yaml = YAML(typ="rt")
-        yaml.Constructor = _DatesAsWritten
         try:
             raw = path.read_bytes()
-            return yaml.load(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            made = fastparse.events(text)
+            document = _NOT_READ if made is None else _replayed(made, text)
+            if document is not _NOT_READ:
+                self.libyaml.add(path)
+                return document
+            return _pure(text)
         except MarkedYAMLError as error:
             mark = error.problem_mark or error.context_mark
             where = (mark.line, mark.column) if mark else None
@@ -182,7 +201,7 @@ class _Reader:
             )
             return
         path, document = source
-        line, column = _position(document, issue.loc, issue.at_key)
+        line, column = _position(self.marked(path, document), issue.loc, issue.at_key)
         self.problems.append(
             Problem(_display(path), line + 1, column + 1, format_path(issue.loc), issue.found, issue.expected)
         )
@@ -190,6 +209,27 @@ class _Reader:
     def _problem(self, path: Path, where: tuple[int, int] | None, found: str, expected: str, key: str = "") -> None:
         line, column = (where[0] + 1, where[1] + 1) if where else (None, None)
         self.problems.append(Problem(_display(path), line, column, key, found, expected))
+
+
+_NOT_READ = object()
+
+
+def _pure(text: str) -> Any:
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _DatesAsWritten
+    return yaml.load(text)
+
+
+def _replayed(made: list[Any], text: str) -> Any:
+    """The document ruamel builds from libyaml's events (bot/config/fastparse.py)."""
+    yaml = YAML(typ="rt")
+    yaml.Constructor = _DatesAsWritten
+    yaml.Parser = fastparse.Replay
+    yaml.parser.feed(made)
+    try:
+        return yaml.load(text)
+    except Exception:  # a duplicate key, say: ruamel's own parser reads the file again and reports it
+        return _NOT_READ
 
 
 class _DatesAsWritten(RoundTripConstructor):
