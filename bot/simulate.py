@@ -32,7 +32,7 @@ from bot.posting import Placement, closed_because
 from bot.render import Templates
 from bot.runtime import Runtime
 from bot.sender import Sender
-from bot.store.db import Database, open_database, upgrade
+from bot.store.db import Database, new_schema, open_database
 from bot.store.models import AuditEntry, OutboxItem, TickerState
 from bot.ticker import Ticker, TickReport
 
@@ -175,7 +175,7 @@ def run_simulation(
     clock = FakeClock(begin)
     with tempfile.TemporaryDirectory() as folder:
         db = open_database(f"sqlite:///{Path(folder) / 'simulate.sqlite3'}", durable=False)
-        upgrade(db)
+        new_schema(db)
         with db.session() as session:
             session.add(TickerState(name="main", reconciled_until=begin))
         rt = Runtime(config, db, clock, Templates(Path(config.folder) / "templates"), catalog, platforms=("local",))
@@ -214,14 +214,23 @@ def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[S
     """The posts that went on a day closed for their team in their reader's zone (the team's, for a channel), with
     why the day is closed. The posting policy allows them only where a team chose so (skip_school_closures off)."""
     found = []
+    zones: dict[tuple[str, str | None], ZoneInfo] = {}  # (team, member) -> the reader's zone
+    days: dict[tuple[datetime, ZoneInfo], date] = {}  # a step's posts to many share the moment and mostly the zone
     for post in posts:
         team = config.teams.get(post.team)
-        member = config.members.get(post.destination.member or "")
-        if member is not None:
-            zone = config.member_tz(member)
-        else:
-            zone = config.team_tz(team) if team else ZoneInfo(config.organisation.timezone)
-        why = closed_because(config, team, post.at.astimezone(zone).date())
+        who = (post.team, post.destination.member)
+        zone = zones.get(who)
+        if zone is None:
+            member = config.members.get(post.destination.member or "")
+            if member is not None:
+                zone = config.member_tz(member)
+            else:
+                zone = config.team_tz(team) if team else ZoneInfo(config.organisation.timezone)
+            zones[who] = zone
+        day = days.get((post.at, zone))
+        if day is None:
+            day = days[post.at, zone] = post.at.astimezone(zone).date()
+        why = closed_because(config, team, day)
         if why:
             found.append((post, why))
     return found
@@ -289,14 +298,18 @@ def format_posts(config: Config, posts: list[SimulatedPost], decisions: list[Dec
     messages and of those on a closed day (0 unless a team set skip_school_closures: false)."""
     entries: list[tuple[datetime, int, int, str]] = []  # decisions before the posts of the same moment
     shown: dict[int, str] = {}  # a message delivered to many (the same object, bot.simulate.Recorder) is shown once
+    stamps: dict[tuple[datetime, str], str] = {}  # (moment, team) -> its local time, written once for many posts
     for n, post in enumerate(posts):
-        team = config.teams.get(post.team)
-        local = post.at.astimezone(config.team_tz(team) if team else UTC)
+        stamp = stamps.get((post.at, post.team))
+        if stamp is None:
+            team = config.teams.get(post.team)
+            local = post.at.astimezone(config.team_tz(team) if team else UTC)
+            stamp = stamps[post.at, post.team] = f"{local:%a %Y-%m-%d %H:%M %Z}"
         where = post.destination.channel or f"{post.destination.address} (direct message)"
         text = shown.get(id(post.message))
         if text is None:
             text = shown[id(post.message)] = "\n".join("    " + line for line in post.message.plain().splitlines())
-        entries.append((post.at, 1, n, f"{local:%a %Y-%m-%d %H:%M %Z}  {where}  [{post.routine}]\n{text}"))
+        entries.append((post.at, 1, n, f"{stamp}  {where}  [{post.routine}]\n{text}"))
     for n, decision in enumerate(decisions or []):
         team = config.teams.get(decision.team)
         tz = config.team_tz(team) if team else ZoneInfo("UTC")

@@ -6,6 +6,7 @@ Schema changes go through Alembic migrations in migrations/; nothing here create
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
@@ -204,6 +205,67 @@ def upgrade(db: Database) -> None:
         command.upgrade(cfg, "head")
 
 
+# The schema the migrations leave in a new SQLite file, as its DDL (sqlite_master) and its alembic_version rows, with
+# a fingerprint of the migrations that made it. `python -m bot.store.db snapshot` rewrites it after a migration is
+# added; tests/test_schema_snapshot.py fails until then, and a stale snapshot is never used (see `new_schema`).
+SQLITE_SNAPSHOT = MIGRATIONS / "sqlite_schema.json"
+
+
+def new_schema(db: Database, snapshot_file: Path | None = None) -> None:
+    """A new, empty throwaway SQLite database (the simulator's) at head: the migrations' DDL from the snapshot in
+    one go, which spares loading Alembic and replaying every migration; `upgrade` wherever the snapshot does not
+    match the migrations shipped (or the database is not SQLite)."""
+    snapshot = _sqlite_snapshot(snapshot_file or SQLITE_SNAPSHOT) if db.engine.dialect.name == "sqlite" else None
+    if snapshot is None:
+        upgrade(db)
+        return
+    with db.engine.begin() as connection:
+        for statement in snapshot["ddl"]:
+            connection.exec_driver_sql(statement)
+        for revision in snapshot["revisions"]:
+            connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:r)"), {"r": revision})
+
+
+def _sqlite_snapshot(path: Path) -> dict[str, Any] | None:
+    try:
+        snapshot = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return snapshot if snapshot.get("migrations") == migrations_fingerprint() else None
+
+
+def migrations_fingerprint() -> str:
+    """A digest of every migration file: another migration, or an edited one, gives another."""
+    digest = hashlib.sha256()
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def sqlite_schema(db: Database) -> dict[str, Any]:
+    """What a SQLite database's schema is: its DDL in creation order and its Alembic revisions."""
+    with db.engine.connect() as connection:
+        ddl = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid"
+        ).scalars()
+        revisions = connection.exec_driver_sql("SELECT version_num FROM alembic_version ORDER BY 1").scalars()
+        return {"ddl": list(ddl), "revisions": list(revisions)}
+
+
+def write_sqlite_snapshot() -> Path:
+    """Migrate a new SQLite file to head and store its schema as SQLITE_SNAPSHOT."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        db = open_database(f"sqlite:///{Path(folder) / 'snapshot.sqlite3'}", durable=False)
+        upgrade(db)
+        schema = sqlite_schema(db)
+        db.engine.dispose()
+    snapshot = {"migrations": migrations_fingerprint(), **schema}
+    SQLITE_SNAPSHOT.write_text(json.dumps(snapshot, indent=1) + "\n", encoding="utf-8")
+    return SQLITE_SNAPSHOT
+
+
 def _postgres_lock(connection: Connection) -> None:
     """Held until this transaction ends; PostgreSQL runs the whole migration in it (transactional DDL)."""
     if connection.dialect.name == "postgresql":
@@ -260,3 +322,13 @@ def schema_status(db: Database, expected: tuple[str, ...] | None = None) -> Sche
     with db.engine.connect() as connection:
         current = tuple(sorted(MigrationContext.configure(connection).get_current_heads()))
     return SchemaStatus(current, expected if expected is not None else expected_revisions())
+
+
+if __name__ == "__main__":  # python -m bot.store.db snapshot
+    import sys
+
+    if sys.argv[1:] != ["snapshot"]:
+        sys.exit("usage: python -m bot.store.db snapshot")
+    from bot.store.db import write_sqlite_snapshot as write  # the module the bot imports, not this __main__ copy
+
+    print(f"wrote {write()}")
