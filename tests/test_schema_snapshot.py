@@ -24,7 +24,10 @@ def test_the_snapshot_is_the_schema_the_migrations_make(tmp_path: Path) -> None:
     migrated, quick = _fresh(tmp_path, "migrated.sqlite3"), _fresh(tmp_path, "quick.sqlite3")
     upgrade(migrated)
     new_schema(quick)
-    assert sqlite_schema(quick) == sqlite_schema(migrated) == {k: snapshot[k] for k in ("ddl", "revisions")}
+    # The same statements; the migrations recreate some indexes in an order that varies from run to run.
+    made = [sqlite_schema(db) for db in (quick, migrated)] + [snapshot]
+    assert len({repr(sorted(schema["ddl"])) for schema in made}) == 1
+    assert len({repr(schema["revisions"]) for schema in made}) == 1
     assert store.schema_status(quick).up_to_date
 
 
