@@ -318,7 +318,7 @@ def format_posts(config: Config, posts: list[SimulatedPost], decisions: list[Dec
         entries.append(
             (decision.at, 0, n, f"{local:%a %Y-%m-%d %H:%M %Z}  (posting policy)  [{decision.key}]\n    {what}")
         )
-    chunks = [text for *_, text in sorted(entries, key=lambda e: e[:3])]
+    chunks = [text for *_, text in sorted(entries)]  # (moment, kind, n) is unique: the texts are never compared
     if not posts:
         return "\n\n".join([*chunks, "No messages in this period."])
     closed = closed_day_posts(config, posts)
