@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
@@ -31,6 +35,27 @@ def metric(name: str, **labels: str) -> float:
 def helped(name: str) -> str:
     found = re.search(rf"^# HELP {name} (.*)$", exposition(), re.M)
     return found[1] if found else ""
+
+
+class Forgetful(ScriptedPlatform):
+    """A platform that cannot search for an earlier delivery (as Teams): a row claimed twice is posted twice."""
+
+    async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
+        return None
+
+
+def meanwhile_before_the_claim(db: Database, other_replica: Callable[[], object]) -> None:
+    """Let `other_replica` change the outbox once, between a sender reading a row and its compare-and-set on it:
+    the moment two replicas race in."""
+    done = False
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal done
+        if not done and statement.startswith("UPDATE outbox SET status") and "outbox.attempts +" in statement:
+            done = True
+            other_replica()
+
+    event.listen(db.engine, "before_cursor_execute", before)
 
 
 class HeldUp(ScriptedPlatform):
@@ -190,3 +215,33 @@ async def test_a_platform_waiting_out_a_rate_limit_holds_up_no_other_platform(db
     assert await sender.drain_once() == 2  # the limited platform's first try, then the other platform's post
     assert other.delivered == [("C3", "elsewhere")] and limited.attempts == [T0]
     assert status(db, "second").status == "pending"
+
+
+async def test_a_send_recorded_just_as_another_sender_takes_it_over_is_not_posted_again(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = Forgetful(clock)
+    queue(db, clock, "k1")
+    stalled, taker = sender_for(db, platform, clock), sender_for(db, platform, clock)
+    assert stalled._claim(1) is not None
+    ref = await platform.deliver(CHANNEL, Message.text("hello"), "k1")  # its call reached the platform...
+    clock.advance(stalled.lease)  # ...and answered just after its lease ran out
+    meanwhile_before_the_claim(db, lambda: stalled._finish(1, "sent", ref=ref))
+    assert await taker.drain_once() == 0
+    row = status(db, "k1")
+    assert platform.delivered == [("C1", "k1")]
+    assert (row.status, row.claimed_by, row.attempts, row.last_error) == ("sent", stalled.name, 1, "")
+
+
+async def test_a_send_another_sender_took_over_first_is_left_to_it_even_by_a_clock_running_ahead(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = Forgetful(clock)
+    queue(db, clock, "k1")
+    dead, first = sender_for(db, platform, clock), sender_for(db, platform, clock)
+    assert dead._claim(1) is not None
+    clock.advance(dead.lease)
+    # A replica whose clock runs two leases ahead finds the dead sender's row; the other replica takes it over first.
+    ahead = sender_for(db, platform, FakeClock(clock.now() + 2 * dead.lease))
+    meanwhile_before_the_claim(db, lambda: first._claim(1))
+    assert await ahead.drain_once() == 0
+    row = status(db, "k1")
+    assert platform.attempts == [] and (row.status, row.claimed_by, row.attempts) == ("sending", first.name, 2)
