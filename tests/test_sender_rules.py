@@ -1,13 +1,15 @@
 """The outbox sender's rules that a team or an operator would notice: what a pass takes and leaves, one platform's
-rate limit or absence never holding up another, pacing by window, the words and the search of each delivery, which
-update is superseded, and a platform bug that is given up on like any other failure."""
+rate limit or absence never holding up another (not even for a pass), pacing by window, the words and the search of
+each delivery, which update is superseded, a row deleted mid-send, and a platform bug that is given up on like any
+other failure."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import delete, update
 
 from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
@@ -79,15 +81,51 @@ async def test_a_message_for_a_platform_that_is_not_running_waits_without_spendi
     assert (status(db, "k1").status, status(db, "k1").attempts) == ("pending", 0)
 
 
-async def test_a_pass_takes_a_batch_and_leaves_the_rest_for_the_next(db: Database) -> None:
+@pytest.mark.parametrize(("batch", "size"), [({"batch": 2}, 2), ({}, 50)], ids=["batch of 2", "fifty by default"])
+async def test_a_pass_takes_a_batch_and_leaves_the_rest_for_the_next(
+    db: Database, batch: dict[str, int], size: int
+) -> None:
     clock = FakeClock(T0)
     platform = ScriptedPlatform(clock)
-    for n in range(3):
+    for n in range(size + 1):
         queue(db, clock, f"k{n}", where=Destination("fake", channel=f"C{n}"))
-    sender = Sender(db, {"fake": platform}, clock, batch=2)
-    assert await sender.drain_once() == 2
+    sender = Sender(db, {"fake": platform}, clock, **batch)
+    assert await sender.drain_once() == size
     assert await sender.drain_once() == 1
-    assert [key for _, key in platform.delivered] == ["k0", "k1", "k2"]
+    assert [key for _, key in platform.delivered] == [f"k{n}" for n in range(size + 1)]
+
+
+async def test_a_platform_waiting_out_a_rate_limit_leaves_the_next_pass_to_the_others(db: Database) -> None:
+    clock = FakeClock(T0)
+    fake = ScriptedPlatform(clock, [TransientError("ratelimited", retry_after=30)])
+    other = OtherPlatform(clock)
+    queue(db, clock, "k1")
+    queue(db, clock, "k2", where=Destination("fake", channel="C2"))
+    queue(db, clock, "k3", where=Destination("other", channel="C3"))
+    sender = Sender(db, {"fake": fake, "other": other}, clock, batch=1)
+    assert await sender.drain_once() == 1  # k1 meets the rate limit
+    assert await sender.drain_once() == 1  # k2 waits with its platform, so the pass is k3's
+    assert other.delivered == [("C3", "k3")] and fake.attempts == [T0]
+
+
+async def test_a_message_deleted_while_it_was_being_sent_is_left_alone_and_the_rest_still_go(db: Database) -> None:
+    clock = FakeClock(T0)
+
+    class Cleared(ScriptedPlatform):
+        """An operator deletes k1's row from the outbox while its call is in flight."""
+
+        async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+            if key == "k1":
+                with db.session() as session:
+                    session.execute(delete(OutboxItem).where(OutboxItem.key == key))
+            return await super().deliver(destination, message, key)
+
+    platform = Cleared(clock)
+    queue(db, clock, "k1")
+    queue(db, clock, "k2", where=Destination("fake", channel="C2"))
+    await sender_for(db, platform, clock).drain_until_empty()
+    assert platform.delivered == [("C1", "k1"), ("C2", "k2")]
+    assert status(db, "k2").status == "sent"
 
 
 async def test_a_conversation_limited_per_window_waits_for_the_window(db: Database) -> None:
