@@ -1,14 +1,17 @@
-"""Who holds a send: the heartbeat that keeps a live sender's lease, a stalled sender that lost its row to another,
-an update waiting for its post, and what the sender counts for /metrics (takeovers, rate limits, final failures)."""
+"""Who holds a send: the heartbeat that keeps a live sender's lease (and asks nothing when idle), a stalled sender that
+lost its row to another, two senders racing for one row, an update waiting for its post, what the sender counts for
+/metrics (takeovers, rate limits, final failures), and its loop failing or being cancelled."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from bot.addresses import Destination, SentRef
@@ -19,6 +22,7 @@ from bot.outbox import enqueue_update
 from bot.platforms.base import PermanentError, TransientError
 from bot.sender import Sender
 from bot.store.db import Database
+from bot.store.models import OutboxItem
 from tests.test_outbox import CHANNEL, T0, ScriptedPlatform, queue, sender_for, status
 
 
@@ -245,3 +249,54 @@ async def test_a_send_another_sender_took_over_first_is_left_to_it_even_by_a_clo
     assert await ahead.drain_once() == 0
     row = status(db, "k1")
     assert platform.attempts == [] and (row.status, row.claimed_by, row.attempts) == ("sending", first.name, 2)
+
+
+async def test_a_sender_with_nothing_in_flight_asks_the_database_nothing_to_keep_leases(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock, [TransientError("timeout")])
+    for key in ("k1", "k2"):
+        queue(db, clock, key, where=Destination("fake", channel=key))
+    sender = sender_for(db, platform, clock)
+    await sender.drain_until_empty()  # one sent at once, one after a retry
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _k, statement, *_: statements.append(statement))
+    assert sender.renew_leases() == 0 and statements == []
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("waited five seconds in vain")
+
+
+async def test_a_pass_that_fails_is_tried_again_after_the_idle_wait_not_at_once(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(T0)
+    sender = sender_for(db, ScriptedPlatform(clock), clock)
+    OutboxItem.__table__.drop(db.engine)  # the database lost the outbox: every pass fails
+    stop = asyncio.Event()
+    with caplog.at_level(logging.ERROR, logger="bot.sender"):
+        running = asyncio.create_task(sender.run(stop, idle=30))
+
+        def failures() -> int:
+            return sum("pass failed" in record.getMessage() for record in caplog.records)
+
+        await wait_for(lambda: failures() > 0)
+        await asyncio.sleep(0.2)  # a loop that did not wait would have failed many times by now
+        stop.set()
+        await running
+    assert failures() == 1
+
+
+async def test_a_sender_that_is_cancelled_ends_cancelled_with_its_heartbeat(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "k1")
+    running = asyncio.create_task(sender_for(db, platform, clock).run(asyncio.Event(), idle=30))
+    await wait_for(lambda: bool(platform.delivered))
+    running.cancel()  # as the process shuts down
+    with pytest.raises(asyncio.CancelledError):
+        await running
