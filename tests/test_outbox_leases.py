@@ -251,6 +251,16 @@ async def test_a_send_another_sender_took_over_first_is_left_to_it_even_by_a_clo
     assert platform.attempts == [] and (row.status, row.claimed_by, row.attempts) == ("sending", first.name, 2)
 
 
+async def test_a_row_another_sender_claims_first_is_skipped_and_the_pass_goes_on(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "k1")
+    queue(db, clock, "k2", where=Destination("fake", channel="C2"))
+    mine, other = sender_for(db, platform, clock), sender_for(db, platform, clock)
+    meanwhile_before_the_claim(db, lambda: other._claim(1))
+    assert await mine.drain_once() == 1
+    assert platform.delivered == [("C2", "k2")] and status(db, "k1").claimed_by == other.name
+
 async def test_a_sender_with_nothing_in_flight_asks_the_database_nothing_to_keep_leases(db: Database) -> None:
     clock = FakeClock(T0)
     platform = ScriptedPlatform(clock, [TransientError("timeout")])
@@ -300,3 +310,4 @@ async def test_a_sender_that_is_cancelled_ends_cancelled_with_its_heartbeat(db: 
     running.cancel()  # as the process shuts down
     with pytest.raises(asyncio.CancelledError):
         await running
+
