@@ -261,6 +261,7 @@ async def test_a_row_another_sender_claims_first_is_skipped_and_the_pass_goes_on
     assert await mine.drain_once() == 1
     assert platform.delivered == [("C2", "k2")] and status(db, "k1").claimed_by == other.name
 
+
 async def test_a_sender_with_nothing_in_flight_asks_the_database_nothing_to_keep_leases(db: Database) -> None:
     clock = FakeClock(T0)
     platform = ScriptedPlatform(clock, [TransientError("timeout")])
@@ -310,4 +311,3 @@ async def test_a_sender_that_is_cancelled_ends_cancelled_with_its_heartbeat(db: 
     running.cancel()  # as the process shuts down
     with pytest.raises(asyncio.CancelledError):
         await running
-
