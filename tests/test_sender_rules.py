@@ -1,7 +1,7 @@
 """The outbox sender's rules that a team or an operator would notice: what a pass takes and leaves, one platform's
 rate limit or absence never holding up another (not even for a pass), pacing by window, the words and the search of
-each delivery, which update is superseded, a row deleted mid-send, and a platform bug that is given up on like any
-other failure."""
+each delivery, a conversation's order across a takeover, which update is superseded, a row deleted mid-send, and a
+platform bug that is given up on like any other failure."""
 
 from __future__ import annotations
 
@@ -197,3 +197,16 @@ async def test_an_update_is_superseded_only_by_a_later_update_of_the_same_messag
         enqueue_update(session, "b/1", "b", Message.text("second post, edited"), now=clock.now())
     await sender.drain_until_empty()
     assert sorted(platform.updated) == [("m1", "first post, edited"), ("m2", "second post, edited")]
+
+
+async def test_a_send_taken_over_goes_before_what_was_queued_after_it_in_its_conversation(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "first")
+    dead = sender_for(db, platform, clock)
+    assert dead._claim(1) is not None  # claimed by a sender that then died
+    queue(db, clock, "second")
+    queue(db, clock, "third")
+    clock.advance(dead.lease)
+    await sender_for(db, platform, clock).drain_until_empty()
+    assert [key for _, key in platform.delivered] == ["first", "second", "third"]
