@@ -62,6 +62,15 @@ def meanwhile_before_the_claim(db: Database, other_replica: Callable[[], object]
     event.listen(db.engine, "before_cursor_execute", before)
 
 
+def lease_ran_out(db: Database, platform: ScriptedPlatform, clock: FakeClock) -> Sender:
+    """Queue k1 and let a sender claim it, then let its lease run out (the sender died or stalled); that sender."""
+    queue(db, clock, "k1")
+    sender = sender_for(db, platform, clock)
+    assert sender._claim(1) is not None
+    clock.advance(sender.lease)
+    return sender
+
+
 class HeldUp(ScriptedPlatform):
     """A platform whose deliver() waits until the test lets it answer (a slow call)."""
 
@@ -128,10 +137,7 @@ async def test_only_the_claims_a_sender_holds_and_is_sending_are_renewed(db: Dat
 async def test_a_sender_that_stalled_past_its_lease_leaves_the_row_to_the_one_that_took_it_over(db: Database) -> None:
     clock = FakeClock(T0)
     platform = ScriptedPlatform(clock)
-    queue(db, clock, "k1")
-    stalled, taker = sender_for(db, platform, clock), sender_for(db, platform, clock)
-    assert stalled._claim(1) is not None
-    clock.advance(stalled.lease)
+    stalled, taker = lease_ran_out(db, platform, clock), sender_for(db, platform, clock)
     taken = taker._claim(1)
     assert taken is not None and taken.attempts == 2
     # The stalled sender comes back: its result, its retry and its failure are all not its own to record.
@@ -224,11 +230,8 @@ async def test_a_platform_waiting_out_a_rate_limit_holds_up_no_other_platform(db
 async def test_a_send_recorded_just_as_another_sender_takes_it_over_is_not_posted_again(db: Database) -> None:
     clock = FakeClock(T0)
     platform = Forgetful(clock)
-    queue(db, clock, "k1")
-    stalled, taker = sender_for(db, platform, clock), sender_for(db, platform, clock)
-    assert stalled._claim(1) is not None
-    ref = await platform.deliver(CHANNEL, Message.text("hello"), "k1")  # its call reached the platform...
-    clock.advance(stalled.lease)  # ...and answered just after its lease ran out
+    stalled, taker = lease_ran_out(db, platform, clock), sender_for(db, platform, clock)
+    ref = await platform.deliver(CHANNEL, Message.text("hello"), "k1")  # its call answered just after the lease
     meanwhile_before_the_claim(db, lambda: stalled._finish(1, "sent", ref=ref))
     assert await taker.drain_once() == 0
     row = status(db, "k1")
@@ -239,10 +242,7 @@ async def test_a_send_recorded_just_as_another_sender_takes_it_over_is_not_poste
 async def test_a_send_another_sender_took_over_first_is_left_to_it_even_by_a_clock_running_ahead(db: Database) -> None:
     clock = FakeClock(T0)
     platform = Forgetful(clock)
-    queue(db, clock, "k1")
-    dead, first = sender_for(db, platform, clock), sender_for(db, platform, clock)
-    assert dead._claim(1) is not None
-    clock.advance(dead.lease)
+    dead, first = lease_ran_out(db, platform, clock), sender_for(db, platform, clock)
     # A replica whose clock runs two leases ahead finds the dead sender's row; the other replica takes it over first.
     ahead = sender_for(db, platform, FakeClock(clock.now() + 2 * dead.lease))
     meanwhile_before_the_claim(db, lambda: first._claim(1))
