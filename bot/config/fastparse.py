@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ruamel.yaml import events as ry
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.reader import Reader
 
 try:  # PyYAML built with libyaml; absent, the config loads through ruamel's pure-Python parser as before
@@ -106,3 +107,16 @@ class Replay:
 
     def dispose(self) -> None:
         self._events, self._next = [], 0
+
+
+class DirectComposer(Composer):
+    """ruamel's Composer holding its parser and resolver, which it otherwise looks up through the loader for every
+    event (`YAML.Composer = DirectComposer` beside `YAML.Parser = Replay`)."""
+
+    parser: Any = None
+    resolver: Any = None
+
+    def __init__(self, loader: Any = None) -> None:
+        super().__init__(loader)
+        self.parser = loader.parser
+        self.resolver = loader.resolver

@@ -225,6 +225,7 @@ def _replayed(made: list[Any], text: str) -> Any:
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsWritten
     yaml.Parser = fastparse.Replay
+    yaml.Composer = fastparse.DirectComposer
     yaml.parser.feed(made)
     try:
         return yaml.load(text)
