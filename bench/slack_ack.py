@@ -169,7 +169,7 @@ def busy_worker(conn: Connection, database_url: str, teams: int) -> None:
     from bot.flows.catalog import CATALOG
     from bot.flows.pulse.state import PulseParticipation, PulseRun
     from bot.render import Templates
-    from bot.runtime import Runtime
+    from bot.runtime import Runtime, settle_long_lived
     from bot.store.db import open_database
     from bot.store.models import Occurrence, OutboxItem, TickerState
     from bot.ticker import Ticker
@@ -193,6 +193,7 @@ def busy_worker(conn: Connection, database_url: str, teams: int) -> None:
     reset()
     rt.clock.set(BUSY_AT - timedelta(minutes=1))
     ticker.reconcile()  # warm, as a running worker is
+    settle_long_lived()  # as a running worker does after its first tick (bot/app.py)
     conn.send("ready")
     ticks: list[float] = []
     while (command := conn.recv()) != "stop":

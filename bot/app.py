@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -31,7 +32,7 @@ from bot.platforms.entry import PlatformEntry
 from bot.platforms.local import LocalWorkspace
 from bot.platforms.registry import registry
 from bot.render import Templates
-from bot.runtime import Runtime
+from bot.runtime import Runtime, settle_long_lived
 from bot.sender import LEASE, Sender
 from bot.store.db import Database, expected_revisions, open_database, schema_status, upgrade
 from bot.store.inbound import forget_old_deliveries
@@ -217,6 +218,7 @@ class Serving:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
         await self.runner.cleanup()
+        gc.unfreeze()  # what settle_long_lived set aside is the collector's again
 
 
 # A server in a container or behind a load balancer must listen beyond loopback (bandit B104 flags 0.0.0.0).
@@ -259,11 +261,16 @@ async def _tick_and_send(app: App, scheduler: AsyncIOScheduler, stop: asyncio.Ev
     if not await _schema_is_current(app, stop):
         return
 
+    settled: list[object] = []  # the config whose long-lived objects were set aside (settle_long_lived)
+
     async def tick() -> None:
         try:
             await asyncio.to_thread(app.tick)
         except Exception:
             log.exception("tick failed")
+        if not settled or settled[0] is not app.runtime.config:  # the first tick, or the first after a reload
+            await asyncio.to_thread(settle_long_lived)
+            settled[:] = [app.runtime.config]
         _arm_wake_up(scheduler, app, tick)
 
     scheduler.add_job(

@@ -26,7 +26,7 @@ from bot.runtime import Runtime
 from bot.store.batch import batched
 from bot.store.db import Database
 from bot.store.models import Occurrence, OutboxItem
-from bot.ticker import BATCH, Ticker
+from bot.ticker import BATCH, BATCH_POSTGRES, Ticker, batch_size
 from tests.support import build_config, member, runtime
 
 NINE = datetime(2026, 12, 1, 17, 0, tzinfo=UTC)  # 09:00 in Los Angeles
@@ -104,7 +104,7 @@ def queued(db: Database) -> list[str]:
 def test_a_busy_tick_runs_every_team_once_in_a_few_transactions(db: Database) -> None:
     rt = runtime(many_teams(), db, NINE - timedelta(minutes=1))
     flow = MorningPost()
-    ticker = Ticker(rt, {"morning": flow})
+    ticker = Ticker(rt, {"morning": flow}, batch=BATCH)
     ticker.reconcile()
     rt.clock.set(NINE + timedelta(seconds=20))
     commits = count_commits(db)
@@ -117,6 +117,19 @@ def test_a_busy_tick_runs_every_team_once_in_a_few_transactions(db: Database) ->
     ticker.reconcile()
     Ticker(rt, {"morning": MorningPost()}, instance="restarted").reconcile()
     assert len(queued(db)) == 3 * TEAMS  # nothing runs twice
+
+
+def test_each_database_runs_a_busy_tick_in_batches_of_its_own_size(db: Database) -> None:
+    """SQLite's single write lock wants short transactions; PostgreSQL's row locks let a batch be larger."""
+    rt = runtime(many_teams(), db, NINE + timedelta(seconds=20))
+    flow = MorningPost()
+    commits = count_commits(db)
+    report = Ticker(rt, {"morning": flow}).reconcile()
+
+    size = BATCH_POSTGRES if db.is_postgres else BATCH
+    assert batch_size(rt) == size and len(report.ran) == TEAMS
+    assert [len(batch) for batch in flow.prepared] == [min(size, TEAMS - n) for n in range(0, TEAMS, size)]
+    assert commits[0] <= len(flow.prepared) + 3
 
 
 def test_a_failing_run_is_recorded_and_the_rest_of_its_batch_runs(db: Database) -> None:

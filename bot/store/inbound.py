@@ -13,8 +13,9 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import String, bindparam, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.keys import ServerKey
@@ -35,7 +36,13 @@ class InboundDelivery(Base):
 
 
 def _digest(secret: ServerKey, key: str) -> str:
-    return hmac.new(secret.derive(PURPOSE), key.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(_derived(secret), key.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _derived(secret: ServerKey) -> bytes:
+    """The purpose's key, derived once per secret: the gate hashes every request's key before acknowledging it."""
+    return secret.derive(PURPOSE)
 
 
 def _forget_older(session: Session, now: datetime) -> None:
@@ -58,13 +65,14 @@ def seen_deliveries(db: Database, secret: ServerKey, keys: Sequence[str], now: d
     """Which of `keys` were recorded within the dedupe window, in one read. A read never waits for a writer
     (SQLite's WAL, PostgreSQL's MVCC), so an acknowledgement may ask while a worker holds a long transaction."""
     digests = {_digest(secret, key): key for key in keys}
-    with db.session() as session:
-        found = session.scalars(
-            select(InboundDelivery.key).where(
-                InboundDelivery.key.in_(list(digests)), InboundDelivery.seen_at >= now - DEDUPE_WINDOW
-            )
-        )
-        return {digests[digest] for digest in found}
+    found = db.read(_SEEN, {"keys": list(digests), "since": now - DEDUPE_WINDOW})
+    return {digests[digest] for (digest,) in found}
+
+
+# Built once, read without a session: the gate asks it for every burst of requests.
+_SEEN = select(InboundDelivery.key).where(
+    InboundDelivery.key.in_(bindparam("keys", expanding=True)), InboundDelivery.seen_at >= bindparam("since")
+)
 
 
 def forget_delivery(db: Database, secret: ServerKey, key: str) -> None:

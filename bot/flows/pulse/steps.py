@@ -35,11 +35,12 @@ from bot.flows.pulse.state import (
 from bot.meetings import cadence_times
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
-from bot.outbox import enqueue_updates
+from bot.outbox import enqueue_updates, once_per_message
 from bot.posting import Placement, earlier_open_day, later_open_day, place_after
 from bot.runtime import Runtime
 from bot.schedule import localize
 from bot.store.batch import allocate_ids, insert_later
+from bot.store.db import SerializedJSON
 from bot.store.models import OutboxItem
 from bot.store.sealed import SealedBox
 
@@ -190,7 +191,8 @@ def open_run(
         team=team.key,
         instrument=instrument.key,
         subject=subject,
-        snapshot=instrument.snapshot(),
+        # Frozen once per session with its stored text: a district-wide pulse opens a run per team from one instrument.
+        snapshot=once_per_message(session, _SNAPSHOTS, instrument, lambda: SerializedJSON(instrument.snapshot())),
         party_breakdown=settings.party_breakdown and instrument.party_breakdown,
         status="open",
         opened_by=opened_by,
@@ -233,6 +235,9 @@ def open_run(
     for member in members:
         direct_message(rt, session, team, member, invite / member, message, expires=closes)
     return run
+
+
+_SNAPSHOTS = "pulse.snapshots"  # session.info key: each instrument as frozen into the runs opened in this session
 
 
 def answer_buttons(run_id: int) -> Buttons:

@@ -160,7 +160,16 @@ class SlackPlatform(Platform):
         self.client = PacedWebClient(self.pacer, token=token, base_url=api_url, timeout=10, retry_handlers=[])
         self.directory = SlackDirectory(self.client, runtime, inbound)
         self.outbound = SlackOutbound(self.client, self.directory)
-        self.bolt = AsyncApp(client=self.client, signing_secret=signing_secret, logger=bolt_log)
+        # Each listener acknowledges first and only starts its work (_spawn), so bolt runs it inline and answers when
+        # it returns; by default bolt starts it as a task and polls every 10 ms for the acknowledgement. The gate
+        # (verify.py) has checked the signature of every HTTP request before bolt sees it, so bolt does not again.
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=signing_secret,
+            logger=bolt_log,
+            process_before_response=True,
+            request_verification_enabled=False,
+        )
         self.gate = SlackGate(signing_secret, self._seen_before)
         self._double_clicks = Once(runtime.clock, DOUBLE_CLICK_WINDOW)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -171,6 +180,8 @@ class SlackPlatform(Platform):
         self._handler_slots = asyncio.Semaphore(HANDLER_CONCURRENCY)
         self._follow_up_slots = asyncio.Semaphore(FOLLOW_UP_CONCURRENCY)
         self._gate_reads: ThreadPoolExecutor | None = None
+        self._answering: set[str] = set()  # gate keys of the requests not yet answered
+        self._own_records: set[str] = set()  # ...of those, the ones their own work is recording (or has recorded)
         self._register()
 
     # --- the port: sending for the outbox --------------------------------------------------------------------
@@ -204,27 +215,48 @@ class SlackPlatform(Platform):
         self._connect()
         self._in_flight += 1
         self._last_request = asyncio.get_running_loop().time()
+        key: str | None = None
         try:
             body = await request.read()
-            refusal = await self.gate.refusal(request.headers, body)
+            refusal = self.gate.refusal(request.headers, body)
             if refusal is not None:
                 return _refused(401, refusal)
-            REQUEST.set(self.gate.delivery_key(request.headers))  # recorded by the work it starts (_once)
+            key = self.gate.delivery_key(request.headers)
+            REQUEST.set(key)  # recorded by the work it starts (_once)
+            # The shared record is read while bolt works out the acknowledgement, not before: the acknowledgement
+            # waits for the database only as long as the read outlasts bolt. What bolt starts meanwhile for a replay
+            # finds its request recorded after the acknowledgement and does nothing.
+            seen = asyncio.ensure_future(self.gate.seen_elsewhere(key))
+            self._answering.add(key)
             try:
-                bolt_request = AsyncBoltRequest(
-                    body=body.decode("utf-8"),
-                    query=request.query_string,
-                    headers=request.headers,  # type: ignore[arg-type]
-                )
-            except Exception as error:  # signed, yet not a body Slack sends (not UTF-8, a payload that is no object)
-                return _refused(400, f"a signed request whose body cannot be read ({type(error).__name__})")
-            try:
-                response = await self.bolt.async_dispatch(bolt_request)
-            except Exception as error:  # bolt itself tripped over a signed body of a shape Slack never sends
-                return _refused(400, f"a signed request of an unexpected shape ({type(error).__name__})")
-            return await to_aiohttp_response(response)
+                response = await self._dispatch(body, request)
+            except BaseException:
+                seen.cancel()
+                raise
+            # The read may come after this request's own record (a modal's, made before its acknowledgement).
+            if await seen and key not in self._own_records:
+                return _refused(401, "a replay of a request already received")
+            return response
         finally:
             self._in_flight -= 1
+            if key is not None:
+                self._answering.discard(key)
+                self._own_records.discard(key)
+
+    async def _dispatch(self, body: bytes, request: web.Request) -> web.Response:
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=body.decode("utf-8"),
+                query=request.query_string,
+                headers=request.headers,  # type: ignore[arg-type]
+            )
+        except Exception as error:  # signed, yet not a body Slack sends (not UTF-8, a payload that is no object)
+            return _refused(400, f"a signed request whose body cannot be read ({type(error).__name__})")
+        try:
+            response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as error:  # bolt itself tripped over a signed body of a shape Slack never sends
+            return _refused(400, f"a signed request of an unexpected shape ({type(error).__name__})")
+        return await to_aiohttp_response(response)
 
     async def start(self) -> None:
         self._connect()
@@ -303,8 +335,9 @@ class SlackPlatform(Platform):
 
     def _register(self) -> None:
         self.bolt.error(self._on_bolt_error)
-        self.bolt.command(COMMAND)(self._on_command)
+        # Bolt tries listeners in this order: button presses, which come in bursts, match the first.
         self.bolt.action(re.compile(".*"))(self._on_action)
+        self.bolt.command(COMMAND)(self._on_command)
         self.bolt.view_submission(renderer.FORM_CALLBACK)(self._on_view_submission)
         event_listeners: Mapping[str, Callable[..., Awaitable[None]]] = {
             "app_home_opened": self._on_home_opened,
@@ -470,10 +503,22 @@ class SlackPlatform(Platform):
     async def _first_delivery_of(self, delivery: str | None) -> bool:
         """A redelivery may reach another replica, so the record is the shared database's, not this process's. The
         request's own key (from the gate) is recorded with the delivery's, in one transaction."""
-        keys = [f"slack:{key}" for key in (delivery, REQUEST.get()) if key]
+        request = REQUEST.get()
+        keys = [f"slack:{key}" for key in (delivery, request) if key]
         if not keys:
             return True
         await self._step_aside()
+        if request in self._answering:  # the gate's read of the shared record may meet this record: not a replay
+            self._own_records.add(request)
+        first = False
+        try:
+            first = await self._record(keys)
+        finally:
+            if not first and request is not None:
+                self._own_records.discard(request)
+        return first
+
+    async def _record(self, keys: list[str]) -> bool:
         attempt = 1
         while True:
             try:

@@ -4,10 +4,13 @@ is refused with a reason (the adapter answers 401 and logs that reason, never th
 
 Slack signs with its wall clock, so freshness is judged against the wall clock (`wall`, injectable), not the bot's
 business clock. Seen signatures are kept in the shared inbound_deliveries table, so a replay is recognised by every
-replica. The gate only reads that table (a read never waits for a writer, so an acknowledgement never queues behind
-a worker's transaction) and remembers what it let through itself; the adapter records a request's key after the
-acknowledgement, in the transaction that decides whether it is acted on, so a replay that races its original past
-the gate (on another replica, within that moment) is answered but not acted on twice.
+replica. The gate checks in two parts: at once, in this process (signature, age, the requests it let through
+itself), and then in that shared table, which it only reads (a read never waits for a writer). The adapter asks
+bolt for the acknowledgement while that read runs, so an acknowledgement waits for the database only as long as the
+read outlasts bolt's own work; a replay the read finds is refused all the same. The adapter records a request's key
+after the acknowledgement, in the transaction that decides whether it is acted on, so a replay that gets past the
+gate (racing its original on another replica) is answered but not acted on twice, and so is a replay whose
+acknowledgement bolt built before the read came back.
 """
 
 from __future__ import annotations
@@ -40,8 +43,9 @@ class SlackGate:
         self._asking: list[tuple[str, asyncio.Future[bool]]] = []  # keys waiting for the next look-up
         self._looking: asyncio.Task[None] | None = None
 
-    async def refusal(self, headers: Mapping[str, str], body: bytes) -> str | None:
-        """Why this request must not be acted on, or None when it is Slack's and new (then remembered as seen)."""
+    def refusal(self, headers: Mapping[str, str], body: bytes) -> str | None:
+        """Why this request must not be acted on, as far as this process can tell at once, or None when it is
+        Slack's and new to this gate (then remembered as seen). `seen_elsewhere` asks the shared record."""
         problem = self.forged_or_stale(headers, body)
         if problem is not None:
             return problem
@@ -55,11 +59,9 @@ class SlackGate:
                 break
             del self._let_through[oldest]
         self._let_through[key] = now  # before the look-up: the same request arriving meanwhile is a replay too
-        if await self._seen_before(key):
-            return "a replay of a request already received"
         return None
 
-    async def _seen_before(self, key: str) -> bool:
+    async def seen_elsewhere(self, key: str) -> bool:
         """One look-up for the keys of every request that arrives while the previous look-up runs: a burst of 50
         presses costs a few reads, not 50 queued one behind the other."""
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
