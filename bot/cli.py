@@ -61,6 +61,7 @@ def cmd_schema(_args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from bot.simulate import format_posts, keep, posts_json, run_simulation
 
+    gc.set_threshold(*_FEW_COLLECTIONS)  # reading a large config makes many short-lived objects too
     try:
         config = load_config(_config_dir(args.config))
     except ConfigError as error:
@@ -103,7 +104,10 @@ def _few_collections() -> None:
     config, the modules) is set aside from the garbage collector, and it runs less often. It changes when memory is
     freed, never what is computed."""
     gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    gc.set_threshold(*_FEW_COLLECTIONS)
+
+
+_FEW_COLLECTIONS = (50_000, 50, 100)
 
 
 def _unknown(asked: list[str], known: Iterable[str], what: str) -> list[str]:

@@ -23,6 +23,7 @@ from bot.moments import for_reader
 from bot.outbox import enqueue, once_per_message
 from bot.posting import DAYTIME, Delivery, Placement, deliver_at
 from bot.runtime import Runtime
+from bot.store.batch import insert_later
 from bot.store.models import AuditEntry, MemberIdentity
 
 log = logging.getLogger(__name__)
@@ -147,17 +148,18 @@ def mixed_zones(rt: Runtime, team: Team) -> bool:
 def note_posting(session: Session, team: str, key: str, placements: Iterable[Placement], tz: ZoneInfo) -> None:
     """Write down what the posting policy did to some steps (moved, merged, skipped): logged, and kept in the audit
     log, where `partnerbot simulate` shows it. Steps that went on time leave no trace."""
+    rows = []
     for placement in placements:
         if placement.kind == "on time":
             continue
         log.info("%s: %s", key, placement.describe(tz))
-        session.add(
-            AuditEntry(
-                at=placement.when,
-                team=team,
-                actor="",
-                action=f"posting.{placement.kind}",
-                detail={
+        rows.append(
+            {
+                "at": placement.when,
+                "team": team,
+                "actor": "",
+                "action": f"posting.{placement.kind}",
+                "detail": {
                     "key": key,
                     "step": placement.step,
                     "planned": placement.planned.isoformat(),
@@ -165,8 +167,12 @@ def note_posting(session: Session, team: str, key: str, placements: Iterable[Pla
                     "why": placement.why,
                     "into": placement.into,
                 },
-            )
+            }
         )
+    if rows:
+        # With the ticker's batch (bot/store/batch.py), where they are the only audit entries written: their order
+        # is kept. Elsewhere at once, before what the session adds next.
+        insert_later(session, AuditEntry, rows)
 
 
 def _for_readers(session: Session, message: Message, zone: ZoneInfo, *, mixed: bool = False) -> Message:

@@ -14,10 +14,11 @@ plain text. Each renderer parses markup with `tokens()` and escapes the literal 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -457,6 +458,12 @@ def message_to_json(message: Message, encode_block: Callable[[Block], object] | 
     """The message as stored; `encode_block` (block_to_json, or a caller's memo of it) encodes each block."""
     encode = encode_block or block_to_json
     return {"blocks": [encode(block) for block in message.blocks], "fallback": message.fallback}
+
+
+def message_json_text(message: Message, block_texts: Sequence[str]) -> str:
+    """json.dumps(message_to_json(message)), given json.dumps of each of its blocks' JSON: a block shared by many
+    messages (the same form in each member's own message) is written out once."""
+    return f'{{"blocks": [{", ".join(block_texts)}], "fallback": {json.dumps(message.fallback)}}}'
 
 
 def block_to_json(block: Block) -> object:

@@ -68,10 +68,22 @@ def for_reader(message: T, zone: ZoneInfo | str, *, mixed: bool = False) -> T:
     return _map_text(message, stamp)
 
 
-def resolve(message: T, now: datetime, reader: ZoneInfo | str | None = None) -> T:
+def resolve(
+    message: T, now: datetime, reader: ZoneInfo | str | None = None, *, said: dict[str, str] | None = None
+) -> T:
     """`message` (a Message, a Reply, any block) with every span said as of `now`, for its stamped reader (or
-    `reader`, or the event's zone)."""
-    return _map_text(message, lambda text: resolve_text(text, now, reader))
+    `reader`, or the event's zone). `said`: the texts already said as of this `now` for this `reader` (filled as it
+    goes), for a caller that resolves many messages sharing texts at one moment."""
+    if said is None:
+        return _map_text(message, lambda text: resolve_text(text, now, reader))
+
+    def say_once(text: str) -> str:
+        found = said.get(text)
+        if found is None:
+            found = said[text] = resolve_text(text, now, reader)
+        return found
+
+    return _map_text(message, say_once)
 
 
 def resolve_text(text: str, now: datetime, reader: ZoneInfo | str | None = None) -> str:

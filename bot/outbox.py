@@ -7,6 +7,7 @@ so a message can be updated later. Rendering and the HTTP calls belong to the pl
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Hashable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,7 +16,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from bot.addresses import Destination
-from bot.messages import Block, Message, block_to_json, message_to_json
+from bot.messages import Block, Message, block_to_json, message_json_text, message_to_json
 from bot.store.batch import in_batch, insert_later
 from bot.store.db import SerializedJSON, insert_ignoring_duplicates
 from bot.store.models import OutboxItem
@@ -56,11 +57,22 @@ def enqueue_update(session: Session, key: str, update_of: str, message: Message,
     return _insert_now(session, row)
 
 
-def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], message: Message, *, now: datetime) -> int:
+def enqueue_updates(
+    session: Session,
+    updates: Sequence[tuple[str, str]],
+    message: Message,
+    *,
+    now: datetime,
+    posts: Sequence[Any] | None = None,
+) -> int:
     """Queue the same replacement for many posts at once, as (key, key of the post to update) pairs: a closing survey
     takes the buttons off every invitation with two statements, not two per invitation. Posts never queued are
-    skipped; returns how many updates were queued."""
-    originals = {row.key: row for row in session.execute(_POSTED, {"keys": sorted({of for _, of in updates})})}
+    skipped; returns how many updates were queued. `posts`: the posts to update as rows of POSTED, when the caller
+    has read them already; then, in the ticker's batch (bot/store/batch.py), the updates go in with the rest of the
+    batch, a key queued before is skipped then, and the count includes it (as `enqueue` does)."""
+    if posts is None:
+        posts = session.execute(_POSTED, {"keys": sorted({of for _, of in updates})}).all()
+    originals = {row.key: row for row in posts}
     payload = _payload(session, message)
     rows = []
     for key, update_of in updates:
@@ -68,23 +80,35 @@ def enqueue_updates(session: Session, updates: Sequence[tuple[str, str]], messag
         if original is not None:
             where = Destination(original.platform, channel=original.channel, member=original.member)
             rows.append(_row(key, "update", update_of, original.team, where, now, payload))
+    if in_batch(session):
+        insert_later(session, OutboxItem, rows, unique=("key",))
+        return len(rows)
     session.flush()
     return len(insert_ignoring_duplicates(session, OutboxItem, rows, unique=("key",), returning=("key",)))
 
 
-_POSTED = select(OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member).where(
-    OutboxItem.key.in_(bindparam("keys", expanding=True))
-)  # built once: every closing survey runs it
+# What an update copies from the post it replaces.
+POSTED = (OutboxItem.key, OutboxItem.team, OutboxItem.platform, OutboxItem.channel, OutboxItem.member)
+_POSTED = select(*POSTED).where(OutboxItem.key.in_(bindparam("keys", expanding=True)))  # built once
 
 
 def _payload(session: Session, message: Message) -> SerializedJSON:
     """The message as stored; one invitation sent to a thousand members is serialised once per session, and a block
-    shared by many messages (the same form in each member's own message) is encoded once."""
+    shared by many messages (the same form in each member's own message) is encoded and written out once."""
 
-    def encode(block: Block) -> object:
-        return once_per_message(session, _BLOCKS, block, lambda: block_to_json(block))
+    def encode(block: Block) -> tuple[object, str]:
+        def work_out() -> tuple[object, str]:
+            value = block_to_json(block)
+            return value, json.dumps(value)
 
-    return once_per_message(session, _PAYLOADS, message, lambda: SerializedJSON(message_to_json(message, encode)))
+        return once_per_message(session, _BLOCKS, block, work_out)
+
+    def serialise() -> SerializedJSON:
+        encoded = [encode(block) for block in message.blocks]
+        value = message_to_json(message, lambda block: encode(block)[0])
+        return SerializedJSON(value, message_json_text(message, [text for _, text in encoded]))
+
+    return once_per_message(session, _PAYLOADS, message, serialise)
 
 
 def once_per_message(session: Session, what: str, message: object, work_out: Callable[[], T], *also: Hashable) -> T:

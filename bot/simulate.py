@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,13 +48,19 @@ class SimulatedPost:
     key: str = ""  # the outbox key
     queued: Message | None = field(default=None, compare=False, repr=False)  # as enqueued (bot/moments.py)
 
-    @cached_property
+    @property
     def team(self) -> str:
-        return OutboxKey.parse(self.routine).team
+        return _parsed(self.routine).team
 
-    @cached_property
+    @property
     def flow(self) -> str:
-        return OutboxKey.parse(self.routine).routine
+        return _parsed(self.routine).routine
+
+
+@lru_cache(maxsize=4096)
+def _parsed(routine: str) -> OutboxKey:
+    """A post's routine key, parsed once: a step's messages to many members share it (a pure function of the text)."""
+    return OutboxKey.parse(routine)
 
 
 class Recorder(Platform):
@@ -78,12 +84,14 @@ class Recorder(Platform):
     async def update(self, ref: SentRef, message: Message) -> None:
         return None
 
-    def take_due(self, db: Database) -> int:
+    def take_due(self, db: Database) -> datetime | None:
         """Write down every post due by now and mark everything due sent, in one transaction: the outbox as the
         sender would leave it once it had delivered what may go at this moment. A message queued for many (the same
-        stored text) is read and worded once."""
+        stored text) is read and worded once. Returns when the earliest message still held becomes due (as
+        `next_held_message`, read in the same transaction)."""
         now = self.clock.now()
         read: dict[str, tuple[Message, Message]] = {}  # stored text -> (as queued, as delivered now)
+        said: dict[str, str] = {}  # a text of those messages -> its words now: many share a form, a header
         with db.engine.begin() as connection:  # rows in and out, no objects: no session needed
             due = connection.execute(_DUE, {"now": now}).all()
             for _id, kind, key, platform, channel, member, payload in due:
@@ -91,12 +99,12 @@ class Recorder(Platform):
                     if payload not in read:
                         queued = message_from_json(json.loads(payload))
                         # As the sender does: words such as "today" are said as of the moment of delivery.
-                        read[payload] = (queued, resolve(queued, now))
+                        read[payload] = (queued, resolve(queued, now, said=said))
                     queued, delivered = read[payload]
                     self.record(Destination(platform, channel=channel, member=member), delivered, key, queued)
             if due:  # the rows just read: the same condition in the same transaction, and nobody else writes
                 connection.execute(_SENT, {"now": now})
-        return len(due)
+            return connection.execute(_EARLIEST_HELD).scalar()  # type: ignore[no-any-return]
 
 
 def _routine_of(key: str) -> str:
@@ -175,10 +183,10 @@ def run_simulation(
         ticker = Ticker(rt, catalog.flows, lookahead=timedelta(days=2))
         while True:
             report = ticker.reconcile()
-            recorder.take_due(db)
+            held = recorder.take_due(db)
             if progress is not None:
                 progress(clock.now(), len(recorder.posts))
-            wake = next_wake(report, db, clock.now(), end)
+            wake = wake_at(report, held, clock.now(), end)
             if wake is None:
                 break
             clock.set(wake)
@@ -222,9 +230,14 @@ def closed_day_posts(config: Config, posts: list[SimulatedPost]) -> list[tuple[S
 def next_wake(report: TickReport, db: Database, now: datetime, until: datetime) -> datetime | None:
     """When a running bot would next have something to do: the next due occurrence, the next held message, or a
     routine tick every two days at the latest; None once `until` is reached."""
+    return wake_at(report, next_held_message(db), now, until)
+
+
+def wake_at(report: TickReport, held: datetime | None, now: datetime, until: datetime) -> datetime | None:
+    """`next_wake`, given when the earliest held message becomes due."""
     if now >= until:
         return None
-    upcoming = [t for t in (report.next_due, next_held_message(db)) if t is not None and t > now]
+    upcoming = [t for t in (report.next_due, held) if t is not None and t > now]
     return min([*upcoming, now + timedelta(days=2), until])
 
 

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from bot.config import Team
 from bot.delivery import note_posting
 from bot.flows.api import Due, Flow
 from bot.runtime import Runtime
@@ -118,6 +119,7 @@ class Ticker:
         self.lookahead = lookahead
         self.batch = max(1, batch_size(rt) if batch is None else batch)  # occurrences of one step a transaction
         self.last_next_due: datetime | None = None  # the earliest occurrence seen ahead at the last tick
+        self._routines: tuple[object, dict[str, list[tuple[Flow[Any], Any]]]] = (None, {})  # per config: _routines_of
 
     def reconcile(self) -> TickReport:
         now = self.rt.clock.now()
@@ -163,20 +165,33 @@ class Ticker:
         return per_team
 
     def _due_for_team(self, team_key: str, since: datetime, now: datetime, report: TickReport) -> list[_Work]:
-        team = self.rt.config.teams[team_key]
+        rt = self.rt
+        team = rt.config.teams[team_key]
+        # Look back at least as far as any grace window, so work interrupted mid-tick is found again; claims make
+        # looking twice harmless.
+        start, end = since - RECHECK, now + self.lookahead
         found = []
-        for flow in self.flows.values():
-            settings = flow.settings(self.rt.config, team)
-            if settings is None:
-                continue
-            # Look back at least as far as any grace window, so work interrupted mid-tick is found again;
-            # claims make looking twice harmless.
-            dues = list(flow.due(self.rt, team, settings, since - RECHECK, now + self.lookahead))
-            upcoming = [d.at for d in dues if d.at > now]
-            if upcoming:
-                earliest = min(upcoming)
-                report.next_due = earliest if report.next_due is None else min(report.next_due, earliest)
-            found += [_Work(flow, settings, d) for d in dues if d.at <= now]
+        earliest = report.next_due
+        for flow, settings in self._routines_of(team):
+            for due in flow.due(rt, team, settings, start, end):
+                if due.at <= now:
+                    found.append(_Work(flow, settings, due))
+                elif earliest is None or due.at < earliest:
+                    earliest = due.at
+        report.next_due = earliest
+        return found
+
+    def _routines_of(self, team: Team) -> list[tuple[Flow[Any], Any]]:
+        """The routines `team` runs with their settings: asked for every team at every tick, worked out once per
+        config object (settings come from the config alone, and a reload replaces it whole)."""
+        config = self.rt.config
+        if self._routines[0] is not config:
+            self._routines = (config, {})
+        known = self._routines[1]
+        found = known.get(team.key)
+        if found is None:
+            pairs = ((flow, flow.settings(config, team)) for flow in self.flows.values())
+            found = known[team.key] = [(flow, settings) for flow, settings in pairs if settings is not None]
         return found
 
     def _dispatch(self, per_team: list[list[_Work]], since: datetime, now: datetime, report: TickReport) -> None:

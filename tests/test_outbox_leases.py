@@ -1,11 +1,18 @@
-"""Who holds a send: the heartbeat that keeps a live sender's lease, a stalled sender that lost its row to another,
-an update waiting for its post, and what the sender counts for /metrics (takeovers, rate limits, final failures)."""
+"""Who holds a send: the heartbeat that keeps a live sender's lease (and asks nothing when idle), a stalled sender that
+lost its row to another, two senders racing for one row, an update waiting for its post, what the sender counts for
+/metrics (takeovers, rate limits, final failures), and its loop failing or being cancelled."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
 
 from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
@@ -15,6 +22,7 @@ from bot.outbox import enqueue_update
 from bot.platforms.base import PermanentError, TransientError
 from bot.sender import Sender
 from bot.store.db import Database
+from bot.store.models import OutboxItem
 from tests.test_outbox import CHANNEL, T0, ScriptedPlatform, queue, sender_for, status
 
 
@@ -31,6 +39,36 @@ def metric(name: str, **labels: str) -> float:
 def helped(name: str) -> str:
     found = re.search(rf"^# HELP {name} (.*)$", exposition(), re.M)
     return found[1] if found else ""
+
+
+class Forgetful(ScriptedPlatform):
+    """A platform that cannot search for an earlier delivery (as Teams): a row claimed twice is posted twice."""
+
+    async def find_delivered(self, destination: Destination, key: str) -> SentRef | None:
+        return None
+
+
+def meanwhile_before_the_claim(db: Database, other_replica: Callable[[], object]) -> None:
+    """Let `other_replica` change the outbox once, between a sender reading a row and its compare-and-set on it:
+    the moment two replicas race in."""
+    done = False
+
+    def before(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal done
+        if not done and statement.startswith("UPDATE outbox SET status") and "outbox.attempts +" in statement:
+            done = True
+            other_replica()
+
+    event.listen(db.engine, "before_cursor_execute", before)
+
+
+def lease_ran_out(db: Database, platform: ScriptedPlatform, clock: FakeClock) -> Sender:
+    """Queue k1 and let a sender claim it, then let its lease run out (the sender died or stalled); that sender."""
+    queue(db, clock, "k1")
+    sender = sender_for(db, platform, clock)
+    assert sender._claim(1) is not None
+    clock.advance(sender.lease)
+    return sender
 
 
 class HeldUp(ScriptedPlatform):
@@ -99,10 +137,7 @@ async def test_only_the_claims_a_sender_holds_and_is_sending_are_renewed(db: Dat
 async def test_a_sender_that_stalled_past_its_lease_leaves_the_row_to_the_one_that_took_it_over(db: Database) -> None:
     clock = FakeClock(T0)
     platform = ScriptedPlatform(clock)
-    queue(db, clock, "k1")
-    stalled, taker = sender_for(db, platform, clock), sender_for(db, platform, clock)
-    assert stalled._claim(1) is not None
-    clock.advance(stalled.lease)
+    stalled, taker = lease_ran_out(db, platform, clock), sender_for(db, platform, clock)
     taken = taker._claim(1)
     assert taken is not None and taken.attempts == 2
     # The stalled sender comes back: its result, its retry and its failure are all not its own to record.
@@ -190,3 +225,89 @@ async def test_a_platform_waiting_out_a_rate_limit_holds_up_no_other_platform(db
     assert await sender.drain_once() == 2  # the limited platform's first try, then the other platform's post
     assert other.delivered == [("C3", "elsewhere")] and limited.attempts == [T0]
     assert status(db, "second").status == "pending"
+
+
+async def test_a_send_recorded_just_as_another_sender_takes_it_over_is_not_posted_again(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = Forgetful(clock)
+    stalled, taker = lease_ran_out(db, platform, clock), sender_for(db, platform, clock)
+    ref = await platform.deliver(CHANNEL, Message.text("hello"), "k1")  # its call answered just after the lease
+    meanwhile_before_the_claim(db, lambda: stalled._finish(1, "sent", ref=ref))
+    assert await taker.drain_once() == 0
+    row = status(db, "k1")
+    assert platform.delivered == [("C1", "k1")]
+    assert (row.status, row.claimed_by, row.attempts, row.last_error) == ("sent", stalled.name, 1, "")
+
+
+async def test_a_send_another_sender_took_over_first_is_left_to_it_even_by_a_clock_running_ahead(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = Forgetful(clock)
+    dead, first = lease_ran_out(db, platform, clock), sender_for(db, platform, clock)
+    # A replica whose clock runs two leases ahead finds the dead sender's row; the other replica takes it over first.
+    ahead = sender_for(db, platform, FakeClock(clock.now() + 2 * dead.lease))
+    meanwhile_before_the_claim(db, lambda: first._claim(1))
+    assert await ahead.drain_once() == 0
+    row = status(db, "k1")
+    assert platform.attempts == [] and (row.status, row.claimed_by, row.attempts) == ("sending", first.name, 2)
+
+
+async def test_a_row_another_sender_claims_first_is_skipped_and_the_pass_goes_on(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "k1")
+    queue(db, clock, "k2", where=Destination("fake", channel="C2"))
+    mine, other = sender_for(db, platform, clock), sender_for(db, platform, clock)
+    meanwhile_before_the_claim(db, lambda: other._claim(1))
+    assert await mine.drain_once() == 1
+    assert platform.delivered == [("C2", "k2")] and status(db, "k1").claimed_by == other.name
+
+
+async def test_a_sender_with_nothing_in_flight_asks_the_database_nothing_to_keep_leases(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock, [TransientError("timeout")])
+    for key in ("k1", "k2"):
+        queue(db, clock, key, where=Destination("fake", channel=key))
+    sender = sender_for(db, platform, clock)
+    await sender.drain_until_empty()  # one sent at once, one after a retry
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda _c, _k, statement, *_: statements.append(statement))
+    assert sender.renew_leases() == 0 and statements == []
+
+
+async def wait_for(condition: Callable[[], bool]) -> None:
+    for _ in range(500):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("waited five seconds in vain")
+
+
+async def test_a_pass_that_fails_is_tried_again_after_the_idle_wait_not_at_once(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(T0)
+    sender = sender_for(db, ScriptedPlatform(clock), clock)
+    OutboxItem.__table__.drop(db.engine)  # the database lost the outbox: every pass fails
+    stop = asyncio.Event()
+    with caplog.at_level(logging.ERROR, logger="bot.sender"):
+        running = asyncio.create_task(sender.run(stop, idle=30))
+
+        def failures() -> int:
+            return sum("pass failed" in record.getMessage() for record in caplog.records)
+
+        await wait_for(lambda: failures() > 0)
+        await asyncio.sleep(0.2)  # a loop that did not wait would have failed many times by now
+        stop.set()
+        await running
+    assert failures() == 1
+
+
+async def test_a_sender_that_is_cancelled_ends_cancelled_with_its_heartbeat(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "k1")
+    running = asyncio.create_task(sender_for(db, platform, clock).run(asyncio.Event(), idle=30))
+    await wait_for(lambda: bool(platform.delivered))
+    running.cancel()  # as the process shuts down
+    with pytest.raises(asyncio.CancelledError):
+        await running

@@ -56,11 +56,9 @@ async def test_every_message_arrives_as_it_was_queued(db: Database) -> None:
 async def test_one_replacement_for_many_posts(db: Database) -> None:
     clock = FakeClock(T0)
     platform = KeepingPlatform(clock)
-    with db.session() as session:
-        for i, name in enumerate(("ana", "luis")):
-            enqueue(
-                session, f"ask/{name}", Destination("fake", channel=f"D{i}"), invitation(name), now=T0, team=f"t{i}"
-            )
+    with db.session() as session:  # one invitation in a channel, one as a direct message
+        enqueue(session, "ask/ana", Destination("fake", channel="C0"), invitation("ana"), now=T0, team="t0")
+        enqueue(session, "ask/luis", Destination("fake", member="luis"), invitation("luis"), now=T0, team="t1")
     sender = sender_for(db, platform, clock)
     await sender.drain_until_empty()
     closed = Message((Header("Pulse: trust"), Text("This pulse has closed.")), "Closed")
@@ -70,9 +68,9 @@ async def test_one_replacement_for_many_posts(db: Database) -> None:
     with db.session() as session:
         assert enqueue_updates(session, pairs, closed, now=T0) == 0  # queued once
         rows = session.scalars(select(OutboxItem).where(OutboxItem.kind == "update").order_by(OutboxItem.key)).all()
-        assert [(r.key, r.update_of, r.team, r.channel) for r in rows] == [
-            ("ask/ana/closed", "ask/ana", "t0", "D0"),
-            ("ask/luis/closed", "ask/luis", "t1", "D1"),
+        assert [(r.key, r.update_of, r.team, r.channel, r.member) for r in rows] == [
+            ("ask/ana/closed", "ask/ana", "t0", "C0", None),
+            ("ask/luis/closed", "ask/luis", "t1", None, "luis"),
         ]
     await sender.drain_until_empty()
     assert platform.replaced == {"m1": closed, "m2": closed}

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from bot.config import Config
+from bot.flows.api import Due
 from bot.flows.roles.state import ACTIVE, RoleAssignment, RoleEvent, role_holder
+from bot.flows.roles.steps import FLOW, ensure_lineup
+from bot.meetings import HeldMeeting, meetings_between
+from bot.store.batch import batched
 from bot.store.db import Database
+from bot.store.models import TickerState
 from tests.harness import workspace
 from tests.support import build_config, member
 
@@ -283,3 +288,33 @@ async def test_without_the_norms_routine_the_brief_leaves_the_norm_out(db: Datab
     brief = next(p for p in ws.posts(f"@{facilitator}") if "facilitator brief" in p.message.plain()).message.plain()
     assert "Norm of the meeting" not in brief
     assert "https://example.org/agenda" in brief and "neutral" in brief and "Line-up:" in brief
+
+
+def test_line_ups_made_in_one_batch_get_their_own_ids_in_the_order_made(db: Database) -> None:
+    # The ticker's batch prepares each step of a routine before any runs: the second step's prepare must not hand
+    # out the ids the first was given, and a line-up no prepare foresaw still gets ids of its own.
+    rt = workspace(district(), db, START).rt
+    team = rt.config.teams["district"]
+    settings = FLOW.settings(rt.config, team)
+    assert settings is not None
+    unforeseen, first, second = meetings_between(rt.config, team, START, datetime(2026, 11, 30, tzinfo=UTC))[:3]
+
+    def announce(meeting: HeldMeeting) -> Due:
+        return Due(
+            team.key, "roles", "announce", meeting.subject, meeting.start, timedelta(hours=1), {"meeting": meeting}
+        )
+
+    with db.session() as session, batched(session):
+        session.add(TickerState(name="test", reconciled_until=START))
+        session.flush()  # the batch has written (the ticker's claims), as allocating ids on SQLite needs
+        FLOW.prepare(rt, session, [announce(first)])
+        FLOW.prepare(rt, session, [announce(second)])  # a second step of the routine in the same batch
+        made = {m.subject: ensure_lineup(rt, session, team, settings, m) for m in (unforeseen, first, second)}
+    ids = [a.id for lineup in made.values() for a in lineup]
+    assert len(ids) == 3 * len(ROLES) and len(set(ids)) == len(ids)
+    with db.session() as session:
+        for subject, lineup in made.items():
+            stored = session.scalars(select(RoleAssignment).where(RoleAssignment.meeting == subject)).all()
+            assert [(a.role, a.member) for a in sorted(stored, key=lambda a: a.id)] == [
+                (a.role, a.member) for a in lineup
+            ]

@@ -1,13 +1,15 @@
 """The outbox sender's rules that a team or an operator would notice: what a pass takes and leaves, one platform's
-rate limit or absence never holding up another, pacing by window, the words and the search of each delivery, which
-update is superseded, and a platform bug that is given up on like any other failure."""
+rate limit or absence never holding up another (not even for a pass), pacing by window, the words and the search of
+each delivery, a conversation's order across a takeover, which update is superseded, a row deleted mid-send, and a
+platform bug that is given up on like any other failure."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import delete, update
 
 from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
@@ -50,20 +52,23 @@ class OtherPlatform(ScriptedPlatform):
     name = "other"
 
 
-def two_platform_sender(db: Database, clock: FakeClock, fake: ScriptedPlatform, other: ScriptedPlatform) -> Sender:
-    return Sender(db, {"fake": fake, "other": other}, clock)
-
-
-async def test_a_platform_wide_rate_limit_holds_only_that_platform(db: Database) -> None:
+@pytest.mark.parametrize(
+    ("batch", "handled"), [({}, [2]), ({"batch": 1}, [1, 1])], ids=["in the same pass", "a pass of one each"]
+)
+async def test_a_platform_wide_rate_limit_holds_only_that_platform(
+    db: Database, batch: dict[str, int], handled: list[int]
+) -> None:
     clock = FakeClock(T0)
     fake = ScriptedPlatform(clock, [TransientError("ratelimited", retry_after=30)])
     other = OtherPlatform(clock)
     queue(db, clock, "k1")
     queue(db, clock, "k2", where=Destination("fake", channel="C2"))
     queue(db, clock, "k3", where=Destination("other", channel="C3"))
-    await two_platform_sender(db, clock, fake, other).drain_once()
-    # The 429 on the first message holds the second on the same platform; the third, elsewhere, goes in this pass.
-    assert other.delivered == [("C3", "k3")]
+    sender = Sender(db, {"fake": fake, "other": other}, clock, **batch)
+    # The 429 on the first message holds the second on the same platform; the third, elsewhere, goes at once (a pass
+    # of one message each: the second's wait does not take the third's pass).
+    assert [await sender.drain_once() for _ in handled] == handled
+    assert other.delivered == [("C3", "k3")] and fake.attempts == [T0]
     assert (status(db, "k2").status, status(db, "k2").attempts) == ("pending", 0)
 
 
@@ -79,15 +84,38 @@ async def test_a_message_for_a_platform_that_is_not_running_waits_without_spendi
     assert (status(db, "k1").status, status(db, "k1").attempts) == ("pending", 0)
 
 
-async def test_a_pass_takes_a_batch_and_leaves_the_rest_for_the_next(db: Database) -> None:
+@pytest.mark.parametrize(("batch", "size"), [({"batch": 2}, 2), ({}, 50)], ids=["batch of 2", "fifty by default"])
+async def test_a_pass_takes_a_batch_and_leaves_the_rest_for_the_next(
+    db: Database, batch: dict[str, int], size: int
+) -> None:
     clock = FakeClock(T0)
     platform = ScriptedPlatform(clock)
-    for n in range(3):
+    for n in range(size + 1):
         queue(db, clock, f"k{n}", where=Destination("fake", channel=f"C{n}"))
-    sender = Sender(db, {"fake": platform}, clock, batch=2)
-    assert await sender.drain_once() == 2
+    sender = Sender(db, {"fake": platform}, clock, **batch)
+    assert await sender.drain_once() == size
     assert await sender.drain_once() == 1
-    assert [key for _, key in platform.delivered] == ["k0", "k1", "k2"]
+    assert [key for _, key in platform.delivered] == [f"k{n}" for n in range(size + 1)]
+
+
+async def test_a_message_deleted_while_it_was_being_sent_is_left_alone_and_the_rest_still_go(db: Database) -> None:
+    clock = FakeClock(T0)
+
+    class Cleared(ScriptedPlatform):
+        """An operator deletes k1's row from the outbox while its call is in flight."""
+
+        async def deliver(self, destination: Destination, message: Message, key: str) -> SentRef:
+            if key == "k1":
+                with db.session() as session:
+                    session.execute(delete(OutboxItem).where(OutboxItem.key == key))
+            return await super().deliver(destination, message, key)
+
+    platform = Cleared(clock)
+    queue(db, clock, "k1")
+    queue(db, clock, "k2", where=Destination("fake", channel="C2"))
+    await sender_for(db, platform, clock).drain_until_empty()
+    assert platform.delivered == [("C1", "k1"), ("C2", "k2")]
+    assert status(db, "k2").status == "sent"
 
 
 async def test_a_conversation_limited_per_window_waits_for_the_window(db: Database) -> None:
@@ -159,3 +187,16 @@ async def test_an_update_is_superseded_only_by_a_later_update_of_the_same_messag
         enqueue_update(session, "b/1", "b", Message.text("second post, edited"), now=clock.now())
     await sender.drain_until_empty()
     assert sorted(platform.updated) == [("m1", "first post, edited"), ("m2", "second post, edited")]
+
+
+async def test_a_send_taken_over_goes_before_what_was_queued_after_it_in_its_conversation(db: Database) -> None:
+    clock = FakeClock(T0)
+    platform = ScriptedPlatform(clock)
+    queue(db, clock, "first")
+    dead = sender_for(db, platform, clock)
+    assert dead._claim(1) is not None  # claimed by a sender that then died
+    queue(db, clock, "second")
+    queue(db, clock, "third")
+    clock.advance(dead.lease)
+    await sender_for(db, platform, clock).drain_until_empty()
+    assert [key for _, key in platform.delivered] == ["first", "second", "third"]

@@ -4,6 +4,7 @@ strings; markdown-it (a CommonMark reader, as Adaptive Cards use) reads the Team
 
 from __future__ import annotations
 
+import json
 import re
 import string
 
@@ -23,11 +24,13 @@ from bot.messages import (
     Markdown,
     Message,
     Text,
+    block_to_json,
     escape,
     link,
     md,
     mention,
     message_from_json,
+    message_json_text,
     message_to_json,
     printable,
     quoted,
@@ -131,6 +134,16 @@ def test_escaped_text_reads_back_as_itself_and_as_one_literal(value: str) -> Non
     assert [t.kind for t in parsed] == ["mark", "text", "mark"] if value else ["mark", "mark"]
     message = message_from_json(message_to_json(Message.text(md("*{}*", value))))
     assert message.blocks[0] == Text(md("*{}*", value)), "stored markup comes back as the same markup"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=40))
+def test_a_message_stored_from_its_blocks_written_out_once_is_stored_as_itself(value: str) -> None:
+    # The outbox writes out a block shared by many messages once and puts each message's text together from them.
+    message = every_place(value)
+    texts = [json.dumps(block_to_json(block)) for block in message.blocks]
+    assert message_json_text(message, texts) == json.dumps(message_to_json(message))
+    assert message_from_json(json.loads(message_json_text(message, texts))) == message
 
 
 def test_a_plain_string_where_markup_goes_is_literal_text() -> None:

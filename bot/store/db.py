@@ -121,20 +121,21 @@ def open_database(url: str | None = None, *, durable: bool = True) -> Database:
 
 class SerializedJSON(dict[str, Any]):
     """A JSON value that carries its text: one message queued for a thousand members is serialised once, not once
-    per row (the engine's JSON columns use `.text` when it is there)."""
+    per row (the engine's JSON columns use `.text` when it is there). `text`: json.dumps(value), when the caller
+    has put it together already."""
 
-    def __init__(self, value: dict[str, Any]) -> None:
+    def __init__(self, value: dict[str, Any], text: str | None = None) -> None:
         super().__init__(value)
-        self.text = json.dumps(value)
+        self.text = json.dumps(value) if text is None else text
 
 
 def _json_text(value: Any) -> str:
     return value.text if isinstance(value, SerializedJSON) else json.dumps(value)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record, journal: str = "WAL") -> None:  # type: ignore[no-untyped-def]
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA journal_mode={journal}")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not left in free pages
@@ -177,8 +178,14 @@ def _insert_ignoring(
 
 
 def _throwaway_sqlite_pragmas(dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
-    _sqlite_pragmas(dbapi_connection, record)
+    # One process, one thread: a read on another connection in the middle of a write transaction sees the last
+    # commit, as under the write-ahead log, as long as the writer keeps its changes in memory until it commits
+    # (cache_spill off: the page cache grows as a transaction needs, instead of spilling to the file and locking out
+    # readers). The rollback journal kept in memory then does the log's job without writing it out and folding it
+    # back into the file at every closing survey (forget_history); nothing of it outlives the run.
+    _sqlite_pragmas(dbapi_connection, record, journal="MEMORY")
     cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA cache_spill=OFF")
     cursor.execute("PRAGMA synchronous=OFF")
     cursor.close()
 

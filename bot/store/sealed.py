@@ -63,8 +63,11 @@ def seal(session: Session, key: ServerKey, name: str, content: Any) -> None:
 def unseal(session: Session, key: ServerKey, name: str) -> Any | None:
     """What the box `name` holds, or None when there is no such box."""
     box = session.get(SealedBox, name, populate_existing=True)
-    if box is None:
-        return None
+    return None if box is None else _opened(key, box)
+
+
+def _opened(key: ServerKey, box: SealedBox) -> Any:
+    name = box.name
     nonce, ciphertext = box.data[:NONCE], box.data[NONCE:]
     try:
         padded = _cipher(key, box.salt).decrypt(nonce, ciphertext, name.encode("utf-8"))
@@ -98,6 +101,9 @@ def add(session: Session, key: ServerKey, name: str, additions: Mapping[str, Ite
 
 def take(session: Session, key: ServerKey, name: str) -> Any | None:
     """What the box `name` holds, and the box gone: for when its content leaves it for good."""
-    content = unseal(session, key, name)
+    box = session.get(SealedBox, name, populate_existing=True)
+    if box is None:  # nobody added anything: nothing to drop (`seal` flushes, so no box is pending)
+        return None
+    content = _opened(key, box)
     drop(session, name)
     return content

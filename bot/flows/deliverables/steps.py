@@ -124,6 +124,14 @@ def _work_out_schedule(config: Config, team: Team, settings: DeliverablesSetting
 _SCHEDULES: PerConfig[tuple[object, ...], Schedule] = PerConfig(limit=50_000)
 # Built once: every team's nudges of the day run them.
 _ITEMS = select(Deliverable).where(Deliverable.id.in_(bindparam("ids", expanding=True)))
+
+
+def _items(session: Session, ids: set[int], found: dict[int, Deliverable]) -> dict[int, Deliverable]:
+    """`found` and the items of `ids` not in it, read at once."""
+    wanted = sorted(ids - found.keys())
+    return found | {item.id: item for item in session.scalars(_ITEMS, {"ids": wanted})} if wanted else found
+
+
 _OTHERS_OPEN = (
     select(
         Deliverable.id,
@@ -250,10 +258,13 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         for item in items:
             # As rungs() gives them, worked out once per due date: the steps in the window, found by bisection.
             schedule = item_schedule(config, team, settings, item.due)
-            escalating = local_day(config, team, item.status_changed_at) <= item.due
             # An item added late gets only the reminders still ahead of it.
             first = bisect_right(schedule.whens, max(start, item.created_at))
-            for kind, placed in schedule.steps[first : bisect_right(schedule.whens, end)]:
+            last = bisect_right(schedule.whens, end)
+            if first >= last:
+                continue  # most items at most ticks: nothing in the window
+            escalating = local_day(config, team, item.status_changed_at) <= item.due
+            for kind, placed in schedule.steps[first:last]:
                 if kind == "escalation" and not escalating:
                     continue
                 label = Placement(f"#{item.id} {placed.step}", placed.planned, placed.at, placed.why, placed.into)
@@ -307,7 +318,8 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
         day = date.fromisoformat(due.subject)
         now = rt.clock.now()
         heard: dict[str, list[tuple[int, str]]] = {team.key: [(i, k) for i, k in due.data.get("items", [])]}
-        people = self._addressed(config, session, team, heard[team.key])
+        items_by_id = _items(session, {item_id for item_id, _ in heard[team.key]}, {})
+        people = self._addressed(team, heard[team.key], items_by_id)
         others = {
             u.key: found
             for u in config.teams.values()
@@ -323,12 +335,11 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
                 if involved:
                     heard[key] = heard_on(config, other, others[key], items, day)
         sections: dict[str, dict[str, tuple[list[Deliverable], list[Deliverable]]]] = {}
-        wanted = sorted({item_id for entries in heard.values() for item_id, _ in entries})  # the day's items, at once
-        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": wanted})} if wanted else {}
+        items_by_id = _items(session, {item_id for entries in heard.values() for item_id, _ in entries}, items_by_id)
         for team_key, entries in heard.items():
             about = config.teams[team_key]
             for item_id, kind in entries:
-                item = found.get(item_id)
+                item = items_by_id.get(item_id)
                 if item is None or item.status == "done":
                     continue  # done (or removed) since the tick saw it: nothing to remind about
                 if kind == "escalation":
@@ -354,11 +365,9 @@ class DeliverablesFlow(Flow[DeliverablesSettings]):
             message = nudge_message(rt, [(t, *kept[t.key]) for t in teams])
             direct_message(rt, session, team, person, key, message, reach_via=home)
 
-    def _addressed(self, config: Config, session: Session, team: Team, entries: list[tuple[int, str]]) -> set[str]:
+    def _addressed(self, team: Team, entries: list[tuple[int, str]], found: dict[int, Deliverable]) -> set[str]:
         """Who the team's own messages of the day are for: the owners of its items, its co-chairs for escalations."""
         people: set[str] = set()
-        wanted = sorted({item_id for item_id, _ in entries})
-        found = {item.id: item for item in session.scalars(_ITEMS, {"ids": wanted})} if wanted else {}  # at once
         for item_id, kind in entries:
             item = found.get(item_id)
             if item is not None:

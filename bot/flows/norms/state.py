@@ -11,10 +11,11 @@ A closing check is an anonymous survey and is kept as the pulse keeps its answer
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, select
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, bindparam, delete, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.flows.norms.library import Norm
@@ -136,16 +137,21 @@ def adopted_norms(session: Session, team: str) -> tuple[int, tuple[Norm, ...]] |
     config's set). Read once per session and team (a meeting's steps ask several times); `add_version` is the one
     way a session adopts a new version, and it forgets what was read."""
     known: dict[str, tuple[int, tuple[Norm, ...]] | None] = session.info.setdefault(_ADOPTED, {})
-    if team in known:
-        return known[team]
-    row = session.execute(_LATEST_ADOPTED, {"team": team}).first()
-    if row is None:
-        found = None
-    else:
-        version, stored = row
-        found = version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in stored["norms"])
-    known[team] = found
-    return found
+    if team not in known:
+        read_adopted(session, [team])
+    return known[team]
+
+
+def read_adopted(session: Session, teams: Iterable[str]) -> None:
+    """Read the latest adopted version of each of `teams` not read yet in this session, in one query (the ticker's
+    batch of one step for many teams asks for all of theirs at once: NormsFlow.prepare)."""
+    known: dict[str, tuple[int, tuple[Norm, ...]] | None] = session.info.setdefault(_ADOPTED, {})
+    wanted = sorted({team for team in teams if team not in known})
+    if not wanted:
+        return
+    known.update(dict.fromkeys(wanted))  # None: no version adopted
+    for team, version, stored in session.execute(_LATEST_ADOPTED, {"teams": wanted}):
+        known[team] = version, tuple(Norm(n["name"], n.get("gist", ""), n.get("tip", "")) for n in stored["norms"])
 
 
 def add_version(session: Session, version: NormSetVersion) -> None:
@@ -162,11 +168,14 @@ def closing_check(session: Session, team: str, meeting: str) -> ClosingCheck | N
 
 
 # Built once: every meeting's steps run them.
-_LATEST_ADOPTED = (
-    select(NormSetVersion.version, NormSetVersion.norms)
-    .where(NormSetVersion.team == bindparam("team"))
-    .order_by(NormSetVersion.version.desc())
-    .limit(1)
+_NEWEST = (
+    select(NormSetVersion.team, func.max(NormSetVersion.version).label("version"))
+    .where(NormSetVersion.team.in_(bindparam("teams", expanding=True)))
+    .group_by(NormSetVersion.team)
+    .subquery()
+)
+_LATEST_ADOPTED = select(NormSetVersion.team, NormSetVersion.version, NormSetVersion.norms).join(
+    _NEWEST, (NormSetVersion.team == _NEWEST.c.team) & (NormSetVersion.version == _NEWEST.c.version)
 )
 _CLOSING_CHECK = select(ClosingCheck).where(
     ClosingCheck.team == bindparam("team"), ClosingCheck.meeting == bindparam("meeting")

@@ -4,7 +4,7 @@ private closing check after it, and the review that nudges the co-chairs. Also w
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from functools import partial
 
@@ -16,7 +16,7 @@ from bot.flows.api import Due, Flow
 from bot.flows.norms.library import Norm
 from bot.flows.norms.results import close_due_checks, flagged, shown_ratings, trends
 from bot.flows.norms.settings import NormsSettings, norm_set
-from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check
+from bot.flows.norms.state import ClosingCheck, adopted_norms, closing_check, read_adopted
 from bot.meetings import (
     HeldMeeting,
     meeting_number,
@@ -31,6 +31,7 @@ from bot.moments import moment
 from bot.posting import earlier_open_day
 from bot.runtime import Runtime
 from bot.schedule import localize, parse_relative
+from bot.store.batch import insert_later
 
 SCALE = (("1", "1 - not at all"), ("2", "2"), ("3", "3 - partly"), ("4", "4"), ("5", "5 - fully"))
 
@@ -86,16 +87,20 @@ class NormsFlow(Flow[NormsSettings]):
     settings_model = NormsSettings
 
     def due(self, rt: Runtime, team: Team, settings: NormsSettings, start: datetime, end: datetime) -> Iterable[Due]:
-        relatives = [parse_relative(getattr(settings, step)) for step in STEPS]
+        texts = (settings.opening, settings.closing, settings.review)  # STEPS, in order
         plan = partial(planned_steps, rt.config, team, settings)
-        key = ("norms", *(getattr(settings, step) for step in STEPS))
-        for meeting, placed in steps_between(rt.config, team, plan, relatives, start, end, key=key):
+        relatives = tuple(map(parse_relative, texts))  # cached: every tick asks for every team
+        for meeting, placed in steps_between(rt.config, team, plan, relatives, start, end, key=("norms", *texts)):
             # An opening reminder is useless once the meeting has begun: by default it may run late until then.
             at = placed.when
             default = max(meeting.start - at, timedelta(0)) if placed.step == "opening" else timedelta(hours=12)
             grace = self.grace(settings, default=default)
             data = {"meeting": meeting}
             yield Due(team.key, self.name, placed.step, meeting.subject, at, grace, data, posting=(placed,))
+
+    def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
+        """Every step reads its team's adopted norms: the teams of a batch read theirs in one query."""
+        read_adopted(session, [due.team for due in dues])
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: NormsSettings) -> None:
         team = rt.config.teams[due.team]
@@ -137,19 +142,17 @@ class NormsFlow(Flow[NormsSettings]):
         version, norms = active_norms(rt, session, team)
         tz = rt.config.team_tz(team)
         closes = review_time(rt.config, team, settings, meeting)
-        check = closing_check(session, team.key, meeting.subject)
-        if check is None:
-            check = ClosingCheck(
-                team=team.key,
-                meeting=meeting.subject,
-                meeting_start=meeting.start,
-                version=version,
-                asked={"norms": [n.name for n in norms]},
-                closes_at=closes,
-                closed=False,
-            )
-            session.add(check)
-            session.flush()
+        if closing_check(session, team.key, meeting.subject) is None:
+            check = {
+                "team": team.key,
+                "meeting": meeting.subject,
+                "meeting_start": meeting.start,
+                "version": version,
+                "asked": {"norms": [n.name for n in norms]},
+                "closes_at": closes,
+                "closed": False,
+            }
+            insert_later(session, ClosingCheck, [check])  # with the ticker's batch: nothing here needs its id
         fields = [FormField(f"n{i}", norm.name, "scale", SCALE) for i, norm in enumerate(norms, 1)]
         fields.append(
             FormField(

@@ -27,6 +27,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -47,7 +48,11 @@ PARTICIPATION = ("invited", "answered", "declined")
 
 class PulseRun(Base):
     __tablename__ = "pulse_runs"
-    __table_args__ = (UniqueConstraint("team", "subject", name="uq_pulse_run_subject"),)
+    __table_args__ = (
+        UniqueConstraint("team", "subject", name="uq_pulse_run_subject"),
+        # Every tick reads the open runs of all teams; status first also serves "a team's closed runs".
+        Index("ix_pulse_runs_status_team", "status", "team"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team: Mapped[str] = mapped_column(String(100), index=True)

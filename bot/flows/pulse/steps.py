@@ -35,7 +35,7 @@ from bot.flows.pulse.state import (
 from bot.meetings import cadence_times
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
-from bot.outbox import enqueue_updates, once_per_message
+from bot.outbox import POSTED, enqueue_updates, once_per_message
 from bot.posting import Placement, earlier_open_day, later_open_day, place_after
 from bot.runtime import Runtime
 from bot.schedule import localize
@@ -256,7 +256,7 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
     if run is None or run.status != "open" or number > MAX_REMINDERS:
         return 0
     instrument = instrument_of(run)
-    waiting = session.scalars(_WAITING, {"run": run_id, "number": number}).all()
+    waiting = session.execute(_WAITING, {"run": run_id, "number": number}).all()
     text = rt.templates.render(
         "pulse/reminder.md.j2", team=team, instrument=instrument, closes=local_time(rt, team, run.closes_at)
     )
@@ -265,17 +265,29 @@ def send_reminders(rt: Runtime, session: Session, team: Team, run_id: int, numbe
         f"Reminder: {instrument.name} closes {local_time(rt, team, run.closes_at)}",
     )
     remind = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.{number}")
+    if waiting:  # rows, not objects: one statement marks them all
+        session.execute(_REMINDED, {"ids": [row.id for row in waiting], "number": number})
     for row in waiting:
-        row.reminders_sent = number
         direct_message(rt, session, team, row.member, remind / row.member, message, expires=run.closes_at)
     return len(waiting)
 
 
-_WAITING = select(PulseParticipation).where(
-    PulseParticipation.run_id == bindparam("run"),
-    PulseParticipation.status == "invited",
-    PulseParticipation.reminders_sent < bindparam("number"),
-)  # built once: every reminder runs it
+# Built once: every reminder runs them.
+_WAITING = (
+    select(PulseParticipation.id, PulseParticipation.member)
+    .where(
+        PulseParticipation.run_id == bindparam("run"),
+        PulseParticipation.status == "invited",
+        PulseParticipation.reminders_sent < bindparam("number"),
+    )
+    .order_by(PulseParticipation.id)
+)
+_PARTICIPATION = PulseParticipation.__table__
+_REMINDED = (
+    _PARTICIPATION.update()  # type: ignore[attr-defined]
+    .where(_PARTICIPATION.c.id.in_(bindparam("ids", expanding=True)))  # type: ignore[attr-defined]
+    .values(reminders_sent=bindparam("number"))
+)
 
 
 def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked_now: bool = False) -> None:
@@ -324,7 +336,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked
     _close_invitations(rt, session, team, run, instrument)
 
 
-_ASKED = select(OutboxItem.key).where(
+_ASKED = select(*POSTED).where(
     OutboxItem.team == bindparam("team"),  # indexed: the key patterns below are read within the team's rows only
     OutboxItem.kind == "post",
     or_(
@@ -353,5 +365,6 @@ def _close_invitations(rt: Runtime, session: Session, team: Team, run: PulseRun,
     invites = run_key(team, "invite", run) / ""  # ".../run7/": one per member, of this run only (not run70)
     reminders = OutboxKey(team.key, "pulse", "remind", f"run{run.id}.")  # ".../run7.1/...", ".../run7.2/..."
     patterns = {"team": team.key, "invites": invites.like_prefix(), "reminders": reminders.like_prefix()}
-    asked = session.scalars(_ASKED, patterns).all()
-    enqueue_updates(session, [(f"{key}|closed", key) for key in asked], closed, now=rt.clock.now())
+    asked = session.execute(_ASKED, patterns).all()
+    updates = [(f"{post.key}|closed", post.key) for post in asked]
+    enqueue_updates(session, updates, closed, now=rt.clock.now(), posts=asked)

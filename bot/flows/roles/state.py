@@ -82,6 +82,18 @@ def assignments(session: Session, team: str, meeting: str) -> list[RoleAssignmen
     return list(session.scalars(_ASSIGNMENTS, {"team": team, "meeting": meeting}))
 
 
+def assignments_of(
+    session: Session, meetings: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], list[RoleAssignment]]:
+    """`assignments` of many (team, meeting) pairs in one query: the meetings of the ticker's batch."""
+    found: dict[tuple[str, str], list[RoleAssignment]] = {pair: [] for pair in meetings}
+    teams, subjects = sorted({team for team, _ in meetings}), sorted({subject for _, subject in meetings})
+    for row in session.scalars(_ASSIGNMENTS_OF, {"teams": teams, "meetings": subjects}):
+        if (row.team, row.meeting) in found:
+            found[row.team, row.meeting].append(row)
+    return found
+
+
 # Built once: every meeting's steps run them.
 _HOLDER = select(RoleAssignment).where(
     RoleAssignment.team == bindparam("team"),
@@ -89,6 +101,14 @@ _HOLDER = select(RoleAssignment).where(
     RoleAssignment.role == bindparam("role"),
 )
 _EVENTS = {(before, meeting): _events(before, meeting) for before in (False, True) for meeting in (False, True)}
+_ASSIGNMENTS_OF = (
+    select(RoleAssignment)
+    .where(
+        RoleAssignment.team.in_(bindparam("teams", expanding=True)),
+        RoleAssignment.meeting.in_(bindparam("meetings", expanding=True)),
+    )
+    .order_by(RoleAssignment.id)
+)
 _ASSIGNMENTS = (
     select(RoleAssignment)
     .where(RoleAssignment.team == bindparam("team"), RoleAssignment.meeting == bindparam("meeting"))
@@ -96,8 +116,14 @@ _ASSIGNMENTS = (
 )
 
 
-def record(
-    session: Session,
+def record(session: Session, fields: dict[str, Any]) -> RoleEvent:
+    """Add a role event (its columns from `event_fields`)."""
+    event = RoleEvent(**fields)
+    session.add(event)  # written with the session's next flush (a caller that needs `event.id` flushes)
+    return event
+
+
+def event_fields(
     now: datetime,
     meeting: HeldMeeting | RoleAssignment,
     role: str,
@@ -105,20 +131,20 @@ def record(
     kind: str,
     actor: str = "partnerbot",
     **detail: Any,
-) -> RoleEvent:
-    team = meeting.team
-    subject = meeting.subject if isinstance(meeting, HeldMeeting) else meeting.meeting
-    start = meeting.start if isinstance(meeting, HeldMeeting) else meeting.meeting_start
-    event = RoleEvent(
-        team=team,
-        meeting=subject,
-        meeting_start=start,
-        role=role,
-        member=member,
-        kind=kind,
-        actor=actor,
-        at=now,
-        detail=detail,
-    )
-    session.add(event)  # written with the session's next flush (a caller that needs `event.id` flushes)
-    return event
+) -> dict[str, Any]:
+    """A role event's columns, for `record` or for rows inserted with the ticker's batch (bot/store/batch.py)."""
+    if isinstance(meeting, HeldMeeting):
+        subject, start = meeting.subject, meeting.start
+    else:
+        subject, start = meeting.meeting, meeting.meeting_start
+    return {
+        "team": meeting.team,
+        "meeting": subject,
+        "meeting_start": start,
+        "role": role,
+        "member": member,
+        "kind": kind,
+        "actor": actor,
+        "at": now,
+        "detail": detail,
+    }

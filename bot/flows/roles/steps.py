@@ -4,7 +4,7 @@ and the asks to its holders; the reminder, the co-chairs' final line-up and the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,12 +19,20 @@ from bot.flows.roles.history import members_at, newcomers_at, role_history, unav
 from bot.flows.roles.lineup import FACILITATOR, assign_roles
 from bot.flows.roles.seats import Seat, lineup_fields, seats
 from bot.flows.roles.settings import RolesSettings, fixed_holders, fixed_members
-from bot.flows.roles.state import RoleAssignment, assignments, record, team_events
+from bot.flows.roles.state import (
+    RoleAssignment,
+    RoleEvent,
+    assignments,
+    assignments_of,
+    event_fields,
+    team_events,
+)
 from bot.meetings import HeldMeeting, moved_note, relative_steps, steps_between
 from bot.messages import Button, Buttons, Context, Header, Message, Text, md
 from bot.moments import moment
 from bot.runtime import Runtime
 from bot.schedule import parse_relative
+from bot.store.batch import allocate_ids, insert_later
 
 REMIND_GAP = timedelta(hours=12)  # an assignee is reminded only if they were asked at least this long before
 
@@ -51,19 +59,26 @@ def ensure_lineup(
     rt: Runtime, session: Session, team: Team, settings: RolesSettings, meeting: HeldMeeting
 ) -> list[RoleAssignment]:
     """The meeting's stored assignments, making them (and their `assigned` events) the first time."""
-    existing = assignments(session, team.key, meeting.subject)
+    prepared: dict[tuple[str, str], list[RoleAssignment]] = session.info.get(_LINEUPS, {})
+    existing = prepared.pop((team.key, meeting.subject), None)  # read once by prepare, used once
+    if existing is None:
+        existing = assignments(session, team.key, meeting.subject)
     if existing:
         return existing
     now = rt.clock.now()
     plan: dict[str, str | None] = dict(fixed_members(rt.config, team, settings))
     plan |= plan_lineup(rt, session, team, settings, meeting)
-    made = []
-    for spec in settings.specs():
-        member = plan.get(spec.name)
-        if member is None:
-            continue
+    held = [(spec, member) for spec in settings.specs() if (member := plan.get(spec.name)) is not None]
+    ids: list[int] = session.info.get(_LINEUP_IDS, [])
+    if len(ids) < len(held):
+        # Too few ids allocated (prepare did not foresee this line-up): none of them is used from now on, so the
+        # database's own ids, after every row written so far, can never meet one handed out.
+        ids.clear()
+    made, events = [], []
+    for spec, member in held:
         made.append(
             RoleAssignment(
+                id=ids.pop() if ids else None,  # allocated for the batch (prepare): no round trip each to learn it
                 team=team.key,
                 meeting=meeting.subject,
                 meeting_start=meeting.start,
@@ -73,10 +88,17 @@ def ensure_lineup(
                 updated_at=now,
             )
         )
-        record(session, now, meeting, spec.name, member, "assigned", fixed=spec.name in fixed_holders(settings))
+        fixed = spec.name in fixed_holders(settings)
+        events.append(event_fields(now, meeting, spec.name, member, "assigned", fixed=fixed))
+    insert_later(session, RoleEvent, events)  # with the ticker's batch: nobody needs their ids
     session.add_all(made)
-    session.flush()  # in the order made, so by id, as `assignments` reads them
+    if any(a.id is None for a in made):
+        session.flush()  # in the order made, so by id, as `assignments` reads them
     return made
+
+
+_LINEUPS = "roles.lineups"  # session.info key: the stored line-ups of the meetings of the ticker's batch
+_LINEUP_IDS = "roles.lineup-ids"  # session.info key: ids allocated for the line-ups the batch makes, last first
 
 
 def meeting_day(rt: Runtime, team: Team, meeting: HeldMeeting) -> date:
@@ -168,6 +190,21 @@ class RolesFlow(Flow[RolesSettings]):
             grace = self.grace(settings, default=max(meeting.start - placed.when, timedelta(0)))
             data = {"meeting": meeting}
             yield Due(team.key, self.name, placed.step, meeting.subject, placed.when, grace, data, posting=(placed,))
+
+    def prepare(self, rt: Runtime, session: Session, dues: Sequence[Due]) -> None:
+        """The meetings of a batch read their line-ups in one query; those not made yet get their ids at once (in the
+        order made: the line-up is read back by id). Once per batch: a second step of the routine in the same batch
+        (prepared before either runs) would be handed the same ids again, so it makes its line-ups without."""
+        lineups = assignments_of(session, [(due.team, due.data["meeting"].subject) for due in dues])
+        session.info.setdefault(_LINEUPS, {}).update(lineups)
+        if _LINEUP_IDS in session.info:
+            return
+        wanted = 0
+        for due in dues:
+            if not lineups[due.team, due.data["meeting"].subject]:
+                settings = self.settings(rt.config, rt.config.teams[due.team])
+                wanted += len(settings.specs()) if settings is not None else 0
+        session.info[_LINEUP_IDS] = allocate_ids(session, RoleAssignment, wanted)[::-1]
 
     def run(self, rt: Runtime, session: Session, due: Due, settings: RolesSettings) -> None:
         team = rt.config.teams[due.team]
