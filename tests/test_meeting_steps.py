@@ -5,7 +5,7 @@ the posts about its meeting. These run as on a server in Tokyo (tests/test_meeti
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.config import Config
 from bot.meetings import (
@@ -119,10 +119,11 @@ def test_a_cadence_over_a_long_window_is_the_cadence_of_its_months() -> None:
         first = la(f"{2026 + (month - 1) // 12}-{(month - 1) % 12 + 1:02d}-01 00:00")
         months += cadence_times(config, team, rule, first - timedelta(days=1), first + timedelta(days=27))
     assert year == months and len(year) == 11  # October's first Monday is in the fall break
-    # A reloaded config with another break is read afresh.
-    later = two_member_team(breaks=[{"name": "Fall break", "start": "2026-10-05", "end": "2026-10-09"}])
+    # A reloaded config with the fall break a week later is read afresh: October's first Monday is back.
+    later = two_member_team(breaks=[{"name": "Fall break", "start": "2026-10-12", "end": "2026-10-16"}])
     window = (la("2026-09-30 00:00"), la("2026-10-31 00:00"))
-    assert cadence_times(later, later.teams["t"], rule, *window) == []
+    assert cadence_times(config, team, rule, *window) == []
+    assert cadence_times(later, later.teams["t"], rule, *window) == [datetime(2026, 10, 5, 15, 30, tzinfo=UTC)]
 
 
 def test_a_meeting_moved_by_the_spring_forward_gap_says_so_and_its_closed_day_takes_its_posts() -> None:

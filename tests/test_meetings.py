@@ -143,7 +143,9 @@ def test_the_meetings_before_a_date_are_the_latest_ones_oldest_first() -> None:
     team = config.teams["t"]
     found = meetings_before(config, team, la("2027-01-12 15:30"), 3)
     assert days(found) == ["12-08", "12-15", "01-05"]  # the meeting at that very moment is not before it
-    assert days(meetings_before(config, team, la("2027-01-12 15:31"), 2)) == ["01-05", "01-12"]
+    # A meeting that began a moment ago is before it.
+    just_after = la("2027-01-12 15:30") + timedelta(microseconds=1)
+    assert days(meetings_before(config, team, just_after, 2)) == ["01-05", "01-12"]
     assert meetings_before(config, team, la("2027-01-12 15:30"), 0) == []
     # Further back than one look-up window (120 days) and across the summer.
     long_ago = meetings_before(config, team, la("2027-01-12 15:30"), 30)
