@@ -1,6 +1,6 @@
 """Queueing, as the routines use it: a message reaches its reader exactly as it was queued, also when many messages
 sharing blocks are queued in one session; one replacement for many posts (a closing survey's invitations); and
-posts queued inside the ticker's batch."""
+posts and replacements queued inside the ticker's batch."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
 from bot.messages import Button, Buttons, Context, Fields, Header, Message, Text
-from bot.outbox import enqueue, enqueue_updates
+from bot.outbox import POSTED, enqueue, enqueue_updates
 from bot.store.batch import batched
 from bot.store.db import Database
 from bot.store.models import OutboxItem
@@ -93,3 +93,31 @@ async def test_posts_queued_in_the_tickers_batch_go_in_with_it(db: Database) -> 
         "in": "new in the batch",
     }
     assert status(db, "in").team == "t"
+
+
+async def test_replacements_queued_in_the_tickers_batch_go_in_with_it(db: Database) -> None:
+    """A closing survey in the ticker's batch hands over the posts it has read; one replacement queued before the
+    batch is not queued again, and each post is replaced once."""
+    clock = FakeClock(T0)
+    platform = KeepingPlatform(clock)
+    with db.session() as session:
+        enqueue(session, "ask/ana", Destination("fake", channel="C0"), invitation("ana"), now=T0, team="t0")
+        enqueue(session, "ask/luis", Destination("fake", member="luis"), invitation("luis"), now=T0, team="t1")
+    sender = sender_for(db, platform, clock)
+    await sender.drain_until_empty()
+    closed = Message((Header("Pulse: trust"), Text("This pulse has closed.")), "Closed")
+    with db.session() as session:
+        assert enqueue_updates(session, [("ask/ana/closed", "ask/ana")], closed, now=T0) == 1
+    pairs = [("ask/ana/closed", "ask/ana"), ("ask/luis/closed", "ask/luis")]
+    with db.session() as session, batched(session):
+        posts = session.execute(select(*POSTED).where(OutboxItem.key.in_(["ask/ana", "ask/luis"]))).all()
+        assert enqueue_updates(session, pairs, closed, now=T0, posts=posts) == 2
+    with db.session() as session:
+        rows = session.scalars(select(OutboxItem).where(OutboxItem.kind == "update").order_by(OutboxItem.key)).all()
+        assert [(r.key, r.update_of, r.team, r.channel, r.member) for r in rows] == [
+            ("ask/ana/closed", "ask/ana", "t0", "C0", None),
+            ("ask/luis/closed", "ask/luis", "t1", None, "luis"),
+        ]
+    await sender.drain_until_empty()
+    assert platform.replaced == {"m1": closed, "m2": closed}
+    assert status(db, "ask/luis/closed").status == "sent"
