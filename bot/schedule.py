@@ -194,12 +194,8 @@ _FREQUENCIES = {"YEARLY": rr.YEARLY, "MONTHLY": rr.MONTHLY, "WEEKLY": rr.WEEKLY,
 
 def _parse_rrule(raw: str) -> Rule:
     body = raw[6:] if raw.upper().startswith("RRULE:") else raw
-    try:
-        parsed = rr.rrulestr("RRULE:" + body, dtstart=datetime(2024, 1, 1), forceset=False)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"the RRULE {raw!r} does not parse: {error}") from None
-    if not isinstance(parsed, rr.rrule):
-        raise ValueError(f"the RRULE {raw!r} does not parse")
+    # Parts are checked before dateutil reads them: an UNTIL copied from a calendar would otherwise fail as
+    # "does not parse" (its UTC time against our naive start) instead of pointing to the series' `until:`.
     names = {part.split("=", 1)[0].strip().upper() for part in body.split(";") if part.strip()}
     unsupported = sorted(names - set(RRULE_PARTS))
     if unsupported:
@@ -208,6 +204,12 @@ def _parse_rrule(raw: str) -> Rule:
             f"the RRULE {raw!r} uses {', '.join(unsupported)}, which a meeting series does not follow; "
             f"write it with {', '.join(RRULE_PARTS)} only{until}"
         )
+    try:
+        parsed = rr.rrulestr("RRULE:" + body, dtstart=datetime(2024, 1, 1), forceset=False)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"the RRULE {raw!r} does not parse: {error}") from None
+    if not isinstance(parsed, rr.rrule):
+        raise ValueError(f"the RRULE {raw!r} does not parse")
     frequency = next((name for name, value in _FREQUENCIES.items() if value == parsed._freq), None)  # type: ignore[attr-defined]
     if frequency is None:
         raise ValueError(f"the RRULE {raw!r} repeats more often than daily; use FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")
