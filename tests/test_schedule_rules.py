@@ -162,6 +162,7 @@ def test_an_rrule_every_other_week_keeps_the_series_phase() -> None:
         ("FREQ=WEEKLY;BYDAY=TU;BYMINUTE=0,30", "several times of day"),
         ("RRULE:FREQ=SOMETIMES", "does not parse"),
         ("FREQ=WEEKLY;BYDAY=TU;BYHOUR=soon", "does not parse"),
+        ("FREQ=WEEKLY;BYDAY=TU=WE", "does not parse"),
         # Parts a series does not follow are refused, not ignored.
         ("FREQ=WEEKLY;BYDAY=TU;COUNT=10", r"uses COUNT, .* \(for an end date, give the series `until:`\)"),
         ("FREQ=WEEKLY;BYDAY=TU;UNTIL=20270601T000000Z", r"uses UNTIL, .* \(for an end date, give the series `until:`"),
