@@ -10,6 +10,7 @@ from bot.addresses import Destination, SentRef
 from bot.clock import FakeClock
 from bot.messages import Button, Buttons, Context, Fields, Header, Message, Text
 from bot.outbox import POSTED, enqueue, enqueue_updates
+from bot.sender import Sender
 from bot.store.batch import batched
 from bot.store.db import Database
 from bot.store.models import OutboxItem
@@ -53,28 +54,41 @@ async def test_every_message_arrives_as_it_was_queued(db: Database) -> None:
     assert platform.messages == sent | {"summary": summary}
 
 
-async def test_one_replacement_for_many_posts(db: Database) -> None:
+CLOSED = Message((Header("Pulse: trust"), Text("This pulse has closed.")), "Closed")
+
+
+async def sent_invitations(db: Database) -> tuple[KeepingPlatform, Sender]:
+    """One invitation posted in a channel, one as a direct message; the sender that posted them."""
     clock = FakeClock(T0)
     platform = KeepingPlatform(clock)
-    with db.session() as session:  # one invitation in a channel, one as a direct message
+    with db.session() as session:
         enqueue(session, "ask/ana", Destination("fake", channel="C0"), invitation("ana"), now=T0, team="t0")
         enqueue(session, "ask/luis", Destination("fake", member="luis"), invitation("luis"), now=T0, team="t1")
     sender = sender_for(db, platform, clock)
     await sender.drain_until_empty()
-    closed = Message((Header("Pulse: trust"), Text("This pulse has closed.")), "Closed")
-    pairs = [("ask/ana/closed", "ask/ana"), ("ask/luis/closed", "ask/luis"), ("ask/nobody/closed", "ask/nobody")]
+    return platform, sender
+
+
+async def assert_each_post_replaced_once(db: Database, platform: KeepingPlatform, sender: Sender) -> None:
     with db.session() as session:
-        assert enqueue_updates(session, pairs, closed, now=T0) == 2  # the post never queued is skipped
-    with db.session() as session:
-        assert enqueue_updates(session, pairs, closed, now=T0) == 0  # queued once
         rows = session.scalars(select(OutboxItem).where(OutboxItem.kind == "update").order_by(OutboxItem.key)).all()
         assert [(r.key, r.update_of, r.team, r.channel, r.member) for r in rows] == [
             ("ask/ana/closed", "ask/ana", "t0", "C0", None),
             ("ask/luis/closed", "ask/luis", "t1", None, "luis"),
         ]
     await sender.drain_until_empty()
-    assert platform.replaced == {"m1": closed, "m2": closed}
-    assert status(db, "ask/ana/closed").status == "sent"
+    assert platform.replaced == {"m1": CLOSED, "m2": CLOSED}
+    assert status(db, "ask/ana/closed").status == status(db, "ask/luis/closed").status == "sent"
+
+
+async def test_one_replacement_for_many_posts(db: Database) -> None:
+    platform, sender = await sent_invitations(db)
+    pairs = [("ask/ana/closed", "ask/ana"), ("ask/luis/closed", "ask/luis"), ("ask/nobody/closed", "ask/nobody")]
+    with db.session() as session:
+        assert enqueue_updates(session, pairs, CLOSED, now=T0) == 2  # the post never queued is skipped
+    with db.session() as session:
+        assert enqueue_updates(session, pairs, CLOSED, now=T0) == 0  # queued once
+    await assert_each_post_replaced_once(db, platform, sender)
 
 
 async def test_posts_queued_in_the_tickers_batch_go_in_with_it(db: Database) -> None:
@@ -98,26 +112,11 @@ async def test_posts_queued_in_the_tickers_batch_go_in_with_it(db: Database) -> 
 async def test_replacements_queued_in_the_tickers_batch_go_in_with_it(db: Database) -> None:
     """A closing survey in the ticker's batch hands over the posts it has read; one replacement queued before the
     batch is not queued again, and each post is replaced once."""
-    clock = FakeClock(T0)
-    platform = KeepingPlatform(clock)
+    platform, sender = await sent_invitations(db)
     with db.session() as session:
-        enqueue(session, "ask/ana", Destination("fake", channel="C0"), invitation("ana"), now=T0, team="t0")
-        enqueue(session, "ask/luis", Destination("fake", member="luis"), invitation("luis"), now=T0, team="t1")
-    sender = sender_for(db, platform, clock)
-    await sender.drain_until_empty()
-    closed = Message((Header("Pulse: trust"), Text("This pulse has closed.")), "Closed")
-    with db.session() as session:
-        assert enqueue_updates(session, [("ask/ana/closed", "ask/ana")], closed, now=T0) == 1
+        assert enqueue_updates(session, [("ask/ana/closed", "ask/ana")], CLOSED, now=T0) == 1
     pairs = [("ask/ana/closed", "ask/ana"), ("ask/luis/closed", "ask/luis")]
     with db.session() as session, batched(session):
         posts = session.execute(select(*POSTED).where(OutboxItem.key.in_(["ask/ana", "ask/luis"]))).all()
-        assert enqueue_updates(session, pairs, closed, now=T0, posts=posts) == 2
-    with db.session() as session:
-        rows = session.scalars(select(OutboxItem).where(OutboxItem.kind == "update").order_by(OutboxItem.key)).all()
-        assert [(r.key, r.update_of, r.team, r.channel, r.member) for r in rows] == [
-            ("ask/ana/closed", "ask/ana", "t0", "C0", None),
-            ("ask/luis/closed", "ask/luis", "t1", None, "luis"),
-        ]
-    await sender.drain_until_empty()
-    assert platform.replaced == {"m1": closed, "m2": closed}
-    assert status(db, "ask/luis/closed").status == "sent"
+        assert enqueue_updates(session, pairs, CLOSED, now=T0, posts=posts) == 2
+    await assert_each_post_replaced_once(db, platform, sender)
