@@ -173,6 +173,37 @@ def test_the_party_furthest_behind_goes_first() -> None:
     assert assign_roles((FACILITATOR,), team, history, unavailable={"b1"})[FACILITATOR] in ("a1", "a2", "a3")
 
 
+def test_a_role_added_mid_year_is_shared_out_over_its_own_meetings() -> None:
+    # Three meetings with a facilitator and a note-taker only: management (a quarter of the team) had one turn at
+    # each, a third of them, so labor is owed one turn at each. The team then adds a timekeeper. With l2 away, m1
+    # must hold one of the three roles: the new one, where management is owed a quarter of one meeting, strays less
+    # from its share than a second turn at notes (a quarter of four meetings).
+    team = [Candidate("l1", "labor"), Candidate("l2", "labor"), Candidate("l3", "labor"), Candidate("m1", "management")]
+    history = RoleHistory(
+        {"facilitator": {"l2": 1, "l3": 1, "m1": 1}, "note-taker": {"l1": 1, "l2": 1, "m1": 1}},
+        party_counts={"facilitator": {"labor": 2, "management": 1}, "note-taker": {"labor": 2, "management": 1}},
+        held={"facilitator": 3, "note-taker": 3},
+    )
+    lineup = assign_roles(ROLES, team, history, unavailable={"l2"})
+    assert lineup == {"facilitator": "l1", "note-taker": "l3", "timekeeper": "m1"}
+
+
+def test_a_large_team_with_a_fourth_role_still_gets_the_fairest_line_up() -> None:
+    # Nine members, three parties, four roles: over a hundred line-ups are as fair as the first one the search
+    # meets (l1 facilitating), but a fairer one comes later. Labor is owed the process observer's turn (2 of 9 so
+    # far against a third) and l1 is the only labor member who has not observed lately: l1 observes.
+    roles = (*ROLES, "process-observer")
+    team = [Candidate(f"{party[0]}{i}", party) for party in ("labor", "classified", "management") for i in (1, 2, 3)]
+    history = RoleHistory(
+        {"process-observer": {"l2": 1, "l3": 1}},
+        party_counts={"process-observer": {"labor": 2, "classified": 3, "management": 4}},
+        held={"process-observer": 9},
+    )
+    lineup = assign_roles(roles, team, history)
+    assert lineup["process-observer"] == "l1"
+    assert len(set(lineup.values())) == 4
+
+
 # --- re-planning after a drop-out, and degenerate teams -----------------------------------------------------------
 
 LABOR_AND_MANAGEMENT = [
@@ -322,3 +353,15 @@ def test_of_equally_fair_line_ups_the_one_that_leaves_nobody_owed_two_roles_wins
     )
     lineup = assign_roles(("facilitator", "note-taker"), team, history, by_party=False)
     assert lineup == {"facilitator": "b", "note-taker": "a"}
+    # By party: l1 facilitated and l2 took notes at the first meeting, and l3 is away. Labor and management are owed
+    # alike, so l2 or m1 may facilitate and l1 or m1 take notes. l2 facilitating with l1 taking notes would leave all
+    # three next in line for both roles at the next meeting; m1 facilitating with l1 taking notes leaves l1 next in
+    # line for notes only.
+    team = [Candidate("l1", "labor"), Candidate("l2", "labor"), Candidate("l3", "labor"), Candidate("m1", "management")]
+    history = RoleHistory(
+        {"facilitator": {"l1": 1}, "note-taker": {"l2": 1}},
+        party_counts={"facilitator": {"labor": 1}, "note-taker": {"labor": 1}},
+        held={"facilitator": 1, "note-taker": 1},
+    )
+    lineup = assign_roles(("facilitator", "note-taker"), team, history, unavailable={"l3"})
+    assert lineup == {"facilitator": "m1", "note-taker": "l1"}
