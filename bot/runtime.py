@@ -33,7 +33,6 @@ class Runtime:
     # Every known platform by name (bot/platforms/registry.py, plus any the composition root was given).
     registry: Mapping[str, PlatformEntry] = field(default_factory=registry, repr=False)
     public_url: str = "http://localhost:3978"  # where people reach the bot's HTTP server (links it gives out)
-    seed: int = 0  # for anything that shuffles (free-text answers): seeded, never the global random
     # The server's secret (outside the database): seals what a copy of the database must not show (bot/keys.py).
     # The composition root reads it from the environment; a runtime built without one gets a key for this process.
     key: ServerKey = field(default_factory=ServerKey.ephemeral, repr=False)

@@ -6,15 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.config import Config
 from bot.flows.pulse.charts import trend_chart
 from bot.flows.pulse.results import export_pulse, team_results
-from bot.flows.pulse.state import PulseRun
+from bot.flows.pulse.state import PulseComment, PulseRun
 from bot.messages import Context, Header, Image
 from bot.store.db import Database
 from tests.support import runtime
@@ -168,6 +169,13 @@ async def test_four_runs_in_the_channel_and_in_the_export(db: Database) -> None:
         assert [len(r.comments) for r in runs] == [0, 0, 0, 9]
         assert {question for question, _ in runs[-1].comments} == {"one_step"}
         assert team_results(session, "district", 5, with_comments=False).latest.comments == ()  # type: ignore[union-attr]
+        by_id = session.scalars(
+            select(PulseComment.text).where(PulseComment.run_id == runs[-1].run_id).order_by(PulseComment.id)
+        ).all()
+    # The comments read in the order of their ids, drawn at random when the run closed (not the order people
+    # answered in), and the same in the post and in the command.
+    assert re.findall(r"fourth from \w+", text) == list(by_id)
+    assert re.findall(r"fourth from \w+", await ws.type("labor2", "/partner pulse results")) == list(by_id)
 
     # An open run is not a result yet; and the site team has none of the district's.
     ws.rt.clock.advance(timedelta(days=7))

@@ -122,7 +122,6 @@ def show_results(rt: Runtime, inv: Invocation) -> Reply:
             inv.team.key,
             inv.team.min_group_size,
             inv.args[0].lower() if inv.args else None,
-            order_seed=rt.seed,
             party_names=names_of(rt.config),
         )
     return Reply(private=results_message(rt, inv.team, results))

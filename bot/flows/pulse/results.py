@@ -235,7 +235,6 @@ def team_results(
     instrument: str | None = None,
     *,
     with_comments: bool = True,
-    order_seed: int = 0,
     party_names: Mapping[str, str] | None = None,
 ) -> TeamResults:
     """Every closed run of `team` for `instrument` (default: the instrument of the team's latest closed run)."""
@@ -253,24 +252,20 @@ def team_results(
     previous: RunResults | None = None
     for i, run in enumerate(runs):
         wanted = with_comments and i == len(runs) - 1 and can_show(run.respondents, team_minimum)
-        comments = shown_comments(session, run.id, order_seed) if wanted else ()
+        comments = shown_comments(session, run.id) if wanted else ()
         previous = run_results(run, counts[run.id], team_minimum, previous, comments, party_names)
         results.append(previous)
     return TeamResults(tuple(results))
 
 
-def shown_comments(session: Session, run_id: int, seed: int) -> tuple[tuple[str, str], ...]:
-    """A run's free-text answers in random order. Storage order is already random (CSPRNG ids); the seeded
-    shuffle on top only makes a repeated post read the same. Callers check the threshold first."""
-    import random
-
+def shown_comments(session: Session, run_id: int) -> tuple[tuple[str, str], ...]:
+    """A run's free-text answers in random order: the order of their ids, which closing drew from the OS's CSPRNG
+    (bot/flows/pulse/state.py), so it says nothing about who answered when and reads the same on every post.
+    Callers check the threshold first."""
     rows = session.execute(
         select(PulseComment.question, PulseComment.text).where(PulseComment.run_id == run_id).order_by(PulseComment.id)
     ).all()
-    ordered = [(q, t) for q, t in rows]
-    # Not a secret: a display order only, as the docstring says (bandit B311 flags every use of `random`).
-    random.Random(f"{seed}:{run_id}").shuffle(ordered)  # nosec B311
-    return tuple(ordered)
+    return tuple((q, t) for q, t in rows)
 
 
 # --- export ---------------------------------------------------------------------------------------------------
@@ -409,7 +404,7 @@ def results_message(rt: Runtime, team: Team, results: TeamResults) -> Message:
     chart = trend_chart(
         labels, series, title=f"{team.name}: {latest.instrument.name}", y_range=(scale.first, scale.last)
     )
-    text = rt.templates.render("pulse/results.md.j2", team=team, run=latest, scale=scale)
+    text = rt.templates.render("pulse/results.md.j2", run=latest, scale=scale)
     return Message(
         (
             Header(title),

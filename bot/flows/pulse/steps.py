@@ -324,9 +324,7 @@ def close_run(rt: Runtime, session: Session, team: Team, run: PulseRun, *, asked
     touch_participation(session, run.id)
     rt.db.forget_history_after_commit(session, rewrite=(SealedBox.__tablename__,))
     session.flush()
-    results = team_results(
-        session, team.key, team.min_group_size, run.instrument, order_seed=rt.seed, party_names=names_of(rt.config)
-    )
+    results = team_results(session, team.key, team.min_group_size, run.instrument, party_names=names_of(rt.config))
     message = results_message(rt, team, results)
     post_to_team(rt, session, team, run_key(team, "results", run), message, closed_day_ok=asked_now)
     latest = results.latest
