@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -177,6 +178,8 @@ def main() -> int:
     mutmut = str(Path(sys.executable).with_name("mutmut"))
 
     work = Path(tempfile.mkdtemp(prefix="partnerbot-mutation-"))
+    # A stopped run (kill, or make's own SIGTERM) still removes its copy: SystemExit runs the `finally` below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules: list[Module] = []
     try:
         copy_tree(work)
