@@ -132,8 +132,7 @@ class _Reader:
             raw = path.read_bytes()
             text = raw.decode("utf-8")
             made = fastparse.events(text)
-            document = _NOT_READ if made is None else _replayed(made, text)
-            if document is not _NOT_READ:
+            if made is not None and (document := _replayed(made, text)) is not _NOT_READ:
                 self.libyaml.add(path)
                 return document
             return _pure(text)
@@ -214,16 +213,19 @@ class _Reader:
 _NOT_READ = object()
 
 
-def _pure(text: str) -> Any:
+def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.Constructor = _DatesAsWritten
-    return yaml.load(text)
+    return yaml
+
+
+def _pure(text: str) -> Any:
+    return _yaml().load(text)
 
 
 def _replayed(made: list[Any], text: str) -> Any:
     """The document ruamel builds from libyaml's events (bot/config/fastparse.py)."""
-    yaml = YAML(typ="rt")
-    yaml.Constructor = _DatesAsWritten
+    yaml = _yaml()
     yaml.Parser = fastparse.Replay
     yaml.Composer = fastparse.DirectComposer
     yaml.parser.feed(made)

@@ -18,16 +18,7 @@ from bot.flows.roles.lineup import FACILITATOR, replan
 from bot.flows.roles.results import role_equity
 from bot.flows.roles.seats import lineup_fields, seats
 from bot.flows.roles.settings import fixed_members
-from bot.flows.roles.state import (
-    ACTIVE,
-    WHOLE_MEETING,
-    RoleAssignment,
-    RoleEvent,
-    assignments,
-    event_fields,
-    record,
-    team_events,
-)
+from bot.flows.roles.state import ACTIVE, WHOLE_MEETING, RoleAssignment, RoleEvent, assignments, record, team_events
 from bot.flows.roles.steps import (
     FLOW,
     ask,
@@ -81,7 +72,7 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
     settings = FLOW.settings_or_defaults(rt.config, team)
     now = rt.clock.now()
     leaving, role = row.member, row.role
-    record(session, event_fields(now, row, role, leaving, kind, actor))
+    record(session, now, row, role, leaving, kind, actor)
     meeting = meeting_of(rt, team, row.meeting, row.meeting_start)
     rotating = settings.rotating()
     stored = {a.role: a for a in assignments(session, team.key, row.meeting)}
@@ -127,7 +118,7 @@ def replace_holder(rt: Runtime, session: Session, team: Team, row: RoleAssignmen
             )
             session.add(slot)
         slot.member, slot.status, slot.updated_at = new, "assigned", now
-        record(session, event_fields(now, slot, slot_role, new, "assigned", actor, replaces=old or ""))
+        record(session, now, slot, slot_role, new, "assigned", actor, replaces=old or "")
         moved_from = next((r for r, k in current.items() if k == new and r != slot_role), "")
         ask(
             rt,
@@ -161,7 +152,7 @@ def confirm(rt: Runtime, inv: ActionInvocation) -> Reply:
         team, row = _own_slot(rt, session, inv)
         if row.status != "confirmed":
             row.status, row.updated_at = "confirmed", inv.now
-            record(session, event_fields(inv.now, row, row.role, row.member, "confirmed", inv.member.key))
+            record(session, inv.now, row, row.role, row.member, "confirmed", inv.member.key)
         day = when(rt, team, row.meeting_start)
         text = md("Thanks, {}: you're confirmed as *{}* {}.", inv.member.name.split()[0], row.role, day)
     return Reply(update=Message.text(text))
@@ -215,7 +206,7 @@ def request_swap(
     rt: Runtime, session: Session, team: Team, row: RoleAssignment, colleague: str, now: datetime
 ) -> Reply:
     requester = row.member
-    event = record(session, event_fields(now, row, row.role, requester, "swap_requested", requester, to=colleague))
+    event = record(session, now, row, row.role, requester, "swap_requested", requester, to=colleague)
     session.flush()  # the buttons carry the request's id
     theirs = next(
         (a for a in assignments(session, team.key, row.meeting) if a.member == colleague and a.status in ACTIVE), None
@@ -292,7 +283,7 @@ def swap_accept(rt: Runtime, inv: ActionInvocation) -> Reply:
         )
         for a, new in ((row, colleague), *(((theirs, requester),) if theirs else ())):
             a.member, a.status, a.updated_at = new, "swapped", inv.now
-            record(session, event_fields(inv.now, a, a.role, new, "swapped", colleague, request=request.id))
+            record(session, inv.now, a, a.role, new, "swapped", colleague, request=request.id)
         text = md("*{}* accepted: they are now {}", rt.config.members[colleague].name, row.role)
         text += f", and you take {theirs.role}." if theirs else "."
         direct_message(
@@ -306,10 +297,7 @@ def swap_accept(rt: Runtime, inv: ActionInvocation) -> Reply:
 def swap_refuse(rt: Runtime, inv: ActionInvocation) -> Reply:
     with rt.db.session() as session:
         team, request, row = _swap_request(rt, session, inv)
-        record(
-            session,
-            event_fields(inv.now, row, row.role, inv.member.key, "swap_refused", inv.member.key, request=request.id),
-        )
+        record(session, inv.now, row, row.role, inv.member.key, "swap_refused", inv.member.key, request=request.id)
         direct_message(
             rt,
             session,
@@ -441,7 +429,7 @@ def roles_skip(rt: Runtime, inv: Invocation) -> Reply:
             if a.member == member.key and a.status in ACTIVE and a.role in settings.rotating()
         ]
         if not held:
-            record(session, event_fields(inv.now, meeting, WHOLE_MEETING, member.key, "skipped", inv.member.key))
+            record(session, inv.now, meeting, WHOLE_MEETING, member.key, "skipped", inv.member.key)
             return Reply.say(md("{} will not be given a role {}.", member.name, when(rt, inv.team, meeting.start)))
         pick = replace_holder(rt, session, inv.team, held[0], "skipped", inv.member.key)
     who = f"{rt.config.members[pick].name} has been asked instead." if pick else "Nobody else is available."

@@ -116,9 +116,18 @@ _ASSIGNMENTS = (
 )
 
 
-def record(session: Session, fields: dict[str, Any]) -> RoleEvent:
-    """Add a role event (its columns from `event_fields`)."""
-    event = RoleEvent(**fields)
+def record(
+    session: Session,
+    now: datetime,
+    meeting: HeldMeeting | RoleAssignment,
+    role: str,
+    member: str,
+    kind: str,
+    actor: str = "partnerbot",
+    **detail: Any,
+) -> RoleEvent:
+    """Add a role event (its columns as `event_fields` gives them)."""
+    event = RoleEvent(**event_fields(now, meeting, role, member, kind, actor, **detail))
     session.add(event)  # written with the session's next flush (a caller that needs `event.id` flushes)
     return event
 
